@@ -1,0 +1,123 @@
+"""Cell parsers for dates, months, money and codes as they arrive in county exports."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["norm_text", "norm_header", "parse_date", "parse_month", "parse_money",
+           "parse_time", "parse_date_series"]
+
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+_MONTH_PATTERNS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月?$"),
+    re.compile(r"^(\d{4})(\d{2})$"),
+)
+
+
+def norm_text(value: object) -> str:
+    """NFKC (full-width digits and brackets to ASCII) and strip; None/NaN -> ''."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def norm_header(value: object) -> str:
+    """Header key: NFKC, no spaces, lower case; （） and () compare equal."""
+    return re.sub(r"\s+", "", norm_text(value)).lower()
+
+
+def _excel_serial(s: str) -> dt.date | None:
+    try:
+        n = float(s)
+    except ValueError:
+        return None
+    if 1 <= n < 2958466 and n == int(n):
+        return _EXCEL_EPOCH + dt.timedelta(days=int(n))
+    return None
+
+
+def parse_date(raw: str) -> dt.date | None:
+    """Parse any accepted date form; None when unparseable.
+
+    >>> parse_date("2021年3月10日"), parse_date("44265"), parse_date("2021.03.10")
+    (datetime.date(2021, 3, 10), datetime.date(2021, 3, 10), datetime.date(2021, 3, 10))
+    """
+    s = norm_text(raw)
+    for pat in _DATE_PATTERNS:
+        m = pat.match(s)
+        if m:
+            try:
+                return dt.date(int(m[1]), int(m[2]), int(m[3]))
+            except ValueError:
+                return None
+    if re.fullmatch(r"\d{5}(\.0+)?", s):
+        return _excel_serial(s)
+    return None
+
+
+def parse_time(raw: str) -> dt.datetime | None:
+    """Timestamp: a date form plus HH:MM[:SS], or an Excel serial with a fraction."""
+    s = norm_text(raw)
+    m = re.match(r"^(.+?)[ T](\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?$", s)
+    if m:
+        d = parse_date(m[1])
+        if d is None:
+            return None
+        try:
+            return dt.datetime(d.year, d.month, d.day, int(m[2]), int(m[3]), int(m[4] or 0))
+        except ValueError:
+            return None
+    try:
+        n = float(s)
+        if 20000 < n < 80000:
+            return dt.datetime.combine(_EXCEL_EPOCH, dt.time()) + dt.timedelta(days=n)
+    except ValueError:
+        pass
+    d = parse_date(s)
+    return dt.datetime(d.year, d.month, d.day) if d else None
+
+
+def parse_month(raw: str) -> dt.date | None:
+    """Month as the first day of that month; a full date is accepted too."""
+    s = norm_text(raw)
+    for pat in _MONTH_PATTERNS:
+        m = pat.match(s)
+        if m and 1 <= int(m[2]) <= 12:
+            return dt.date(int(m[1]), int(m[2]), 1)
+    d = parse_date(s)
+    return d.replace(day=1) if d else None
+
+
+def parse_money(raw: str) -> float | None:
+    """Yuan with optional 元/¥/￥/thousands separators; None when not a number."""
+    s = norm_text(raw).replace(",", "").replace("元", "").replace("¥", "").replace("￥", "").strip()
+    try:
+        v = float(s)
+    except ValueError:
+        return None
+    return None if np.isnan(v) else v
+
+
+def parse_date_series(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Vectorised fast path for ISO dates, per-cell fallback for the rest.
+
+    Returns (dates as datetime64[ns] with NaT for blanks/bad, boolean mask of bad cells).
+    """
+    s = values.fillna("").astype(str)
+    fast = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
+    todo = fast.isna() & (s != "")
+    if todo.any():
+        parsed = s[todo].map(parse_date)
+        fast.loc[todo] = pd.to_datetime(parsed, errors="coerce")
+    bad = fast.isna() & (s != "")
+    return fast, bad

@@ -1,0 +1,212 @@
+"""Orchestration: import (or reuse the stored import), run every registered detector, write outputs."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+import duckdb
+import pandas as pd
+
+from audit import __version__
+from audit.context import AuditContext
+from audit.errors import AuditError
+from audit.load import REJECT_COLUMNS, SUFFIXES, SourceInfo, Workspace, load_workspace
+from audit.profile import Profile, load_profile
+from audit.progress import Progress
+from detectors.base import FINDING_COLUMNS, DetectorSpec, Finding, all_detectors
+
+__all__ = ["AuditResult", "run_audit", "findings_frame", "default_as_of", "run_detectors", "open_store"]
+
+STORE = "workspace.duckdb"
+
+
+@dataclass
+class AuditResult:
+    findings: pd.DataFrame
+    run: dict
+    out: Path | None
+    ctx: AuditContext
+
+
+def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
+    rows = []
+    for f in findings:
+        rows.append({"finding_id": f.finding_id, "rule": f.rule, "family": f.family,
+                     "severity": f.severity.value, "score": round(float(f.score), 4),
+                     "case_id": f.case_id, "household_id": f.household_id, "person_id": f.person_id,
+                     "official_id": f.official_id, "account_no": f.account_no, "meeting_id": f.meeting_id,
+                     "village_code": f.village_code, "township": f.township, "explanation": f.explanation,
+                     "evidence": json.dumps(dict(f.evidence), ensure_ascii=False, default=str, sort_keys=True),
+                     "policy_ref": f.policy_ref})
+    frame = pd.DataFrame(rows, columns=FINDING_COLUMNS)
+    return frame.astype({c: "object" for c in FINDING_COLUMNS if c != "score"})
+
+
+def default_as_of(tables: dict[str, pd.DataFrame]) -> tuple[dt.date, str]:
+    """End of the latest payout period; never the wall clock."""
+    pay = tables.get("payments")
+    if pay is not None and len(pay) and pay.period.notna().any():
+        last = pd.Timestamp(pay.period.max())
+        return (last + pd.offsets.MonthEnd(0)).date(), "最新发放月份的月末"
+    cases = tables["cases"]
+    dates = pd.concat([pd.to_datetime(cases[c]) for c in ("approval_date", "exit_date") if c in cases]).dropna()
+    if len(dates):
+        return dates.max().date(), "名册中最晚的审批/停保日期（无发放记录）"
+    raise AuditError("无法确定核查基准日：没有发放记录，名册中也没有日期。请用 --as-of 指定。")
+
+
+def folder_fingerprint(workspace: Path) -> str:
+    """Hash of every table file and of the import code (a new loader invalidates the store)."""
+    h = hashlib.sha256()
+    for mod in ("load.py", "schema.py", "parse.py", "ids.py"):
+        h.update((Path(__file__).parent / mod).read_bytes())
+    for p in sorted(workspace.iterdir()):
+        if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith((".", "~$")):
+            h.update(p.name.encode())
+            h.update(hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()[:16]
+
+
+def open_store(out: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(out / STORE), read_only=read_only)
+
+
+def _save_store(out: Path, ws: Workspace, fp: str) -> None:
+    tmp = out / (STORE + ".tmp")
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp))
+    for name, frame in ws.tables.items():
+        con.register("_f", frame)
+        con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _f')
+        con.unregister("_f")
+    con.register("_f", ws.rejects)
+    con.execute('CREATE TABLE "_rejects" AS SELECT * FROM _f')
+    meta = {"fingerprint": fp, "sources": [dataclasses.asdict(s) for s in ws.sources], "warnings": ws.warnings}
+    con.execute("CREATE TABLE _meta (k VARCHAR, v VARCHAR)")
+    con.execute("INSERT INTO _meta VALUES ('meta', ?)", [json.dumps(meta, ensure_ascii=False)])
+    con.close()
+    tmp.replace(out / STORE)
+
+
+def _load_store(out: Path, fp: str) -> Workspace | None:
+    path = out / STORE
+    if not path.exists():
+        return None
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+        meta = json.loads(con.execute("SELECT v FROM _meta WHERE k='meta'").fetchone()[0])
+        if meta["fingerprint"] != fp:
+            con.close()
+            return None
+        names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+        tables = {n: con.table(f'"{n}"').df() for n in names if not n.startswith("_")}
+        rejects = con.table("_rejects").df()
+        con.close()
+    except (duckdb.Error, KeyError, TypeError, json.JSONDecodeError):
+        return None
+    return Workspace(tables, rejects.reindex(columns=REJECT_COLUMNS),
+                     [SourceInfo(**s) for s in meta["sources"]], meta["warnings"])
+
+
+def run_detectors(ctx: AuditContext, specs: list[DetectorSpec], *, strict: bool = False,
+                  on_rule: Callable[[int, str], None] | None = None) -> tuple[list[Finding], dict]:
+    """Run detectors; missing tables and silent parameters are skips, crashes are recorded."""
+    findings: list[Finding] = []
+    log: dict[str, dict] = {}
+    for i, spec in enumerate(specs):
+        if on_rule:
+            on_rule(i, spec.code)
+        entry = {"title_zh": spec.title_zh, "severity": spec.severity.value}
+        if missing := [t for t in spec.requires if not ctx.has(t)]:
+            log[spec.code] = {**entry, "status": "skipped", "reason": f"缺少数据表：{'、'.join(missing)}"}
+            continue
+        if silent := ctx.profile.silent(spec.params):
+            log[spec.code] = {**entry, "status": "skipped",
+                              "reason": f"政策配置 {ctx.profile.name} 未规定参数：{'、'.join(silent)}"}
+            continue
+        t0 = time.perf_counter()
+        try:
+            got = [dataclasses.replace(f, policy_ref=f.policy_ref or spec.policy_ref) for f in spec.fn(ctx)]
+        except Exception as exc:  # one detector's crash must not stop the audit
+            if strict:
+                raise
+            log[spec.code] = {**entry, "status": "error", "reason": f"{type(exc).__name__}: {exc}",
+                              "traceback": traceback.format_exc(limit=5)}
+            continue
+        findings.extend(got)
+        log[spec.code] = {**entry, "status": "ran", "findings": len(got),
+                          "seconds": round(time.perf_counter() - t0, 3)}
+    return findings, log
+
+
+def run_audit(workspace: str | Path, profile: str | Profile = "sandu-2021", out: str | Path | None = None, *,
+              as_of: dt.date | None = None, strict: bool = False, rules: list[str] | None = None,
+              progress: Progress | None = None) -> AuditResult:
+    """Import a workspace, run the selected rules and (with ``out``) write the run folder.
+
+    Writes findings.csv (UTF-8 BOM), findings.parquet, rejects.csv, run.json and the imported
+    workspace as a DuckDB store that a rerun or the dashboard reuses when inputs are unchanged.
+    """
+    progress = progress or Progress(quiet=True)
+    workspace = Path(workspace)
+    out_dir = Path(out) if out else None
+    if out_dir:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    with progress.stage("fingerprint", "计算输入指纹", 0.02):
+        fp = folder_fingerprint(workspace) if workspace.is_dir() else ""
+    ws = _load_store(out_dir, fp) if out_dir else None
+    reused = ws is not None
+    with progress.stage("import", "导入数据（沿用已导入的数据库）" if reused else "导入数据", 0.05):
+        if ws is None:
+            ws = load_workspace(workspace, progress=lambda m: progress.say(m))
+            if out_dir:
+                _save_store(out_dir, ws, fp)
+    if as_of is None:
+        as_of, as_of_basis = default_as_of(ws.tables)
+    else:
+        as_of_basis = "命令行 --as-of"
+    ctx = AuditContext(ws.tables, prof, as_of, ws.rejects)
+    specs = [s for s in all_detectors() if rules is None or s.code in rules or s.family in rules]
+    with progress.stage("detect", "运行检测规则", 0.4):
+        findings, log = run_detectors(
+            ctx, specs, strict=strict,
+            on_rule=lambda i, code: progress.say(f"规则 {code}（{i + 1}/{len(specs)}）", 0.4 + 0.5 * i / max(len(specs), 1)))
+    frame = findings_frame(findings)
+    dups = frame[frame.finding_id.duplicated(keep=False)]
+    if len(dups):
+        raise AuditError(f"检测结果编号重复（规则 {sorted(set(dups.rule))}）：请在检测器中用 key_extra 区分。")
+    frame = frame.sort_values(["severity", "rule", "finding_id"],
+                              key=lambda s: s.map({"high": 0, "medium": 1, "low": 2}) if s.name == "severity" else s,
+                              kind="stable").reset_index(drop=True)
+    run = {
+        "tool": "dibao-audit", "version": __version__, "workspace": str(workspace),
+        "profile": {"name": prof.name, "chain": prof.chain, "params": prof.as_dict()},
+        "as_of": as_of.isoformat(), "as_of_basis": as_of_basis,
+        "input_fingerprint": fp, "import_reused": reused,
+        "inputs": [dataclasses.asdict(s) for s in ws.sources],
+        "row_counts": {s.table: {"read": s.rows_read, "loaded": s.rows_loaded, "rejected": s.rows_rejected,
+                                 "cells_cleared": s.cells_cleared} for s in ws.sources},
+        "rejects": len(ws.rejects), "warnings": ws.warnings,
+        "rules": log,
+        "rules_summary": {k: sum(1 for v in log.values() if v["status"] == k) for k in ("ran", "skipped", "error")},
+        "findings": {"total": len(frame), **frame.groupby("rule").size().to_dict()},
+        "timings": progress.timings,
+    }
+    if out_dir:
+        with progress.stage("write", "写出结果", 0.95):
+            frame.to_csv(out_dir / "findings.csv", index=False, encoding="utf-8-sig")
+            frame.to_parquet(out_dir / "findings.parquet", index=False)
+            ws.rejects.to_csv(out_dir / "rejects.csv", index=False, encoding="utf-8-sig")
+            run["timings"] = progress.timings
+            (out_dir / "run.json").write_text(json.dumps(run, ensure_ascii=False, indent=2, default=str),
+                                              encoding="utf-8")
+    progress.done(f"完成：{len(frame):,} 条问题线索，{len(ws.rejects):,} 条导入异常")
+    return AuditResult(frame, run, out_dir, ctx)

@@ -1,0 +1,147 @@
+"""DATA family: input quality, never silent (DATA-01, DATA-02, DATA-03)."""
+from __future__ import annotations
+
+from typing import Iterator
+
+import pandas as pd
+
+from audit.context import AuditContext
+from audit.ids import mask_id
+from detectors.base import Finding, Severity, detector
+
+__all__ = ["rejected_rows", "dangling_references", "impossible_records"]
+
+
+@detector("DATA-01", severity=Severity.LOW, title_zh="导入时被剔除或置空的行",
+          requires=("rejects",), explain_zh="{file}第{row}行“{column}”列：{reason}，{action}")
+def rejected_rows(ctx: AuditContext) -> Iterator[Finding]:
+    """A row (or cell) rejected at import.
+
+    导入时被剔除的行：身份证号校验位错误、日期无法识别、代码不在取值范围内、主键重复等。
+    Evidence: file, row, column, value (masked), reason_code, reason, action, ref.
+    Profile parameters: none.
+    """
+    for r in ctx.table("rejects").itertuples(index=False):
+        ev = {"file": r.file, "row": int(r.row), "column": r.column, "value": r.value,
+              "reason_code": r.reason_code, "reason": r.reason, "action": r.action,
+              "ref": f"{r.table}:{int(r.row)}"}
+        yield Finding(rule="DATA-01", severity=Severity.LOW, key_extra=f"{r.table}:{r.row}:{r.column}",
+                      explanation=f"{r.file}第{r.row}行“{r.column}”列：{r.reason}，{r.action}。",
+                      evidence=ev)
+
+
+# (table, column, target table, target column, Chinese description)
+_REFERENCES = (
+    ("cases", "head_id", "persons", "person_id", "户主不在户籍人口中"),
+    ("case_members", "case_id", "cases", "case_id", "保障成员所属低保编号不存在"),
+    ("case_members", "person_id", "persons", "person_id", "保障成员不在户籍人口中"),
+    ("payments", "case_id", "cases", "case_id", "发放记录对应的低保编号不存在"),
+    ("payments", "account_no", "accounts", "account_no", "发放账号不在发放账户表中"),
+    ("votes", "case_id", "cases", "case_id", "评议结果对应的低保编号不存在"),
+    ("votes", "meeting_id", "meetings", "meeting_id", "评议结果对应的会议不存在"),
+    ("meeting_attendance", "meeting_id", "meetings", "meeting_id", "参会记录对应的会议不存在"),
+    ("meeting_attendance", "person_id", "persons", "person_id", "参会人员不在户籍人口中"),
+    ("rechecks", "case_id", "cases", "case_id", "复核记录对应的低保编号不存在"),
+    ("workflow", "case_id", "cases", "case_id", "审批流程对应的低保编号不存在"),
+    ("officials", "person_id", "persons", "person_id", "干部不在户籍人口中，无法核对亲属关系"),
+    ("kin_filings", "official_id", "officials", "person_id", "备案中的干部不在干部名单中"),
+)
+
+
+@detector("DATA-02", severity=Severity.LOW, title_zh="引用不存在的记录",
+          requires=("persons", "cases"), explain_zh="{file}第{row}行：{reason}")
+def dangling_references(ctx: AuditContext) -> Iterator[Finding]:
+    """A reference points to nothing.
+
+    引用不存在：保障成员不在户籍人口中、发放给不存在的低保编号、评议不存在的案件等。
+    Evidence: file, row, table, column, value (masked for IDs), target, reason.
+    Profile parameters: none.
+    """
+    for table, col, target, tcol, reason in _REFERENCES:
+        if table not in ctx.tables or target not in ctx.tables:
+            continue
+        src = ctx.table(table)
+        vals = src[col]
+        bad = src[vals.notna() & ~vals.isin(set(ctx.table(target)[tcol].dropna()))]
+        for r in bad.itertuples(index=False):
+            value = getattr(r, col)
+            is_person = col in ("person_id", "head_id", "official_id")
+            shown = mask_id(value) if is_person else value
+            ev = {"file": r.src_file, "row": int(r.src_row), "table": table, "column": col, "value": shown,
+                  "target": f"{target}.{tcol}", "reason": reason, "ref": f"{table}:{int(r.src_row)}"}
+            case_id = getattr(r, "case_id", None) if col != "case_id" or table != "cases" else None
+            yield Finding(rule="DATA-02", severity=Severity.LOW,
+                          case_id=case_id if isinstance(case_id, str) else None,
+                          person_id=value if is_person else None,
+                          meeting_id=getattr(r, "meeting_id", None) if table in ("votes", "meeting_attendance") else None,
+                          key_extra=f"{table}:{r.src_row}:{col}",
+                          explanation=f"{r.src_file}第{r.src_row}行：{reason}（{col}={shown}）。", evidence=ev)
+
+
+def _parent_pairs(ctx: AuditContext) -> pd.DataFrame:
+    """(parent_id, child_id, source) from the register's relation to head and from relations."""
+    p = ctx.table("persons")[["person_id", "household_id", "relation_to_head"]]
+    heads = p[p.relation_to_head == "户主"][["household_id", "person_id"]].rename(columns={"person_id": "head_pid"})
+    m = p.merge(heads, on="household_id")
+    kids = m[m.relation_to_head.isin(["子", "女"])]
+    parents = m[m.relation_to_head.isin(["父亲", "母亲"])]
+    pairs = [pd.DataFrame({"parent_id": kids["head_pid"], "child_id": kids.person_id, "source": "户籍（与户主关系）"}),
+             pd.DataFrame({"parent_id": parents.person_id, "child_id": parents["head_pid"], "source": "户籍（与户主关系）"})]
+    if "relations" in ctx.tables:
+        r = ctx.table("relations")
+        up = r[r.relation.isin(["父", "母"])]
+        down = r[r.relation.isin(["子", "女"])]
+        pairs += [pd.DataFrame({"parent_id": up.relative_id, "child_id": up.person_id, "source": "亲属关系表"}),
+                  pd.DataFrame({"parent_id": down.person_id, "child_id": down.relative_id, "source": "亲属关系表"})]
+    return pd.concat(pairs, ignore_index=True).drop_duplicates(["parent_id", "child_id"])
+
+
+@detector("DATA-03", severity=Severity.MEDIUM, title_zh="不可能的记录",
+          requires=("persons",), params=("parent_min_age_gap_years",), explain_zh="{reason}")
+def impossible_records(ctx: AuditContext) -> Iterator[Finding]:
+    """Impossible records that can hide ineligible members.
+
+    不可能的记录：父母比子女年长不足14岁、出生日期晚于死亡日期或晚于核查基准日、
+    出生日期或性别与身份证号不符。
+    Evidence: kind, person (masked), the dates or values that contradict, and for parents the
+    parent's masked ID and the age gap in years.
+    Profile parameters: parent_min_age_gap_years.
+    """
+    gap_years = ctx.profile.int("parent_min_age_gap_years")
+    p = ctx.table("persons")
+    as_of = pd.Timestamp(ctx.as_of)
+
+    def emit(pid, kind, reason, **ev):
+        place = ctx.place_of(pid)
+        return Finding(rule="DATA-03", severity=Severity.MEDIUM, person_id=pid, key_extra=kind,
+                       household_id=place["household_id"], village_code=place["village_code"],
+                       township=place["township"], explanation=reason,
+                       evidence={"kind": kind, "person": mask_id(pid), "reason": reason, **ev})
+
+    bd = pd.to_datetime(p.birth_date)
+    for r in p[bd.notna() & (bd != p.id_birth_date)].itertuples(index=False):
+        yield emit(r.person_id, "birth_vs_id",
+                   f"{r.name}的出生日期{r.birth_date:%Y-%m-%d}与身份证号中的{r.id_birth_date:%Y-%m-%d}不符。",
+                   birth_date=f"{r.birth_date:%Y-%m-%d}", id_birth_date=f"{r.id_birth_date:%Y-%m-%d}")
+    for r in p[p.sex.notna() & (p.sex != p.id_sex)].itertuples(index=False):
+        yield emit(r.person_id, "sex_vs_id", f"{r.name}的性别“{r.sex}”与身份证号推算的“{r.id_sex}”不符。",
+                   sex=r.sex, id_sex=r.id_sex)
+    for r in p[bd > as_of].itertuples(index=False):
+        yield emit(r.person_id, "birth_in_future",
+                   f"{r.name}的出生日期{r.birth_date:%Y-%m-%d}晚于核查基准日{ctx.as_of}。",
+                   birth_date=f"{r.birth_date:%Y-%m-%d}")
+    if "deaths" in ctx.tables:
+        d = ctx.table("deaths").merge(p[["person_id", "name", "birth_date"]], on="person_id")
+        for r in d[pd.to_datetime(d.death_date) < pd.to_datetime(d.birth_date)].itertuples(index=False):
+            yield emit(r.person_id, "birth_after_death",
+                       f"{r.name}的出生日期{r.birth_date:%Y-%m-%d}晚于死亡日期{r.death_date:%Y-%m-%d}。",
+                       birth_date=f"{r.birth_date:%Y-%m-%d}", death_date=f"{r.death_date:%Y-%m-%d}")
+    births = p.set_index("person_id").birth_date
+    pairs = _parent_pairs(ctx)
+    pairs = pairs[pairs.parent_id.isin(births.index) & pairs.child_id.isin(births.index)]
+    gap = (pd.to_datetime(pairs.child_id.map(births)) - pd.to_datetime(pairs.parent_id.map(births))).dt.days / 365.2425
+    names = p.set_index("person_id").name
+    for r, g in zip(pairs[gap < gap_years].itertuples(index=False), gap[gap < gap_years]):
+        yield emit(r.child_id, f"parent_gap:{r.parent_id}",
+                   f"{names[r.child_id]}的父/母{names[r.parent_id]}仅比其年长{g:.1f}岁（少于{gap_years}岁），来源：{r.source}。",
+                   parent=mask_id(r.parent_id), age_gap_years=round(float(g), 1), source=r.source)
