@@ -587,6 +587,15 @@ class County:
         if not pool:
             pool = [c for c in self.cases if c.case_id not in self.used_cases and c.status == "在保"
                     and not c.single_route and pred(c)]
+        if not pool:      # a small county runs out of roll households: enrol another poor household
+            free = [h for v in self.all_villages() for u in v.units if u.kind == "plain" for h in u.households
+                    if h.members and h.hid not in self.used_people and not any(x.hh is h for x in self.cases)]
+            self.rng.shuffle(free)
+            for h in free[:200]:
+                c = self.add_case(h, approval=self.rand_date(dt.date(2016, 3, 1), dt.date(2022, 12, 31)), single=False)
+                if pred(c):
+                    return c
+            raise RuntimeError("模拟县太小，无法埋设全部问题：请增大 --residents")
         c = self.rng.choice(pool)
         self.used_cases.add(c.case_id)
         return c

@@ -318,10 +318,13 @@ def plant_awd_01(c: County, i: int) -> None:
 
 def plant_awd_02(c: County, i: int) -> None:
     need = int(c.prof.get("flat_rate_min_cases") or 8)
-    villages = [v for v in c.all_villages() if v.code not in c.used_villages
-                and sum(1 for x in c.cases if x.village is v and x.status == "在保") >= need]
-    v = max(villages, key=lambda v: sum(1 for x in c.cases if x.village is v))
+    villages = [v for v in c.all_villages() if v.code not in c.used_villages]
+    v = max(villages, key=lambda v: sum(1 for x in c.cases if x.village is v and x.case_id not in c.used_cases))
     c.used_villages.add(v.code)
+    free = [h for u in v.units if u.kind == "plain" for h in u.households
+            if h.members and h.hid not in c.used_people and not any(x.hh is h for x in c.cases)]
+    while sum(1 for x in c.cases if x.village is v and x.status == "在保") < need + 2 and free:
+        c.add_case(free.pop(), approval=c.rand_date(dt.date(2017, 1, 1), dt.date(2022, 12, 31)), single=False)
     cases = [x for x in c.cases if x.village is v and x.status == "在保"]
     amounts = sorted(_computed(x) for x in cases)
     flat = float(round(amounts[len(amounts) // 2], -2) or 300)

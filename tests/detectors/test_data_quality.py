@@ -1,0 +1,73 @@
+"""DATA-01..03 on literal frames: each with its positive and its near miss."""
+from __future__ import annotations
+
+from tests.factory import make_ctx, person, pid, run_rule
+
+HEAD, KID = pid("19700101", 1), pid("19960101", 3)
+
+
+def test_data01_reject_becomes_a_finding_naming_file_row_reason():
+    bad = HEAD[:17] + ("0" if HEAD[17] != "0" else "1")
+    ctx = make_ctx(persons=[person(HEAD), person(bad, "H2", name="王五")])
+    [f] = run_rule("DATA-01", ctx)
+    assert f.evidence["row"] == 3 and f.evidence["reason_code"] == "BAD_ID_CHECKSUM"
+    assert "persons.csv第3行" in f.explanation and bad not in f.explanation
+
+
+def test_data01_clean_rows_make_no_finding():
+    assert run_rule("DATA-01", make_ctx(persons=[person(HEAD)])) == []
+
+
+def _case(head=HEAD):
+    return {"case_id": "LB1", "household_id": "H1", "head_id": head, "village_code": "522732001001",
+            "township": "大河镇", "area_type": "农村", "benefit_type": "常补", "enrolled_count": "1",
+            "monthly_amount": "300", "approval_date": "2022-01-10", "status": "在保"}
+
+
+def test_data02_member_and_payment_pointing_nowhere():
+    stranger = pid("19850505", 5)
+    ctx = make_ctx(persons=[person(HEAD)], cases=[_case()],
+                   case_members=[{"case_id": "LB1", "person_id": stranger, "enrolled": "是"}],
+                   payments=[{"case_id": "LB9", "period": "2024-01", "amount": "300", "account_no": "A1"}])
+    found = run_rule("DATA-02", ctx)
+    assert {(f.evidence["table"], f.evidence["column"]) for f in found} == \
+        {("case_members", "person_id"), ("payments", "case_id")}
+    assert next(f for f in found if f.evidence["table"] == "payments").case_id == "LB9"
+
+
+def test_data02_consistent_references_are_clean():
+    ctx = make_ctx(persons=[person(HEAD)], cases=[_case()],
+                   case_members=[{"case_id": "LB1", "person_id": HEAD, "enrolled": "是"}],
+                   payments=[{"case_id": "LB1", "period": "2024-01", "amount": "300", "account_no": "A1"}])
+    assert run_rule("DATA-02", ctx) == []
+
+
+def test_data03_parent_barely_older_than_child():
+    young_kid = pid("19820101", 3)         # 12 years younger than the head
+    ctx = make_ctx(persons=[person(HEAD), person(young_kid, rel="子", name="张小")])
+    [f] = run_rule("DATA-03", ctx)
+    assert f.person_id == young_kid and f.evidence["age_gap_years"] == 12.0
+
+
+def test_data03_fourteen_years_is_allowed():
+    kid = pid("19840102", 3)               # just over 14 years
+    assert run_rule("DATA-03", make_ctx(persons=[person(HEAD), person(kid, rel="子")])) == []
+
+
+def test_data03_birth_date_or_sex_contradicting_the_id():
+    ctx = make_ctx(persons=[person(HEAD, birth_date="1971-01-01"), person(KID, "H2", sex="女")])
+    kinds = {f.evidence["kind"] for f in run_rule("DATA-03", ctx)}
+    assert kinds == {"birth_vs_id", "sex_vs_id"}
+
+
+def test_data03_matching_birth_date_and_sex_are_clean():
+    ctx = make_ctx(persons=[person(HEAD, birth_date="1970/1/1", sex="男")])
+    assert run_rule("DATA-03", ctx) == []
+
+
+def test_data03_death_before_birth_and_future_birth():
+    future = pid("20250301", 7)
+    ctx = make_ctx(persons=[person(HEAD), person(future, "H3")],
+                   deaths=[{"person_id": HEAD, "death_date": "1969-05-01"}])
+    kinds = {(f.person_id, f.evidence["kind"]) for f in run_rule("DATA-03", ctx)}
+    assert kinds == {(HEAD, "birth_after_death"), (future, "birth_in_future")}
