@@ -205,8 +205,8 @@ def run_audit(workspace: str | Path, profile: str | Profile = "sandu-2021", out:
             frame.to_csv(out_dir / "findings.csv", index=False, encoding="utf-8-sig")
             frame.to_parquet(out_dir / "findings.parquet", index=False)
             ws.rejects.to_csv(out_dir / "rejects.csv", index=False, encoding="utf-8-sig")
-            run["timings"] = progress.timings
-            (out_dir / "run.json").write_text(json.dumps(run, ensure_ascii=False, indent=2, default=str),
-                                              encoding="utf-8")
+        run["timings"] = progress.timings
+        (out_dir / "run.json").write_text(json.dumps(run, ensure_ascii=False, indent=2, default=str),
+                                          encoding="utf-8")
     progress.done(f"完成：{len(frame):,} 条问题线索，{len(ws.rejects):,} 条导入异常")
     return AuditResult(frame, run, out_dir, ctx)

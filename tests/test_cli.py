@@ -1,0 +1,32 @@
+import json
+import subprocess
+import sys
+
+from audit.cli import main
+
+
+def test_profiles_lists_the_five_seeds(capsys):
+    assert main(["profiles"]) == 0
+    out = capsys.readouterr().out
+    for name in ("nanchang-2019", "yuncheng-2023", "yangquan-2019", "guizhou-2023", "sandu-2021"):
+        assert name in out
+
+
+def test_profiles_show(capsys):
+    assert main(["profiles", "show", "sandu-2021"]) == 0
+    assert "appraisal_min_members = 20" in capsys.readouterr().out
+
+
+def test_unknown_profile_is_a_clear_error(capsys, county, tmp_path):
+    assert main(["run", str(county), "--profile", "nowhere", "--out", str(tmp_path)]) == 2
+    assert "找不到政策配置 'nowhere'" in capsys.readouterr().err
+
+
+def test_generate_and_run_as_python_module(tmp_path):
+    ws, out = tmp_path / "ws", tmp_path / "out"
+    subprocess.run([sys.executable, "-m", "audit", "generate", "--residents", "3000", "--seed", "2",
+                    "--out", str(ws), "--messy"], check=True)
+    r = subprocess.run([sys.executable, "-m", "audit", "run", str(ws), "--out", str(out), "--quiet"],
+                       check=True, capture_output=True, text=True)
+    assert "审计完成" in r.stdout
+    assert json.loads((out / "run.json").read_text(encoding="utf-8"))["findings"]["total"] > 0
