@@ -213,6 +213,7 @@ class County:
         self.extra_votes: list[dict] = []
         self.id_seq: dict[str, int] = {}
         self.acct_index: dict[str, int] = {}
+        self.case_hids: set[str] = set()
         self.birth_override: dict[str, str] = {}
         self.used_people: set[str] = set()
         self.used_villages: set[str] = set()
@@ -467,6 +468,7 @@ class County:
                     float(round(base) + addon), addon, reasons, approval - dt.timedelta(days=21), approval,
                     "乡镇" if r.random() < 0.3 else "县", unstable, single, self.new_account(holder))
         self.cases.append(case)
+        self.case_hids.add(hh.hid)
         self.schedule(case)
         return case
 
@@ -589,7 +591,7 @@ class County:
                     and not c.single_route and pred(c)]
         if not pool:      # a small county runs out of roll households: enrol another poor household
             free = [h for v in self.all_villages() for u in v.units if u.kind == "plain" for h in u.households
-                    if h.members and h.hid not in self.used_people and not any(x.hh is h for x in self.cases)]
+                    if h.members and h.hid not in self.used_people and h.hid not in self.case_hids]
             self.rng.shuffle(free)
             for h in free[:200]:
                 c = self.add_case(h, approval=self.rand_date(dt.date(2016, 3, 1), dt.date(2022, 12, 31)), single=False)

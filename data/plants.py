@@ -59,7 +59,7 @@ def _plain_adult(c: County, village=None) -> Person:
     pool = [p for v in ([village] if village else c.all_villages()) for u in v.units if u.kind == "plain"
             for h in u.households for p in h.members
             if 25 <= p.age() <= 65 and p.pid not in c.used_people and not p.death
-            and not any(h is cs.hh for cs in c.cases)]
+            and h.hid not in c.case_hids]
     p = c.rng.choice(pool)
     c.used_people.add(p.pid)
     return p
@@ -199,7 +199,7 @@ def plant_card_05(c: County, i: int) -> None:
 def plant_card_06(c: County, i: int) -> None:
     donor = next(h for h in (hh for v in c.all_villages() for u in v.units if u.kind == "plain" for hh in u.households)
                  if any(p.age() >= 75 and p.rel in ("母亲", "父亲") for p in h.members)
-                 and not any(cs.hh is h for cs in c.cases) and h.hid not in c.used_people)
+                 and h.hid not in c.case_hids and h.hid not in c.used_people)
     c.used_people.add(donor.hid)
     old = next(p for p in donor.members if p.age() >= 75 and p.rel in ("母亲", "父亲"))
     donor.members.remove(old)
@@ -322,7 +322,7 @@ def plant_awd_02(c: County, i: int) -> None:
     v = max(villages, key=lambda v: sum(1 for x in c.cases if x.village is v and x.case_id not in c.used_cases))
     c.used_villages.add(v.code)
     free = [h for u in v.units if u.kind == "plain" for h in u.households
-            if h.members and h.hid not in c.used_people and not any(x.hh is h for x in c.cases)]
+            if h.members and h.hid not in c.used_people and h.hid not in c.case_hids]
     while sum(1 for x in c.cases if x.village is v and x.status == "在保") < need + 2 and free:
         c.add_case(free.pop(), approval=c.rand_date(dt.date(2017, 1, 1), dt.date(2022, 12, 31)), single=False)
     cases = [x for x in c.cases if x.village is v and x.status == "在保"]
@@ -356,7 +356,7 @@ def plant_awd_04(c: County, i: int) -> None:
         return
     donor = next(h for h in (hh for v in c.all_villages() for u in v.units if u.kind == "plain" for hh in u.households)
                  if any(p.rel in ("母亲", "父亲") for p in h.members)
-                 and not any(cs.hh is h for cs in c.cases) and h.hid not in c.used_people)
+                 and h.hid not in c.case_hids and h.hid not in c.used_people)
     c.used_people.add(donor.hid)
     old = next(p for p in donor.members if p.rel in ("母亲", "父亲"))
     donor.members.remove(old)
@@ -374,7 +374,7 @@ def _similar_household(c: County, v, size: int) -> Household | None:
         if u.kind != "plain":
             continue
         for h in u.households:
-            if len(h.members) == size and h.hid not in c.used_people and not any(cs.hh is h for cs in c.cases) \
+            if len(h.members) == size and h.hid not in c.used_people and h.hid not in c.case_hids \
                     and not any(p.disability in ("一级", "二级") or p.illness for p in h.members):
                 c.used_people.add(h.hid)
                 return h

@@ -60,20 +60,23 @@ def dangling_references(ctx: AuditContext) -> Iterator[Finding]:
     for table, col, target, tcol, reason in _REFERENCES:
         if table not in ctx.tables or target not in ctx.tables:
             continue
-        src = ctx.table(table)
-        vals = src[col]
-        bad = src[vals.notna() & ~vals.isin(set(ctx.table(target)[tcol].dropna()))]
+        extra = [c for c in ("case_id", "meeting_id") if c != col and c in ctx.table(table).columns]
+        bad = ctx.sql(f"""SELECT t.src_file, t.src_row, t."{col}" AS value{''.join(f', t."{c}"' for c in extra)}
+                          FROM "{table}" t ANTI JOIN "{target}" g ON t."{col}" = g."{tcol}"
+                          WHERE t."{col}" IS NOT NULL ORDER BY t.src_row""")
         for r in bad.itertuples(index=False):
-            value = getattr(r, col)
             is_person = col in ("person_id", "head_id", "official_id")
-            shown = mask_id(value) if is_person else value
+            shown = mask_id(r.value) if is_person else r.value
             ev = {"file": r.src_file, "row": int(r.src_row), "table": table, "column": col, "value": shown,
                   "target": f"{target}.{tcol}", "reason": reason, "ref": f"{table}:{int(r.src_row)}"}
-            case_id = getattr(r, "case_id", None) if col != "case_id" or table != "cases" else None
+            case_id = r.value if col == "case_id" else getattr(r, "case_id", None)
+            if table == "cases" and col != "case_id":
+                case_id = r.case_id
             yield Finding(rule="DATA-02", severity=Severity.LOW,
                           case_id=case_id if isinstance(case_id, str) else None,
-                          person_id=value if is_person else None,
-                          meeting_id=getattr(r, "meeting_id", None) if table in ("votes", "meeting_attendance") else None,
+                          person_id=r.value if is_person else None,
+                          meeting_id=(r.value if col == "meeting_id" else getattr(r, "meeting_id", None))
+                          if table in ("votes", "meeting_attendance") else None,
                           key_extra=f"{table}:{r.src_row}:{col}",
                           explanation=f"{r.src_file}第{r.src_row}行：{reason}（{col}={shown}）。", evidence=ev)
 
@@ -136,12 +139,14 @@ def impossible_records(ctx: AuditContext) -> Iterator[Finding]:
             yield emit(r.person_id, "birth_after_death",
                        f"{r.name}的出生日期{r.birth_date:%Y-%m-%d}晚于死亡日期{r.death_date:%Y-%m-%d}。",
                        birth_date=f"{r.birth_date:%Y-%m-%d}", death_date=f"{r.death_date:%Y-%m-%d}")
-    births = p.set_index("person_id").birth_date
-    pairs = _parent_pairs(ctx)
-    pairs = pairs[pairs.parent_id.isin(births.index) & pairs.child_id.isin(births.index)]
-    gap = (pd.to_datetime(pairs.child_id.map(births)) - pd.to_datetime(pairs.parent_id.map(births))).dt.days / 365.2425
-    names = p.set_index("person_id").name
-    for r, g in zip(pairs[gap < gap_years].itertuples(index=False), gap[gap < gap_years]):
+    who = p[["person_id", "name", "birth_date"]]
+    pairs = (_parent_pairs(ctx)
+             .merge(who.rename(columns={"person_id": "parent_id", "name": "parent_name", "birth_date": "parent_birth"}),
+                    on="parent_id")
+             .merge(who.rename(columns={"person_id": "child_id", "name": "child_name", "birth_date": "child_birth"}),
+                    on="child_id"))
+    pairs["gap"] = (pd.to_datetime(pairs.child_birth) - pd.to_datetime(pairs.parent_birth)).dt.days / 365.2425
+    for r in pairs[pairs.gap < gap_years].itertuples(index=False):
         yield emit(r.child_id, f"parent_gap:{r.parent_id}",
-                   f"{names[r.child_id]}的父/母{names[r.parent_id]}仅比其年长{g:.1f}岁（少于{gap_years}岁），来源：{r.source}。",
-                   parent=mask_id(r.parent_id), age_gap_years=round(float(g), 1), source=r.source)
+                   f"{r.child_name}的父/母{r.parent_name}仅比其年长{r.gap:.1f}岁（少于{gap_years}岁），来源：{r.source}。",
+                   parent=mask_id(r.parent_id), age_gap_years=round(float(r.gap), 1), source=r.source)

@@ -1,0 +1,115 @@
+"""Per-stage wall time and peak memory at county scale, with the DuckDB floor for the kinship stage.
+
+    python bench/speed.py [--residents 100000 1000000] [--seed 1]
+
+Each size runs in its own process so that peak memory is that size's alone. The kinship
+reference is a plain DuckDB query of the statutory close-relative chains over the register's
+parent/spouse edges; the product's kinship stage is reported as a ratio to it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# child -> parent (up) and spouse pairs; then the 002 list as path patterns over them
+REFERENCE_SQL = """
+CREATE OR REPLACE TEMP TABLE heads AS SELECT household_id, person_id AS head FROM persons WHERE relation_to_head = '户主';
+CREATE OR REPLACE TEMP TABLE up AS
+  SELECT DISTINCT child, parent FROM (
+    SELECT p.person_id AS child, h.head AS parent FROM persons p JOIN heads h USING (household_id) WHERE p.relation_to_head IN ('子','女')
+    UNION ALL SELECT h.head, p.person_id FROM persons p JOIN heads h USING (household_id) WHERE p.relation_to_head IN ('父亲','母亲')
+    UNION ALL SELECT person_id, relative_id FROM relations WHERE relation IN ('父','母')
+    UNION ALL SELECT relative_id, person_id FROM relations WHERE relation IN ('子','女'));
+CREATE OR REPLACE TEMP TABLE sp AS
+  SELECT DISTINCT a, b FROM (
+    SELECT p.person_id AS a, h.head AS b FROM persons p JOIN heads h USING (household_id) WHERE p.relation_to_head = '配偶'
+    UNION ALL SELECT h.head, p.person_id FROM persons p JOIN heads h USING (household_id) WHERE p.relation_to_head = '配偶'
+    UNION ALL SELECT person_id, relative_id FROM relations WHERE relation IN ('夫','妻','配偶'));
+CREATE OR REPLACE TEMP TABLE down AS SELECT parent AS x, child AS y FROM up;
+CREATE OR REPLACE TEMP TABLE u AS SELECT child AS x, parent AS y FROM up;
+CREATE OR REPLACE TEMP TABLE sib AS SELECT DISTINCT a.x, b.y FROM u a JOIN down b ON a.y = b.x WHERE a.x <> b.y;
+SELECT count(*) FROM (
+  SELECT a, b, 'spouse' c FROM sp
+  UNION ALL SELECT x, y, 'parent' FROM u
+  UNION ALL SELECT x, y, 'child' FROM down
+  UNION ALL SELECT x, y, 'sibling' FROM sib
+  UNION ALL SELECT a.x, b.y, 'grandparent' FROM u a JOIN u b ON a.y = b.x
+  UNION ALL SELECT a.x, b.y, 'grandchild' FROM down a JOIN down b ON a.y = b.x
+  UNION ALL SELECT a.x, s.y, 'uncle_aunt' FROM u a JOIN sib s ON a.y = s.x
+  UNION ALL SELECT a.x, d.y, 'cousin' FROM u a JOIN sib s ON a.y = s.x JOIN down d ON s.y = d.x
+  UNION ALL SELECT s.x, d.y, 'nephew_niece' FROM sib s JOIN down d ON s.y = d.x
+  UNION ALL SELECT s.a, u.y, 'spouse_parent' FROM sp s JOIN u ON s.b = u.x
+  UNION ALL SELECT s.a, b.y, 'spouse_sibling' FROM sp s JOIN sib b ON s.b = b.x
+  UNION ALL SELECT s.a, t.b, 'spouse_sibling_spouse' FROM sp s JOIN sib b ON s.b = b.x JOIN sp t ON b.y = t.a
+  UNION ALL SELECT d.x, s.b, 'child_spouse' FROM down d JOIN sp s ON d.y = s.a
+  UNION ALL SELECT d.x, u.y, 'child_spouse_parent' FROM down d JOIN sp s ON d.y = s.a JOIN u ON s.b = u.x
+)
+"""
+
+
+def one(residents: int, seed: int) -> dict:
+    import duckdb
+
+    from audit.progress import Progress, peak_rss_mb
+    from audit.run import run_audit
+    from data.generate import generate
+
+    out: dict = {"residents": residents}
+    with tempfile.TemporaryDirectory() as tmp:
+        ws, run_dir = Path(tmp) / "ws", Path(tmp) / "out"
+        t0 = time.perf_counter()
+        generate(residents, seed, ws)
+        out["generate_s"] = round(time.perf_counter() - t0, 1)
+        out["generate_peak_mb"] = round(peak_rss_mb())
+        res = run_audit(ws, "sandu-2021", run_dir, progress=Progress(quiet=True))
+        out["stages"] = res.run["timings"]
+        out["rows"] = {k: v["loaded"] for k, v in res.run["row_counts"].items()}
+        con = duckdb.connect()
+        for name in ("persons", "relations"):
+            con.register(name, res.ctx.table(name))
+        t0 = time.perf_counter()
+        pairs = con.execute(REFERENCE_SQL).fetchall()[-1][0]
+        out["kinship_reference"] = {"seconds": round(time.perf_counter() - t0, 3), "pairs": pairs,
+                                    "peak_rss_mb": round(peak_rss_mb())}
+        kin = res.run["timings"].get("kinship")
+        out["kinship_ratio"] = round(kin["seconds"] / out["kinship_reference"]["seconds"], 2) if kin else None
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--residents", type=int, nargs="+", default=[100_000, 1_000_000])
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.one:
+        print(json.dumps(one(a.one, a.seed)))
+        return
+    import os
+    import platform
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}")
+    for n in a.residents:
+        r = subprocess.run([sys.executable, __file__, "--one", str(n), "--seed", str(a.seed)],
+                           capture_output=True, text=True, check=True)
+        res = json.loads(r.stdout.strip().splitlines()[-1])
+        print(f"\n== {n:,} residents (generate {res['generate_s']} s, peak {res['generate_peak_mb']} MB)")
+        print("   rows: " + ", ".join(f"{k}={v:,}" for k, v in sorted(res["rows"].items()) if v > 1000))
+        for stage, t in res["stages"].items():
+            print(f"   {stage:<12} {t['seconds']:>8.2f} s   peak {t['peak_rss_mb']:>7.0f} MB")
+        ref = res["kinship_reference"]
+        print(f"   kinship reference (DuckDB, {ref['pairs']:,} close-relative pairs): {ref['seconds']:.2f} s")
+        ratio = res["kinship_ratio"]
+        print(f"   kinship stage / reference: {ratio}x" if ratio else
+              "   kinship stage / reference: n/a (no kinship stage in this build)")
+
+
+if __name__ == "__main__":
+    main()
