@@ -78,7 +78,8 @@ def cmd_serve(a: argparse.Namespace) -> int:
     if a.users:
         env["DIBAO_USERS"] = str(Path(a.users).resolve())
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", a.address,
-           "--server.port", str(a.port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+           "--server.port", str(a.port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--client.toolbarMode", "minimal", "--theme.base", "light"]
     print(f"仪表盘地址：http://{a.address}:{a.port}（按 Ctrl+C 停止）", file=sys.stderr)
     return subprocess.call(cmd, env=env)
 

@@ -30,3 +30,12 @@ def test_generate_and_run_as_python_module(tmp_path):
                        check=True, capture_output=True, text=True)
     assert "审计完成" in r.stdout
     assert json.loads((out / "run.json").read_text(encoding="utf-8"))["findings"]["total"] > 0
+
+
+def test_ci_runs_the_readme_test_command():
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8").splitlines()
+    blocks = [readme[i + 1] for i, line in enumerate(readme[:12]) if line.startswith("```bash")]
+    assert len(blocks) >= 2 and blocks[1].startswith('pip install -e ".[test]"')
+    assert "grep -m1 '^pip install -e \".\\[test\\]\"' README.md" in (root / ".ci/run").read_text()

@@ -1,0 +1,33 @@
+"""数据质量: import rejects, ignored files/columns, skipped rules."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.state import current
+from audit.results import to_excel_bytes
+
+
+def page() -> None:
+    res = current()
+    if res is None:
+        return
+    st.title("数据质量")
+    counts = pd.DataFrame([{"数据表": t, "读取行数": v["read"], "导入行数": v["loaded"], "剔除行数": v["rejected"],
+                            "置空单元格": v["cells_cleared"]} for t, v in res.run["row_counts"].items()])
+    st.dataframe(counts, hide_index=True, width="stretch")
+    st.subheader(f"导入异常（{len(res.rejects):,} 条）")
+    rej = res.rejects.rename(columns={"table": "数据表", "file": "文件", "row": "行号", "column": "列", "value": "值",
+                                      "reason_code": "原因代码", "reason": "原因", "action": "处理"})
+    st.dataframe(rej, hide_index=True, width="stretch")
+    if len(rej):
+        st.download_button("导出导入异常 Excel", to_excel_bytes({"导入异常": rej}), "导入异常.xlsx")
+    for w in res.run.get("warnings", []):
+        st.warning(w)
+    skipped = [(c, v["reason"]) for c, v in res.run["rules"].items() if v["status"] != "ran"]
+    if skipped:
+        st.subheader("未运行的规则")
+        st.dataframe(pd.DataFrame(skipped, columns=["规则", "原因"]), hide_index=True, width="stretch")
+
+
+page()

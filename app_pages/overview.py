@@ -1,0 +1,32 @@
+"""总览: key figures and charts."""
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages.state import current
+from audit import figures
+
+
+def page() -> None:
+    res = current()
+    if res is None:
+        return
+    f, run = res.findings, res.run
+    st.title("总览")
+    st.caption(f"政策配置：{run['profile']['name']}　核查基准日：{run['as_of']}　工作目录：{run['workspace']}")
+    c = st.columns(5)
+    c[0].metric("问题线索", f"{len(f):,}")
+    c[1].metric("高风险", f"{int((f.severity == 'high').sum()):,}")
+    c[2].metric("涉及低保户", f"{f.case_id.nunique():,}")
+    c[3].metric("导入异常行", f"{run['rejects']:,}")
+    s = run["rules_summary"]
+    c[4].metric("规则 运行/跳过/出错", f"{s['ran']}/{s['skipped']}/{s['error']}")
+    if len(f):
+        left, right = st.columns(2)
+        left.plotly_chart(figures.findings_by_family(f), width="stretch")
+        right.plotly_chart(figures.findings_by_township(f), width="stretch")
+    else:
+        st.info("本次审计没有发现问题线索。")
+
+
+page()

@@ -1,0 +1,93 @@
+"""Read a run folder for the dashboard and exports: findings, rejects, run.json; masking and Excel."""
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from audit.catalogue import FAMILY_ZH, catalogue
+from audit.ids import mask_account, mask_id
+
+__all__ = ["RunResults", "load_results", "masked", "to_excel_bytes", "SEVERITY_ZH", "COLUMNS_ZH"]
+
+SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
+COLUMNS_ZH = {"finding_id": "线索编号", "rule": "规则", "family": "规则族", "severity": "严重程度", "score": "分值",
+              "case_id": "低保编号", "household_id": "户号", "person_id": "身份证号", "official_id": "干部身份证号",
+              "account_no": "账号", "meeting_id": "会议编号", "village_code": "村代码", "township": "乡镇",
+              "explanation": "说明", "evidence": "证据", "policy_ref": "政策依据", "title_zh": "规则名称"}
+
+
+@dataclass
+class RunResults:
+    folder: Path
+    findings: pd.DataFrame
+    rejects: pd.DataFrame
+    run: dict
+
+    def rule_table(self) -> pd.DataFrame:
+        rows = []
+        for code, doc in catalogue().items():
+            entry = self.run.get("rules", {}).get(code, {})
+            rows.append({"规则": code, "规则族": FAMILY_ZH[doc.family], "严重程度": doc.severity,
+                         "状态": {"ran": "已运行", "skipped": "已跳过", "error": "出错"}.get(entry.get("status"), "尚未实现"),
+                         "线索数": entry.get("findings", 0), "说明": entry.get("reason", ""), "规则内容": doc.text,
+                         "政策来源": doc.source})
+        return pd.DataFrame(rows)
+
+
+def load_results(folder: str | Path) -> RunResults:
+    folder = Path(folder)
+    run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    findings = pd.read_parquet(folder / "findings.parquet")
+    rejects = pd.read_csv(folder / "rejects.csv", dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    return RunResults(folder, findings, rejects, run)
+
+
+def masked(frame: pd.DataFrame, full_view: bool = False) -> pd.DataFrame:
+    """Mask ID numbers and accounts (keys and evidence) unless the role may see them."""
+    if full_view:
+        return frame
+    out = frame.copy()
+    for col in ("person_id", "official_id"):
+        if col in out:
+            out[col] = out[col].map(lambda v: mask_id(v) if isinstance(v, str) else v)
+    if "account_no" in out:
+        out["account_no"] = out["account_no"].map(lambda v: mask_account(v) if isinstance(v, str) else v)
+    if "evidence" in out:
+        out["evidence"] = out["evidence"].map(_mask_evidence)
+    return out
+
+
+def _mask_evidence(text: str) -> str:
+    import re
+
+    from audit.ids import luhn_valid, validate_resident_id
+
+    def repl(m: re.Match) -> str:
+        s = m.group(0)
+        if len(s) == 18 and validate_resident_id(s)[1] is None:
+            return mask_id(s)
+        if 16 <= len(s) <= 19 and luhn_valid(s):
+            return mask_account(s)
+        if len(s) == 11 and s.startswith("1"):
+            return s[:3] + "****" + s[-4:]
+        return s
+    return re.sub(r"\d{17}[\dXx]|\d{11,19}", repl, text) if isinstance(text, str) else text
+
+
+def to_excel_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """An .xlsx workbook with frozen headers, filters and readable column widths."""
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+        for name, frame in sheets.items():
+            frame.to_excel(xw, sheet_name=name[:31], index=False)
+            ws = xw.sheets[name[:31]]
+            ws.freeze_panes = "A2"
+            ws.auto_filter.ref = ws.dimensions
+            for i, col in enumerate(frame.columns, 1):
+                width = min(max([len(str(col)) * 2] + [len(str(v)) for v in frame[col].head(200)]) + 2, 60)
+                ws.column_dimensions[ws.cell(1, i).column_letter].width = width
+    return buf.getvalue()

@@ -1,0 +1,70 @@
+"""End to end: the real dashboard server driven by headless Chromium; screenshots in tests/artifacts/."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+if not CHROMIUM:
+    if os.environ.get("CI"):
+        pytest.fail("CI must install Debian's chromium for the dashboard tests", pytrace=False)
+    pytest.skip("headless Chromium not installed (apt-get install chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(audited):
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "audit", "serve", str(audited.out), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("dashboard server did not start")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_overview_then_findings_in_chromium(server, audited):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(server, wait_until="networkidle")
+        page.get_by_text("高风险").first.wait_for(timeout=30000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(ARTIFACTS / "overview.png"), full_page=True)
+        assert f"{len(audited.findings):,}" in page.inner_text("body")
+        page.get_by_role("link", name="问题线索").click()
+        page.get_by_text("已脱敏").wait_for(timeout=30000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(ARTIFACTS / "findings.png"), full_page=True)
+        body = page.inner_text("body")
+        raw_ids = set(audited.findings.person_id.dropna())
+        assert not any(pid in body for pid in raw_ids)
+        browser.close()
