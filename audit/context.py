@@ -44,6 +44,21 @@ class AuditContext:
         return self.con.execute(query, params or None).df()
 
     @cached_property
+    def kinship(self):
+        """The kinship graph (graphs.kinship.Kinship), built once from persons and relations."""
+        from graphs.kinship import build_kinship
+
+        return build_kinship(self.tables["persons"], self.tables.get("relations"))
+
+    @cached_property
+    def official_relatives(self) -> pd.DataFrame:
+        """Close relatives (profile's kin_definition) of every official: x, y, category, term, path."""
+        from graphs.terms import CATEGORIES_002
+
+        cats = self.profile.get("kin_definition") or CATEGORIES_002
+        return self.kinship.relatives(self.tables["officials"].person_id, cats)
+
+    @cached_property
     def person_place(self) -> pd.DataFrame:
         """person_id -> household_id, village_code, township, name (from the register)."""
         p = self.tables.get("persons")

@@ -175,6 +175,9 @@ def run_audit(workspace: str | Path, profile: str | Profile = "sandu-2021", out:
         as_of_basis = "命令行 --as-of"
     ctx = AuditContext(ws.tables, prof, as_of, ws.rejects)
     specs = [s for s in all_detectors() if rules is None or s.code in rules or s.family in rules]
+    if {"persons", "officials"} <= set(ws.tables):
+        with progress.stage("kinship", "计算干部近亲属关系", 0.3):
+            _ = ctx.official_relatives
     with progress.stage("detect", "运行检测规则", 0.4):
         findings, log = run_detectors(
             ctx, specs, strict=strict,

@@ -60,7 +60,7 @@ class Finding:
     @property
     def finding_id(self) -> str:
         return stable_hash(self.rule, self.case_id, self.person_id, self.official_id,
-                           self.account_no, self.meeting_id, self.key_extra)
+                           self.account_no, self.meeting_id, self.village_code, self.key_extra)
 
 
 DetectorFn = Callable[["AuditContext"], Iterable[Finding]]

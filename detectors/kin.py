@@ -1,0 +1,331 @@
+"""KIN family: officials' close relatives on the roll, filings and recusal (KIN-01..KIN-05).
+
+Close relatives come from the kinship graph (graphs.kinship) with the profile's definition
+(``kin_definition``, by default the list of notice 002). An official counts for a case only while
+in office at the step concerned (approval or a recheck) and only where the post's jurisdiction
+covers the case (village cadres their village, township staff their township, county staff all).
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import pandas as pd
+from scipy.stats import binom
+
+from audit.context import AuditContext
+from audit.ids import mask_id
+from detectors.base import Finding, Severity, detector
+
+__all__ = ["unfiled_relative", "filed_relative_not_reviewed", "no_recusal", "official_enrolled", "concentration"]
+
+PARTICIPATION_STEPS = ("入户调查", "信息核对", "民主评议", "乡镇审核", "县级审批/审核确认", "复核")
+
+
+def _mask_name(name: object, tail: str = "某某") -> str:
+    return (str(name)[0] + tail) if isinstance(name, str) and name else "某某"
+
+
+def _members(ctx: AuditContext) -> pd.DataFrame:
+    """case_id, person_id of enrolled members (the head when case_members is absent)."""
+    if "case_members" in ctx.tables:
+        m = ctx.table("case_members")
+        return m[m.enrolled == "是"][["case_id", "person_id"]].drop_duplicates()
+    c = ctx.table("cases")
+    return c[["case_id", "head_id"]].rename(columns={"head_id": "person_id"})
+
+
+def _in_office(off: pd.DataFrame, when: pd.Series) -> pd.Series:
+    start = pd.to_datetime(off.start_date)
+    end = pd.to_datetime(off.end_date)
+    when = pd.to_datetime(when)
+    return (start.isna() | (start <= when)) & (end.isna() | (end >= when))
+
+
+def _covers(frame: pd.DataFrame) -> pd.Series:
+    """Jurisdiction: the post (level, village_code_o, township_o) covers the case (village_code, township)."""
+    return (((frame.level == "村") & (frame.village_code_o == frame.village_code)) |
+            ((frame.level == "乡镇") & (frame.township_o == frame.township)) |
+            (frame.level == "县"))
+
+
+def _decision_dates(ctx: AuditContext) -> pd.DataFrame:
+    """case_id, date, step: approval and every recheck, the steps at which an official decides."""
+    c = ctx.table("cases")
+    out = [pd.DataFrame({"case_id": c.case_id, "date": pd.to_datetime(c.approval_date), "step": "审批"})]
+    if "rechecks" in ctx.tables:
+        r = ctx.table("rechecks")
+        out.append(pd.DataFrame({"case_id": r.case_id, "date": pd.to_datetime(r.date), "step": "复核"}))
+    return pd.concat(out, ignore_index=True)
+
+
+def _related_cases(ctx: AuditContext) -> pd.DataFrame:
+    """(official post, case, relative member) where the post covers the case and was held at a decision.
+
+    One row per (case_id, official_id, relative); columns include the kinship labels, the post and
+    the decision dates at which the official was in office.
+    """
+    rel = ctx.official_relatives
+    if rel.empty:
+        return pd.DataFrame()
+    j = rel.merge(_members(ctx), left_on="y", right_on="person_id")
+    cases = ctx.table("cases")[["case_id", "household_id", "village_code", "township", "approval_date", "status"]]
+    j = j.merge(cases, on="case_id")
+    off = ctx.table("officials").rename(columns={"village_code": "village_code_o", "township": "township_o",
+                                                 "person_id": "x", "name": "official_name"})
+    j = j.merge(off[["x", "official_name", "role", "level", "village_code_o", "township_o", "start_date", "end_date"]],
+                on="x")
+    j = j[_covers(j)]
+    d = j.merge(_decision_dates(ctx), on="case_id")
+    d = d[_in_office(d, d.date)]
+    if d.empty:
+        return pd.DataFrame()
+    key = ["case_id", "x", "y"]
+    first = d.sort_values("date").drop_duplicates(key)
+    dates = d.groupby(key).apply(lambda g: sorted({f"{s}{t:%Y-%m-%d}" for s, t in zip(g.step, g.date)}),
+                                 include_groups=False).rename("in_office_at")
+    return first.merge(dates.reset_index(), on=key)
+
+
+def _filings(ctx: AuditContext) -> tuple[set, set]:
+    if "kin_filings" not in ctx.tables:
+        return set(), set()
+    f = ctx.table("kin_filings")
+    return set(zip(f.official_id, f.relative_id)), set(zip(f.official_id, f.case_id.fillna("")))
+
+
+def _names(ctx: AuditContext) -> pd.Series:
+    return ctx.table("persons").set_index("person_id").name
+
+
+def _kin_evidence(r, names: pd.Series) -> dict:
+    return {"official": mask_id(r.x), "official_name": _mask_name(names.get(r.x)), "official_role": r.role,
+            "relative": mask_id(r.y), "relative_name": _mask_name(names.get(r.y), "某"),
+            "kinship_term": r.kinship_term, "category": r.category, "path": list(r.path),
+            "degree": int(r.degree)}
+
+
+def _closest(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(["degree", "y"]).drop_duplicates(["case_id", "x"])
+
+
+@detector("KIN-01", severity=Severity.HIGH, title_zh="干部近亲属享受低保未备案",
+          requires=("persons", "officials", "cases"), params=("kin_definition",),
+          explain_zh="{official_name}（{official_role}）的{kinship_term}{relative_name}家享受低保，未在近亲属备案中登记")
+def unfiled_relative(ctx: AuditContext) -> Iterator[Finding]:
+    """An enrolled member is a close relative of an official covering the case, and not filed.
+
+    低保对象是负责该案件的干部（本村村干部、本乡镇工作人员、县民政局经办人员）的近亲属，且未在近亲属备案中登记。
+    Evidence: official, official_role, relative, kinship_term, category, path, in_office_at, relatives (all
+    related members of the case).
+    Profile parameters: kin_definition.
+    """
+    j = _related_cases(ctx)
+    if j.empty:
+        return
+    by_person, by_case = _filings(ctx)
+    j = j[[(x, y) not in by_person and (x, c) not in by_case for x, y, c in zip(j.x, j.y, j.case_id)]]
+    names = _names(ctx)
+    for r in _closest(j).itertuples(index=False):
+        ev = _kin_evidence(r, names) | {"in_office_at": r.in_office_at, "filed": False}
+        yield Finding(rule="KIN-01", severity=Severity.HIGH, case_id=r.case_id, household_id=r.household_id,
+                      person_id=r.y, official_id=r.x, village_code=r.village_code, township=r.township,
+                      score=round(1 - 0.1 * (r.degree - 1), 2), evidence=ev,
+                      explanation=f"{ev['official_name']}（{r.role}）的{r.kinship_term}{ev['relative_name']}家享受低保"
+                                  f"（{r.case_id}），未在近亲属备案中登记。")
+
+
+@detector("KIN-02", severity=Severity.MEDIUM, title_zh="已备案近亲属未从严审核",
+          requires=("persons", "officials", "cases", "kin_filings"),
+          params=("kin_definition", "kin_strict_recheck_months"),
+          explain_zh="{official_name}（{official_role}）的{kinship_term}{relative_name}家已备案，但{gap}")
+def filed_relative_not_reviewed(ctx: AuditContext) -> Iterator[Finding]:
+    """A filed relative's case lacks a home survey or a recheck within the strict-review interval.
+
+    已备案的干部近亲属低保户应从严审核：全部入户核查并定期复核。缺少入户调查记录，或在从严复核间隔内没有复核的，予以提示。
+    Evidence: official, official_role, relative, kinship_term, category, path, gap, last_recheck,
+    home_survey (bool).
+    Profile parameters: kin_definition, kin_strict_recheck_months.
+    """
+    j = _related_cases(ctx)
+    if j.empty:
+        return
+    by_person, by_case = _filings(ctx)
+    j = j.assign(filed=[(x, y) in by_person or (x, c) in by_case for x, y, c in zip(j.x, j.y, j.case_id)])
+    filed = j.groupby(["case_id", "x"]).filed.all()
+    j = j.set_index(["case_id", "x"])[filed.reindex(j.set_index(["case_id", "x"]).index).to_numpy()].reset_index()
+    j = j[j.status.isin(["在保", "渐退"])]
+    if j.empty:
+        return
+    months = ctx.profile.int("kin_strict_recheck_months")
+    cutoff = pd.Timestamp(ctx.as_of) - pd.DateOffset(months=months)
+    wf = ctx.table("workflow") if "workflow" in ctx.tables else pd.DataFrame(columns=["case_id", "step"])
+    surveyed = set(wf[wf.step == "入户调查"].case_id)
+    rc = ctx.table("rechecks") if "rechecks" in ctx.tables else pd.DataFrame(columns=["case_id", "date"])
+    last = pd.to_datetime(rc.groupby("case_id").date.max()) if len(rc) else pd.Series(dtype="datetime64[ns]")
+    names = _names(ctx)
+    for r in _closest(j).itertuples(index=False):
+        gaps = []
+        if r.case_id not in surveyed:
+            gaps.append("没有入户调查记录")
+        lr = last.get(r.case_id)
+        due = pd.to_datetime(r.approval_date) <= cutoff
+        if due and (lr is None or pd.isna(lr) or lr < cutoff):
+            gaps.append(f"近{months}个月内没有复核")
+        if not gaps:
+            continue
+        gap = "、".join(gaps)
+        ev = _kin_evidence(r, names) | {"gap": gap, "home_survey": r.case_id in surveyed,
+                                        "last_recheck": None if lr is None or pd.isna(lr) else f"{lr:%Y-%m-%d}"}
+        yield Finding(rule="KIN-02", severity=Severity.MEDIUM, case_id=r.case_id, household_id=r.household_id,
+                      person_id=r.y, official_id=r.x, village_code=r.village_code, township=r.township, evidence=ev,
+                      explanation=f"{ev['official_name']}（{r.role}）的{r.kinship_term}{ev['relative_name']}家（{r.case_id}）"
+                                  f"已备案，但{gap}，未落实从严审核。")
+
+
+@detector("KIN-03", severity=Severity.HIGH, title_zh="经办近亲属案件未回避",
+          requires=("persons", "officials", "cases"), params=("kin_definition",),
+          explain_zh="{official_name}（{official_role}）参与了其{kinship_term}{relative_name}家低保的{steps_text}，未回避")
+def no_recusal(ctx: AuditContext) -> Iterator[Finding]:
+    """An official takes part in a step of a close relative's case without recusal.
+
+    社会救助经办人员在入户调查、民主评议、审核审批、复核等环节中涉及近亲属的，应主动申请回避。
+    Evidence: official, official_role, relative, kinship_term, category, path, steps (step and date).
+    Profile parameters: kin_definition.
+    """
+    rel = ctx.official_relatives
+    if rel.empty:
+        return
+    steps = []
+    if "workflow" in ctx.tables:
+        w = ctx.table("workflow")
+        w = w[w.step.isin(PARTICIPATION_STEPS) & w.handler_id.notna()]
+        steps.append(pd.DataFrame({"case_id": w.case_id, "x": w.handler_id, "step": w.step, "date": w.date}))
+    if "rechecks" in ctx.tables:
+        r = ctx.table("rechecks").dropna(subset=["officer_ids"])
+        r = r.assign(x=r.officer_ids.str.split(";")).explode("x")
+        steps.append(pd.DataFrame({"case_id": r.case_id, "x": r.x, "step": "复核", "date": r.date}))
+    if {"votes", "meeting_attendance", "meetings"} <= set(ctx.tables):
+        a = ctx.table("meeting_attendance")
+        a = a[a.signed.fillna("是") != "否"]
+        v = ctx.table("votes").merge(a, on="meeting_id").merge(ctx.table("meetings")[["meeting_id", "date"]], on="meeting_id")
+        steps.append(pd.DataFrame({"case_id": v.case_id, "x": v.person_id, "step": "民主评议（" + v.meeting_id + "）",
+                                   "date": v.date}))
+    if not steps:
+        return
+    s = pd.concat(steps, ignore_index=True)
+    s = s[s.x.isin(set(rel.x))]
+    j = s.merge(_members(ctx), on="case_id").merge(rel, left_on=["x", "person_id"], right_on=["x", "y"])
+    if j.empty:
+        return
+    j = j.merge(ctx.table("cases")[["case_id", "household_id", "village_code", "township"]], on="case_id")
+    roles = ctx.table("officials").drop_duplicates("person_id").set_index("person_id").role
+    names = _names(ctx)
+    for (case_id, x), g in j.groupby(["case_id", "x"], sort=True):
+        r = g.sort_values(["degree", "y"]).iloc[0]
+        taken = sorted({f"{st}（{pd.Timestamp(d):%Y-%m-%d}）" for st, d in zip(g.step, g.date)})
+        rr = r.copy()
+        rr["role"] = roles.get(x, "经办人员")
+        ev = _kin_evidence(rr, names) | {"steps": taken, "steps_text": "、".join(taken)}
+        yield Finding(rule="KIN-03", severity=Severity.HIGH, case_id=case_id, household_id=r.household_id,
+                      person_id=r.y, official_id=x, village_code=r.village_code, township=r.township, evidence=ev,
+                      explanation=f"{ev['official_name']}（{rr.role}）参与了其{r.kinship_term}{ev['relative_name']}家低保"
+                                  f"（{case_id}）的{ev['steps_text']}，未回避。")
+
+
+@detector("KIN-04", severity=Severity.HIGH, title_zh="干部本人或配偶享受低保",
+          requires=("persons", "officials", "cases"), params=(),
+          explain_zh="{official_name}（{official_role}）{who}是低保保障成员")
+def official_enrolled(ctx: AuditContext) -> Iterator[Finding]:
+    """An official, or the official's spouse, is an enrolled member of a case while in office.
+
+    干部本人或其配偶在任职期间为低保保障成员（四从严：基层干部及其近亲属）。
+    Evidence: official, official_role, who (本人/配偶), member, enrolled_from, term.
+    Profile parameters: none.
+    """
+    off = ctx.table("officials")
+    mem = _members(ctx)
+    rel = ctx.official_relatives
+    spouses = rel[rel.pattern == "S"][["x", "y"]] if len(rel) else pd.DataFrame(columns=["x", "y"])
+    links = pd.concat([pd.DataFrame({"x": off.person_id, "y": off.person_id, "who": "本人"}),
+                       spouses.assign(who="配偶")], ignore_index=True)
+    j = links.merge(mem, left_on="y", right_on="person_id").merge(
+        ctx.table("cases")[["case_id", "household_id", "village_code", "township", "approval_date", "exit_date"]],
+        on="case_id").merge(off.rename(columns={"person_id": "x", "village_code": "vc_o", "township": "t_o"}), on="x")
+    end = pd.to_datetime(j.exit_date).fillna(pd.Timestamp(ctx.as_of))
+    overlap = (pd.to_datetime(j.start_date).isna() | (pd.to_datetime(j.start_date) <= end)) & \
+              (pd.to_datetime(j.end_date).isna() | (pd.to_datetime(j.end_date) >= pd.to_datetime(j.approval_date)))
+    j = j[overlap].assign(_own=lambda d: d.who != "本人").sort_values("_own").drop_duplicates(["case_id", "x"])
+    names = _names(ctx)
+    for r in j.itertuples(index=False):
+        oname = _mask_name(names.get(r.x))
+        ev = {"official": mask_id(r.x), "official_name": oname, "official_role": r.role, "who": r.who,
+              "member": mask_id(r.y), "enrolled_from": f"{pd.Timestamp(r.approval_date):%Y-%m-%d}",
+              "term": f"{'' if pd.isna(r.start_date) else f'{r.start_date:%Y-%m-%d}'}至"
+                      f"{'今' if pd.isna(r.end_date) else f'{r.end_date:%Y-%m-%d}'}"}
+        if r.who == "配偶":
+            ev |= {"kinship_term": "妻子" if names.get(r.y, "") and ctx.kinship.nodes.sex.get(r.y) == "女" else "丈夫",
+                   "path": [r.x, "妻" if ctx.kinship.nodes.sex.get(r.y) == "女" else "夫", r.y]}
+        else:
+            ev |= {"kinship_term": "本人", "path": [r.x]}
+        yield Finding(rule="KIN-04", severity=Severity.HIGH, case_id=r.case_id, household_id=r.household_id,
+                      person_id=r.y, official_id=r.x, village_code=r.village_code, township=r.township, evidence=ev,
+                      explanation=f"{oname}（{r.role}）{'本人' if r.who == '本人' else '的配偶'}是低保（{r.case_id}）"
+                                  f"保障成员，任职期间享受低保。")
+
+
+@detector("KIN-05", severity=Severity.MEDIUM, title_zh="村干部近亲属在本村低保中过度集中",
+          requires=("persons", "officials", "cases"), params=("kin_definition", "kin_concentration_max_p"),
+          explain_zh="{village_name}低保户中村干部近亲属{observed}户，按人口比例应约{expected}户（p={p_value}）")
+def concentration(ctx: AuditContext) -> Iterator[Finding]:
+    """Cases linked to a village's cadres are over-represented against their share of households.
+
+    关系保集中：本村低保户中与本村村干部有近亲属关系的户数，显著高于这些亲属户在全村户数中的占比。
+    单侧精确二项检验：H0 为低保户与干部亲属户的关联比例等于其人口占比。
+    Evidence: households, linked_households, expected_share, cases, observed, expected, p_value, cadres, linked_cases.
+    Profile parameters: kin_definition, kin_concentration_max_p.
+    """
+    alpha = float(ctx.profile.fraction("kin_concentration_max_p"))
+    rel = ctx.official_relatives
+    off = ctx.table("officials")
+    cadres = off[(off.level == "村") & _in_office(off, pd.Series(pd.Timestamp(ctx.as_of), index=off.index))]
+    if rel.empty or cadres.empty:
+        return
+    p = ctx.table("persons")[["person_id", "household_id", "village_code"]]
+    links = rel[rel.x.isin(set(cadres.person_id))][["x", "y"]]
+    links = pd.concat([links, pd.DataFrame({"x": cadres.person_id, "y": cadres.person_id})])
+    linked = links.merge(p, left_on="y", right_on="person_id").merge(
+        cadres[["person_id", "village_code", "role"]].rename(columns={"person_id": "x", "village_code": "cadre_village"}),
+        on="x")
+    linked = linked[linked.village_code == linked.cadre_village]
+    cases = ctx.table("cases")
+    active = cases[cases.status.isin(["在保", "渐退"])]
+    mem = _members(ctx).merge(p, on="person_id")
+    vname = ctx.table("persons").drop_duplicates("village_code").set_index("village_code").get("village_name")
+    for vc, hh in p.groupby("village_code").household_id:
+        n_hh = hh.nunique()
+        lk = linked[linked.village_code == vc]
+        lk_hh = set(lk.household_id)
+        share = len(lk_hh) / n_hh if n_hh else 0
+        vcases = active[active.village_code == vc]
+        n = len(vcases)
+        if n == 0 or share in (0, 1):
+            continue
+        case_link = mem[mem.case_id.isin(set(vcases.case_id)) & mem.person_id.isin(set(lk.y))]
+        k = case_link.case_id.nunique()
+        if k < 2:
+            continue
+        pval = float(binom.sf(k - 1, n, share))
+        if pval >= alpha:
+            continue
+        name = (vname.get(vc) if vname is not None else None) or vc
+        who = lk.drop_duplicates("x")
+        ev = {"village_name": name, "households": int(n_hh), "linked_households": len(lk_hh),
+              "expected_share": round(share, 4), "cases": n, "observed": int(k), "expected": round(n * share, 2),
+              "p_value": float(f"{pval:.3g}"), "test": "单侧精确二项检验",
+              "cadres": [f"{mask_id(x)}（{r}）" for x, r in zip(who.x, who.role)],
+              "linked_cases": sorted(case_link.case_id.unique())}
+        yield Finding(rule="KIN-05", severity=Severity.MEDIUM, village_code=vc,
+                      township=vcases.township.iloc[0], score=min(1.0, round(-0.1 * float(pd.Series([pval]).clip(1e-10).map(lambda v: __import__("math").log10(v)).iloc[0]), 2)),
+                      evidence=ev,
+                      explanation=f"{name}在保{n}户中有{k}户是本村村干部的近亲属，按亲属户占全村户数{share:.1%}计应约"
+                                  f"{n * share:.1f}户（单侧二项检验 p={pval:.2g}），关系保明显集中。")
