@@ -21,7 +21,8 @@ from graphs.terms import CATEGORIES_002, DEGREE, LINEAL, category, term
 
 __all__ = ["Kinship", "build_kinship", "RELATIVE_COLUMNS"]
 
-RELATIVE_COLUMNS = ["x", "y", "pattern", "n1", "n2", "n3", "category", "kinship_term", "degree", "lineal", "path"]
+RELATIVE_COLUMNS = ["x", "y", "pattern", "n1", "n2", "n3", "category", "kinship_term", "degree", "lineal", "path",
+                    "uncertain"]
 STEP_ZH = {"U": "父母", "D": "子女", "S": "配偶"}
 
 
@@ -103,6 +104,11 @@ class Kinship:
         q["category"] = [c for c, _ in lab]
         q["kinship_term"] = [t for _, t in lab]
         q["lineal"] = q.pattern.isin(LINEAL)
+        # a virtual link person stands for someone unrecorded or undetermined; a chain that goes back
+        # down after it may end at that very person, so its category is uncertain
+        virt = q[["n1", "n2", "n3"]].astype(str).apply(lambda c: c.str.startswith("~")).to_numpy()
+        down_after = np.array([[("D" in pat[i + 1:]) for i in range(3)] for pat in q.pattern])
+        q["uncertain"] = (virt & down_after).any(axis=1)
         q["path"] = [self._path(r, sex) for r in q[["x", "n1", "n2", "n3", "y", "pattern"]].itertuples(index=False)]
         return q[RELATIVE_COLUMNS]
 
@@ -283,7 +289,9 @@ def build_kinship(persons: pd.DataFrame, relations: pd.DataFrame | None = None) 
         r = rr[rr.relation.isin(["兄", "弟", "姐", "妹", "兄弟姐妹"])]
         sib.append(pd.DataFrame({"s1": r.person_id.to_numpy(), "s2": r.relative_id.to_numpy(), "src": "亲属关系表：兄弟姐妹"}))
     edges = pd.concat(E, ignore_index=True).dropna(subset=["a", "b"]).astype({"a": str, "b": str})
-    edges = _resolve_virtual(edges, persons.set_index("person_id").sex)
+    sexes = persons.set_index("person_id").sex
+    edges = _resolve_virtual(edges, sexes)
+    edges = pd.concat([edges, _co_parents(edges, sexes)], ignore_index=True)
     edges = pd.concat([edges, _sibling_edges(edges, pd.concat(sib, ignore_index=True))], ignore_index=True)
     sp = edges[edges.kind == "spouse"]
     edges = pd.concat([edges, sp.rename(columns={"a": "b", "b": "a"})], ignore_index=True)
@@ -329,6 +337,20 @@ def _resolve_virtual(edges: pd.DataFrame, sex: pd.Series) -> pd.DataFrame:
     if mapping:
         edges = edges.assign(a=edges.a.replace(mapping), b=edges.b.replace(mapping))
     return edges
+
+
+def _co_parents(edges: pd.DataFrame, sex: pd.Series) -> pd.DataFrame:
+    """A recorded parent's spouse is the child's other parent when the child has none of that sex."""
+    real = edges[~edges.a.str.startswith("~") & ~edges.b.str.startswith("~")]
+    par = real[real.kind == "parent"][["a", "b"]].drop_duplicates()
+    sp = real[real.kind == "spouse"][["a", "b"]]
+    sp = pd.concat([sp, sp.rename(columns={"a": "b", "b": "a"})]).drop_duplicates()
+    cand = par.merge(sp.rename(columns={"a": "p", "b": "q"}), left_on="a", right_on="p")[["q", "b"]]
+    cand = cand.assign(sex=cand.q.map(sex))
+    have = par.assign(sex=par.a.map(sex))[["b", "sex"]].drop_duplicates()
+    cand = cand.merge(have, on=["b", "sex"], how="left", indicator=True)
+    cand = cand[cand._merge == "left_only"].drop_duplicates(["q", "b"])
+    return pd.DataFrame({"a": cand.q, "b": cand.b, "kind": "parent", "source": "推断：父/母的配偶（可能为继父母）"})
 
 
 def _sibling_edges(edges: pd.DataFrame, sib: pd.DataFrame) -> pd.DataFrame:
