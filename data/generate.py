@@ -619,6 +619,12 @@ class County:
         self.make_batch([c], c.app_date).meeting_id += f"-{c.case_id[-4:]}"
         return c
 
+    def cases_by_village(self) -> dict[str, list[Case]]:
+        out: dict[str, list[Case]] = {}
+        for x in self.cases:
+            out.setdefault(x.hh.village.code, []).append(x)
+        return out
+
     def relative_household(self, official: Person) -> Household | None:
         """A household of the official's kin component other than the official's own."""
         others = [h for h in official.unit.households if h is not official.hh and h.members]

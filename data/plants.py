@@ -56,13 +56,16 @@ def _recent_recheck(c: County, case: Case) -> None:
 
 
 def _plain_adult(c: County, village=None) -> Person:
-    pool = [p for v in ([village] if village else c.all_villages()) for u in v.units if u.kind == "plain"
-            for h in u.households for p in h.members
-            if 25 <= p.age() <= 65 and p.pid not in c.used_people and not p.death
-            and h.hid not in c.case_hids]
-    p = c.rng.choice(pool)
-    c.used_people.add(p.pid)
-    return p
+    """An unused adult of a household with no case and no office (in ``village`` or a random one)."""
+    villages = [village] if village else c.rng.sample(c.all_villages(), len(c.all_villages()))
+    for v in villages:
+        pool = [p for u in v.units if u.kind == "plain" for h in u.households for p in h.members
+                if 25 <= p.age() <= 65 and p.pid not in c.used_people and not p.death and h.hid not in c.case_hids]
+        if pool:
+            p = c.rng.choice(pool)
+            c.used_people.add(p.pid)
+            return p
+    raise RuntimeError("no unused adult left for a plant")
 
 
 def _computed(case: Case) -> float:
@@ -318,14 +321,15 @@ def plant_awd_01(c: County, i: int) -> None:
 
 def plant_awd_02(c: County, i: int) -> None:
     need = int(c.prof.get("flat_rate_min_cases") or 8)
+    by_village = c.cases_by_village()
     villages = [v for v in c.all_villages() if v.code not in c.used_villages]
-    v = max(villages, key=lambda v: sum(1 for x in c.cases if x.village is v and x.case_id not in c.used_cases))
+    v = max(villages, key=lambda v: sum(1 for x in by_village.get(v.code, ()) if x.case_id not in c.used_cases))
     c.used_villages.add(v.code)
     free = [h for u in v.units if u.kind == "plain" for h in u.households
             if h.members and h.hid not in c.used_people and h.hid not in c.case_hids]
-    while sum(1 for x in c.cases if x.village is v and x.status == "在保") < need + 2 and free:
-        c.add_case(free.pop(), approval=c.rand_date(dt.date(2017, 1, 1), dt.date(2022, 12, 31)), single=False)
-    cases = [x for x in c.cases if x.village is v and x.status == "在保"]
+    cases = [x for x in by_village.get(v.code, ()) if x.status == "在保"]
+    while len(cases) < need + 2 and free:
+        cases.append(c.add_case(free.pop(), approval=c.rand_date(dt.date(2017, 1, 1), dt.date(2022, 12, 31)), single=False))
     amounts = sorted(_computed(x) for x in cases)
     flat = float(round(amounts[len(amounts) // 2], -2) or 300)
     for x in cases:
@@ -384,8 +388,9 @@ def _similar_household(c: County, v, size: int) -> Household | None:
 def plant_awd_05(c: County, i: int) -> None:
     villages = [v for v in c.all_villages() if v.code not in c.used_villages]
     c.rng.shuffle(villages)
+    by_village = c.cases_by_village()
     for v in villages:
-        olds = [x for x in c.cases if x.village is v and x.case_id not in c.used_cases and x.status == "在保"
+        olds = [x for x in by_village.get(v.code, ()) if x.case_id not in c.used_cases and x.status == "在保"
                 and not x.addon and not x.single_route and x.approval_date < dt.date(2022, 1, 1)][:2]
         if len(olds) < 2:
             continue
