@@ -491,14 +491,12 @@ class County:
         case.steps = {s: (d0 + dt.timedelta(days=off), h.pid if h else None) for s, (off, h) in plan.items()}
         case.rechecks = []
         step = self.interval(case)
-        k = 1
-        while True:
-            due = add_months(case.approval_date, step * k)
-            d = due - dt.timedelta(days=self.rng.randint(5, 25))
+        d = case.approval_date
+        while True:      # each recheck a little before the previous one's interval runs out
+            d = add_months(d, step) - dt.timedelta(days=self.rng.randint(5, 25))
             if d > AS_OF:
                 break
             case.rechecks.append((d, staff.pid if staff else helper.pid))
-            k += 1
 
     def assign_batches(self) -> None:
         """One appraisal meeting per village and application month, with three notices."""
@@ -604,7 +602,7 @@ class County:
 
     def solo_batch(self, case: Case) -> None:
         """Give a case its own meeting and notices (so a plant touches no other case)."""
-        if case.batch and len(case.batch.cases) > 1:
+        if case.batch:
             case.batch.cases.remove(case)
             case.batch.votes.pop(case.case_id, None)
             for n in case.batch.notices:

@@ -255,7 +255,7 @@ def plant_rck_02(c: County, i: int) -> None:
     death = dt.date(2024, 3, 10)
     c.x["deaths"].add(person_id=p.pid, death_date=death, source="公安户籍注销")
     p.death = True
-    case.rechecks = [r for r in case.rechecks if r[0] < death]
+    case.rechecks = [r for r in case.rechecks if not death <= r[0] <= add_months(death, 3)]
     c.plant("RCK-02", "保障成员死亡后未复核，停发期限后仍全额发放", case_id=case.case_id)
     c.plant("ELIG-06", "（同一案件）死亡成员仍计入保障", case_id=case.case_id, person_id=p.pid)
 
@@ -347,6 +347,7 @@ def plant_awd_03(c: County, i: int) -> None:
     case = c.fresh_case()
     case.income = round(case.standard * 1.25)
     c.plant("AWD-03", "人均收入高于低保标准且无渐退", case_id=case.case_id)
+    c.plant("RCK-03", "（同一案件）收入超标仍足额发放、无渐退记录", case_id=case.case_id)
     c.plant("AWD-01", "（同一案件）收入超标，补差应为0", case_id=case.case_id)
 
 

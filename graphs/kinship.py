@@ -9,7 +9,8 @@ set of anchor persons (the officials); networkx serves one person's ego graph.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Iterable
 
 import duckdb
@@ -26,28 +27,18 @@ RELATIVE_COLUMNS = ["x", "y", "pattern", "n1", "n2", "n3", "category", "kinship_
 STEP_ZH = {"U": "父母", "D": "子女", "S": "配偶"}
 
 
-def _edges(a: pd.Series, b: pd.Series, kind: str, source: str) -> pd.DataFrame:
-    return pd.DataFrame({"a": a.to_numpy(), "b": b.to_numpy(), "kind": kind, "source": source})
-
-
 @dataclass
 class Kinship:
-    """Base edges, node attributes and the chains over them."""
+    """Base edges, node attributes and the chains over them (tables live in an embedded DuckDB)."""
 
-    edges: pd.DataFrame                  # a, b, kind (parent|spouse), source
+    con: duckdb.DuckDBPyConnection       # tables kin_edges(a, b, kind, source), up(c, p), sp(a, b), knodes
     nodes: pd.DataFrame                  # index person id: sex, birth, virtual, name
     ambiguities: pd.DataFrame            # household_id, person_id, relation, reason
-    _con: duckdb.DuckDBPyConnection | None = field(default=None, repr=False)
 
-    @property
-    def con(self) -> duckdb.DuckDBPyConnection:
-        if self._con is None:
-            con = duckdb.connect()
-            con.register("kin_edges", self.edges)
-            con.execute("CREATE TEMP TABLE up AS SELECT b AS c, a AS p FROM kin_edges WHERE kind = 'parent'")
-            con.execute("CREATE TEMP TABLE sp AS SELECT a, b FROM kin_edges WHERE kind = 'spouse'")
-            self._con = con
-        return self._con
+    @cached_property
+    def edges(self) -> pd.DataFrame:
+        """a, b, kind (parent: a is b's parent | spouse: both directions), source."""
+        return self.con.execute("SELECT * FROM kin_edges ORDER BY kind, a, b").df()
 
     def relatives(self, anchors: Iterable[str], categories: Iterable[str] = CATEGORIES_002) -> pd.DataFrame:
         """Every close relative y of each anchor x: category, kinship term (x's view), path.
@@ -57,71 +48,62 @@ class Kinship:
         anchors = pd.DataFrame({"x": pd.unique(pd.Series(list(anchors), dtype=object))})
         con = self.con
         con.register("anchors", anchors)
-        q = con.execute(_CHAINS_SQL).df()
+        q = con.execute(f"""
+            WITH chains AS ({_CHAINS_SQL}),
+            best AS (SELECT * FROM chains WHERE y NOT LIKE '~%' AND y <> x
+                     QUALIFY row_number() OVER (PARTITION BY x, y ORDER BY {_DEGREE_SQL}, pattern, n1, n2, n3) = 1)
+            SELECT best.*, kx.sex x_sex, k1.sex n1_sex, k2.sex n2_sex, k3.sex n3_sex, ky.sex y_sex,
+                   ky.birth < kx.birth AS y_older_than_x, ky.birth < k1.birth AS y_older_than_n1,
+                   k3.birth < k1.birth AS n3_older_than_n1
+            FROM best LEFT JOIN knodes kx ON kx.id = x LEFT JOIN knodes k1 ON k1.id = n1
+                 LEFT JOIN knodes k2 ON k2.id = n2 LEFT JOIN knodes k3 ON k3.id = n3 LEFT JOIN knodes ky ON ky.id = y
+            ORDER BY x, y""").df()
         con.unregister("anchors")
-        q = q[~q.y.str.startswith("~") & (q.y != q.x)]
         if q.empty:
             return pd.DataFrame(columns=RELATIVE_COLUMNS)
         q["degree"] = q.pattern.map(DEGREE)
-        q = q.sort_values(["x", "y", "degree", "pattern", "n1", "n2", "n3"], na_position="last")
-        q = q.drop_duplicates(["x", "y"], keep="first").reset_index(drop=True)
         out = self._label(q)
         wanted = set(categories)
         return out[out.category.isin(wanted)].reset_index(drop=True)
 
     def _label(self, q: pd.DataFrame) -> pd.DataFrame:
-        sex = self.nodes["sex"]
-        birth = self.nodes["birth"]
-
-        def s(col):
-            return q[col].map(sex)
-
-        def b(col):
-            return pd.to_datetime(q[col].map(birth))
-
-        def older(c1, c2):
-            v1, v2 = b(c1), b(c2)
-            return np.where(v1.isna() | v2.isna(), None, v1 < v2)
-
-        cols = {
-            "x_sex": s("x"), "n1_sex": s("n1"), "n2_sex": s("n2"), "n3_sex": s("n3"), "y_sex": s("y"),
-            "y_older_than_x": older("y", "x"), "y_older_than_n1": older("y", "n1"),
-            "y_older_than_spouse": older("y", "n1"), "n3_older_than_n1": older("n3", "n1"),
-        }
-        frame = pd.DataFrame(cols)
-        frame["pattern"] = q.pattern.to_numpy()
-        # a few hundred thousand rows at most (officials' relatives): label each distinct combination once
-        keys = list(frame.columns)
-        combos = frame.astype(object).where(frame.notna(), None).drop_duplicates()
-        labels = {}
-        for row in combos.itertuples(index=False):
-            kw = dict(zip(keys, row))
-            pat = kw.pop("pattern")
-            labels[tuple(row)] = (category(pat, n1_sex=kw["n1_sex"], n2_sex=kw["n2_sex"], n3_sex=kw["n3_sex"]),
-                                  term(pat, **kw))
-        tup = list(frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None))
-        lab = [labels[t] for t in tup]
-        q["category"] = [c for c, _ in lab]
-        q["kinship_term"] = [t for _, t in lab]
+        keys = ["pattern", "x_sex", "n1_sex", "n2_sex", "n3_sex", "y_sex", "y_older_than_x", "y_older_than_n1",
+                "n3_older_than_n1"]
+        cols = [q[k].astype(object).where(q[k].notna(), None).tolist() for k in keys]
+        labels: dict[tuple, tuple[str, str]] = {}
+        cats, terms_ = [], []
+        for t in zip(*cols):
+            lab = labels.get(t)
+            if lab is None:
+                kw = dict(zip(keys[1:], t[1:]))
+                kw["y_older_than_spouse"] = kw["y_older_than_n1"]
+                lab = labels[t] = (category(t[0], n1_sex=kw["n1_sex"], n2_sex=kw["n2_sex"], n3_sex=kw["n3_sex"]),
+                                   term(t[0], **kw))
+            cats.append(lab[0])
+            terms_.append(lab[1])
+        q["category"], q["kinship_term"] = cats, terms_
         q["lineal"] = q.pattern.isin(LINEAL)
         # a virtual link person stands for someone unrecorded or undetermined; a chain that goes back
         # down after it may end at that very person, so its category is uncertain
         virt = q[["n1", "n2", "n3"]].astype(str).apply(lambda c: c.str.startswith("~")).to_numpy()
-        down_after = np.array([[("D" in pat[i + 1:]) for i in range(3)] for pat in q.pattern])
+        down_after = np.array([[("D" in pat[i + 1:]) for i in range(3)] for pat in q.pattern]).reshape(-1, 3)
         q["uncertain"] = (virt & down_after).any(axis=1)
-        q["path"] = [self._path(r, sex) for r in q[["x", "n1", "n2", "n3", "y", "pattern"]].itertuples(index=False)]
+        seq = zip(q.x.tolist(), q.n1.tolist(), q.n2.tolist(), q.n3.tolist(), q.y.tolist(), q.pattern.tolist(),
+                  q.n1_sex.tolist(), q.n2_sex.tolist(), q.n3_sex.tolist(), q.y_sex.tolist())
+        q["path"] = [self._path(*r) for r in seq]
         return q[RELATIVE_COLUMNS]
 
     @staticmethod
-    def _path(r, sex: pd.Series) -> list[str]:
+    def _path(x, n1, n2, n3, y, pattern, s1, s2, s3, sy) -> list[str]:
         """[x, base relation, node, …, y]: each relation names what the next node is to the previous one."""
-        nodes = [r.x, *(n for n in (r.n1, r.n2, r.n3) if isinstance(n, str)), r.y]
-        out = [nodes[0]]
-        for step, node in zip(r.pattern, nodes[1:]):
-            male = sex.get(node) == "男"
-            label = {"U": "父" if male else "母", "D": "子" if male else "女", "S": "夫" if male else "妻"}[step]
-            if sex.get(node) is None:
+        nodes = [(n, sx) for n, sx in ((n1, s1), (n2, s2), (n3, s3)) if isinstance(n, str)] + [(y, sy)]
+        out = [x]
+        for step, (node, sex) in zip(pattern, nodes):
+            if sex not in ("男", "女"):
                 label = STEP_ZH[step]
+            else:
+                male = sex == "男"
+                label = {"U": "父" if male else "母", "D": "子" if male else "女", "S": "夫" if male else "妻"}[step]
             out += [label, node]
         return out
 
@@ -131,7 +113,10 @@ class Kinship:
         Nodes carry ``sex``, ``name``, ``virtual`` and, for close relatives of the ego, ``kinship_term``.
         """
         frontier, seen = {person_id}, {person_id}
-        e = self.edges
+        e = self.con.execute("""SELECT * FROM kin_edges WHERE a IN (
+            WITH RECURSIVE hop(n, d) AS (SELECT ?::VARCHAR, 0 UNION SELECT CASE WHEN k.a = hop.n THEN k.b ELSE k.a END, d + 1
+                 FROM hop JOIN kin_edges k ON (k.a = hop.n OR k.b = hop.n) WHERE d < ?)
+            SELECT n FROM hop)""", [person_id, radius]).df()
         for _ in range(radius):
             hit = e[e.a.isin(frontier) | e.b.isin(frontier)]
             nxt = (set(hit.a) | set(hit.b)) - seen
@@ -148,8 +133,9 @@ class Kinship:
         return G
 
 
+_DEGREE_SQL = "CASE " + " ".join(f"WHEN pattern = '{p}' THEN {d}" for p, d in DEGREE.items()) + " END"
+
 _CHAINS_SQL = """
-WITH d AS (SELECT p AS a, c AS b FROM up), u AS (SELECT c AS a, p AS b FROM up)
 SELECT x, b AS y, 'S' pattern, NULL n1, NULL n2, NULL n3 FROM anchors JOIN sp ON a = x
 UNION ALL SELECT x, u.b, 'U', NULL, NULL, NULL FROM anchors JOIN u ON u.a = x
 UNION ALL SELECT x, d.b, 'D', NULL, NULL, NULL FROM anchors JOIN d ON d.a = x
@@ -174,11 +160,119 @@ UNION ALL SELECT x, sp2.b, 'SUDS', sp.b, u.b, d.b FROM anchors JOIN sp ON sp.a =
 
 
 # ---------------------------------------------------------------- inference from the register
-_VIRTUAL_SEX = {"父": "男", "母": "女", "子": "男", "女": "女", "兄弟": None, "父母": None, "配偶": None}
+_VIRTUAL_SEX = {"父": "男", "母": "女", "子": "男", "女": "女", "兄弟": "男", "父母": None, "配偶": None}
+
+_REGISTER_SQL = """
+CREATE OR REPLACE TEMP TABLE kp AS
+  SELECT person_id AS id, household_id AS hh, relation_to_head AS r FROM persons;
+CREATE OR REPLACE TEMP TABLE hc AS
+  SELECT hh,
+    count(*) FILTER (WHERE r = '户主') AS n_head, any_value(id) FILTER (WHERE r = '户主') AS h,
+    count(*) FILTER (WHERE r = '配偶') AS n_sp, any_value(id) FILTER (WHERE r = '配偶') AS sp,
+    count(*) FILTER (WHERE r = '父亲') AS n_fa, any_value(id) FILTER (WHERE r = '父亲') AS fa,
+    count(*) FILTER (WHERE r = '母亲') AS n_mo, any_value(id) FILTER (WHERE r = '母亲') AS mo,
+    count(*) FILTER (WHERE r = '子') AS n_son, any_value(id) FILTER (WHERE r = '子') AS son,
+    count(*) FILTER (WHERE r = '女') AS n_dau, any_value(id) FILTER (WHERE r = '女') AS dau,
+    count(*) FILTER (WHERE r IN ('兄', '弟')) AS n_bro, any_value(id) FILTER (WHERE r IN ('兄', '弟')) AS bro
+  FROM kp GROUP BY hh;
+CREATE OR REPLACE TEMP TABLE km AS
+  SELECT kp.*, hc.* EXCLUDE (hh),
+    CASE WHEN n_sp = 1 THEN sp ELSE '~配偶:' || h END AS v_sp,
+    CASE WHEN n_fa = 1 THEN fa ELSE '~父:' || h END AS v_fa,
+    CASE WHEN n_mo = 1 THEN mo ELSE '~母:' || h END AS v_mo,
+    CASE WHEN n_son = 1 THEN son ELSE '~子:' || h END AS v_son,
+    CASE WHEN n_dau = 1 THEN dau ELSE '~女:' || h END AS v_dau,
+    CASE WHEN n_bro = 1 THEN bro ELSE '~兄弟:' || h END AS v_bro
+  FROM kp JOIN hc USING (hh) WHERE n_head = 1;
+CREATE OR REPLACE TEMP TABLE reg_edges AS
+  SELECT h AS a, id AS b, 'spouse' AS kind, '户籍：户主的配偶' AS source FROM km WHERE r = '配偶'
+  UNION ALL SELECT h, id, 'parent', '户籍：户主的子女' FROM km WHERE r IN ('子', '女')
+  UNION ALL SELECT sp, id, 'parent', '户籍推断：户主配偶的子女（再婚家庭可能为继子女）'
+            FROM km WHERE r IN ('子', '女') AND n_sp = 1
+  UNION ALL SELECT id, h, 'parent', '户籍：户主的父母' FROM km WHERE r IN ('父亲', '母亲')
+  UNION ALL SELECT fa, mo, 'spouse', '户籍推断：户主的父亲与母亲' FROM km WHERE r = '父亲' AND n_fa = 1 AND n_mo = 1
+  UNION ALL SELECT id, v_fa, 'parent', '户籍：户主的祖父母（经户主父亲）' FROM km WHERE r IN ('祖父', '祖母')
+  UNION ALL SELECT id, v_mo, 'parent', '户籍：户主的外祖父母（经户主母亲）' FROM km WHERE r IN ('外祖父', '外祖母')
+  UNION ALL SELECT id, v_sp, 'parent', '户籍：户主配偶的父母' FROM km WHERE r IN ('公公', '婆婆', '岳父', '岳母')
+  UNION ALL SELECT v_son, id, 'parent', '户籍：户主的孙子女（经户主儿子）' FROM km WHERE r IN ('孙子', '孙女')
+  UNION ALL SELECT v_dau, id, 'parent', '户籍：户主的外孙子女（经户主女儿）' FROM km WHERE r IN ('外孙子', '外孙女')
+  UNION ALL SELECT v_bro, id, 'parent', '户籍：户主的侄子女（经户主兄弟）' FROM km WHERE r IN ('侄子', '侄女')
+  UNION ALL SELECT v_son, id, 'spouse', '户籍：户主儿子的配偶' FROM km WHERE r = '儿媳'
+  UNION ALL SELECT v_dau, id, 'spouse', '户籍：户主女儿的配偶' FROM km WHERE r = '女婿';
+CREATE OR REPLACE TEMP TABLE ambiguities AS
+  SELECT hh AS household_id, id AS person_id, r AS relation,
+         '户内户主不是恰好一人，无法按与户主关系推断亲属关系' AS reason
+    FROM kp JOIN hc USING (hh) WHERE n_head <> 1
+  UNION ALL SELECT hh, id, r, '户内有多个儿子，' || r || '的父亲或丈夫无法确定，以虚拟节点连接'
+    FROM km WHERE r IN ('孙子', '孙女', '儿媳') AND n_son > 1
+  UNION ALL SELECT hh, id, r, '户内有多个女儿，' || r || '的母亲或妻子无法确定，以虚拟节点连接'
+    FROM km WHERE r IN ('外孙子', '外孙女', '女婿') AND n_dau > 1
+  UNION ALL SELECT hh, id, r, '户内有多个兄弟，侄子女的父亲无法确定，以虚拟节点连接'
+    FROM km WHERE r IN ('侄子', '侄女') AND n_bro > 1;
+CREATE OR REPLACE TEMP TABLE sib_pairs AS
+  SELECT h AS s1, id AS s2, '户籍：户主的兄弟姐妹' AS src FROM km WHERE r IN ('兄', '弟', '姐', '妹');
+"""
+
+_RELATIONS_SQL = """
+INSERT INTO reg_edges
+  SELECT relative_id, person_id, 'parent', '亲属关系表（' || coalesce(source, '未注明来源') || '）'
+    FROM relations WHERE relation IN ('父', '母')
+  UNION ALL SELECT person_id, relative_id, 'parent', '亲属关系表（' || coalesce(source, '未注明来源') || '）'
+    FROM relations WHERE relation IN ('子', '女')
+  UNION ALL SELECT person_id, relative_id, 'spouse', '亲属关系表（' || coalesce(source, '未注明来源') || '）'
+    FROM relations WHERE relation IN ('夫', '妻', '配偶');
+INSERT INTO sib_pairs SELECT person_id, relative_id, '亲属关系表：兄弟姐妹' FROM relations
+  WHERE relation IN ('兄', '弟', '姐', '妹', '兄弟姐妹');
+"""
+
+_RESOLVE_SQL = """
+-- virtual nodes hang off the head; a ~父/~母/~配偶 named elsewhere is replaced by the real person
+CREATE OR REPLACE TEMP TABLE vnodes AS
+  SELECT DISTINCT v, split_part(substr(v, 2), ':', 1) AS vk, split_part(v, ':', 2) AS head FROM (
+    SELECT a AS v FROM reg_edges WHERE a LIKE '~%' UNION ALL SELECT b FROM reg_edges WHERE b LIKE '~%');
+INSERT INTO reg_edges
+  SELECT v, head, 'parent', '虚拟：户籍未登记的户主父/母' FROM vnodes WHERE vk IN ('父', '母')
+  UNION ALL SELECT head, v, 'parent', '虚拟：户籍未登记或无法确定的户主子女' FROM vnodes WHERE vk IN ('子', '女')
+  UNION ALL SELECT head, v, 'spouse', '虚拟：户籍未登记的户主配偶' FROM vnodes WHERE vk = '配偶';
+INSERT INTO sib_pairs SELECT head, v, '虚拟：侄子女的父亲（户主兄弟）' FROM vnodes WHERE vk = '兄弟';
+CREATE OR REPLACE TEMP TABLE sexes AS SELECT person_id AS id, sex FROM persons;
+CREATE OR REPLACE TEMP TABLE real_par AS
+  SELECT e.a, e.b, s.sex FROM reg_edges e JOIN sexes s ON s.id = e.a
+  WHERE e.kind = 'parent' AND e.a NOT LIKE '~%' AND e.b NOT LIKE '~%';
+CREATE OR REPLACE TEMP TABLE real_sp AS
+  SELECT a, b FROM reg_edges WHERE kind = 'spouse' AND a NOT LIKE '~%' AND b NOT LIKE '~%'
+  UNION SELECT b, a FROM reg_edges WHERE kind = 'spouse' AND a NOT LIKE '~%' AND b NOT LIKE '~%';
+CREATE OR REPLACE TEMP TABLE vmap AS
+  SELECT v.v, min(CASE WHEN v.vk = '父' THEN (SELECT min(a) FROM real_par p WHERE p.b = v.head AND p.sex = '男')
+                       WHEN v.vk = '母' THEN (SELECT min(a) FROM real_par p WHERE p.b = v.head AND p.sex = '女')
+                       WHEN v.vk = '配偶' THEN (SELECT min(b) FROM real_sp s WHERE s.a = v.head) END) AS real
+  FROM vnodes v WHERE v.vk IN ('父', '母', '配偶') GROUP BY v.v;
+CREATE OR REPLACE TEMP TABLE e1 AS
+  SELECT coalesce(ma.real, e.a) AS a, coalesce(mb.real, e.b) AS b, e.kind, e.source
+  FROM reg_edges e LEFT JOIN vmap ma ON ma.v = e.a AND ma.real IS NOT NULL
+                   LEFT JOIN vmap mb ON mb.v = e.b AND mb.real IS NOT NULL;
+CREATE OR REPLACE TEMP TABLE sib AS
+  SELECT coalesce(ma.real, s.s1) AS s1, coalesce(mb.real, s.s2) AS s2, s.src
+  FROM sib_pairs s LEFT JOIN vmap ma ON ma.v = s.s1 AND ma.real IS NOT NULL
+                   LEFT JOIN vmap mb ON mb.v = s.s2 AND mb.real IS NOT NULL;
+-- a recorded parent's spouse is the other parent when the child has none of that sex
+CREATE OR REPLACE TEMP TABLE par_sex AS
+  SELECT e.a, e.b, s.sex FROM e1 e LEFT JOIN sexes s ON s.id = e.a WHERE e.kind = 'parent';
+INSERT INTO e1
+  SELECT DISTINCT sp.b, p.b, 'parent', '推断：父/母的配偶（可能为继父母）'
+  FROM par_sex p JOIN real_sp sp ON sp.a = p.a JOIN sexes s ON s.id = sp.b
+  WHERE p.a NOT LIKE '~%' AND p.b NOT LIKE '~%'
+    AND NOT EXISTS (SELECT 1 FROM par_sex q WHERE q.b = p.b AND q.sex = s.sex);
+-- siblings share parents
+CREATE OR REPLACE TEMP TABLE parents AS SELECT a AS p, b AS c FROM e1 WHERE kind = 'parent';
+INSERT INTO e1
+  SELECT p.p, s.s2, 'parent', s.src || '（共同父母）' FROM sib s JOIN parents p ON p.c = s.s1
+  UNION SELECT p.p, s.s1, 'parent', s.src || '（共同父母）' FROM sib s JOIN parents p ON p.c = s.s2;
+"""
 
 
 def build_kinship(persons: pd.DataFrame, relations: pd.DataFrame | None = None) -> Kinship:
-    """Infer base parent/spouse edges from 与户主关系 and the relations table.
+    """Infer base parent/spouse edges from 与户主关系 and the relations table, in DuckDB.
 
     Parameters
     ----------
@@ -191,183 +285,47 @@ def build_kinship(persons: pd.DataFrame, relations: pd.DataFrame | None = None) 
     -------
     Kinship
     """
-    p = persons[["person_id", "household_id", "relation_to_head", "sex", "birth_date"]].copy()
-    if p.empty:
-        nodes = pd.DataFrame(columns=["sex", "birth", "name", "virtual"])
-        return Kinship(pd.DataFrame(columns=["a", "b", "kind", "source"], dtype=object), nodes,
-                       pd.DataFrame(columns=["household_id", "person_id", "relation", "reason"]))
-    amb: list[pd.DataFrame] = []
-    n_heads = p[p.relation_to_head == "户主"].groupby("household_id").size()
-    bad_hh = set(n_heads[n_heads > 1].index) | (set(p.household_id) - set(n_heads.index))
-    if bad_hh:
-        rows = p[p.household_id.isin(bad_hh)]
-        amb.append(pd.DataFrame({"household_id": rows.household_id, "person_id": rows.person_id,
-                                 "relation": rows.relation_to_head,
-                                 "reason": "户内户主不是恰好一人，无法按与户主关系推断亲属关系"}))
-    heads = p[(p.relation_to_head == "户主") & ~p.household_id.isin(bad_hh)][["household_id", "person_id"]]
-    m = p[~p.household_id.isin(bad_hh)].merge(heads.rename(columns={"person_id": "h"}), on="household_id")
-    rel = m.relation_to_head
-    E: list[pd.DataFrame] = []
-
-    def unique_member(codes: tuple[str, ...], label: str) -> pd.Series:
-        """household -> the one member with one of ``codes``, else a virtual node named after the head."""
-        cand = m[rel.isin(codes)]
-        count = cand.groupby("household_id").size()
-        one = cand[cand.household_id.isin(count[count == 1].index)].set_index("household_id").person_id
-        virtual = "~" + label + ":" + m.set_index("household_id").h.groupby(level=0).first()
-        return virtual.where(~virtual.index.isin(one.index), one.reindex(virtual.index))
-
-    def multi(codes: tuple[str, ...]) -> set:
-        c = m[rel.isin(codes)].groupby("household_id").size()
-        return set(c[c > 1].index)
-
-    spouse = unique_member(("配偶",), "配偶")
-    father = unique_member(("父亲",), "父")
-    mother = unique_member(("母亲",), "母")
-    son = unique_member(("子",), "子")
-    daughter = unique_member(("女",), "女")
-    brother = unique_member(("兄", "弟"), "兄弟")
-
-    def at(series: pd.Series, rows: pd.DataFrame) -> pd.Series:
-        return rows.household_id.map(series)
-
-    r = m[rel == "配偶"]
-    E.append(_edges(r.h, r.person_id, "spouse", "户籍：户主的配偶"))
-    r = m[rel.isin(["子", "女"])]
-    E.append(_edges(r.h, r.person_id, "parent", "户籍：户主的子女"))
-    sp_real = at(spouse, r)
-    ok = ~sp_real.str.startswith("~")
-    E.append(_edges(sp_real[ok], r.person_id[ok], "parent", "户籍推断：户主配偶的子女（再婚家庭可能为继子女）"))
-    r = m[rel.isin(["父亲", "母亲"])]
-    E.append(_edges(r.person_id, r.h, "parent", "户籍：户主的父母"))
-    both = m[rel == "父亲"].household_id
-    both = both[both.isin(m[rel == "母亲"].household_id)]
-    E.append(_edges(both.map(father), both.map(mother), "spouse", "户籍推断：户主的父亲与母亲"))
-    for codes, via, label, src in (
-        (("祖父", "祖母"), father, "父", "户籍：户主的祖父母（经户主父亲）"),
-        (("外祖父", "外祖母"), mother, "母", "户籍：户主的外祖父母（经户主母亲）"),
-        (("公公", "婆婆", "岳父", "岳母"), spouse, "配偶", "户籍：户主配偶的父母"),
-    ):
-        r = m[rel.isin(codes)]
-        E.append(_edges(r.person_id, at(via, r), "parent", src))
-    for codes, via, src, amb_codes, why in (
-        (("孙子", "孙女"), son, "户籍：户主的孙子女（经户主儿子）", ("子",), "户内有多个儿子，孙子女的父亲无法确定，以虚拟节点连接"),
-        (("外孙子", "外孙女"), daughter, "户籍：户主的外孙子女（经户主女儿）", ("女",), "户内有多个女儿，外孙子女的母亲无法确定，以虚拟节点连接"),
-        (("侄子", "侄女"), brother, "户籍：户主的侄子女（经户主兄弟）", ("兄", "弟"), "户内有多个兄弟，侄子女的父亲无法确定，以虚拟节点连接"),
-    ):
-        r = m[rel.isin(codes)]
-        E.append(_edges(at(via, r), r.person_id, "parent", src))
-        amb.append(_amb(r[r.household_id.isin(multi(amb_codes))], why))
-    for codes, via, src, amb_codes, why in (
-        (("儿媳",), son, "户籍：户主儿子的配偶", ("子",), "户内有多个儿子，儿媳的丈夫无法确定，以虚拟节点连接"),
-        (("女婿",), daughter, "户籍：户主女儿的配偶", ("女",), "户内有多个女儿，女婿的妻子无法确定，以虚拟节点连接"),
-    ):
-        r = m[rel.isin(codes)]
-        E.append(_edges(at(via, r), r.person_id, "spouse", src))
-        amb.append(_amb(r[r.household_id.isin(multi(amb_codes))], why))
-    # virtual link persons hang off the head
-    virt = pd.concat([s for s in E], ignore_index=True)
-    vnodes = pd.unique(pd.concat([virt.a, virt.b]).loc[lambda s: s.astype(str).str.startswith("~")])
-    vkind = pd.Series(vnodes, dtype=object).str.extract(r"^~([^:]+):(.+)$")
-    vk = pd.DataFrame({"v": vnodes, "kind": vkind[0].to_numpy(), "head": vkind[1].to_numpy()})
-    up_k = vk[vk.kind.isin(["父", "母"])]
-    E.append(_edges(up_k.v, up_k["head"], "parent", "虚拟：户籍未登记的户主父/母"))
-    down_k = vk[vk.kind.isin(["子", "女"])]
-    E.append(_edges(down_k["head"], down_k.v, "parent", "虚拟：户籍未登记或无法确定的户主子女"))
-    sp_k = vk[vk.kind == "配偶"]
-    E.append(_edges(sp_k["head"], sp_k.v, "spouse", "虚拟：户籍未登记的户主配偶"))
-    sib = [m[rel.isin(["兄", "弟", "姐", "妹"])][["h", "person_id"]].set_axis(["s1", "s2"], axis=1).assign(src="户籍：户主的兄弟姐妹"),
-           vk[vk.kind == "兄弟"][["head", "v"]].set_axis(["s1", "s2"], axis=1).assign(src="虚拟：侄子女的父亲（户主兄弟）")]
+    con = duckdb.connect()
+    con.register("persons", persons[["person_id", "household_id", "relation_to_head", "sex"]])
+    con.execute(_REGISTER_SQL)
     if relations is not None and len(relations):
-        rr = relations
-        for codes, a, b, kind in ((("父", "母"), "relative_id", "person_id", "parent"),
-                                  (("子", "女"), "person_id", "relative_id", "parent"),
-                                  (("夫", "妻", "配偶"), "person_id", "relative_id", "spouse")):
-            r = rr[rr.relation.isin(codes)]
-            src = "亲属关系表（" + r.source.fillna("未注明来源").astype(str) + "）"
-            E.append(pd.DataFrame({"a": r[a].to_numpy(), "b": r[b].to_numpy(), "kind": kind, "source": src.to_numpy()}))
-        r = rr[rr.relation.isin(["兄", "弟", "姐", "妹", "兄弟姐妹"])]
-        sib.append(pd.DataFrame({"s1": r.person_id.to_numpy(), "s2": r.relative_id.to_numpy(), "src": "亲属关系表：兄弟姐妹"}))
-    edges = pd.concat(E, ignore_index=True).dropna(subset=["a", "b"]).astype({"a": str, "b": str})
-    sexes = persons.set_index("person_id").sex
-    edges = _resolve_virtual(edges, sexes)
-    edges = pd.concat([edges, _co_parents(edges, sexes)], ignore_index=True)
-    edges = pd.concat([edges, _sibling_edges(edges, pd.concat(sib, ignore_index=True))], ignore_index=True)
-    sp = edges[edges.kind == "spouse"]
-    edges = pd.concat([edges, sp.rename(columns={"a": "b", "b": "a"})], ignore_index=True)
-    edges = edges[edges.a != edges.b].drop_duplicates(["a", "b", "kind"]).reset_index(drop=True)
+        con.register("relations", relations[["person_id", "relative_id", "relation", "source"]])
+        con.execute(_RELATIONS_SQL)
+    con.execute(_RESOLVE_SQL)
+    orphans = con.execute("""SELECT s1, s2 FROM sib WHERE s1 NOT IN (SELECT c FROM parents)
+                             AND s2 NOT IN (SELECT c FROM parents)""").fetchall()
+    if orphans:
+        G = nx.Graph()
+        G.add_edges_from(orphans)
+        rows = [("~父母:" + min(comp), m) for comp in nx.connected_components(G) for m in sorted(comp)]
+        con.register("orph", pd.DataFrame(rows, columns=["a", "b"]))
+        con.execute("INSERT INTO e1 SELECT a, b, 'parent', '虚拟：兄弟姐妹的共同父母（未登记）' FROM orph")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE kin_edges AS
+        SELECT a, b, kind, min(source) AS source FROM (
+          SELECT a, b, kind, source FROM e1
+          UNION ALL SELECT b, a, kind, source FROM e1 WHERE kind = 'spouse')
+        WHERE a IS NOT NULL AND b IS NOT NULL AND a <> b GROUP BY a, b, kind;
+        CREATE OR REPLACE TEMP TABLE u AS SELECT b AS a, a AS b FROM kin_edges WHERE kind = 'parent';
+        CREATE OR REPLACE TEMP TABLE d AS SELECT a, b FROM kin_edges WHERE kind = 'parent';
+        CREATE OR REPLACE TEMP TABLE sp AS SELECT a, b FROM kin_edges WHERE kind = 'spouse';
+        DROP TABLE IF EXISTS e1; DROP TABLE IF EXISTS reg_edges; DROP TABLE IF EXISTS km; DROP TABLE IF EXISTS kp;""")
+    ambiguities = con.execute("SELECT * FROM ambiguities ORDER BY household_id, person_id").df()
+    extra = [r[0] for r in con.execute("""SELECT DISTINCT v FROM (SELECT a AS v FROM kin_edges UNION ALL
+                                          SELECT b FROM kin_edges) WHERE v LIKE '~%' ORDER BY v""").fetchall()]
     nodes = persons.set_index("person_id")[["sex", "birth_date", "name"]].rename(columns={"birth_date": "birth"})
     nodes["virtual"] = False
-    extra = pd.unique(pd.concat([edges.a, edges.b]))
-    extra = extra[~pd.Index(extra).isin(nodes.index)]
-    vn = pd.DataFrame(index=pd.Index(extra, name="person_id"))
-    vn["sex"] = [(_VIRTUAL_SEX.get(str(v)[1:].split(":")[0]) if str(v).startswith("~") else None) for v in extra]
-    vn["birth"] = pd.NaT
-    vn["name"] = [("（未登记）" if str(v).startswith("~") else "（不在户籍中）") for v in extra]
-    vn["virtual"] = [str(v).startswith("~") for v in extra]
-    nodes = pd.concat([nodes, vn])
-    ambiguities = pd.concat([a for a in amb if len(a)], ignore_index=True) if any(len(a) for a in amb) else \
-        pd.DataFrame(columns=["household_id", "person_id", "relation", "reason"])
-    return Kinship(edges, nodes, ambiguities)
+    vn = pd.DataFrame({"sex": [_VIRTUAL_SEX.get(v[1:].split(":")[0]) for v in extra], "birth": pd.NaT,
+                       "name": "（未登记）", "virtual": True}, index=pd.Index(extra, name="person_id"))
+    if extra:
+        nodes = pd.concat([nodes, vn])
+    con.register("persons_b", persons[["person_id", "sex", "birth_date"]])
+    con.register("vn", vn.reset_index()[["person_id", "sex"]])
+    con.execute("""CREATE OR REPLACE TEMP TABLE knodes AS
+                   SELECT person_id AS id, sex, birth_date AS birth FROM persons_b
+                   UNION ALL SELECT person_id, sex, NULL FROM vn""")
+    con.unregister("persons_b")
+    con.unregister("vn")
+    return Kinship(con, nodes, ambiguities)
 
 
-def _amb(rows: pd.DataFrame, reason: str) -> pd.DataFrame:
-    return pd.DataFrame({"household_id": rows.household_id, "person_id": rows.person_id,
-                         "relation": rows.relation_to_head, "reason": reason})
-
-
-def _resolve_virtual(edges: pd.DataFrame, sex: pd.Series) -> pd.DataFrame:
-    """Replace ~父:h / ~母:h / ~配偶:h by the real person when another record names them."""
-    virtual_a, virtual_b = edges.a.str.startswith("~"), edges.b.str.startswith("~")
-    real = edges[~virtual_a & ~virtual_b]
-    par = real[real.kind == "parent"]
-    par_sex = par.a.map(sex)
-    father = par[par_sex == "男"].drop_duplicates("b").set_index("b").a
-    mother = par[par_sex == "女"].drop_duplicates("b").set_index("b").a
-    sp = real[real.kind == "spouse"]
-    spouse = pd.concat([sp.set_index("a").b, sp.set_index("b").a])
-    spouse = spouse[~spouse.index.duplicated()]
-    names = pd.unique(pd.concat([edges.a[virtual_a], edges.b[virtual_b]]))
-    mapping = {}
-    for v in names:
-        kind, _, head = v[1:].partition(":")
-        real_one = {"父": father, "母": mother, "配偶": spouse}.get(kind)
-        if real_one is not None and head in real_one.index:
-            mapping[v] = real_one[head]
-    if mapping:
-        edges = edges.assign(a=edges.a.replace(mapping), b=edges.b.replace(mapping))
-    return edges
-
-
-def _co_parents(edges: pd.DataFrame, sex: pd.Series) -> pd.DataFrame:
-    """A recorded parent's spouse is the child's other parent when the child has none of that sex."""
-    real = edges[~edges.a.str.startswith("~") & ~edges.b.str.startswith("~")]
-    par = real[real.kind == "parent"][["a", "b"]].drop_duplicates()
-    sp = real[real.kind == "spouse"][["a", "b"]]
-    sp = pd.concat([sp, sp.rename(columns={"a": "b", "b": "a"})]).drop_duplicates()
-    cand = par.merge(sp.rename(columns={"a": "p", "b": "q"}), left_on="a", right_on="p")[["q", "b"]]
-    cand = cand.assign(sex=cand.q.map(sex))
-    have = par.assign(sex=par.a.map(sex))[["b", "sex"]].drop_duplicates()
-    cand = cand.merge(have, on=["b", "sex"], how="left", indicator=True)
-    cand = cand[cand._merge == "left_only"].drop_duplicates(["q", "b"])
-    return pd.DataFrame({"a": cand.q, "b": cand.b, "kind": "parent", "source": "推断：父/母的配偶（可能为继父母）"})
-
-
-def _sibling_edges(edges: pd.DataFrame, sib: pd.DataFrame) -> pd.DataFrame:
-    """Siblings share parents: copy known parents across the pair, or give both a virtual parent."""
-    if sib.empty:
-        return pd.DataFrame(columns=["a", "b", "kind", "source"])
-    par = edges[edges.kind == "parent"][["a", "b"]].rename(columns={"a": "p", "b": "c"})
-    out = []
-    for s1, s2 in (("s1", "s2"), ("s2", "s1")):
-        j = sib.merge(par, left_on=s1, right_on="c")
-        out.append(pd.DataFrame({"a": j.p, "b": j[s2], "kind": "parent", "source": j.src + "（共同父母）"}))
-    has = set(par.c)
-    orphan = sib[~sib.s1.isin(has) & ~sib.s2.isin(has)]
-    if len(orphan):
-        G = nx.Graph()
-        G.add_edges_from(zip(orphan.s1, orphan.s2))
-        for comp in nx.connected_components(G):
-            v = "~父母:" + min(comp)
-            out.append(pd.DataFrame({"a": v, "b": sorted(comp), "kind": "parent", "source": "虚拟：兄弟姐妹的共同父母（未登记）"}))
-    return pd.concat(out, ignore_index=True)

@@ -1,0 +1,296 @@
+"""RCK family: dynamic management and time limits (RCK-01..RCK-06; RCK-07 is in card.py's money trail).
+
+Rechecks by household type, deaths not processed, gradual exits, approval time in Chinese
+working days, public notices in stages, and the order of the procedure's steps.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import pandas as pd
+
+from audit.context import AuditContext
+from audit.workdays import workdays_between
+from detectors.base import Finding, Severity, detector
+
+__all__ = ["recheck_overdue", "death_not_processed", "gradual_exit_too_long", "approval_too_slow",
+           "notice_too_short", "procedure_gap", "ACTIVE", "case_type"]
+
+ACTIVE = ("在保", "渐退")
+STEP_ORDER = ("申请", "受理", ("入户调查", "信息核对"), "民主评议", "公示", "乡镇审核", "县级审批/审核确认")
+
+
+def _active(ctx: AuditContext) -> pd.DataFrame:
+    c = ctx.table("cases")
+    return c[c.status.isin(ACTIVE)]
+
+
+def case_type(ctx: AuditContext, cases: pd.DataFrame) -> pd.Series:
+    """常补 / 非常补 / 不稳定 (able to work, unstable income), with the profile's A/B/C mapping."""
+    mapping = ctx.profile.get("benefit_type_map") or {}
+    base = cases.benefit_type.map(lambda v: mapping.get(v, v))
+    unstable = (cases.labour_unstable == "是") & (ctx.profile.get("recheck_months_unstable") is not None)
+    return base.where(~unstable, "不稳定")
+
+
+def _bucket(days: int) -> str:
+    return "≤30天" if days <= 30 else "31–90天" if days <= 90 else "91–180天" if days <= 180 else ">180天"
+
+
+def _where(r) -> dict:
+    return {"case_id": r.case_id, "household_id": r.household_id, "village_code": r.village_code,
+            "township": r.township}
+
+
+@detector("RCK-01", severity=Severity.MEDIUM, title_zh="逾期未复核",
+          requires=("cases",), params=("recheck_months_regular", "recheck_months_irregular"),
+          explain_zh="{case_id}最近一次复核（或审批）为{last}，应于{due}前复核，已逾期{days_overdue}天")
+def recheck_overdue(ctx: AuditContext) -> Iterator[Finding]:
+    """Time since the last recheck (or approval) exceeds the interval for the case's type.
+
+    分类复核：常补（收入无变化）每年一次，非常补（收入变化不大）每半年一次，有劳动能力且收入不稳定的每季度一次。
+    Evidence: case_type, interval_months, last, last_kind, due, days_overdue, bucket (≤30, 31–90, 91–180, >180 days).
+    Profile parameters: recheck_months_regular, recheck_months_irregular (recheck_months_unstable where set),
+    benefit_type_map.
+    """
+    c = _active(ctx)
+    months = {"常补": ctx.profile.int("recheck_months_regular"), "非常补": ctx.profile.int("recheck_months_irregular"),
+              "不稳定": ctx.profile.get("recheck_months_unstable")}
+    kind = case_type(ctx, c)
+    last = pd.to_datetime(c.approval_date)
+    last_kind = pd.Series("审批", index=c.index)
+    if "rechecks" in ctx.tables and len(ctx.table("rechecks")):
+        rc = pd.to_datetime(ctx.table("rechecks").groupby("case_id").date.max())
+        latest = c.case_id.map(rc)
+        newer = latest.notna() & (latest > last)
+        last = last.where(~newer, latest)
+        last_kind = last_kind.where(~newer, "复核")
+    as_of = pd.Timestamp(ctx.as_of)
+    for r, k, lk, ls in zip(c.itertuples(index=False), kind, last_kind, last):
+        m = months.get(k)
+        if m is None or pd.isna(ls):
+            continue
+        due = ls + pd.DateOffset(months=int(m))
+        if due >= as_of:
+            continue
+        days = int((as_of - due).days)
+        ev = {"case_type": k, "interval_months": int(m), "last": f"{ls:%Y-%m-%d}", "last_kind": lk,
+              "due": f"{due:%Y-%m-%d}", "days_overdue": days, "bucket": _bucket(days), "case_id": r.case_id}
+        yield Finding(rule="RCK-01", severity=Severity.MEDIUM, **_where(r), evidence=ev,
+                      score=round(min(1.0, 0.4 + days / 365), 2),
+                      explanation=f"{r.case_id}（{k}，每{m}个月复核）最近一次{lk}为{ls:%Y-%m-%d}，应于{due:%Y-%m-%d}前复核，"
+                                  f"至核查基准日已逾期{days}天（{_bucket(days)}）。")
+
+
+@detector("RCK-02", severity=Severity.HIGH, title_zh="死亡未及时处理",
+          requires=("cases", "deaths", "payments"), params=("death_grace_months_urban", "death_grace_months_rural"),
+          explain_zh="保障成员{name}于{death_date}死亡，停发期限{grace_months}个月后仍发放{months_after_grace}个月")
+def death_not_processed(ctx: AuditContext) -> Iterator[Finding]:
+    """Payouts continue past the death grace period of an enrolled member, or no recheck within it.
+
+    低保对象死亡后应在规定期限内（城市/农村分别规定）核查并办理停发、减发手续。
+    Evidence: person (masked), death_date, grace_months, grace_end, months_after_grace, paid_after_grace
+    (应追缴金额 estimate: the share of the payouts after the grace that belongs to the dead member),
+    rechecked_in_grace.
+    Profile parameters: death_grace_months_urban, death_grace_months_rural.
+    """
+    from audit.ids import mask_id
+
+    m = ctx.table("case_members") if "case_members" in ctx.tables else \
+        ctx.table("cases")[["case_id", "head_id"]].rename(columns={"head_id": "person_id"}).assign(enrolled="是")
+    m = m[m.enrolled == "是"]
+    d = ctx.table("deaths").merge(m, on="person_id").merge(ctx.table("cases"), on="case_id")
+    if d.empty:
+        return
+    pay = ctx.table("payments")
+    rc = ctx.table("rechecks") if "rechecks" in ctx.tables else pd.DataFrame(columns=["case_id", "date"])
+    names = ctx.table("persons").set_index("person_id").name
+    urban, rural = ctx.profile.int("death_grace_months_urban"), ctx.profile.int("death_grace_months_rural")
+    for r in d.itertuples(index=False):
+        grace = urban if r.area_type == "城市" else rural
+        death = pd.Timestamp(r.death_date)
+        grace_end = death + pd.DateOffset(months=grace)
+        p = pay[(pay.case_id == r.case_id) & (pd.to_datetime(pay.period) > grace_end)]
+        rechecked = bool(((rc.case_id == r.case_id) & (pd.to_datetime(rc.date) >= death)
+                          & (pd.to_datetime(rc.date) <= grace_end)).any())
+        if p.empty and (rechecked or grace_end > pd.Timestamp(ctx.as_of)):
+            continue
+        share = 1 / max(int(r.enrolled_count or 1), 1)
+        amount = round(float(p.amount.sum()) * share, 2)
+        ev = {"person": mask_id(r.person_id), "name": str(names.get(r.person_id, ""))[:1] + "某",
+              "death_date": f"{death:%Y-%m-%d}", "grace_months": grace, "grace_end": f"{grace_end:%Y-%m-%d}",
+              "months_after_grace": len(p), "paid_after_grace": round(float(p.amount.sum()), 2),
+              "overpaid_amount": amount, "rechecked_in_grace": rechecked}
+        what = f"停发期限（{grace}个月）后仍发放{len(p)}个月，应追缴约{amount:.0f}元" if len(p) else "停发期限内未复核"
+        yield Finding(rule="RCK-02", severity=Severity.HIGH, **_where(r), person_id=r.person_id, evidence=ev,
+                      explanation=f"{r.case_id}保障成员{ev['name']}于{death:%Y-%m-%d}死亡，{what}。")
+
+
+@detector("RCK-03", severity=Severity.MEDIUM, title_zh="渐退超期或收入超标未渐退",
+          requires=("cases",), params=("gradual_exit_max_months_any",),
+          explain_zh="{case_id}{what}")
+def gradual_exit_too_long(ctx: AuditContext) -> Iterator[Finding]:
+    """Gradual exit longer than allowed for its reason, or full payouts after income passed the standard.
+
+    渐退期：公职录用、务工就业等按原因设上限；家庭人均收入超过低保标准仍足额发放且无渐退记录的，予以提示。
+    Evidence: reason, start, months, max_months, or per_capita_income and standard.
+    Profile parameters: gradual_exit_max_months_any (gradual_exit_max_months_civil_service and
+    gradual_exit_max_months_employment where set), standard_urban_monthly / standard_rural_monthly.
+    """
+    c = _active(ctx)
+    as_of = pd.Timestamp(ctx.as_of)
+    limits = {"公职录用": ctx.profile.get("gradual_exit_max_months_civil_service"),
+              "务工就业": ctx.profile.get("gradual_exit_max_months_employment"),
+              "公益性岗位": ctx.profile.get("gradual_exit_max_months_employment"),
+              "产业增收": ctx.profile.get("gradual_exit_max_months_employment")}
+    any_max = ctx.profile.int("gradual_exit_max_months_any")
+    for r in c[c.status == "渐退"].itertuples(index=False):
+        if pd.isna(r.gradual_exit_start):
+            continue
+        limit = int(limits.get(r.gradual_exit_reason) or any_max)
+        end = pd.Timestamp(r.gradual_exit_start) + pd.DateOffset(months=limit)
+        if end >= as_of:
+            continue
+        months = (as_of.year - r.gradual_exit_start.year) * 12 + as_of.month - r.gradual_exit_start.month
+        what = f"渐退（{r.gradual_exit_reason or '未注明原因'}）自{r.gradual_exit_start:%Y-%m-%d}起已{months}个月，超过{limit}个月上限"
+        yield Finding(rule="RCK-03", severity=Severity.MEDIUM, **_where(r), evidence={
+            "case_id": r.case_id, "what": what, "reason": r.gradual_exit_reason, "start": f"{r.gradual_exit_start:%Y-%m-%d}",
+            "months": months, "max_months": limit}, explanation=f"{r.case_id}{what}。")
+    std = _standard(ctx, c)
+    over = c[(c.status == "在保") & (c.per_capita_income.astype(float) > std)]
+    for r, s in zip(over.itertuples(index=False), std[over.index]):
+        what = f"家庭人均收入{r.per_capita_income:.0f}元已超过低保标准{s:.0f}元，仍足额发放且无渐退记录"
+        yield Finding(rule="RCK-03", severity=Severity.MEDIUM, **_where(r), evidence={
+            "case_id": r.case_id, "what": what, "per_capita_income": float(r.per_capita_income), "standard": float(s)},
+            key_extra="income", explanation=f"{r.case_id}{what}。")
+
+
+def _standard(ctx: AuditContext, cases: pd.DataFrame) -> pd.Series:
+    """Monthly standard per case: the profile's where it sets one, else the roll's own column."""
+    u, r = ctx.profile.get("standard_urban_monthly"), ctx.profile.get("standard_rural_monthly")
+    prof = cases.area_type.map({"城市": u, "农村": r}).astype(float)
+    own = cases.standard.astype(float) if "standard" in cases else pd.Series(float("nan"), index=cases.index)
+    return prof.fillna(own)
+
+
+@detector("RCK-04", severity=Severity.LOW, title_zh="审核确认超过时限",
+          requires=("cases",), params=("approval_limit_workdays_normal", "approval_limit_workdays_delegated",
+                                       "approval_limit_workdays_extended"),
+          explain_zh="{case_id}自受理至审批用了{workdays}个工作日，超过{limit}个工作日的时限")
+def approval_too_slow(ctx: AuditContext) -> Iterator[Finding]:
+    """Approval took longer than the working-day limit (normal / delegated to township / extended).
+
+    审核确认应自受理之日起30个工作日内完成；下放乡镇的20个工作日；特殊情况可延长至45个工作日。
+    工作日按国家法定节假日和调休计算。
+    Evidence: accepted, approved, workdays, limit, extended_limit, exceeds_extended, calendar (法定节假日 or 仅按周末).
+    Profile parameters: approval_limit_workdays_normal, approval_limit_workdays_delegated,
+    approval_limit_workdays_extended.
+    """
+    c = ctx.table("cases")
+    acc = pd.to_datetime(c.acceptance_date)
+    if "workflow" in ctx.tables:
+        w = ctx.table("workflow")
+        first = pd.to_datetime(w[w.step == "受理"].groupby("case_id").date.min())
+        acc = acc.fillna(c.case_id.map(first))
+    normal = ctx.profile.int("approval_limit_workdays_normal")
+    delegated = ctx.profile.int("approval_limit_workdays_delegated")
+    extended = ctx.profile.int("approval_limit_workdays_extended")
+    for r, a in zip(c.itertuples(index=False), acc):
+        if pd.isna(a) or pd.isna(r.approval_date) or r.approval_date <= a:
+            continue
+        limit = delegated if r.approval_level == "乡镇" else normal
+        if (r.approval_date - a).days <= limit:          # cannot exceed: fewer calendar days than the limit
+            continue
+        n, outside = workdays_between(a.date(), r.approval_date.date())
+        if n <= limit:
+            continue
+        cal = "仅按周末计算（超出节假日数据覆盖年份）" if outside else "按法定节假日和调休计算"
+        yield Finding(rule="RCK-04", severity=Severity.LOW, **_where(r), evidence={
+            "case_id": r.case_id, "accepted": f"{a:%Y-%m-%d}", "approved": f"{r.approval_date:%Y-%m-%d}", "workdays": n,
+            "limit": limit, "extended_limit": extended, "exceeds_extended": n > extended, "calendar": cal},
+            explanation=f"{r.case_id}自受理（{a:%Y-%m-%d}）至审批（{r.approval_date:%Y-%m-%d}）用了{n}个工作日，"
+                        f"超过{limit}个工作日的时限{'（也超过45个工作日的延长时限）' if n > extended else ''}；{cal}。")
+
+
+@detector("RCK-05", severity=Severity.MEDIUM, title_zh="公示天数不足或缺少公示环节",
+          requires=("cases", "notices"), params=("notice_min_days", "notice_stages_required"),
+          explain_zh="{case_id}{what}")
+def notice_too_short(ctx: AuditContext) -> Iterator[Finding]:
+    """A public notice shorter than the minimum days, or a required notice stage missing.
+
+    公示时间不少于规定天数（首尾两天都计入）；三榜公示地区须有一榜（村）、二榜（乡镇）、三榜（县审批后）。
+    Evidence: stage, start, end, days, min_days; or missing_stages.
+    Profile parameters: notice_min_days, notice_stages_required.
+    """
+    n = ctx.table("notices").dropna(subset=["case_ids"])
+    n = n.assign(case_id=n.case_ids.str.replace("；", ";").str.split(";")).explode("case_id")
+    n["case_id"] = n.case_id.str.strip()
+    n["days"] = (pd.to_datetime(n.end_date) - pd.to_datetime(n.start_date)).dt.days + 1
+    min_days = ctx.profile.int("notice_min_days")
+    required = ctx.profile.require("notice_stages_required")
+    c = ctx.table("cases")
+    cases = c.set_index("case_id")
+    for r in n[n.days < min_days].itertuples(index=False):
+        if r.case_id not in cases.index:
+            continue
+        row = cases.loc[r.case_id]
+        what = f"{r.stage}公示{r.start_date:%Y-%m-%d}至{r.end_date:%Y-%m-%d}仅{r.days}天，少于{min_days}天"
+        yield Finding(rule="RCK-05", severity=Severity.MEDIUM, case_id=r.case_id, household_id=row.household_id,
+                      village_code=row.village_code, township=row.township, key_extra=f"short:{r.stage}",
+                      evidence={"case_id": r.case_id, "what": what, "stage": r.stage, "start": f"{r.start_date:%Y-%m-%d}",
+                                "end": f"{r.end_date:%Y-%m-%d}", "days": int(r.days), "min_days": min_days},
+                      explanation=f"{r.case_id}{what}。")
+    stages = n.groupby("case_id").stage.agg(set)
+    for r in c.itertuples(index=False):
+        missing = [s for s in required if s not in stages.get(r.case_id, set())]
+        if not missing:
+            continue
+        what = f"缺少{'、'.join(missing)}公示"
+        yield Finding(rule="RCK-05", severity=Severity.MEDIUM, **_where(r), key_extra="missing",
+                      evidence={"case_id": r.case_id, "what": what, "missing_stages": missing},
+                      explanation=f"{r.case_id}{what}。")
+
+
+def _rank(step: str) -> int:
+    for i, s in enumerate(STEP_ORDER):
+        if step == s or (isinstance(s, tuple) and step in s):
+            return i
+    return -1
+
+
+@detector("RCK-06", severity=Severity.MEDIUM, title_zh="程序缺失或顺序颠倒",
+          requires=("cases", "workflow"), params=("five_steps_required",), explain_zh="{case_id}{what}")
+def procedure_gap(ctx: AuditContext) -> Iterator[Finding]:
+    """An approved case lacks a required step, or the steps are out of order (back-filled records).
+
+    审核审批须经入户调查、信息核对（或公示）、民主评议、乡镇审核、县级审批等环节；评议、公示日期晚于审批，
+    或审批早于受理，提示补做记录。
+    Evidence: missing_steps, or out_of_order (pairs of steps with dates).
+    Profile parameters: five_steps_required.
+    """
+    need = ctx.profile.require("five_steps_required")
+    w = ctx.table("workflow")
+    w = w[w.step != "复核"].assign(rank=lambda d: d.step.map(_rank), date=lambda d: pd.to_datetime(d.date))
+    by_case = {k: g for k, g in w.groupby("case_id")}
+    for r in ctx.table("cases").itertuples(index=False):
+        g = by_case.get(r.case_id)
+        steps = set() if g is None else set(g.step)
+        missing = [s for s in need if s not in steps]
+        bad = []
+        if g is not None:
+            first = g.sort_values("date").groupby("step").first().reset_index()
+            approval = pd.Timestamp(r.approval_date)
+            for s in first.itertuples(index=False):
+                if s.step != "县级审批/审核确认" and s.date > approval:
+                    bad.append(f"{s.step}（{s.date:%Y-%m-%d}）晚于审批（{approval:%Y-%m-%d}）")
+            for a in first.itertuples(index=False):
+                for b in first.itertuples(index=False):
+                    if 0 <= a.rank < b.rank and a.date > b.date and not (b.step == "县级审批/审核确认" and a.date > approval):
+                        bad.append(f"{a.step}（{a.date:%Y-%m-%d}）晚于{b.step}（{b.date:%Y-%m-%d}）")
+        if not missing and not bad:
+            continue
+        parts = ([f"缺少{'、'.join(missing)}记录"] if missing else []) + (["环节倒置：" + "；".join(bad[:3])] if bad else [])
+        what = "，".join(parts)
+        yield Finding(rule="RCK-06", severity=Severity.MEDIUM, **_where(r), evidence={
+            "case_id": r.case_id, "what": what, "missing_steps": missing, "out_of_order": bad},
+            explanation=f"{r.case_id}{what}。")
