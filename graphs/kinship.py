@@ -163,7 +163,7 @@ UNION ALL SELECT x, sp2.b, 'SUDS', sp.b, u.b, d.b FROM anchors JOIN sp ON sp.a =
 _VIRTUAL_SEX = {"父": "男", "母": "女", "子": "男", "女": "女", "兄弟": "男", "父母": None, "配偶": None}
 
 _REGISTER_SQL = """
-CREATE OR REPLACE TEMP TABLE kp AS
+CREATE OR REPLACE TEMP VIEW kp AS
   SELECT person_id AS id, household_id AS hh, relation_to_head AS r FROM persons;
 CREATE OR REPLACE TEMP TABLE hc AS
   SELECT hh,
@@ -175,7 +175,7 @@ CREATE OR REPLACE TEMP TABLE hc AS
     count(*) FILTER (WHERE r = '女') AS n_dau, any_value(id) FILTER (WHERE r = '女') AS dau,
     count(*) FILTER (WHERE r IN ('兄', '弟')) AS n_bro, any_value(id) FILTER (WHERE r IN ('兄', '弟')) AS bro
   FROM kp GROUP BY hh;
-CREATE OR REPLACE TEMP TABLE km AS
+CREATE OR REPLACE TEMP VIEW km AS
   SELECT kp.*, hc.* EXCLUDE (hh),
     CASE WHEN n_sp = 1 THEN sp ELSE '~配偶:' || h END AS v_sp,
     CASE WHEN n_fa = 1 THEN fa ELSE '~父:' || h END AS v_fa,
@@ -235,11 +235,11 @@ INSERT INTO reg_edges
   UNION ALL SELECT head, v, 'parent', '虚拟：户籍未登记或无法确定的户主子女' FROM vnodes WHERE vk IN ('子', '女')
   UNION ALL SELECT head, v, 'spouse', '虚拟：户籍未登记的户主配偶' FROM vnodes WHERE vk = '配偶';
 INSERT INTO sib_pairs SELECT head, v, '虚拟：侄子女的父亲（户主兄弟）' FROM vnodes WHERE vk = '兄弟';
-CREATE OR REPLACE TEMP TABLE sexes AS SELECT person_id AS id, sex FROM persons;
-CREATE OR REPLACE TEMP TABLE real_par AS
+CREATE OR REPLACE TEMP VIEW sexes AS SELECT person_id AS id, sex FROM persons;
+CREATE OR REPLACE TEMP VIEW real_par AS
   SELECT e.a, e.b, s.sex FROM reg_edges e JOIN sexes s ON s.id = e.a
   WHERE e.kind = 'parent' AND e.a NOT LIKE '~%' AND e.b NOT LIKE '~%';
-CREATE OR REPLACE TEMP TABLE real_sp AS
+CREATE OR REPLACE TEMP VIEW real_sp AS
   SELECT a, b FROM reg_edges WHERE kind = 'spouse' AND a NOT LIKE '~%' AND b NOT LIKE '~%'
   UNION SELECT b, a FROM reg_edges WHERE kind = 'spouse' AND a NOT LIKE '~%' AND b NOT LIKE '~%';
 CREATE OR REPLACE TEMP TABLE vmap AS
@@ -264,7 +264,7 @@ INSERT INTO e1
   WHERE p.a NOT LIKE '~%' AND p.b NOT LIKE '~%'
     AND NOT EXISTS (SELECT 1 FROM par_sex q WHERE q.b = p.b AND q.sex = s.sex);
 -- siblings share parents
-CREATE OR REPLACE TEMP TABLE parents AS SELECT a AS p, b AS c FROM e1 WHERE kind = 'parent';
+CREATE OR REPLACE TEMP VIEW parents AS SELECT a AS p, b AS c FROM e1 WHERE kind = 'parent';
 INSERT INTO e1
   SELECT p.p, s.s2, 'parent', s.src || '（共同父母）' FROM sib s JOIN parents p ON p.c = s.s1
   UNION SELECT p.p, s.s1, 'parent', s.src || '（共同父母）' FROM sib s JOIN parents p ON p.c = s.s2;
@@ -309,7 +309,7 @@ def build_kinship(persons: pd.DataFrame, relations: pd.DataFrame | None = None) 
         CREATE OR REPLACE TEMP TABLE u AS SELECT b AS a, a AS b FROM kin_edges WHERE kind = 'parent';
         CREATE OR REPLACE TEMP TABLE d AS SELECT a, b FROM kin_edges WHERE kind = 'parent';
         CREATE OR REPLACE TEMP TABLE sp AS SELECT a, b FROM kin_edges WHERE kind = 'spouse';
-        DROP TABLE IF EXISTS e1; DROP TABLE IF EXISTS reg_edges; DROP TABLE IF EXISTS km; DROP TABLE IF EXISTS kp;""")
+        DROP VIEW IF EXISTS parents; DROP TABLE IF EXISTS e1; DROP VIEW IF EXISTS km; DROP VIEW IF EXISTS kp;""")
     ambiguities = con.execute("SELECT * FROM ambiguities ORDER BY household_id, person_id").df()
     extra = [r[0] for r in con.execute("""SELECT DISTINCT v FROM (SELECT a AS v FROM kin_edges UNION ALL
                                           SELECT b FROM kin_edges) WHERE v LIKE '~%' ORDER BY v""").fetchall()]
