@@ -214,6 +214,7 @@ class County:
         self.id_seq: dict[str, int] = {}
         self.acct_index: dict[str, int] = {}
         self.case_hids: set[str] = set()
+        self.slots: dict[tuple[str, dt.date], int] = {}
         self.birth_override: dict[str, str] = {}
         self.used_people: set[str] = set()
         self.used_villages: set[str] = set()
@@ -402,7 +403,8 @@ class County:
                 # appraisal panel: cadres + representatives (>= half, every group)
                 cadres = [p for p in village.officials if p.role in ("村党支部书记", "村委会主任", "村委委员", "村监委委员")]
                 panel = [(p, "监委成员" if p.role == "村监委委员" else "村委成员", "") for p in cadres]
-                reps_needed = max(len(panel) + 2, village.groups, 12)
+                size = max(int(self.prof.get("appraisal_min_members") or 20) + 1, 21)
+                reps_needed = max(size - len(panel), len(panel) + 2, village.groups)
                 plain = [u for u in village.units if u.kind == "plain"]
                 r.shuffle(plain)
                 reps = []
@@ -608,13 +610,21 @@ class County:
             for n in case.batch.notices:
                 n[3] = ";".join(c.case_id for c in case.batch.cases)
         case.batch = None
-        b = self.make_batch([case], case.app_date)
+        self.own_meeting(self.make_batch([case], case.app_date), case)
+
+    def own_meeting(self, b: Batch, case: Case) -> None:
+        """A case's own meeting: same day as its village's batch, in the next free time slot."""
         b.meeting_id += f"-{case.case_id[-4:]}"
+        key = (b.village.code, b.date)
+        slot = self.slots.get(key, 0) + 1
+        self.slots[key] = slot
+        start = 13 + 2 * ((slot - 1) % 5)      # the village's regular meeting is 09:00–11:30
+        b.start_time, b.end_time = f"{start:02d}:00", f"{start + 1:02d}:30"
 
     def add_case(self, hh: Household, **kw) -> Case:
         c = self.new_case(hh, **kw)
         self.used_cases.add(c.case_id)
-        self.make_batch([c], c.app_date).meeting_id += f"-{c.case_id[-4:]}"
+        self.own_meeting(self.make_batch([c], c.app_date), c)
         return c
 
     def cases_by_village(self) -> dict[str, list[Case]]:

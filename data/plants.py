@@ -257,6 +257,9 @@ def plant_rck_02(c: County, i: int) -> None:
     p.death = True
     case.rechecks = [r for r in case.rechecks if not death <= r[0] <= add_months(death, 3)]
     c.plant("RCK-02", "保障成员死亡后未复核，停发期限后仍全额发放", case_id=case.case_id)
+    last = max([case.approval_date] + [r[0] for r in case.rechecks])
+    if add_months(last, c.interval(case)) < AS_OF:
+        c.plant("RCK-01", "（同一案件）删去死亡后的复核后已逾期", case_id=case.case_id)
     c.plant("ELIG-06", "（同一案件）死亡成员仍计入保障", case_id=case.case_id, person_id=p.pid)
 
 
@@ -639,7 +642,7 @@ def plant_data_02(c: County, i: int) -> None:
     else:
         b = next(b for b in c.batches if b.cases)
         c.raw_rows.setdefault("votes", []).append({
-            "meeting_id": b.meeting_id, "case_id": ghost, "yes": 10, "no": 0, "abstain": 0, "result": "通过",
+            "meeting_id": b.meeting_id, "case_id": ghost, "yes": len(b.attendees), "no": 0, "abstain": 0, "result": "通过",
             "_truth": ("DATA-02", "评议了不存在的低保编号", {"case_id": ghost})})
 
 

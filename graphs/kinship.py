@@ -48,16 +48,19 @@ class Kinship:
         anchors = pd.DataFrame({"x": pd.unique(pd.Series(list(anchors), dtype=object))})
         con = self.con
         con.register("anchors", anchors)
-        q = con.execute(f"""
-            WITH chains AS ({_CHAINS_SQL}),
-            best AS (SELECT * FROM chains WHERE y NOT LIKE '~%' AND y <> x
-                     QUALIFY row_number() OVER (PARTITION BY x, y ORDER BY {_DEGREE_SQL}, pattern, n1, n2, n3) = 1)
-            SELECT best.*, kx.sex x_sex, k1.sex n1_sex, k2.sex n2_sex, k3.sex n3_sex, ky.sex y_sex,
+        # materialised step by step: one combined statement makes DuckDB's planner take seconds
+        con.execute(f"CREATE OR REPLACE TEMP TABLE kin_chains AS {_CHAINS_SQL}")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE kin_best AS SELECT * FROM kin_chains
+                         WHERE y NOT LIKE '~%' AND y <> x
+                         QUALIFY row_number() OVER (PARTITION BY x, y ORDER BY {_DEGREE_SQL}, pattern, n1, n2, n3) = 1""")
+        q = con.execute("""
+            SELECT b.*, kx.sex x_sex, k1.sex n1_sex, k2.sex n2_sex, k3.sex n3_sex, ky.sex y_sex,
                    ky.birth < kx.birth AS y_older_than_x, ky.birth < k1.birth AS y_older_than_n1,
                    k3.birth < k1.birth AS n3_older_than_n1
-            FROM best LEFT JOIN knodes kx ON kx.id = x LEFT JOIN knodes k1 ON k1.id = n1
-                 LEFT JOIN knodes k2 ON k2.id = n2 LEFT JOIN knodes k3 ON k3.id = n3 LEFT JOIN knodes ky ON ky.id = y
-            ORDER BY x, y""").df()
+            FROM kin_best b LEFT JOIN knodes kx ON kx.id = b.x LEFT JOIN knodes k1 ON k1.id = b.n1
+                 LEFT JOIN knodes k2 ON k2.id = b.n2 LEFT JOIN knodes k3 ON k3.id = b.n3
+                 LEFT JOIN knodes ky ON ky.id = b.y
+            ORDER BY b.x, b.y""").df()
         con.unregister("anchors")
         if q.empty:
             return pd.DataFrame(columns=RELATIVE_COLUMNS)
@@ -136,7 +139,7 @@ class Kinship:
 _DEGREE_SQL = "CASE " + " ".join(f"WHEN pattern = '{p}' THEN {d}" for p, d in DEGREE.items()) + " END"
 
 _CHAINS_SQL = """
-SELECT x, b AS y, 'S' pattern, NULL n1, NULL n2, NULL n3 FROM anchors JOIN sp ON a = x
+SELECT x, b AS y, 'S' pattern, NULL::VARCHAR n1, NULL::VARCHAR n2, NULL::VARCHAR n3 FROM anchors JOIN sp ON a = x
 UNION ALL SELECT x, u.b, 'U', NULL, NULL, NULL FROM anchors JOIN u ON u.a = x
 UNION ALL SELECT x, d.b, 'D', NULL, NULL, NULL FROM anchors JOIN d ON d.a = x
 UNION ALL SELECT x, d.b, 'UD', u.b, NULL, NULL FROM anchors JOIN u ON u.a = x JOIN d ON d.a = u.b

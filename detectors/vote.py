@@ -1,0 +1,290 @@
+"""VOTE family: democratic appraisal meetings (VOTE-01..VOTE-07).
+
+Shares are compared as exact fractions (14 of 21 is exactly 2/3): no float rounding at the boundary.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from itertools import combinations
+from typing import Iterator
+
+import pandas as pd
+
+from audit.context import AuditContext
+from audit.ids import mask_id
+from detectors.base import Finding, Severity, detector
+
+__all__ = ["quorum", "approval_share", "composition", "tally", "lineal_voter", "fabricated_minutes", "no_appraisal"]
+
+TABLES = ("meetings", "meeting_attendance", "votes")
+LINEAL = ("配偶", "父母", "子女", "祖父母", "外祖父母", "孙子女", "外孙子女")
+
+
+def _attendance(ctx: AuditContext) -> pd.DataFrame:
+    a = ctx.table("meeting_attendance")
+    return a[a.signed.fillna("是") != "否"]
+
+
+def _meetings(ctx: AuditContext) -> pd.DataFrame:
+    m = ctx.table("meetings")
+    n = _attendance(ctx).groupby("meeting_id").size().rename("attendees")
+    return m.merge(n, left_on="meeting_id", right_index=True, how="left").fillna({"attendees": 0})
+
+
+def _place(ctx: AuditContext, village_code: str) -> dict:
+    p = ctx.table("persons")
+    towns = p.drop_duplicates("village_code").set_index("village_code").township
+    return {"village_code": village_code, "township": towns.get(village_code)}
+
+
+def _frac(f: Fraction) -> str:
+    return f"{f.numerator}/{f.denominator}"
+
+
+@detector("VOTE-01", severity=Severity.MEDIUM, title_zh="评议会议参会人数不足", requires=TABLES,
+          params=("appraisal_quorum_share",), explain_zh="会议{meeting_id}应到{members_total}人，实到{attendees}人，不足{required}")
+def quorum(ctx: AuditContext) -> Iterator[Finding]:
+    """Attendees below the required share of the appraisal group's members.
+
+    民主评议小组会议须有三分之二以上小组成员参加方为有效。
+    Evidence: meeting_id, date, members_total, attendees, required (fraction), share.
+    Profile parameters: appraisal_quorum_share.
+    """
+    need = ctx.profile.fraction("appraisal_quorum_share")
+    for r in _meetings(ctx).itertuples(index=False):
+        total, att = int(r.members_total), int(r.attendees)
+        if total <= 0 or Fraction(att, total) >= need:
+            continue
+        ev = {"meeting_id": r.meeting_id, "date": f"{r.date:%Y-%m-%d}", "members_total": total, "attendees": att,
+              "required": _frac(need), "share": _frac(Fraction(att, total))}
+        yield Finding(rule="VOTE-01", severity=Severity.MEDIUM, meeting_id=r.meeting_id, **_place(ctx, r.village_code),
+                      evidence=ev, explanation=f"评议会议{r.meeting_id}（{r.date:%Y-%m-%d}）评议小组{total}人，"
+                                               f"实到{att}人，不足{_frac(need)}，会议无效。")
+
+
+@detector("VOTE-02", severity=Severity.HIGH, title_zh="同意票不足仍判通过", requires=TABLES,
+          params=("appraisal_approval_share",), explain_zh="{case_id}同意{yes}票/参会{attendees}人，不足{required}仍判通过")
+def approval_share(ctx: AuditContext) -> Iterator[Finding]:
+    """A case passed although "yes" votes are below the required share of attendees.
+
+    评议结果须有三分之二以上参会人员同意方为有效。
+    Evidence: meeting_id, case_id, yes, attendees, required (fraction), share.
+    Profile parameters: appraisal_approval_share.
+    """
+    need = ctx.profile.fraction("appraisal_approval_share")
+    v = ctx.table("votes").merge(_meetings(ctx), on="meeting_id")
+    for r in v[v.result == "通过"].itertuples(index=False):
+        att = int(r.attendees)
+        if att <= 0 or Fraction(int(r.yes), att) >= need:
+            continue
+        ev = {"meeting_id": r.meeting_id, "case_id": r.case_id, "yes": int(r.yes), "attendees": att,
+              "required": _frac(need), "share": _frac(Fraction(int(r.yes), att))}
+        yield Finding(rule="VOTE-02", severity=Severity.HIGH, meeting_id=r.meeting_id, case_id=r.case_id,
+                      **_place(ctx, r.village_code), evidence=ev,
+                      explanation=f"{r.case_id}在评议会议{r.meeting_id}获同意{int(r.yes)}票，参会{att}人，"
+                                  f"不足{_frac(need)}，却判为通过。")
+
+
+@detector("VOTE-03", severity=Severity.LOW, title_zh="评议小组组成不合规", requires=TABLES,
+          params=("appraisal_min_members", "appraisal_rep_min_share", "appraisal_every_group"),
+          explain_zh="会议{meeting_id}：{problems_text}")
+def composition(ctx: AuditContext) -> Iterator[Finding]:
+    """Fewer members than required, villager representatives below their share, or a group unrepresented.
+
+    评议小组总人数不少于20人，村民代表不少于二分之一，每个村民小组都有代表。
+    Evidence: meeting_id, members_total, representatives, attendees, missing_groups, problems.
+    Profile parameters: appraisal_min_members, appraisal_rep_min_share, appraisal_every_group.
+    """
+    min_members = ctx.profile.int("appraisal_min_members")
+    rep_share = ctx.profile.fraction("appraisal_rep_min_share")
+    every = bool(ctx.profile.get("appraisal_every_group"))
+    a = _attendance(ctx)
+    p = ctx.table("persons")
+    groups = p.dropna(subset=["group"]).groupby("village_code").group.agg(set) if "group" in p else pd.Series(dtype=object)
+    person_group = p.set_index("person_id").group if "group" in p else pd.Series(dtype=object)
+    for r in _meetings(ctx).itertuples(index=False):
+        att = a[a.meeting_id == r.meeting_id]
+        reps = att[att.role == "村民代表"]
+        problems = []
+        if int(r.members_total) < min_members:
+            problems.append(f"评议小组{int(r.members_total)}人，少于{min_members}人")
+        if len(att) and Fraction(len(reps), len(att)) < rep_share:
+            problems.append(f"参会村民代表{len(reps)}人，不足参会人数的{_frac(rep_share)}")
+        missing = []
+        if every and r.village_code in groups.index:
+            have = set(reps.group.dropna()) | set(reps.person_id.map(person_group).dropna())
+            missing = sorted(groups[r.village_code] - have)
+            if missing:
+                problems.append(f"{'、'.join(missing)}没有村民代表")
+        if not problems:
+            continue
+        ev = {"meeting_id": r.meeting_id, "members_total": int(r.members_total), "attendees": len(att),
+              "representatives": len(reps), "missing_groups": missing, "problems": problems,
+              "problems_text": "；".join(problems)}
+        yield Finding(rule="VOTE-03", severity=Severity.LOW, meeting_id=r.meeting_id, **_place(ctx, r.village_code),
+                      evidence=ev, explanation=f"评议会议{r.meeting_id}：{'；'.join(problems)}。")
+
+
+@detector("VOTE-04", severity=Severity.HIGH, title_zh="票数与参会人数不符", requires=TABLES, params=(),
+          explain_zh="{case_id}：同意{yes}、反对{no}、弃权{abstain}，合计{ballots}票，参会{attendees}人")
+def tally(ctx: AuditContext) -> Iterator[Finding]:
+    """yes + no + abstain exceeds the attendees, or ballots differ from attendees.
+
+    票数合计与签到参会人数不一致，表明评议记录可能不实。
+    Evidence: meeting_id, case_id, yes, no, abstain, ballots, attendees.
+    Profile parameters: none.
+    """
+    v = ctx.table("votes").merge(_meetings(ctx), on="meeting_id")
+    ballots = v.yes.astype(int) + v.no.astype(int) + v.abstain.fillna(0).astype(int)
+    for r, b in zip(v.itertuples(index=False), ballots):
+        if b == int(r.attendees):
+            continue
+        ab = 0 if pd.isna(r.abstain) else int(r.abstain)
+        ev = {"meeting_id": r.meeting_id, "case_id": r.case_id, "yes": int(r.yes), "no": int(r.no), "abstain": ab,
+              "ballots": int(b), "attendees": int(r.attendees)}
+        more = "多于" if b > r.attendees else "少于"
+        yield Finding(rule="VOTE-04", severity=Severity.HIGH, meeting_id=r.meeting_id, case_id=r.case_id,
+                      **_place(ctx, r.village_code), evidence=ev,
+                      explanation=f"{r.case_id}在评议会议{r.meeting_id}：同意{int(r.yes)}、反对{int(r.no)}、弃权{ab}，"
+                                  f"合计{int(b)}票，{more}签到参会的{int(r.attendees)}人。")
+
+
+@detector("VOTE-05", severity=Severity.HIGH, title_zh="直系亲属参与评议未回避", requires=(*TABLES, "persons", "cases"),
+          params=("appraisal_recuse_lineal", "appraisal_approval_share"),
+          explain_zh="{voter_name}是申请人的{kinship_term}，参加了{case_id}的评议")
+def lineal_voter(ctx: AuditContext) -> Iterator[Finding]:
+    """An attendee who is a lineal relative or spouse of the applicant voted on that case.
+
+    评议小组成员与申请人家庭有直系亲属关系的，应当回避。
+    Evidence: meeting_id, case_id, voter (masked), kinship_term (voter's view of the applicant's member),
+    path, conflicted, would_pass_without (removing the conflicted voters and, at worst, their yes votes).
+    Profile parameters: appraisal_recuse_lineal, appraisal_approval_share.
+    """
+    if not ctx.profile.get("appraisal_recuse_lineal"):
+        return
+    need = ctx.profile.fraction("appraisal_approval_share")
+    a = _attendance(ctx)
+    v = ctx.table("votes").merge(a[["meeting_id", "person_id"]], on="meeting_id")
+    members = ctx.table("case_members") if "case_members" in ctx.tables else \
+        ctx.table("cases")[["case_id", "head_id"]].rename(columns={"head_id": "person_id"}).assign(enrolled="是")
+    applicants = pd.concat([members[["case_id", "person_id"]],
+                            ctx.table("cases")[["case_id", "head_id"]].rename(columns={"head_id": "person_id"})])
+    rel = ctx.kinship.relatives(sorted(set(v.person_id)), LINEAL)
+    j = v.merge(rel, left_on="person_id", right_on="x").merge(
+        applicants.drop_duplicates().rename(columns={"person_id": "y"}), on=["case_id", "y"])
+    if j.empty:
+        return
+    meet = _meetings(ctx).set_index("meeting_id")
+    names = ctx.table("persons").set_index("person_id").name
+    for (mid, cid), g in j.groupby(["meeting_id", "case_id"]):
+        k = g.x.nunique()
+        r = g.sort_values("degree").iloc[0]
+        att = int(meet.loc[mid, "attendees"])
+        yes = int(r.yes)
+        would = att - k > 0 and Fraction(max(yes - k, 0), att - k) >= need
+        for x, first in g.sort_values("degree").groupby("x").first().iterrows():
+            ev = {"meeting_id": mid, "case_id": cid, "voter": mask_id(x), "voter_name": str(names.get(x, ""))[:1] + "某某",
+                  "kinship_term": first.kinship_term, "path": list(first.path), "conflicted": k,
+                  "would_pass_without": bool(would)}
+            yield Finding(rule="VOTE-05", severity=Severity.HIGH, meeting_id=mid, case_id=cid, person_id=x,
+                          **_place(ctx, meet.loc[mid, "village_code"]), evidence=ev,
+                          explanation=f"{ev['voter_name']}与{cid}申请人家庭成员为直系亲属（对方是其{first.kinship_term}），"
+                                      f"参加了评议会议{mid}未回避；剔除{k}名应回避人员后该案"
+                                      f"{'仍能' if would else '不能'}达到{_frac(need)}同意。")
+
+
+@detector("VOTE-06", severity=Severity.HIGH, title_zh="评议记录疑似伪造", requires=(*TABLES, "persons"),
+          params=("minutes_copy_min_jaccard",), explain_zh="会议{meeting_id}：{what}")
+def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
+    """Fabricated minutes: copied attendee lists, one person at two overlapping meetings, the dead or
+    detained recorded as present, or identical unanimous tallies for every case of a village.
+
+    A list counts as copied when its similarity reaches the profile's threshold and the meetings were
+    not both attended by the whole group (the same full group twice is normal).
+
+    评议弄虚作假：参会名单雷同、同一人同时出现在两场会议、已死亡或在押人员签到、各次会议全票一致。
+    Evidence: meeting_id, kind, and the other meeting / person / dates behind it.
+    Profile parameters: minutes_copy_min_jaccard.
+    """
+    cut = ctx.profile.fraction("minutes_copy_min_jaccard")
+    m = ctx.table("meetings").set_index("meeting_id")
+    a = _attendance(ctx)
+    lists = a.groupby("meeting_id").person_id.agg(frozenset)
+    seen = set()
+
+    def emit(mid, kind, what, person=None, **ev):
+        key = (mid, kind, person)
+        if key in seen or mid not in m.index:
+            return None
+        seen.add(key)
+        return Finding(rule="VOTE-06", severity=Severity.HIGH, meeting_id=mid, person_id=person, key_extra=kind,
+                       **_place(ctx, m.loc[mid, "village_code"]),
+                       evidence={"meeting_id": mid, "kind": kind, "what": what, **ev},
+                       explanation=f"评议会议{mid}：{what}。")
+
+    for vc, ids in m.reset_index().groupby("village_code").meeting_id:
+        ids = [i for i in ids if i in lists.index]
+        for x, y in combinations(sorted(ids), 2):
+            s1, s2 = lists[x], lists[y]
+            jac = Fraction(len(s1 & s2), len(s1 | s2))
+            full = len(s1) >= int(m.loc[x, "members_total"]) and len(s2) >= int(m.loc[y, "members_total"])
+            if jac >= cut and not full:       # a full panel attending twice is no copy
+                for me, other in ((x, y), (y, x)):
+                    f = emit(me, "copied_list", f"参会名单与会议{other}相同（相似度{float(jac):.0%}，{len(s1)}人）",
+                             other_meeting=other, jaccard=_frac(jac))
+                    if f:
+                        yield f
+    # one person at two meetings on the same day with overlapping times
+    t = a.merge(m[["date", "start_time", "end_time"]], left_on="meeting_id", right_index=True)
+    t = t.assign(start=t.start_time.fillna("00:00"), end=t.end_time.fillna("23:59"))
+    dup = t[t.duplicated(["person_id", "date"], keep=False)]
+    for (pid, day), g in dup.groupby(["person_id", "date"]):
+        for r1, r2 in combinations(g.itertuples(index=False), 2):
+            if r1.start < r2.end and r2.start < r1.end:
+                for me, other in ((r1.meeting_id, r2.meeting_id), (r2.meeting_id, r1.meeting_id)):
+                    f = emit(me, "two_places", f"{mask_id(pid)}同一时间还在会议{other}签到", person=pid, other_meeting=other)
+                    if f:
+                        yield f
+    # the dead or detained recorded as present
+    for table, col, label in (("deaths", "death_date", "已死亡"), ("detentions", "start_date", "在押")):
+        if table not in ctx.tables:
+            continue
+        x = t.merge(ctx.table(table), on="person_id")
+        x = x[pd.to_datetime(x[col]) < pd.to_datetime(x.date)]
+        if table == "detentions":
+            x = x[x.end_date.isna() | (pd.to_datetime(x.end_date) > pd.to_datetime(x.date))]
+        for r in x.itertuples(index=False):
+            f = emit(r.meeting_id, "absent_present", f"{mask_id(r.person_id)}于{getattr(r, col):%Y-%m-%d}{label}，却被记为参会",
+                     person=r.person_id, since=f"{getattr(r, col):%Y-%m-%d}")
+            if f:
+                yield f
+    # identical unanimous tallies for every case of every meeting of a village (3+ meetings, 5+ votes)
+    v = ctx.table("votes").merge(m[["village_code"]], left_on="meeting_id", right_index=True)
+    v = v.assign(unanimous=(v.no.astype(int) == 0) & (v.abstain.fillna(0).astype(int) == 0))
+    for vc, g in v.groupby("village_code"):
+        if g.meeting_id.nunique() >= 3 and len(g) >= 5 and g.unanimous.all():
+            for mid in sorted(g.meeting_id.unique()):
+                f = emit(mid, "all_unanimous", f"本村{g.meeting_id.nunique()}次会议、{len(g)}个案件全部全票通过，无一反对或弃权",
+                         meetings=int(g.meeting_id.nunique()), cases=len(g))
+                if f:
+                    yield f
+
+
+@detector("VOTE-07", severity=Severity.MEDIUM, title_zh="审批前没有民主评议", requires=("cases", "votes"),
+          params=("appraisal_required",), explain_zh="{case_id}已审批，但没有民主评议表决记录")
+def no_appraisal(ctx: AuditContext) -> Iterator[Finding]:
+    """An approved case with no appraisal vote, where the profile requires one.
+
+    经民主评议后方可审批；已审批案件无评议表决记录的，予以提示。
+    Evidence: case_id, approval_date.
+    Profile parameters: appraisal_required.
+    """
+    if not ctx.profile.get("appraisal_required"):
+        return
+    voted = set(ctx.table("votes").case_id)
+    c = ctx.table("cases")
+    for r in c[~c.case_id.isin(voted) & c.approval_date.notna()].itertuples(index=False):
+        yield Finding(rule="VOTE-07", severity=Severity.MEDIUM, case_id=r.case_id, household_id=r.household_id,
+                      village_code=r.village_code, township=r.township,
+                      evidence={"case_id": r.case_id, "approval_date": f"{r.approval_date:%Y-%m-%d}"},
+                      explanation=f"{r.case_id}于{r.approval_date:%Y-%m-%d}审批，但没有民主评议表决记录。")
