@@ -1,0 +1,106 @@
+"""VOTE-01..07 on literal meetings, with the exact 2/3 boundary."""
+from __future__ import annotations
+
+from tests.factory import make_ctx, person, pid, run_rule
+
+V = "522732001001"
+HEAD, SON = pid("19500101", 1), pid("19750101", 3)
+PANEL = [pid("19700101", 11 + 2 * i) for i in range(24)]
+
+
+def _people():
+    rows = [person(HEAD, "H1", group="第1组"), person(SON, "H2", group="第2组", name="张子")]
+    rows += [person(p, f"P{i}", group=f"第{i % 2 + 1}组", name=f"代表{i}") for i, p in enumerate(PANEL)]
+    return rows
+
+
+def _ctx(attend=21, total=21, yes=None, no=0, abstain=0, extra_attendees=(), **more):
+    att = [{"meeting_id": "M1", "person_id": p, "role": "村民代表" if i >= 4 else "村委成员", "group": f"第{i % 2 + 1}组"}
+           for i, p in enumerate(PANEL[:attend])]
+    att += [{"meeting_id": "M1", "person_id": p, "role": "村民代表", "group": "第2组"} for p in extra_attendees]
+    n = len(att)
+    tables = dict(
+        persons=_people(), relations=[{"person_id": SON, "relative_id": HEAD, "relation": "父"}],
+        cases=[{"case_id": "LB1", "household_id": "H1", "head_id": HEAD, "village_code": V, "township": "大河镇",
+                "area_type": "农村", "benefit_type": "常补", "enrolled_count": "1", "monthly_amount": "300",
+                "approval_date": "2022-01-10", "status": "在保"}],
+        case_members=[{"case_id": "LB1", "person_id": HEAD, "enrolled": "是"}],
+        meetings=[{"meeting_id": "M1", "village_code": V, "date": "2021-12-10", "start_time": "09:00",
+                   "end_time": "11:00", "members_total": str(total)}],
+        meeting_attendance=att,
+        votes=[{"meeting_id": "M1", "case_id": "LB1", "yes": str(n - no - abstain if yes is None else yes), "no": str(no),
+                "abstain": str(abstain), "result": "通过"}])
+    tables.update(more)
+    return make_ctx(**tables)
+
+
+def test_vote01_13_of_21_is_below_two_thirds():
+    [f] = run_rule("VOTE-01", _ctx(attend=13))
+    assert f.evidence["share"] == "13/21"
+
+
+def test_vote01_14_of_21_is_exactly_two_thirds_and_valid():
+    assert run_rule("VOTE-01", _ctx(attend=14)) == []
+
+
+def test_vote02_13_yes_of_20_fails_the_two_thirds():
+    [f] = run_rule("VOTE-02", _ctx(attend=20, yes=13, no=7))
+    assert f.evidence["share"] == "13/20"
+
+
+def test_vote02_14_yes_of_21_is_exactly_two_thirds():
+    assert run_rule("VOTE-02", _ctx(attend=21, yes=14, no=7)) == []
+
+
+def test_vote03_group_too_small():
+    [f] = run_rule("VOTE-03", _ctx(attend=16, total=16))
+    assert "少于20人" in f.explanation
+
+
+def test_vote03_full_composition_is_clean():
+    assert run_rule("VOTE-03", _ctx(attend=20, total=21)) == []
+
+
+def test_vote04_more_ballots_than_attendees():
+    [f] = run_rule("VOTE-04", _ctx(attend=20, yes=20, no=2))
+    assert f.evidence["ballots"] == 22 and f.evidence["attendees"] == 20
+
+
+def test_vote04_matching_tally_is_clean():
+    assert run_rule("VOTE-04", _ctx(attend=20, yes=18, no=1, abstain=1)) == []
+
+
+def test_vote05_applicants_son_voted():
+    [f] = run_rule("VOTE-05", _ctx(attend=20, extra_attendees=(SON,)))
+    assert f.person_id == SON and f.evidence["kinship_term"] == "父亲" and f.evidence["would_pass_without"]
+
+
+def test_vote05_unrelated_panel_is_clean():
+    assert run_rule("VOTE-05", _ctx(attend=21)) == []
+
+
+def test_vote06_dead_person_signed_in():
+    ctx = _ctx(attend=20, deaths=[{"person_id": PANEL[5], "death_date": "2021-06-01"}])
+    [f] = run_rule("VOTE-06", ctx)
+    assert f.person_id == PANEL[5] and f.evidence["kind"] == "absent_present"
+
+
+def test_vote06_death_after_the_meeting_is_clean():
+    assert run_rule("VOTE-06", _ctx(attend=20, deaths=[{"person_id": PANEL[5], "death_date": "2022-06-01"}])) == []
+
+
+def test_vote07_approved_without_a_vote():
+    ctx = _ctx(votes=[{"meeting_id": "M1", "case_id": "LB9", "yes": "21", "no": "0", "result": "通过"}])
+    [f] = run_rule("VOTE-07", ctx)
+    assert f.case_id == "LB1"
+
+
+def test_vote07_skipped_where_the_profile_does_not_require_appraisal():
+    from audit.profile import load_profile
+    from audit.run import run_detectors
+    from detectors.base import REGISTRY
+
+    ctx = _ctx(votes=[{"meeting_id": "M1", "case_id": "LB9", "yes": "21", "no": "0", "result": "通过"}])
+    ctx.profile = load_profile("nanchang-2019")
+    found, log = run_detectors(ctx, [REGISTRY["VOTE-07"]])
+    assert found == [] and log["VOTE-07"]["status"] == "skipped" and "appraisal_required" in log["VOTE-07"]["reason"]
