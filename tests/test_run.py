@@ -85,3 +85,15 @@ def test_as_of_override_changes_the_reference_date(county, tmp_path):
 def test_every_registered_rule_ran(audited):
     assert set(audited.run["rules"]) == set(REGISTRY)
     assert audited.run["rules_summary"]["error"] == 0
+
+
+def test_case_timeline_orders_the_procedure(audited):
+    from audit.timeline import case_timeline
+
+    case = audited.ctx.table("cases").case_id.iloc[0]
+    t = case_timeline(audited.ctx, case)
+    assert t.date.is_monotonic_increasing
+    events = list(t.event)
+    for a, b in (("申请", "受理"), ("受理", "民主评议"), ("民主评议", "乡镇审核"), ("乡镇审核", "县级审批/审核确认")):
+        assert events.index(a) < events.index(b)
+    assert {"一榜公示", "民主评议会议", "审批"} <= set(events)
