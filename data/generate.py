@@ -300,7 +300,6 @@ class County:
                     self.make_unit(village)
         self.assign_officials()
         self.make_cases()
-        self.make_background_records()
         return self
 
     def make_unit(self, village: Village) -> Unit:
@@ -548,7 +547,7 @@ class County:
         r = self.rng
         enrolled = {p.pid for c in self.cases for p, e in c.members}
         busy = enrolled | {p.pid for v in self.all_villages() for p, _, _ in v.panel} | \
-            {p.pid for p in self.persons if p.role}
+            {p.pid for p in self.persons if p.role} | self.used_people
         for p in self.persons:
             age = p.age()
             if p.pid in enrolled:
@@ -810,6 +809,7 @@ def generate(residents: int, seed: int, out: str | Path, profile: str = "sandu-2
     county = County(residents, seed, profile, anomaly_rate).build()
     if plant:
         county.plant_all()
+    county.make_background_records()      # after the plants, so that no planted case inherits a record
     frames = county.frames()
     out = Path(out)
     write_workspace(frames, out, messy, seed)

@@ -146,6 +146,7 @@ def plant_card_01(c: County, i: int) -> None:
     b = c.fresh_case(lambda x: x.hh.unit is not a.hh.unit)
     b.account = a.account
     c.plant("CARD-01", "两个无亲属关系的低保户使用同一发放账户", account_no=a.account)
+    c.plant("CARD-02", "（同一账户）户名不是乙户成员", case_id=b.case_id, account_no=a.account)
 
 
 def plant_card_02(c: County, i: int) -> None:
@@ -250,9 +251,10 @@ def plant_rck_01(c: County, i: int) -> None:
 
 
 def plant_rck_02(c: County, i: int) -> None:
-    case = c.fresh_case(lambda x: len(x.enrolled) >= 2 and x.approval_date < dt.date(2023, 6, 1))
-    p = case.enrolled[-1]
     death = dt.date(2024, 3, 10)
+    case = c.fresh_case(lambda x: len(x.enrolled) >= 2 and x.approval_date < dt.date(2023, 6, 1)
+                        and x.enrolled[-1].birth < death - dt.timedelta(days=365))
+    p = case.enrolled[-1]
     c.x["deaths"].add(person_id=p.pid, death_date=death, source="公安户籍注销")
     p.death = True
     case.rechecks = [r for r in case.rechecks if not death <= r[0] <= add_months(death, 3)]
@@ -326,11 +328,12 @@ def plant_awd_02(c: County, i: int) -> None:
     need = int(c.prof.get("flat_rate_min_cases") or 8)
     by_village = c.cases_by_village()
     villages = [v for v in c.all_villages() if v.code not in c.used_villages]
-    v = max(villages, key=lambda v: sum(1 for x in by_village.get(v.code, ()) if x.case_id not in c.used_cases))
+    clean = [v for v in villages if not any(x.case_id in c.used_cases for x in by_village.get(v.code, ()))]
+    v = max(clean or villages, key=lambda v: sum(1 for x in by_village.get(v.code, ()) if x.case_id not in c.used_cases))
     c.used_villages.add(v.code)
     free = [h for u in v.units if u.kind == "plain" for h in u.households
             if h.members and h.hid not in c.used_people and h.hid not in c.case_hids]
-    cases = [x for x in by_village.get(v.code, ()) if x.status == "在保"]
+    cases = [x for x in by_village.get(v.code, ()) if x.status == "在保" and x.case_id not in c.used_cases]
     while len(cases) < need + 2 and free:
         cases.append(c.add_case(free.pop(), approval=c.rand_date(dt.date(2017, 1, 1), dt.date(2022, 12, 31)), single=False))
     amounts = sorted(_computed(x) for x in cases)
@@ -480,7 +483,7 @@ def plant_vote_03(c: County, i: int) -> None:
     b = case.batch
     b.members_total = 16
     cadres = [a for a in b.attendees if a[1] != "村民代表"][:4]
-    reps = [a for a in b.attendees if a[1] == "村民代表"][:8]
+    reps = [a for a in b.attendees if a[1] == "村民代表"][:12 - len(cadres)]
     b.attendees = cadres + reps
     _retally(b)
     c.plant("VOTE-03", "评议小组只有16人（少于20人）", meeting_id=b.meeting_id)
@@ -569,7 +572,8 @@ def plant_elig_05(c, i):
 
 
 def plant_elig_06(c: County, i: int) -> None:
-    case = c.fresh_case(lambda x: len(x.enrolled) >= 2 and x.approval_date > dt.date(2019, 1, 1))
+    case = c.fresh_case(lambda x: len(x.enrolled) >= 2 and x.approval_date > dt.date(2019, 1, 1)
+                        and x.enrolled[-1].birth < x.approval_date - dt.timedelta(days=400))
     p = case.enrolled[-1]
     c.x["deaths"].add(person_id=p.pid, death_date=case.approval_date - dt.timedelta(days=40), source="殡葬")
     p.death = True
@@ -637,7 +641,7 @@ def plant_data_02(c: County, i: int) -> None:
     ghost = f"LB522732{990000 + i:06d}"
     if i % 2:
         c.raw_rows.setdefault("payments", []).append({
-            "case_id": ghost, "period": "2024-05", "amount": 500, "account_no": c.cases[0].account,
+            "case_id": ghost, "period": "2024-05", "amount": 500, "account_no": f"62179999{i:011d}",
             "paid_date": "2024-05-10", "_truth": ("DATA-02", "发放给不存在的低保编号", {"case_id": ghost})})
     else:
         b = next(b for b in c.batches if b.cases)

@@ -27,8 +27,8 @@ def _attendance(ctx: AuditContext) -> pd.DataFrame:
 
 def _meetings(ctx: AuditContext) -> pd.DataFrame:
     m = ctx.table("meetings")
-    n = _attendance(ctx).groupby("meeting_id").size().rename("attendees")
-    return m.merge(n, left_on="meeting_id", right_index=True, how="left").fillna({"attendees": 0})
+    n = _attendance(ctx).groupby("meeting_id").size()
+    return m.assign(attendees=m.meeting_id.map(n).fillna(0).astype(int))
 
 
 def _place(ctx: AuditContext, village_code: str) -> dict:

@@ -1,0 +1,497 @@
+"""CARD family: bank-card custody and the money trail (CARD-01..CARD-08), and RCK-07 (payout vs approval).
+
+Payout accounts are those in payments (or the roll's 发放账号). Heavy scans run in DuckDB: the batch
+withdrawal windows use ``count(DISTINCT) OVER (RANGE …)`` over the whole statement table.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import networkx as nx
+import pandas as pd
+
+from audit.context import AuditContext
+from audit.ids import mask_account, mask_id
+from detectors.base import Finding, Severity, detector
+
+__all__ = ["shared_account", "holder_not_member", "reserved_phone", "batch_withdrawals", "agent_withdrawals",
+           "after_death", "sweeps", "flow_back", "payout_mismatch", "custody_groups"]
+
+
+def _payout_accounts(ctx: AuditContext) -> pd.DataFrame:
+    """(account_no, case_id) pairs that carried payouts (payments, else the roll's account)."""
+    parts = []
+    if "payments" in ctx.tables:
+        parts.append(ctx.table("payments")[["account_no", "case_id"]])
+    c = ctx.table("cases")
+    parts.append(c[["account_no", "case_id"]].dropna())
+    return pd.concat(parts).dropna().drop_duplicates()
+
+
+def _case_info(ctx: AuditContext) -> pd.DataFrame:
+    return ctx.table("cases")[["case_id", "household_id", "village_code", "township"]]
+
+
+def _kin_pairs(ctx: AuditContext, people: list[str]) -> set[frozenset]:
+    """Unordered pairs among ``people`` that are close relatives (or the same household)."""
+    if not people:
+        return set()
+    rel = ctx.kinship.relatives(people)
+    return {frozenset((x, y)) for x, y in zip(rel.x, rel.y)}
+
+
+def _officials_and_kin(ctx: AuditContext) -> dict[str, tuple[str, str]]:
+    """person -> (official id, how: 本人 or the kinship term) for officials and their close relatives."""
+    out: dict[str, tuple[str, str]] = {}
+    if "officials" not in ctx.tables:
+        return out
+    rel = ctx.official_relatives
+    for x, y, t in zip(rel.x, rel.y, rel.kinship_term):
+        out.setdefault(y, (x, t))
+    for x in ctx.table("officials").person_id:
+        out[x] = (x, "本人")
+    return out
+
+
+def _members(ctx: AuditContext) -> pd.DataFrame:
+    if "case_members" in ctx.tables:
+        m = ctx.table("case_members")
+        return m[m.enrolled == "是"][["case_id", "person_id"]]
+    return ctx.table("cases")[["case_id", "head_id"]].rename(columns={"head_id": "person_id"})
+
+
+def _linked(ctx: AuditContext, cases: list[str]) -> bool:
+    """Are all the given cases one family (same household or close relatives between members)?"""
+    info = _case_info(ctx).set_index("case_id")
+    if len({info.household_id.get(c) for c in cases}) == 1:
+        return True
+    m = _members(ctx)
+    people = m[m.case_id.isin(cases)]
+    pairs = _kin_pairs(ctx, sorted(set(people.person_id)))
+    by_case = people.groupby("case_id").person_id.agg(set)
+    G = nx.Graph()
+    G.add_nodes_from(cases)
+    for a in cases:
+        for b in cases:
+            if a < b and any(frozenset((p, q)) in pairs for p in by_case.get(a, ()) for q in by_case.get(b, ())):
+                G.add_edge(a, b)
+    return nx.is_connected(G)
+
+
+@detector("CARD-01", severity=Severity.HIGH, title_zh="一个账户领取多户低保金", requires=("cases", "payments"),
+          params=(), explain_zh="账户{account}领取{n_cases}户无亲属关系的低保金")
+def shared_account(ctx: AuditContext) -> Iterator[Finding]:
+    """One payout account receives money for two or more cases of unrelated households.
+
+    同一银行卡（存折）领取两户以上、彼此无近亲属关系家庭的低保金，疑似代管、冒领。
+    Evidence: account (masked), cases, households, payouts (count, total).
+    Profile parameters: none.
+    """
+    pay = ctx.table("payments")
+    per = pay.groupby("account_no").case_id.agg(lambda s: sorted(set(s)))
+    for acct, cases in per[per.map(len) >= 2].items():
+        if _linked(ctx, cases):
+            continue
+        info = _case_info(ctx).set_index("case_id").loc[[c for c in cases if c in set(ctx.table("cases").case_id)]]
+        p = pay[pay.account_no == acct]
+        ev = {"account": mask_account(acct), "n_cases": len(cases), "cases": cases,
+              "households": sorted(set(info.household_id)), "payouts": len(p), "total": round(float(p.amount.sum()), 2)}
+        yield Finding(rule="CARD-01", severity=Severity.HIGH, account_no=acct, case_id=cases[0],
+                      village_code=info.village_code.iloc[0] if len(info) else None,
+                      township=info.township.iloc[0] if len(info) else None, evidence=ev,
+                      explanation=f"账户{mask_account(acct)}领取了{len(cases)}户彼此无亲属关系家庭的低保金"
+                                  f"（{'、'.join(cases)}），共{len(p)}笔{ev['total']:.0f}元。")
+
+
+@detector("CARD-02", severity=Severity.MEDIUM, title_zh="发放账户不是本户成员", requires=("cases", "accounts"),
+          params=("card_custody_ban",), explain_zh="{case_id}的低保金发放到{holder_desc}名下的账户{account}")
+def holder_not_member(ctx: AuditContext) -> Iterator[Finding]:
+    """The account holder is not a member of the case's household; high when an official or kin.
+
+    低保金应发放到保障对象本人或家庭成员账户；经办人员不得借用、扣留救助对象银行卡。
+    Evidence: account (masked), holder (masked), holder_type, official (masked, when linked), kinship_term.
+    Profile parameters: card_custody_ban.
+    """
+    acc = ctx.table("accounts").set_index("account_no")
+    p = ctx.table("persons")[["person_id", "household_id"]]
+    m = _members(ctx)
+    links = _officials_and_kin(ctx)
+    roles = ctx.table("officials").drop_duplicates("person_id").set_index("person_id").role if "officials" in ctx.tables else {}
+    hh_members = p.groupby("household_id").person_id.agg(set)
+    enrolled = m.groupby("case_id").person_id.agg(set)
+    info = _case_info(ctx).set_index("case_id")
+    for acct, case_id in _payout_accounts(ctx).itertuples(index=False):
+        if acct not in acc.index or case_id not in info.index:
+            continue
+        a = acc.loc[acct]
+        holder = a.holder_id
+        hh = info.loc[case_id, "household_id"]
+        if holder in hh_members.get(hh, set()) or holder in enrolled.get(case_id, set()):
+            continue
+        link = links.get(holder)
+        high = link is not None or a.holder_type in ("村集体", "单位")
+        if link:
+            who = "干部本人" if link[1] == "本人" else f"干部{mask_id(link[0])}的{link[1]}"
+            desc = f"{who}（{roles.get(link[0], '经办人员')}）"
+        else:
+            desc = {"村集体": "村集体", "单位": "单位"}.get(a.holder_type, "非本户人员")
+        ev = {"account": mask_account(acct), "holder": mask_id(holder), "holder_type": a.holder_type,
+              "holder_desc": desc, "case_id": case_id, "official": mask_id(link[0]) if link else None,
+              "kinship_term": link[1] if link else None}
+        yield Finding(rule="CARD-02", severity=Severity.HIGH if high else Severity.MEDIUM, case_id=case_id,
+                      household_id=hh, account_no=acct, official_id=link[0] if link else None,
+                      village_code=info.loc[case_id, "village_code"], township=info.loc[case_id, "township"],
+                      score=1.0 if high else 0.6, evidence=ev,
+                      explanation=f"{case_id}的低保金发放到{desc}名下的账户{mask_account(acct)}，户名不是本户成员。")
+
+
+@detector("CARD-03", severity=Severity.HIGH, title_zh="预留手机号属于干部或多户共用", requires=("cases", "accounts", "persons"),
+          params=(), explain_zh="账户{account}的预留手机号{phone}{why}")
+def reserved_phone(ctx: AuditContext) -> Iterator[Finding]:
+    """The account's reserved phone belongs to an official, or is shared by accounts of unrelated cases.
+
+    发放账户预留手机号为干部手机号，或多户无亲属关系家庭的账户共用一个预留手机号，疑似集中代管。
+    干部本人是本户保障成员时（见 KIN-04）不在此重复提示。
+    Evidence: account (masked), phone (masked), official (masked) or other accounts and cases.
+    Profile parameters: none.
+    """
+    from audit.ids import mask_phone
+
+    acc = ctx.table("accounts")
+    pay = _payout_accounts(ctx)
+    acc = acc[acc.account_no.isin(set(pay.account_no)) & acc.reserved_phone.notna()].merge(pay, on="account_no")
+    phones = ctx.table("persons").dropna(subset=["phone"])
+    off_ids = set(ctx.table("officials").person_id) if "officials" in ctx.tables else set()
+    off_phone = phones[phones.person_id.isin(off_ids)].drop_duplicates("phone").set_index("phone").person_id
+    info = _case_info(ctx).set_index("case_id")
+    enrolled = _members(ctx).groupby("case_id").person_id.agg(set)
+    done = set()
+    for r in acc.itertuples(index=False):
+        owner = off_phone.get(r.reserved_phone)
+        own = owner is not None and owner in enrolled.get(r.case_id, set())
+        if owner is not None and not own and r.account_no not in done and r.case_id in info.index:
+            done.add(r.account_no)
+            o = off_phone[r.reserved_phone]
+            ev = {"account": mask_account(r.account_no), "phone": mask_phone(r.reserved_phone),
+                  "why": f"属于干部{mask_id(o)}", "official": mask_id(o), "case_id": r.case_id}
+            yield Finding(rule="CARD-03", severity=Severity.HIGH, account_no=r.account_no, case_id=r.case_id,
+                          official_id=o, village_code=info.loc[r.case_id, "village_code"],
+                          township=info.loc[r.case_id, "township"], evidence=ev,
+                          explanation=f"{r.case_id}的发放账户{mask_account(r.account_no)}预留手机号"
+                                      f"{mask_phone(r.reserved_phone)}属于干部{mask_id(o)}。")
+    for phone, g in acc.groupby("reserved_phone"):
+        cases = sorted(set(g.case_id))
+        if len(set(g.account_no)) < 2 or len(cases) < 2 or _linked(ctx, cases):
+            continue
+        for r in g.drop_duplicates("account_no").itertuples(index=False):
+            if r.account_no in done or r.case_id not in info.index:
+                continue
+            done.add(r.account_no)
+            ev = {"account": mask_account(r.account_no), "phone": mask_phone(phone),
+                  "why": f"与{len(cases) - 1}户无亲属关系家庭的账户共用", "cases": cases, "case_id": r.case_id}
+            yield Finding(rule="CARD-03", severity=Severity.HIGH, account_no=r.account_no, case_id=r.case_id,
+                          village_code=info.loc[r.case_id, "village_code"], township=info.loc[r.case_id, "township"],
+                          evidence=ev, explanation=f"{r.case_id}的发放账户{mask_account(r.account_no)}预留手机号"
+                                                   f"{mask_phone(phone)}被{len(cases)}户无亲属关系家庭共用。")
+
+
+def custody_groups(ctx: AuditContext) -> pd.DataFrame:
+    """Groups of payout accounts drained together at one terminal, month after month.
+
+    A window is every withdrawal plus the next ``w`` minutes at its terminal; windows with at least
+    ``k`` distinct payout accounts are candidate batches. Payday crowds at a village service point
+    make such windows every month, but with different people; custody shows as the same accounts
+    together in ``card_batch_min_repeats`` or more different months. Accounts are linked when a pair
+    co-occurs that often, and a group is a k-core of that graph with at least ``k`` accounts.
+
+    Returns
+    -------
+    DataFrame
+        account_no, group (int), terminals, months, partners, windows (sample start times).
+    """
+    cached = getattr(ctx, "_custody_groups", None)
+    if cached is not None:
+        return cached
+    k, w = ctx.profile.int("card_batch_min_accounts"), ctx.profile.int("card_batch_window_minutes")
+    reps = ctx.profile.int("card_batch_min_repeats")
+    pay = _payout_accounts(ctx)
+    con = ctx.con
+    con.register("_payout", pay[["account_no"]].drop_duplicates())
+    pairs = con.execute(f"""
+        WITH wd AS (
+            SELECT w.account_no::VARCHAR AS account_no, w.terminal_id::VARCHAR AS terminal_id,
+                   w.time::TIMESTAMP AS time FROM withdrawals w SEMI JOIN _payout p USING (account_no)
+            WHERE coalesce(w.direction, '支出') = '支出' AND w.channel <> '转账' AND w.terminal_id IS NOT NULL),
+        win AS (
+            SELECT terminal_id, time,
+                   count(DISTINCT account_no) OVER win AS n,
+                   list(DISTINCT account_no) OVER win AS accts
+            FROM wd WINDOW win AS (PARTITION BY terminal_id ORDER BY time
+                                   RANGE BETWEEN CURRENT ROW AND INTERVAL {int(w)} MINUTE FOLLOWING)),
+        hits AS (SELECT terminal_id, time, accts FROM win WHERE n >= {int(k)}),
+        pairs AS (
+            SELECT DISTINCT a1, a2, terminal_id, strftime(time, '%Y-%m') AS month, time
+            FROM (SELECT terminal_id, time, unnest(accts) AS a1, accts FROM hits) h, unnest(h.accts) AS t(a2)
+            WHERE a1 < a2)
+        SELECT a1, a2, count(DISTINCT month) AS months, list(DISTINCT terminal_id) AS terminals,
+               min(time) AS first_time
+        FROM pairs GROUP BY a1, a2 HAVING count(DISTINCT month) >= {int(reps)}""").df()
+    con.unregister("_payout")
+    G = nx.Graph()
+    for r in pairs.itertuples(index=False):
+        G.add_edge(r.a1, r.a2, months=int(r.months), terminals=list(r.terminals))
+    core = nx.k_core(G, k - 1) if len(G) else G
+    rows = []
+    for gi, comp in enumerate(sorted(nx.connected_components(core), key=lambda c: sorted(c)[0])):
+        if len(comp) < k:
+            continue
+        sub = core.subgraph(comp)
+        for a in sorted(comp):
+            edges = [sub.edges[a, b] for b in sub.neighbors(a)]
+            rows.append({"account_no": a, "group": gi, "partners": sorted(sub.neighbors(a)),
+                         "months": max(e["months"] for e in edges),
+                         "terminals": sorted({t for e in edges for t in e["terminals"]})})
+    out = pd.DataFrame(rows, columns=["account_no", "group", "partners", "months", "terminals"])
+    ctx._custody_groups = out
+    return out
+
+
+@detector("CARD-04", severity=Severity.HIGH, title_zh="同一终端短时批量支取多户低保金",
+          requires=("cases", "payments", "withdrawals"),
+          params=("card_batch_min_accounts", "card_batch_window_minutes", "card_batch_min_repeats"),
+          explain_zh="账户{account}与另外{n_partners}户的低保金在终端{terminals_text}{minutes}分钟内集中支取，共{months}个月")
+def batch_withdrawals(ctx: AuditContext) -> Iterator[Finding]:
+    """At least k payout accounts withdrawn at one terminal within w minutes, repeatedly (same accounts).
+
+    经办人员不得借用、扣留救助对象银行卡（存折）。同一批账户每月在同一终端短时间内被集中支取，疑似统一代管。
+    发薪日村助农取款点排队取款的人群每月不同，不据此报警。
+    Evidence: account (masked), partners (masked), terminals, months, minutes, cases, group.
+    Profile parameters: card_batch_min_accounts, card_batch_window_minutes, card_batch_min_repeats.
+    """
+    g = custody_groups(ctx)
+    if g.empty:
+        return
+    pay = _payout_accounts(ctx).drop_duplicates("account_no").set_index("account_no").case_id
+    info = _case_info(ctx).set_index("case_id")
+    minutes = ctx.profile.int("card_batch_window_minutes")
+    for r in g.itertuples(index=False):
+        case_id = pay.get(r.account_no)
+        place = info.loc[case_id] if case_id in info.index else None
+        ev = {"account": mask_account(r.account_no), "partners": [mask_account(a) for a in r.partners],
+              "n_partners": len(r.partners), "terminals": list(r.terminals), "terminals_text": "、".join(r.terminals),
+              "months": int(r.months), "minutes": minutes, "group": int(r.group), "case_id": case_id,
+              "partner_cases": sorted({pay.get(a) for a in r.partners if pay.get(a)})}
+        yield Finding(rule="CARD-04", severity=Severity.HIGH, account_no=r.account_no, case_id=case_id,
+                      household_id=None if place is None else place.household_id,
+                      village_code=None if place is None else place.village_code,
+                      township=None if place is None else place.township, evidence=ev,
+                      explanation=f"{case_id}的账户{mask_account(r.account_no)}与另外{len(r.partners)}户的低保金，"
+                                  f"在终端{ev['terminals_text']}于{minutes}分钟内被集中支取，共有{int(r.months)}个月如此，疑似统一代管银行卡。")
+
+
+@detector("CARD-05", severity=Severity.HIGH, title_zh="干部或非本户人员代办取款", requires=("cases", "withdrawals"),
+          params=("card_custody_ban",), explain_zh="账户{account}由{operator_desc}代办支取{n}次")
+def agent_withdrawals(ctx: AuditContext) -> Iterator[Finding]:
+    """A counter/agent withdrawal whose operator is an official, an official's kin, or not of the household.
+
+    代办人为干部、干部近亲属或非本户成员的柜台/代办取款。
+    Evidence: account (masked), operator (masked), operator_desc, n, total, months.
+    Profile parameters: card_custody_ban.
+    """
+    wd = ctx.table("withdrawals").dropna(subset=["operator_id"])
+    if wd.empty:
+        return
+    pay = _payout_accounts(ctx)
+    wd = wd.merge(pay, on="account_no")
+    p = ctx.table("persons")[["person_id", "household_id"]].set_index("person_id").household_id
+    info = _case_info(ctx).set_index("case_id")
+    links = _officials_and_kin(ctx)
+    for (acct, op, case_id), g in wd.groupby(["account_no", "operator_id", "case_id"]):
+        if case_id not in info.index:
+            continue
+        link = links.get(op)
+        same_hh = p.get(op) == info.loc[case_id, "household_id"]
+        if same_hh and not link:
+            continue
+        if link:
+            desc = "干部本人" if link[1] == "本人" else f"干部{mask_id(link[0])}的{link[1]}"
+        else:
+            desc = "非本户人员"
+        months = sorted({f"{t:%Y-%m}" for t in g.time})
+        ev = {"account": mask_account(acct), "operator": mask_id(op), "operator_desc": desc, "n": len(g),
+              "total": round(float(g.amount.sum()), 2), "months": months, "case_id": case_id}
+        yield Finding(rule="CARD-05", severity=Severity.HIGH, account_no=acct, case_id=case_id,
+                      official_id=link[0] if link else None, person_id=op, household_id=info.loc[case_id, "household_id"],
+                      village_code=info.loc[case_id, "village_code"], township=info.loc[case_id, "township"],
+                      key_extra=op, evidence=ev,
+                      explanation=f"{case_id}的账户{mask_account(acct)}由{desc}（{mask_id(op)}）代办支取{len(g)}次，"
+                                  f"合计{ev['total']:.0f}元（{months[0]}至{months[-1]}）。")
+
+
+@detector("CARD-06", severity=Severity.HIGH, title_zh="唯一保障成员死亡后仍发放或支取",
+          requires=("cases", "deaths", "payments"), params=(),
+          explain_zh="{case_id}唯一保障成员于{death_date}死亡，此后发放{n_payments}笔、支取{n_withdrawals}笔")
+def after_death(ctx: AuditContext) -> Iterator[Finding]:
+    """Withdrawals or payouts after the death of the only enrolled member (冒领).
+
+    单人保障户的保障对象死亡后，账户仍有发放或支取，疑似冒领。
+    Evidence: person (masked), death_date, payouts after death (count, months, total), withdrawals after death.
+    Profile parameters: none.
+    """
+    m = _members(ctx)
+    solo = m.groupby("case_id").person_id.agg(list)
+    solo = solo[solo.map(len) == 1].map(lambda x: x[0])
+    d = ctx.table("deaths").set_index("person_id").death_date
+    pay = ctx.table("payments")
+    wd = ctx.table("withdrawals") if "withdrawals" in ctx.tables else pd.DataFrame(columns=["account_no", "time", "amount", "direction"])
+    info = ctx.table("cases").set_index("case_id")
+    for case_id, pid in solo.items():
+        if pid not in d.index or case_id not in info.index:
+            continue
+        death = pd.Timestamp(d[pid])
+        after_p = pay[(pay.case_id == case_id) & (pd.to_datetime(pay.period) > death.to_period("M").to_timestamp())]
+        accts = set(pay[pay.case_id == case_id].account_no)
+        after_w = wd[wd.account_no.isin(accts) & (pd.to_datetime(wd.time) > death) & (wd.direction.fillna("支出") == "支出")]
+        if after_p.empty and after_w.empty:
+            continue
+        acct = sorted(accts)[0] if accts else info.loc[case_id, "account_no"]
+        ev = {"person": mask_id(pid), "death_date": f"{death:%Y-%m-%d}", "n_payments": len(after_p),
+              "paid_after_death": round(float(after_p.amount.sum()), 2), "n_withdrawals": len(after_w),
+              "withdrawn_after_death": round(float(after_w.amount.sum()), 2),
+              "overpaid_amount": round(float(after_p.amount.sum()), 2), "case_id": case_id}
+        r = info.loc[case_id]
+        yield Finding(rule="CARD-06", severity=Severity.HIGH, case_id=case_id, account_no=acct, person_id=pid,
+                      household_id=r.household_id, village_code=r.village_code, township=r.township, evidence=ev,
+                      explanation=f"{case_id}唯一保障成员（{mask_id(pid)}）于{death:%Y-%m-%d}死亡，此后仍发放{len(after_p)}笔"
+                                  f"{ev['paid_after_death']:.0f}元、被支取{len(after_w)}笔{ev['withdrawn_after_death']:.0f}元，疑似冒领。")
+
+
+@detector("CARD-07", severity=Severity.MEDIUM, title_zh="到账即全额支取且与批量取款终端关联",
+          requires=("cases", "payments", "withdrawals"),
+          params=("card_sweep_hours", "card_sweep_min_months", "card_batch_min_accounts",
+                  "card_batch_window_minutes", "card_batch_min_repeats"),
+          explain_zh="账户{account}有{months}个月在到账{hours}小时内被全额支取，且在批量取款终端{terminals_text}取款")
+def sweeps(ctx: AuditContext) -> Iterator[Finding]:
+    """The whole payout withdrawn within h hours of every payout for many months, at CARD-04 terminals.
+
+    每月低保金到账后即被全额取走，且取款终端与批量代取终端相同。
+    Evidence: account (masked), months, hours, terminals.
+    Profile parameters: card_sweep_hours, card_sweep_min_months (and the CARD-04 parameters).
+    """
+    groups = custody_groups(ctx)
+    if groups.empty:
+        return
+    bad_terminals = {t for ts in groups.terminals for t in ts}
+    in_group = set(groups.account_no)
+    h, need = ctx.profile.int("card_sweep_hours"), ctx.profile.int("card_sweep_min_months")
+    pay = ctx.table("payments").dropna(subset=["paid_date"])
+    wd = ctx.table("withdrawals")
+    wd = wd[(wd.direction.fillna("支出") == "支出") & wd.account_no.isin(set(pay.account_no))]
+    j = pay.merge(wd, on="account_no", suffixes=("_pay", "_wd"))
+    j = j[(j.time >= j.paid_date) & (j.time <= j.paid_date + pd.Timedelta(hours=h)) & (j.amount_wd >= j.amount_pay)]
+    info = _case_info(ctx).set_index("case_id")
+    for (acct, case_id), g in j.groupby(["account_no", "case_id"]):
+        terminals = sorted(set(g.terminal_id.dropna()) & bad_terminals)
+        months = g.period.nunique()
+        if acct in in_group or months < need or not terminals or case_id not in info.index:
+            continue
+        ev = {"account": mask_account(acct), "months": int(months), "hours": h, "terminals": terminals,
+              "terminals_text": "、".join(terminals), "case_id": case_id}
+        yield Finding(rule="CARD-07", severity=Severity.MEDIUM, account_no=acct, case_id=case_id,
+                      village_code=info.loc[case_id, "village_code"], township=info.loc[case_id, "township"], evidence=ev,
+                      explanation=f"{case_id}的账户{mask_account(acct)}有{int(months)}个月在低保金到账{h}小时内被全额支取，"
+                                  f"取款终端{ev['terminals_text']}也是批量代取低保金的终端。")
+
+
+@detector("CARD-08", severity=Severity.HIGH, title_zh="低保金回流干部或村集体账户",
+          requires=("cases", "payments", "withdrawals", "accounts"),
+          params=("card_flowback_hours", "card_flowback_amount_tolerance"),
+          explain_zh="账户{account}的低保金{n}次转入{receiver_desc}账户，合计{total}元")
+def flow_back(ctx: AuditContext) -> Iterator[Finding]:
+    """Money flows back: transfers (or matching cash deposits) from beneficiary accounts into accounts of
+    officials, their close relatives or a village collective.
+
+    低保金被转入或存入干部、干部近亲属、村集体账户（回扣、截留、挪用）。
+    Evidence: account (masked), receiver (masked), receiver_desc, n, total, months, kind (转账 / 取现后存入).
+    Profile parameters: card_flowback_hours, card_flowback_amount_tolerance.
+    """
+    acc = ctx.table("accounts")
+    links = _officials_and_kin(ctx)
+    recv = {}
+    for r in acc.itertuples(index=False):
+        if r.holder_type == "村集体":
+            recv[r.account_no] = (None, "村集体")
+        elif r.holder_id in links:
+            o, how = links[r.holder_id]
+            recv[r.account_no] = (o, "干部本人" if how == "本人" else f"干部{mask_id(o)}的{how}")
+    if not recv:
+        return
+    pay = _payout_accounts(ctx)
+    ben = set(pay.account_no) - set(recv)
+    wd = ctx.table("withdrawals")
+    out = wd[wd.account_no.isin(ben) & (wd.direction.fillna("支出") == "支出")]
+    t = out[(out.channel == "转账") & out.counterparty_account.isin(set(recv))].assign(kind="转账")
+    # cash out of a beneficiary account, then a similar cash deposit into a receiver account at the same place
+    hours = ctx.profile.int("card_flowback_hours")
+    tol = float(ctx.profile.fraction("card_flowback_amount_tolerance"))
+    cash = out[out.channel.isin(["柜台", "ATM", "助农取款点"])]
+    dep = wd[wd.account_no.isin(set(recv)) & (wd.direction == "存入") & (wd.channel == "现金存入")]
+    c = cash.merge(dep, on="terminal_id", suffixes=("", "_dep"))
+    c = c[(c.time_dep >= c.time) & (c.time_dep <= c.time + pd.Timedelta(hours=hours)) &
+          ((c.amount_dep - c.amount).abs() <= tol * c.amount)]
+    c = c.assign(counterparty_account=c.account_no_dep, kind="取现后存入")[list(t.columns)]
+    flows = pd.concat([t, c], ignore_index=True).merge(pay.drop_duplicates("account_no"), on="account_no")
+    info = _case_info(ctx).set_index("case_id")
+    for (acct, to, case_id), g in flows.groupby(["account_no", "counterparty_account", "case_id"]):
+        o, desc = recv[to]
+        months = sorted({f"{x:%Y-%m}" for x in g.time})
+        ev = {"account": mask_account(acct), "receiver": mask_account(to), "receiver_desc": desc, "n": len(g),
+              "total": round(float(g.amount.sum()), 2), "months": months, "kinds": sorted(set(g.kind)), "case_id": case_id}
+        place = info.loc[case_id] if case_id in info.index else None
+        yield Finding(rule="CARD-08", severity=Severity.HIGH, account_no=acct, case_id=case_id, official_id=o,
+                      village_code=None if place is None else place.village_code,
+                      township=None if place is None else place.township, key_extra=to, evidence=ev,
+                      explanation=f"{case_id}的低保账户{mask_account(acct)}在{months[0]}至{months[-1]}间{len(g)}次"
+                                  f"（{'、'.join(ev['kinds'])}）流入{desc}的账户{mask_account(to)}，合计{ev['total']:.0f}元。")
+
+
+@detector("RCK-07", severity=Severity.HIGH, title_zh="发放金额或月份与审批不符", requires=("cases", "payments"),
+          params=("award_tolerance_yuan",), explain_zh="{case_id}{what}")
+def payout_mismatch(ctx: AuditContext) -> Iterator[Finding]:
+    """A payout differs from the approved monthly amount, or payouts fall outside the active period.
+
+    发放金额应与审批的月保障金额一致；审批前、停保（注销）后不得发放。
+    Evidence: months with the amount paid and approved, months outside the active period, overpaid_amount.
+    Profile parameters: award_tolerance_yuan.
+    """
+    tol = float(ctx.profile.require("award_tolerance_yuan"))
+    c = ctx.table("cases").set_index("case_id")
+    pay = ctx.table("payments")
+    pay = pay[pay.case_id.isin(c.index)].assign(period=lambda d: pd.to_datetime(d.period))
+    if pay.empty:
+        return
+    pay = pay.join(c[["monthly_amount", "approval_date", "exit_date", "status"]], on="case_id")
+    start = pay.approval_date.dt.to_period("M").dt.to_timestamp()
+    end = pay.exit_date.dt.to_period("M").dt.to_timestamp()
+    outside = (pay.period < start) | (pay.exit_date.notna() & (pay.period > end))
+    wrong = (pay.amount - pay.monthly_amount).abs() > tol
+    for case_id, g in pay[outside | wrong].groupby("case_id"):
+        r = c.loc[case_id]
+        o = g[outside[g.index]]
+        w = g[wrong[g.index] & ~outside[g.index]]
+        parts, over = [], 0.0
+        if len(w):
+            diff = (w.amount - w.monthly_amount)
+            parts.append(f"{len(w)}个月发放金额与审批的{r.monthly_amount:.0f}元不符（相差{diff.sum():+.0f}元）")
+            over += float(diff[diff > 0].sum())
+        if len(o):
+            parts.append(f"审批期外（{'停保后' if r.exit_date is not pd.NaT and pd.notna(r.exit_date) else '审批前'}）发放"
+                         f"{len(o)}个月{o.amount.sum():.0f}元")
+            over += float(o.amount.sum())
+        what = "，".join(parts)
+        ev = {"case_id": case_id, "what": what, "overpaid_amount": round(over, 2),
+              "wrong_months": [f"{p:%Y-%m}：发{a:.0f}元" for p, a in zip(w.period, w.amount)],
+              "outside_months": [f"{p:%Y-%m}" for p in o.period]}
+        yield Finding(rule="RCK-07", severity=Severity.HIGH, case_id=case_id, household_id=r.household_id,
+                      village_code=r.village_code, township=r.township, evidence=ev,
+                      explanation=f"{case_id}{what}，应追缴约{over:.0f}元。")
