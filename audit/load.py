@@ -273,8 +273,11 @@ def parse_table(spec: TableSpec, label: str, raw: pd.DataFrame, info: SourceInfo
                             "reason": REASONS_ZH.get(code, code), "action": action})
 
     for col in spec.columns:
-        if col.name not in raw.columns:
-            out[col.name] = pd.Series([None] * len(raw), index=raw.index, dtype=object)
+        if col.name not in raw.columns:      # an absent optional column: typed and empty
+            blank = pd.Series("", index=raw.index, dtype=object)
+            if col.default is not None:
+                blank[:] = col.default
+            out[col.name] = _parse_column(col.kind, col.codes, blank)[0]
             continue
         s = raw[col.name]
         if col.default is not None:
