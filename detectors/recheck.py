@@ -269,28 +269,31 @@ def procedure_gap(ctx: AuditContext) -> Iterator[Finding]:
     Profile parameters: five_steps_required.
     """
     need = ctx.profile.require("five_steps_required")
+    cases = ctx.table("cases")
     w = ctx.table("workflow")
-    w = w[w.step != "复核"].assign(rank=lambda d: d.step.map(_rank), date=lambda d: pd.to_datetime(d.date))
-    by_case = {k: g for k, g in w.groupby("case_id")}
-    for r in ctx.table("cases").itertuples(index=False):
-        g = by_case.get(r.case_id)
-        steps = set() if g is None else set(g.step)
+    w = w[(w.step != "复核") & w.case_id.isin(set(cases.case_id))]
+    first = w.groupby(["case_id", "step"], as_index=False).date.min()
+    first["rank"] = first.step.map(_rank)
+    first = first.merge(cases[["case_id", "approval_date"]], on="case_id")
+    late = first[(first.step != "县级审批/审核确认") & (first.date > first.approval_date)]
+    pairs = first.merge(first, on="case_id", suffixes=("_a", "_b"))
+    pairs = pairs[(pairs.rank_a >= 0) & (pairs.rank_a < pairs.rank_b) & (pairs.date_a > pairs.date_b)
+                  & ~((pairs.step_b == "县级审批/审核确认") & (pairs.date_a > pairs.approval_date_a))]
+    have = first.groupby("case_id").step.agg(set)
+    bad: dict[str, list[str]] = {}
+    for r in late.itertuples(index=False):
+        bad.setdefault(r.case_id, []).append(f"{r.step}（{r.date:%Y-%m-%d}）晚于审批（{r.approval_date:%Y-%m-%d}）")
+    for r in pairs.sort_values(["case_id", "rank_a", "rank_b"]).itertuples(index=False):
+        bad.setdefault(r.case_id, []).append(f"{r.step_a}（{r.date_a:%Y-%m-%d}）晚于{r.step_b}（{r.date_b:%Y-%m-%d}）")
+    for r in cases.itertuples(index=False):
+        steps = have.get(r.case_id, set())
         missing = [s for s in need if s not in steps]
-        bad = []
-        if g is not None:
-            first = g.sort_values("date").groupby("step").first().reset_index()
-            approval = pd.Timestamp(r.approval_date)
-            for s in first.itertuples(index=False):
-                if s.step != "县级审批/审核确认" and s.date > approval:
-                    bad.append(f"{s.step}（{s.date:%Y-%m-%d}）晚于审批（{approval:%Y-%m-%d}）")
-            for a in first.itertuples(index=False):
-                for b in first.itertuples(index=False):
-                    if 0 <= a.rank < b.rank and a.date > b.date and not (b.step == "县级审批/审核确认" and a.date > approval):
-                        bad.append(f"{a.step}（{a.date:%Y-%m-%d}）晚于{b.step}（{b.date:%Y-%m-%d}）")
-        if not missing and not bad:
+        out_of_order = bad.get(r.case_id, [])
+        if not missing and not out_of_order:
             continue
-        parts = ([f"缺少{'、'.join(missing)}记录"] if missing else []) + (["环节倒置：" + "；".join(bad[:3])] if bad else [])
+        parts = ([f"缺少{'、'.join(missing)}记录"] if missing else []) + \
+            (["环节倒置：" + "；".join(out_of_order[:3])] if out_of_order else [])
         what = "，".join(parts)
         yield Finding(rule="RCK-06", severity=Severity.MEDIUM, **_where(r), evidence={
-            "case_id": r.case_id, "what": what, "missing_steps": missing, "out_of_order": bad},
+            "case_id": r.case_id, "what": what, "missing_steps": missing, "out_of_order": out_of_order},
             explanation=f"{r.case_id}{what}。")
