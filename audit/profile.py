@@ -41,9 +41,11 @@ PARAMS: dict[str, Param] = {
     "income_exclusions": Param("list", "不计入家庭收入的项目"),
     "flat_rate_min_modal_share": Param("fraction", "平均分配村：同一金额案件占比下限"),
     "flat_rate_min_cases": Param("int", "平均分配检验所需最少案件数"),
+    "flat_rate_min_need_cv": Param("number", "平均分配村：同额案件按收入核算补差的变异系数下限"),
     "split_before_application_months": Param("int", "申请前多少个月内分户视为拆户保"),
     "award_model_min_excess_share": Param("fraction", "统计模型：超出预期金额的比例下限"),
     "award_model_seed": Param("int", "统计模型随机种子"),
+    "award_model_min_excess_yuan": Param("number", "统计模型：超出预期金额的最少元数"),
     # rechecks and time limits
     "recheck_months_regular": Param("int", "常补（收入无变化）家庭复核间隔（月）"),
     "recheck_months_irregular": Param("int", "非常补（收入变化不大）家庭复核间隔（月）"),

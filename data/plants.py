@@ -334,7 +334,8 @@ def plant_awd_02(c: County, i: int) -> None:
     free = [h for u in v.units if u.kind == "plain" for h in u.households
             if h.members and h.hid not in c.used_people and h.hid not in c.case_hids]
     cases = [x for x in by_village.get(v.code, ()) if x.status == "在保" and x.case_id not in c.used_cases]
-    while len(cases) < need + 2 and free:
+    others = sum(1 for x in by_village.get(v.code, ()) if x.status == "在保") - len(cases)
+    while (len(cases) < need + 2 or len(cases) < 6 * others) and free:
         cases.append(c.add_case(free.pop(), approval=c.rand_date(dt.date(2017, 1, 1), dt.date(2022, 12, 31)), single=False))
     amounts = sorted(_computed(x) for x in cases)
     flat = float(round(amounts[len(amounts) // 2], -2) or 300)
@@ -355,6 +356,7 @@ def plant_awd_03(c: County, i: int) -> None:
     c.plant("AWD-03", "人均收入高于低保标准且无渐退", case_id=case.case_id)
     c.plant("RCK-03", "（同一案件）收入超标仍足额发放、无渐退记录", case_id=case.case_id)
     c.plant("AWD-01", "（同一案件）收入超标，补差应为0", case_id=case.case_id)
+    c.plant("AWD-07", "（同一案件）同等收入的家庭得不到补差", case_id=case.case_id)
 
 
 def plant_awd_04(c: County, i: int) -> None:
@@ -512,7 +514,9 @@ def plant_vote_06(c: County, i: int) -> None:
     if i % 2 == 0:
         case = _solo(c)
         b = case.batch
-        other = next(x for x in c.batches if x.village is b.village and x is not b and x.cases)
+        safe = [x for x in c.batches if x.village is b.village and x is not b and x.cases
+                and all(cs.case_id in c.used_cases for cs in x.cases)]     # no later plant moves these cases
+        other = safe[0] if safe else _solo(c, lambda x: x.village is b.village).batch
         b.attendees = list(other.attendees)
         _retally(b)
         c.plant("VOTE-06", "与同村另一次会议的参会名单完全相同", meeting_id=b.meeting_id)

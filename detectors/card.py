@@ -60,22 +60,26 @@ def _members(ctx: AuditContext) -> pd.DataFrame:
     return ctx.table("cases")[["case_id", "head_id"]].rename(columns={"head_id": "person_id"})
 
 
-def _linked(ctx: AuditContext, cases: list[str]) -> bool:
-    """Are all the given cases one family (same household or close relatives between members)?"""
-    info = _case_info(ctx).set_index("case_id")
-    if len({info.household_id.get(c) for c in cases}) == 1:
-        return True
+def _linked_sets(ctx: AuditContext, groups: dict) -> set:
+    """Keys of ``groups`` (key -> case ids) whose cases are all one family: same household, or linked
+    through close relatives between their members. Kinship is computed once for all members."""
+    info = _case_info(ctx).set_index("case_id").household_id
     m = _members(ctx)
-    people = m[m.case_id.isin(cases)]
+    wanted = {c for cases in groups.values() for c in cases}
+    people = m[m.case_id.isin(wanted)]
     pairs = _kin_pairs(ctx, sorted(set(people.person_id)))
     by_case = people.groupby("case_id").person_id.agg(set)
-    G = nx.Graph()
-    G.add_nodes_from(cases)
-    for a in cases:
-        for b in cases:
-            if a < b and any(frozenset((p, q)) in pairs for p in by_case.get(a, ()) for q in by_case.get(b, ())):
+    out = set()
+    for key, cases in groups.items():
+        G = nx.Graph()
+        G.add_nodes_from(cases)
+        for a, b in ((a, b) for a in cases for b in cases if a < b):
+            if info.get(a) == info.get(b) or any(frozenset((p, q)) in pairs
+                                                 for p in by_case.get(a, ()) for q in by_case.get(b, ())):
                 G.add_edge(a, b)
-    return nx.is_connected(G)
+        if nx.is_connected(G):
+            out.add(key)
+    return out
 
 
 @detector("CARD-01", severity=Severity.HIGH, title_zh="一个账户领取多户低保金", requires=("cases", "payments"),
@@ -89,11 +93,15 @@ def shared_account(ctx: AuditContext) -> Iterator[Finding]:
     """
     pay = ctx.table("payments")
     per = pay.groupby("account_no").case_id.agg(lambda s: sorted(set(s)))
-    for acct, cases in per[per.map(len) >= 2].items():
-        if _linked(ctx, cases):
+    per = per[per.map(len) >= 2]
+    linked = _linked_sets(ctx, per.to_dict())
+    known = set(ctx.table("cases").case_id)
+    by_acct = pay[pay.account_no.isin(set(per.index))].groupby("account_no")
+    for acct, cases in per.items():
+        if acct in linked:
             continue
-        info = _case_info(ctx).set_index("case_id").loc[[c for c in cases if c in set(ctx.table("cases").case_id)]]
-        p = pay[pay.account_no == acct]
+        info = _case_info(ctx).set_index("case_id").loc[[c for c in cases if c in known]]
+        p = by_acct.get_group(acct)
         ev = {"account": mask_account(acct), "n_cases": len(cases), "cases": cases,
               "households": sorted(set(info.household_id)), "payouts": len(p), "total": round(float(p.amount.sum()), 2)}
         yield Finding(rule="CARD-01", severity=Severity.HIGH, account_no=acct, case_id=cases[0],
@@ -179,9 +187,12 @@ def reserved_phone(ctx: AuditContext) -> Iterator[Finding]:
                           township=info.loc[r.case_id, "township"], evidence=ev,
                           explanation=f"{r.case_id}的发放账户{mask_account(r.account_no)}预留手机号"
                                       f"{mask_phone(r.reserved_phone)}属于干部{mask_id(o)}。")
-    for phone, g in acc.groupby("reserved_phone"):
-        cases = sorted(set(g.case_id))
-        if len(set(g.account_no)) < 2 or len(cases) < 2 or _linked(ctx, cases):
+    shared = {ph: sorted(set(g.case_id)) for ph, g in acc.groupby("reserved_phone")
+              if g.account_no.nunique() >= 2 and g.case_id.nunique() >= 2}
+    linked = _linked_sets(ctx, shared)
+    for phone, g in acc[acc.reserved_phone.isin(set(shared))].groupby("reserved_phone"):
+        cases = shared[phone]
+        if phone in linked:
             continue
         for r in g.drop_duplicates("account_no").itertuples(index=False):
             if r.account_no in done or r.case_id not in info.index:

@@ -1,0 +1,372 @@
+"""AWD family: awards that do not match need (AWD-01..AWD-08), with an explainable statistical model.
+
+The top-up (补差) follows the profile: (standard − per-capita income) × enrolled members, or the
+single-person route (multiple × standard − income), plus one add-on of at most the ceiling share
+of the standard. Cases in gradual exit keep their award and are not recomputed.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+from audit.context import AuditContext
+from detectors.base import Finding, Severity, detector
+from detectors.recheck import _standard
+
+__all__ = ["top_up", "award_mismatch", "flat_rate", "income_above_standard", "partial_enrolment", "rotation",
+           "addon_ceiling", "award_outlier", "pooled_case"]
+
+_SPLIT = re.compile(r"[;；,，、/]")
+
+
+def top_up(ctx: AuditContext, cases: pd.DataFrame) -> pd.DataFrame:
+    """standard, base top-up, allowed add-on and the computed award per case (index of ``cases``)."""
+    std = _standard(ctx, cases)
+    inc = cases.per_capita_income.astype(float)
+    n = cases.enrolled_count.astype(float)
+    single = cases.single_person_route == "是"
+    mult = float(ctx.profile.get("single_person_route_multiple") or 1)
+    base = np.where(single, mult * std - inc, (std - inc) * n)
+    base = pd.Series(np.clip(base, 0, None), index=cases.index)
+    addon = cases.addon_amount.astype(float).fillna(0)
+    hi = ctx.profile.get("addon_max_share")
+    allowed = addon.clip(upper=float(hi) * std) if hi is not None else addon * 0
+    return pd.DataFrame({"standard": std, "base": base.round(), "allowed_addon": allowed.round(2),
+                         "computed": (base.round() + allowed).round(2)}, index=cases.index)
+
+
+def _active(ctx: AuditContext) -> pd.DataFrame:
+    c = ctx.table("cases")
+    return c[c.status == "在保"]
+
+
+def _where(r) -> dict:
+    return {"case_id": r.case_id, "household_id": r.household_id, "village_code": r.village_code, "township": r.township}
+
+
+@detector("AWD-01", severity=Severity.MEDIUM, title_zh="核定金额与补差计算不符", requires=("cases",),
+          params=("award_tolerance_yuan",), explain_zh="{case_id}核定{awarded}元，按补差应为{computed}元")
+def award_mismatch(ctx: AuditContext) -> Iterator[Finding]:
+    """The award differs from the computed top-up plus allowed add-ons beyond tolerance.
+
+    按标施保：补差 =（低保标准 − 家庭人均收入）× 保障人数；单人保按倍数标准补差；分类施保按标准的一定比例增发且不累加。
+    Evidence: awarded, computed, difference, standard, per_capita_income, enrolled, allowed_addon, formula.
+    Profile parameters: award_tolerance_yuan, standard_*_monthly, single_person_route_multiple, addon_max_share.
+    """
+    c = _active(ctx).dropna(subset=["per_capita_income"])
+    if c.empty:
+        return
+    t = top_up(ctx, c)
+    tol = float(ctx.profile.require("award_tolerance_yuan"))
+    diff = c.monthly_amount.astype(float) - t.computed
+    for r, tu, d in zip(c[diff.abs() > tol].itertuples(index=False), t[diff.abs() > tol].itertuples(), diff[diff.abs() > tol]):
+        formula = (f"{ctx.profile.get('single_person_route_multiple')}×{tu.standard:.0f}−{r.per_capita_income:.0f}"
+                   if r.single_person_route == "是" else f"({tu.standard:.0f}−{r.per_capita_income:.0f})×{int(r.enrolled_count)}")
+        ev = {"case_id": r.case_id, "awarded": float(r.monthly_amount), "computed": float(tu.computed),
+              "difference": round(float(d), 2), "standard": float(tu.standard), "per_capita_income": float(r.per_capita_income),
+              "enrolled": int(r.enrolled_count), "allowed_addon": float(tu.allowed_addon),
+              "formula": formula + (f"+{tu.allowed_addon:.0f}" if tu.allowed_addon else "")}
+        yield Finding(rule="AWD-01", severity=Severity.MEDIUM, **_where(r), score=round(min(1.0, abs(d) / tu.standard), 2),
+                      evidence=ev, explanation=f"{r.case_id}核定月保障金{r.monthly_amount:.0f}元，按补差公式{ev['formula']}"
+                                               f"应为{tu.computed:.0f}元，{'多' if d > 0 else '少'}{abs(d):.0f}元。")
+
+
+def _cv(x: pd.Series) -> float:
+    m = x.mean()
+    return float(x.std(ddof=0) / m) if m else 0.0
+
+
+@detector("AWD-02", severity=Severity.HIGH, title_zh="平均分配（搞平衡）", requires=("cases",),
+          params=("flat_rate_min_modal_share", "flat_rate_min_cases", "flat_rate_min_need_cv"),
+          explain_zh="{village_code}共{cases}户，{modal_share_pct}的户按{modal_amount}元发放，而核算需求差异很大")
+def flat_rate(ctx: AuditContext) -> Iterator[Finding]:
+    """Flat-rate village: awards nearly identical although the households' assessed need differs widely.
+
+    杜绝低保“做人情、搞平衡”：村内低保金额高度一致（同一金额占比高），而按收入核算的补差差异大。
+    与全县其他村的同一金额占比对比。Benford 首位数检验不适用于按标准计算的金额，这里用同额占比和离散度。
+    Evidence: cases, modal_amount, modal_share, cv_need_same_amount, need_range, county_median_modal_share, case_ids.
+    Profile parameters: flat_rate_min_modal_share, flat_rate_min_cases, flat_rate_min_need_cv.
+    """
+    share_min = float(ctx.profile.fraction("flat_rate_min_modal_share"))
+    need_min = ctx.profile.int("flat_rate_min_cases")
+    min_cv = float(ctx.profile.require("flat_rate_min_need_cv"))
+    c = _active(ctx).dropna(subset=["per_capita_income"])
+    if c.empty:
+        return
+    c = c.assign(need=top_up(ctx, c).computed)
+    stats = []
+    for vc, g in c.groupby("village_code"):
+        counts = g.monthly_amount.round().value_counts()
+        stats.append((vc, g, counts.index[0], counts.iloc[0] / len(g)))
+    median_share = float(np.median([s for *_, s in stats])) if stats else 0.0
+    for vc, g, modal, share in stats:
+        same = g[g.monthly_amount.round() == modal]
+        cv_need = _cv(same.need)
+        if len(g) < need_min or share < share_min or cv_need < min_cv:
+            continue
+        ev = {"village_code": vc, "cases": len(g), "modal_amount": float(modal), "modal_share": round(share, 3),
+              "modal_share_pct": f"{share:.0%}", "cv_need_same_amount": round(cv_need, 3),
+              "need_range": [float(same.need.min()), float(same.need.max())],
+              "county_median_modal_share": round(median_share, 3), "case_ids": sorted(g.case_id)}
+        yield Finding(rule="AWD-02", severity=Severity.HIGH, village_code=vc, township=g.township.iloc[0], evidence=ev,
+                      explanation=f"{vc}在保{len(g)}户中{share:.0%}按{modal:.0f}元发放（全县各村中位数{median_share:.0%}），"
+                                  f"而这些户按收入核算的补差从{same.need.min():.0f}元到{same.need.max():.0f}元不等，疑似平均分配。")
+
+
+@detector("AWD-03", severity=Severity.MEDIUM, title_zh="收入超标仍享受低保", requires=("cases",),
+          params=("single_person_route_multiple",), explain_zh="{case_id}人均收入{income}元高于{line}元")
+def income_above_standard(ctx: AuditContext) -> Iterator[Finding]:
+    """Income above the standard (or above the single-person line) with no valid gradual exit.
+
+    家庭人均收入超过低保标准（单人保超过倍数标准）且未进入渐退期的，应停发或渐退。
+    Evidence: per_capita_income, line, standard, single_person_route.
+    Profile parameters: single_person_route_multiple (standards from the profile or the roll).
+    """
+    c = _active(ctx).dropna(subset=["per_capita_income"])
+    std = _standard(ctx, c)
+    mult = float(ctx.profile.require("single_person_route_multiple"))
+    line = np.where(c.single_person_route == "是", mult * std, std)
+    over = c.per_capita_income.astype(float) > line
+    for r, ln, s in zip(c[over].itertuples(index=False), line[over.to_numpy()], std[over]):
+        ev = {"case_id": r.case_id, "income": float(r.per_capita_income), "line": float(ln), "standard": float(s),
+              "single_person_route": r.single_person_route == "是"}
+        yield Finding(rule="AWD-03", severity=Severity.MEDIUM, **_where(r), evidence=ev,
+                      explanation=f"{r.case_id}家庭人均月收入{r.per_capita_income:.0f}元，高于{ln:.0f}元"
+                                  f"{'（单人保倍数标准）' if ev['single_person_route'] else '（低保标准）'}，且无渐退记录。")
+
+
+@detector("AWD-04", severity=Severity.MEDIUM, title_zh="户内漏保或拆户保", requires=("cases", "persons", "case_members"),
+          params=("split_before_application_months",), explain_zh="{case_id}{what}")
+def partial_enrolment(ctx: AuditContext) -> Iterator[Finding]:
+    """Some household members enrolled and others not (no single-person route), or a split shortly
+    before applying as a single-person case.
+
+    户内漏保：同户成员部分纳入且非单人保；拆户保：申请前不久分户为单人户后申请。
+    Evidence: household size, enrolled, not_enrolled (masked), or split_date, application_date, months_before.
+    Profile parameters: split_before_application_months.
+    """
+    from audit.ids import mask_id
+
+    c = _active(ctx)
+    p = ctx.table("persons")
+    size = p.groupby("household_id").person_id.agg(set)
+    m = ctx.table("case_members")
+    enrolled = m[m.enrolled == "是"].groupby("case_id").person_id.agg(set)
+    months = ctx.profile.int("split_before_application_months")
+    split = p.dropna(subset=["household_split_date"]).groupby("household_id").household_split_date.max()
+    for r in c.itertuples(index=False):
+        members = size.get(r.household_id, set())
+        inside = enrolled.get(r.case_id, set())
+        left = members - inside
+        if left and r.single_person_route != "是" and inside & members:
+            ev = {"case_id": r.case_id, "what": f"户内{len(members)}人只纳入{len(inside & members)}人，且不是单人保",
+                  "household_size": len(members), "enrolled": len(inside & members), "not_enrolled": sorted(mask_id(x) for x in left)}
+            yield Finding(rule="AWD-04", severity=Severity.MEDIUM, **_where(r), key_extra="partial", evidence=ev,
+                          explanation=f"{r.case_id}{ev['what']}（户内漏保）。")
+        sd = split.get(r.household_id)
+        app = r.application_date if pd.notna(r.application_date) else r.approval_date
+        if sd is not None and pd.notna(sd) and len(members) == 1 and \
+                pd.Timestamp(app) - pd.DateOffset(months=months) <= sd <= pd.Timestamp(app):
+            gap = (pd.Timestamp(app) - sd).days // 30
+            ev = {"case_id": r.case_id, "what": f"申请前{gap}个月（{sd:%Y-%m-%d}）分户为单人户后申请低保",
+                  "split_date": f"{sd:%Y-%m-%d}", "application_date": f"{pd.Timestamp(app):%Y-%m-%d}", "months_before": gap}
+            yield Finding(rule="AWD-04", severity=Severity.MEDIUM, **_where(r), key_extra="split", evidence=ev,
+                          explanation=f"{r.case_id}{ev['what']}（疑似拆户保）。")
+
+
+@detector("AWD-05", severity=Severity.MEDIUM, title_zh="轮流坐庄", requires=("cases",), params=(),
+          explain_zh="{village_code}连续{rounds}期停保与新增户数、金额一一对应")
+def rotation(ctx: AuditContext) -> Iterator[Finding]:
+    """Within a village, cases exit and others enter in matching numbers and amounts in successive periods.
+
+    轮流坐庄：同村某月停保若干户，随后一两个月内新增同样户数、同样金额的户，且连续出现。
+    Evidence: rounds (exit month, exits, entries, amounts), case_ids.
+    Profile parameters: none.
+    """
+    c = ctx.table("cases")
+    ex = c[c.exit_date.notna()].assign(m=lambda d: d.exit_date.dt.to_period("M"))
+    en = c.assign(m=lambda d: d.approval_date.dt.to_period("M"))
+    for vc, g in ex.groupby("village_code"):
+        rounds = []
+        for month, out in g.groupby("m"):
+            inc = en[(en.village_code == vc) & (en.m > month) & (en.m <= month + 2)]
+            a_out = sorted(out.monthly_amount.round())
+            a_in = sorted(inc.monthly_amount.round())
+            matched = [a for a in a_out if a in a_in]
+            if len(out) >= 1 and len(matched) == len(out) and len(inc) >= len(out):
+                rounds.append({"exit_month": str(month), "exits": sorted(out.case_id), "amounts": a_out,
+                               "entries": sorted(inc[inc.monthly_amount.round().isin(a_out)].case_id)})
+        if len(rounds) < 2:
+            continue
+        ids = sorted({x for r in rounds for x in r["exits"] + r["entries"]})
+        ev = {"village_code": vc, "rounds": len(rounds), "detail": rounds, "case_ids": ids}
+        yield Finding(rule="AWD-05", severity=Severity.MEDIUM, village_code=vc, township=g.township.iloc[0], evidence=ev,
+                      explanation=f"{vc}连续{len(rounds)}期出现停保户与随后新增户户数、金额一一对应"
+                                  f"（{'；'.join(r['exit_month'] + '停' + str(len(r['exits'])) + '户' for r in rounds)}），疑似轮流坐庄。")
+
+
+@detector("AWD-06", severity=Severity.MEDIUM, title_zh="分类施保超比例或叠加", requires=("cases",),
+          params=("addon_max_share", "addon_cumulative"), explain_zh="{case_id}{what}")
+def addon_ceiling(ctx: AuditContext) -> Iterator[Finding]:
+    """Add-ons (分类施保) above the ceiling share of the standard, or stacked where they must not accumulate.
+
+    分类施保按低保标准的10%–30%增发，且不累加。
+    Evidence: addon_amount, ceiling, reasons, share.
+    Profile parameters: addon_max_share, addon_cumulative.
+    """
+    c = ctx.table("cases")
+    c = c[c.addon_amount.astype(float).fillna(0) > 0]
+    std = _standard(ctx, c)
+    hi = float(ctx.profile.fraction("addon_max_share"))
+    cumulative = bool(ctx.profile.get("addon_cumulative"))
+    for r, s in zip(c.itertuples(index=False), std):
+        reasons = [x for x in _SPLIT.split(r.addon_reasons or "") if x.strip()]
+        parts = []
+        if r.addon_amount > hi * s + 0.5:
+            parts.append(f"增发{r.addon_amount:.0f}元，占标准{r.addon_amount / s:.0%}，超过{hi:.0%}上限")
+        if not cumulative and len(reasons) > 1:
+            parts.append(f"按{'、'.join(reasons)}{len(reasons)}类叠加增发")
+        if not parts:
+            continue
+        what = "；".join(parts)
+        ev = {"case_id": r.case_id, "what": what, "addon_amount": float(r.addon_amount), "ceiling": round(hi * s, 2),
+              "share": round(float(r.addon_amount) / s, 3), "reasons": reasons}
+        yield Finding(rule="AWD-06", severity=Severity.MEDIUM, **_where(r), evidence=ev, explanation=f"{r.case_id}{what}。")
+
+
+_FEATURES_ZH = {"single": "单人保", "enrolled": "保障人数", "income": "人均收入", "disability": "残疾等级", "illness": "重病",
+                "age": "成员最大年龄", "labour": "有劳动能力人数", "urban": "城乡", "village": "所在村"}
+
+
+def _features(ctx: AuditContext, c: pd.DataFrame) -> pd.DataFrame:
+    p = ctx.table("persons").set_index("person_id")
+    m = ctx.table("case_members") if "case_members" in ctx.tables else \
+        c[["case_id", "head_id"]].rename(columns={"head_id": "person_id"}).assign(enrolled="是")
+    m = m[(m.enrolled == "是") & m.case_id.isin(set(c.case_id)) & m.person_id.isin(p.index)]
+    grade = {"一级": 4, "二级": 3, "三级": 2, "四级": 1}
+    mp = m.join(p[["birth_date", "disability_grade", "serious_illness", "labour_capacity"]], on="person_id")
+    agg = mp.assign(dis=mp.disability_grade.map(grade).fillna(0), ill=(mp.serious_illness == "是").astype(int),
+                    lab=(mp.labour_capacity == "有").astype(int),
+                    age=(pd.Timestamp(ctx.as_of) - pd.to_datetime(mp.birth_date)).dt.days / 365.25
+                    ).groupby("case_id").agg(disability=("dis", "max"), illness=("ill", "max"), labour=("lab", "sum"),
+                                             age=("age", "max"))
+    f = pd.DataFrame({"enrolled": c.enrolled_count.astype(float).to_numpy(),
+                      "income": c.per_capita_income.astype(float).to_numpy(),
+                      "urban": (c.area_type == "城市").astype(int).to_numpy(),
+                      "single": (c.single_person_route == "是").astype(int).to_numpy(),
+                      "village": pd.Categorical(c.village_code).codes}, index=c.case_id.to_numpy())
+    return f.join(agg).fillna(0)
+
+
+@detector("AWD-07", severity=Severity.LOW, title_zh="金额远高于同类家庭（统计模型）", requires=("cases", "persons"),
+          params=("award_model_min_excess_share", "award_model_min_excess_yuan", "award_model_seed"),
+          explain_zh="{case_id}月保障金{award}元，同类家庭通常约{expected}元")
+def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
+    """A scikit-learn model of award on need flags cases paid far above what similar households get.
+
+    统计模型：以保障人数、人均收入、残疾、重病、年龄、劳动能力、城乡、所在村预测应得金额（交叉验证，
+    每户的预测不使用该户自身），实发金额远高于预测的予以提示；与干部有近亲属关系的排在前面。
+    Evidence: award, expected, excess, excess_share, similar (plain-Chinese description of the peer group),
+    drivers (features on which the household differs from its peers), official_linked.
+    Profile parameters: award_model_min_excess_share, award_model_min_excess_yuan, award_model_seed.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import RidgeCV
+    from sklearn.model_selection import KFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures, StandardScaler
+
+    c = _active(ctx).dropna(subset=["per_capita_income"]).reset_index(drop=True)
+    if len(c) < 50:
+        return
+    X = _features(ctx, c)
+    y = c.monthly_amount.astype(float).to_numpy()
+    seed = ctx.profile.int("award_model_seed")
+    need_cols = [k for k in X.columns if k != "village"]
+    # the top-up is a product of household size and (standard − income): pairwise interactions capture it;
+    # the village enters additively (local practice), so a household is compared with its peers
+    model = make_pipeline(ColumnTransformer([
+        ("need", make_pipeline(PolynomialFeatures(2, include_bias=False), StandardScaler()), need_cols),
+        ("village", OneHotEncoder(handle_unknown="ignore"), ["village"])]), RidgeCV(alphas=np.logspace(-3, 3, 13)))
+    pred = np.clip(cross_val_predict(model, X, y, cv=KFold(5, shuffle=True, random_state=seed)), 0, None)
+    share_min = float(ctx.profile.fraction("award_model_min_excess_share"))
+    yuan_min = float(ctx.profile.require("award_model_min_excess_yuan"))
+    excess = y - pred
+    flag = (excess > yuan_min) & (excess > share_min * np.maximum(pred, 1))
+    if not flag.any():
+        return
+    linked = set()
+    if "officials" in ctx.tables:
+        rel = ctx.official_relatives
+        mem = ctx.table("case_members") if "case_members" in ctx.tables else pd.DataFrame(columns=["case_id", "person_id"])
+        linked = set(mem[mem.person_id.isin(set(rel.y))].case_id)
+    Xn = (X - X.mean()) / X.std(ddof=0).replace(0, 1)
+    for i in np.flatnonzero(flag):
+        r = c.iloc[i]
+        d = ((Xn.drop(columns="village") - Xn.drop(columns="village").iloc[i]) ** 2).sum(axis=1)
+        peers = X.iloc[d.drop(X.index[i]).nsmallest(20).index.map(X.index.get_loc)]
+        similar = (f"{int(X.iloc[i].enrolled)}人户、人均收入约{X.iloc[i].income:.0f}元、"
+                   f"{'有重度残疾' if X.iloc[i].disability >= 3 else '无重度残疾'}、{'城市' if X.iloc[i].urban else '农村'}")
+        z = (Xn.iloc[i] - Xn.loc[peers.index].mean()).drop("village").abs().sort_values(ascending=False)
+        drivers = [_FEATURES_ZH[k] for k in z.index[:3] if z[k] > 0.5] or ["各项需求特征与同类家庭相近，金额差异无法用需求解释"]
+        is_linked = r.case_id in linked
+        ev = {"case_id": r.case_id, "award": float(y[i]), "expected": round(float(pred[i]), 0),
+              "excess": round(float(excess[i]), 0), "excess_share": round(float(excess[i] / max(pred[i], 1)), 2),
+              "similar": similar, "peer_median_award": float(np.median(y[[X.index.get_loc(k) for k in peers.index]])),
+              "drivers": drivers, "official_linked": is_linked, "model": "岭回归（需求特征两两交互＋村别），5折交叉验证"}
+        score = min(0.99, 0.3 + 0.3 * ev["excess_share"]) if not is_linked else 1.0
+        yield Finding(rule="AWD-07", severity=Severity.LOW, **_where(r), score=round(score, 2), evidence=ev,
+                      explanation=f"{r.case_id}月保障金{y[i]:.0f}元，同类家庭（{similar}）通常约{pred[i]:.0f}元，"
+                                  f"高出{excess[i]:.0f}元（{ev['excess_share']:.0%}）；差异主要不在：{'、'.join(drivers)}"
+                                  f"{'；该户与干部有近亲属关系' if is_linked else ''}。")
+
+
+@detector("AWD-08", severity=Severity.MEDIUM, title_zh="拼户保", requires=("cases", "persons", "case_members"),
+          params=(), explain_zh="{case_id}{what}")
+def pooled_case(ctx: AuditContext) -> Iterator[Finding]:
+    """A case's enrolled members come from several registered households with no kinship link, or one
+    person is a member of two cases.
+
+    拼户保：保障成员来自户籍上无亲属关系的不同户；或同一人同时是两个低保户的成员。
+    Evidence: households, strangers (masked), or other_cases.
+    Profile parameters: none.
+    """
+    from audit.ids import mask_id
+
+    c = _active(ctx)
+    m = ctx.table("case_members")
+    m = m[(m.enrolled == "是") & m.case_id.isin(set(c.case_id))]
+    hh = ctx.table("persons").set_index("person_id").household_id
+    m = m.assign(hh=m.person_id.map(hh))
+    info = c.set_index("case_id")
+    multi = m.groupby("case_id").hh.nunique()
+    pooled = m[m.case_id.isin(set(multi[multi > 1].index))]
+    pooled = pooled.assign(own=pooled.case_id.map(info.household_id))
+    rel = ctx.kinship.relatives(sorted(set(pooled[pooled.hh != pooled.own].person_id)))
+    kin = set(zip(rel.x, rel.y))
+    for case_id, g in pooled.groupby("case_id"):
+        own = info.loc[case_id, "household_id"]
+        outsiders = g[g.hh != own]
+        insiders = set(g[g.hh == own].person_id)
+        linked = {x for x in outsiders.person_id if any((x, y) in kin for y in insiders)}
+        strangers = sorted(set(outsiders.person_id) - linked)
+        if not strangers:
+            continue
+        r = info.loc[case_id]
+        ev = {"case_id": case_id, "what": f"保障成员中有{len(strangers)}人来自与本户无亲属关系的其他户",
+              "households": sorted(set(g.hh.dropna())), "strangers": [mask_id(s) for s in strangers]}
+        yield Finding(rule="AWD-08", severity=Severity.MEDIUM, case_id=case_id, household_id=r.household_id,
+                      village_code=r.village_code, township=r.township, key_extra="pooled", evidence=ev,
+                      explanation=f"{case_id}{ev['what']}（疑似拼户保）。")
+    twice = m[m.duplicated("person_id", keep=False)]
+    for pid, g in twice.groupby("person_id"):
+        for case_id in sorted(set(g.case_id)):
+            r = info.loc[case_id]
+            others = sorted(set(g.case_id) - {case_id})
+            ev = {"case_id": case_id, "what": f"成员{mask_id(pid)}同时是{'、'.join(others)}的保障成员", "other_cases": others}
+            yield Finding(rule="AWD-08", severity=Severity.MEDIUM, case_id=case_id, person_id=pid,
+                          household_id=r.household_id, village_code=r.village_code, township=r.township,
+                          key_extra="twice", evidence=ev, explanation=f"{case_id}{ev['what']}。")
