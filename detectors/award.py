@@ -237,7 +237,7 @@ def addon_ceiling(ctx: AuditContext) -> Iterator[Finding]:
         yield Finding(rule="AWD-06", severity=Severity.MEDIUM, **_where(r), evidence=ev, explanation=f"{r.case_id}{what}。")
 
 
-_FEATURES_ZH = {"single": "单人保", "enrolled": "保障人数", "income": "人均收入", "disability": "残疾等级", "illness": "重病",
+_FEATURES_ZH = {"need": "按公式核算的补差", "gap": "收入与标准之差", "standard": "低保标准", "single": "单人保", "enrolled": "保障人数", "income": "人均收入", "disability": "残疾等级", "illness": "重病",
                 "age": "成员最大年龄", "labour": "有劳动能力人数", "urban": "城乡", "village": "所在村"}
 
 
@@ -253,8 +253,12 @@ def _features(ctx: AuditContext, c: pd.DataFrame) -> pd.DataFrame:
                     age=(pd.Timestamp(ctx.as_of) - pd.to_datetime(mp.birth_date)).dt.days / 365.25
                     ).groupby("case_id").agg(disability=("dis", "max"), illness=("ill", "max"), labour=("lab", "sum"),
                                              age=("age", "max"))
-    f = pd.DataFrame({"enrolled": c.enrolled_count.astype(float).to_numpy(),
+    std = _standard(ctx, c).to_numpy()
+    f = pd.DataFrame({"need": top_up(ctx, c).base.to_numpy(),
+                      "enrolled": c.enrolled_count.astype(float).to_numpy(),
                       "income": c.per_capita_income.astype(float).to_numpy(),
+                      "gap": np.clip(std - c.per_capita_income.astype(float).to_numpy(), 0, None),
+                      "standard": std,
                       "urban": (c.area_type == "城市").astype(int).to_numpy(),
                       "single": (c.single_person_route == "是").astype(int).to_numpy(),
                       "village": pd.Categorical(c.village_code).codes}, index=c.case_id.to_numpy())
@@ -267,17 +271,17 @@ def _features(ctx: AuditContext, c: pd.DataFrame) -> pd.DataFrame:
 def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
     """A scikit-learn model of award on need flags cases paid far above what similar households get.
 
-    统计模型：以保障人数、人均收入、残疾、重病、年龄、劳动能力、城乡、所在村预测应得金额（交叉验证，
+    统计模型：以按公式核算的补差、保障人数、人均收入、单人保、残疾、重病、年龄、劳动能力、城乡、所在村预测应得金额（交叉验证，
     每户的预测不使用该户自身），实发金额远高于预测的予以提示；与干部有近亲属关系的排在前面。
     Evidence: award, expected, excess, excess_share, similar (plain-Chinese description of the peer group),
     drivers (features on which the household differs from its peers), official_linked.
     Profile parameters: award_model_min_excess_share, award_model_min_excess_yuan, award_model_seed.
     """
     from sklearn.compose import ColumnTransformer
-    from sklearn.linear_model import RidgeCV
+    from sklearn.linear_model import HuberRegressor
     from sklearn.model_selection import KFold, cross_val_predict
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures, StandardScaler
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
     c = _active(ctx).dropna(subset=["per_capita_income"]).reset_index(drop=True)
     if len(c) < 50:
@@ -286,11 +290,13 @@ def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
     y = c.monthly_amount.astype(float).to_numpy()
     seed = ctx.profile.int("award_model_seed")
     need_cols = [k for k in X.columns if k != "village"]
-    # the top-up is a product of household size and (standard − income): pairwise interactions capture it;
-    # the village enters additively (local practice), so a household is compared with its peers
+    # the policy top-up is itself a need feature; the others let similar households differ (add-ons,
+    # single-person route); the village enters additively (local practice). A robust (Huber) loss keeps
+    # the over-awards being looked for from pulling the fit towards them.
     model = make_pipeline(ColumnTransformer([
-        ("need", make_pipeline(PolynomialFeatures(2, include_bias=False), StandardScaler()), need_cols),
-        ("village", OneHotEncoder(handle_unknown="ignore"), ["village"])]), RidgeCV(alphas=np.logspace(-3, 3, 13)))
+        ("need", StandardScaler(), need_cols),
+        ("village", OneHotEncoder(handle_unknown="ignore"), ["village"])]),
+        HuberRegressor(epsilon=1.35, alpha=1e-4, max_iter=5000))
     pred = np.clip(cross_val_predict(model, X, y, cv=KFold(5, shuffle=True, random_state=seed)), 0, None)
     share_min = float(ctx.profile.fraction("award_model_min_excess_share"))
     yuan_min = float(ctx.profile.require("award_model_min_excess_yuan"))
@@ -316,7 +322,7 @@ def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
         ev = {"case_id": r.case_id, "award": float(y[i]), "expected": round(float(pred[i]), 0),
               "excess": round(float(excess[i]), 0), "excess_share": round(float(excess[i] / max(pred[i], 1)), 2),
               "similar": similar, "peer_median_award": float(np.median(y[[X.index.get_loc(k) for k in peers.index]])),
-              "drivers": drivers, "official_linked": is_linked, "model": "岭回归（需求特征两两交互＋村别），5折交叉验证"}
+              "drivers": drivers, "official_linked": is_linked, "model": "Huber稳健回归（核算补差等需求特征＋村别），5折交叉验证"}
         score = min(0.99, 0.3 + 0.3 * ev["excess_share"]) if not is_linked else 1.0
         yield Finding(rule="AWD-07", severity=Severity.LOW, **_where(r), score=round(score, 2), evidence=ev,
                       explanation=f"{r.case_id}月保障金{y[i]:.0f}元，同类家庭（{similar}）通常约{pred[i]:.0f}元，"
