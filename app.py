@@ -3,11 +3,25 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages.state import audit, user
+
 st.set_page_config(page_title="低保审计", page_icon="🔎", layout="wide")
 
-st.navigation([
-    st.Page("app_pages/overview.py", title="总览", default=True),
-    st.Page("app_pages/findings.py", title="问题线索"),
-    st.Page("app_pages/rules.py", title="规则"),
-    st.Page("app_pages/data_quality.py", title="数据质量"),
-]).run()
+u = user()
+if u is None:
+    st.navigation([st.Page("app_pages/login.py", title="登录")], position="hidden").run()
+else:
+    with st.sidebar:
+        st.caption(f"当前用户：{u.label}")
+        if st.button("退出登录"):
+            audit("logout")
+            del st.session_state["user"]
+            st.rerun()
+    st.navigation([
+        st.Page("app_pages/overview.py", title="总览", default=True),
+        st.Page("app_pages/findings.py", title="问题线索"),
+        st.Page("app_pages/case.py", title="案件详情"),
+        st.Page("app_pages/kinship.py", title="亲属关系图谱"),
+        st.Page("app_pages/rules.py", title="规则"),
+        st.Page("app_pages/data_quality.py", title="数据质量"),
+    ]).run()

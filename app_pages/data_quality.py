@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.state import current
+from app_pages.state import current, user
 from audit.results import to_excel_bytes
 
 
@@ -13,6 +13,9 @@ def page() -> None:
     if res is None:
         return
     st.title("数据质量")
+    if user().role == "township":
+        st.info("导入异常明细只对县级用户开放。")
+        return
     counts = pd.DataFrame([{"数据表": t, "读取行数": v["read"], "导入行数": v["loaded"], "剔除行数": v["rejected"],
                             "置空单元格": v["cells_cleared"]} for t, v in res.run["row_counts"].items()])
     st.dataframe(counts, hide_index=True, width="stretch")

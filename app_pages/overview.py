@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.state import current
+from app_pages.state import current, findings
 from audit import figures
 
 
@@ -11,7 +11,7 @@ def page() -> None:
     res = current()
     if res is None:
         return
-    f, run = res.findings, res.run
+    f, run = findings(), res.run
     st.title("总览")
     st.caption(f"政策配置：{run['profile']['name']}　核查基准日：{run['as_of']}　工作目录：{run['workspace']}")
     c = st.columns(5)

@@ -1,12 +1,22 @@
-"""Where pages get the audit run: one cached load keyed by folder and run.json mtime."""
+"""Where pages get the audit run and the signed-in user: cached loads, jurisdiction and masking."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
-from audit.results import RunResults, load_results
+from audit.auth import User, log_access, scope
+from audit.results import RunResults, load_results, masked
+
+
+def run_dir() -> Path:
+    return Path(os.environ.get("DIBAO_RUN_DIR", "out/sample"))
+
+
+def users_file() -> Path:
+    return Path(os.environ.get("DIBAO_USERS", str(run_dir() / "users.json")))
 
 
 @st.cache_resource(show_spinner="正在读取审计结果…")
@@ -14,10 +24,54 @@ def _cached(folder: str, stamp: float) -> RunResults:
     return load_results(folder)
 
 
+@st.cache_resource(show_spinner="正在读取导入的数据…")
+def _context(folder: str, stamp: float):
+    """The imported tables (from the run's DuckDB store) as an AuditContext, read-only and shared."""
+    import datetime as dt
+
+    from audit.context import AuditContext
+    from audit.load import REJECT_COLUMNS
+    from audit.profile import load_profile
+    from audit.run import open_store
+
+    res = load_results(folder)
+    con = open_store(Path(folder), read_only=True)
+    names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+    tables = {n: con.table(f'"{n}"').df() for n in names if not n.startswith("_")}
+    con.close()
+    return AuditContext(tables, load_profile(res.run["profile"]["name"]), dt.date.fromisoformat(res.run["as_of"]),
+                        pd.DataFrame(columns=REJECT_COLUMNS))
+
+
+def user() -> User | None:
+    return st.session_state.get("user")
+
+
 def current() -> RunResults | None:
-    folder = os.environ.get("DIBAO_RUN_DIR", "out/sample")
-    run_json = Path(folder) / "run.json"
+    run_json = run_dir() / "run.json"
     if not run_json.exists():
-        st.error(f"没有找到审计结果：{folder}。请先运行 `dibao-audit run <工作目录> --out {folder}`。")
+        st.error(f"没有找到审计结果：{run_dir()}。请先运行 `dibao-audit run <工作目录> --out {run_dir()}`。")
         return None
-    return _cached(folder, run_json.stat().st_mtime)
+    return _cached(str(run_dir()), run_json.stat().st_mtime)
+
+
+def context():
+    return _context(str(run_dir()), (run_dir() / "run.json").stat().st_mtime)
+
+
+def findings() -> pd.DataFrame:
+    """The user's findings: own jurisdiction only."""
+    res, u = current(), user()
+    return scope(res.findings, u) if res is not None and u is not None else pd.DataFrame()
+
+
+def shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mask personal numbers unless the user may see them."""
+    u = user()
+    return masked(frame, full_view=bool(u and u.full_view))
+
+
+def audit(action: str, target: str = "") -> None:
+    u = user()
+    if u is not None:
+        log_access(run_dir(), u, action, target)

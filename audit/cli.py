@@ -73,10 +73,48 @@ def cmd_profiles(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users(a: argparse.Namespace) -> int:
+    import getpass
+
+    from audit.auth import ROLES_ZH, add_user, load_users
+
+    if a.action == "list":
+        for u in load_users(a.users).values():
+            print(f"{u['username']:<16}{ROLES_ZH[u['role']]}{('·' + u['township']) if u.get('township') else ''}"
+                  f"{'（可查看完整证件号）' if u.get('full_view') else ''}")
+        return 0
+    password = sys.stdin.readline().rstrip("\n") if a.password_stdin else getpass.getpass("密码（至少8位）：")
+    user = add_user(a.users, a.name, password, a.role, a.township, a.full_view)
+    print(f"已保存用户 {user.label} 到 {a.users}（只保存密码哈希）。")
+    return 0
+
+
+def _demo_users(path: Path) -> None:
+    """First start on the sample: create one account per role with random passwords, shown once."""
+    import secrets
+
+    from audit.auth import add_user, load_users
+
+    if load_users(path):
+        return
+    import pandas as pd
+
+    towns = pd.read_parquet(path.parent / "findings.parquet").township.dropna()
+    town = towns.value_counts().index[0] if len(towns) else "大河镇"
+    print("首次启动：已创建演示账号（密码只显示这一次，文件中只保存哈希）：", file=sys.stderr)
+    for name, role, t in (("county", "county", None), ("township", "township", town), ("readonly", "readonly", None)):
+        pw = secrets.token_urlsafe(9)
+        user = add_user(path, name, pw, role, t)
+        print(f"  {name:<9} 密码 {pw}   {user.label}", file=sys.stderr)
+
+
 def cmd_serve(a: argparse.Namespace) -> int:
     env = dict(os.environ, DIBAO_RUN_DIR=str(Path(a.run_dir).resolve()))
-    if a.users:
-        env["DIBAO_USERS"] = str(Path(a.users).resolve())
+    users = Path(a.users) if a.users else Path(a.run_dir) / "users.json"
+    env["DIBAO_USERS"] = str(users.resolve())
+    if not (Path(a.run_dir) / "run.json").exists():
+        raise AuditError(f"没有找到审计结果 {a.run_dir}：请先运行 dibao-audit run <工作目录> --out {a.run_dir}")
+    _demo_users(users)
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", a.address,
            "--server.port", str(a.port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
            "--client.toolbarMode", "minimal", "--theme.base", "light"]
@@ -113,6 +151,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8501)
     s.add_argument("--users", default=None, help="用户文件（默认 结果目录/users.json）")
     s.set_defaults(fn=cmd_serve)
+    u = sub.add_parser("users", help="管理仪表盘用户：users add NAME --role county|township|readonly；users list")
+    u.add_argument("action", choices=["add", "list"])
+    u.add_argument("name", nargs="?")
+    u.add_argument("--users", default="out/sample/users.json", help="用户文件（默认 out/sample/users.json）")
+    u.add_argument("--role", choices=["county", "township", "readonly"], default="readonly")
+    u.add_argument("--township", default=None, help="乡镇角色的管辖乡镇")
+    u.add_argument("--full-view", action="store_true", help="允许查看完整身份证号、账号、手机号")
+    u.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
+    u.set_defaults(fn=cmd_users)
     return p
 
 

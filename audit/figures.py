@@ -34,3 +34,56 @@ def findings_by_township(findings: pd.DataFrame) -> go.Figure:
                  title="按乡镇统计的问题线索")
     fig.update_layout(font=FONT, margin=dict(t=50, b=10))
     return fig
+
+
+def kinship_network(G, ego: str, highlight: list[str] | None = None, officials: set[str] | None = None,
+                    beneficiaries: set[str] | None = None, mask=None) -> go.Figure:
+    """Ego graph as a plotly network: edges labelled 父母/配偶, nodes labelled with the kinship term.
+
+    Officials are squares, beneficiaries red, virtual (unrecorded) persons grey; ``highlight`` is a
+    path of person ids drawn thick.
+    """
+    import networkx as nx
+
+    officials, beneficiaries = officials or set(), beneficiaries or set()
+    mask = mask or (lambda s: s)
+    und = nx.Graph(G)
+    pos = nx.kamada_kawai_layout(und) if len(und) > 2 else nx.spring_layout(und, seed=1)
+    hl = set(zip(highlight or [], (highlight or [])[1:])) | set(zip((highlight or [])[1:], highlight or []))
+    fig = go.Figure()
+    for a, b, d in und.edges(data=True):
+        on = (a, b) in hl
+        fig.add_trace(go.Scatter(x=[pos[a][0], pos[b][0]], y=[pos[a][1], pos[b][1]], mode="lines",
+                                 line=dict(width=5 if on else 1.2, color="#c0392b" if on else "#b0b0b0"),
+                                 hoverinfo="text", text=d.get("label", ""), showlegend=False))
+        fig.add_annotation(x=(pos[a][0] + pos[b][0]) / 2, y=(pos[a][1] + pos[b][1]) / 2, text=d.get("label", ""),
+                           showarrow=False, font=dict(size=9, color="#888"))
+    xs, ys, text, colors, symbols, hover = [], [], [], [], [], []
+    for n, d in G.nodes(data=True):
+        xs.append(pos[n][0]); ys.append(pos[n][1])
+        name = d.get("name") or ""
+        term = d.get("kinship_term") or ""
+        text.append(f"{str(name)[:1]}某 {term}".strip() if not str(n).startswith("~") else "（未登记）")
+        colors.append("#1f4e79" if n == ego else "#c0392b" if n in beneficiaries else "#bbbbbb" if d.get("virtual") else "#5d8aa8")
+        symbols.append("square" if n in officials else "circle")
+        hover.append(f"{mask(n) if not str(n).startswith('~') else '未登记的亲属'}<br>{term}"
+                     f"{'<br>干部' if n in officials else ''}{'<br>低保对象' if n in beneficiaries else ''}")
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers+text", text=text, textposition="top center",
+                             marker=dict(size=18, color=colors, symbol=symbols, line=dict(width=1, color="white")),
+                             hovertext=hover, hoverinfo="text", showlegend=False))
+    fig.update_layout(font=FONT, height=560, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white",
+                      xaxis=dict(visible=False), yaxis=dict(visible=False))
+    return fig
+
+
+def payouts_chart(payments: pd.DataFrame, withdrawals: pd.DataFrame) -> go.Figure:
+    """Monthly payouts (bars) and withdrawals (dots) of one case's accounts."""
+    fig = go.Figure()
+    if len(payments):
+        fig.add_trace(go.Bar(x=payments.period, y=payments.amount, name="发放", marker_color="#5d8aa8"))
+    if len(withdrawals):
+        fig.add_trace(go.Scatter(x=withdrawals.time, y=withdrawals.amount, mode="markers", name="支取/转出",
+                                 marker=dict(color="#c0392b", size=8),
+                                 hovertext=withdrawals.channel + " " + withdrawals.terminal_id.fillna("")))
+    fig.update_layout(font=FONT, height=320, margin=dict(t=30, b=10), yaxis_title="元", legend=dict(orientation="h"))
+    return fig

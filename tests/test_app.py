@@ -1,4 +1,4 @@
-"""Streamlit AppTest: every page renders from a real run folder, numbers match, IDs are masked."""
+"""Streamlit AppTest: every page for each role; numbers match, IDs masked, jurisdiction holds."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,49 +6,87 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from audit.auth import User
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ["app_pages/overview.py", "app_pages/findings.py", "app_pages/rules.py", "app_pages/data_quality.py"]
+PAGES = ["app_pages/overview.py", "app_pages/findings.py", "app_pages/case.py", "app_pages/kinship.py",
+         "app_pages/rules.py", "app_pages/data_quality.py"]
+COUNTY = User("c", "county")
+READONLY = User("r", "readonly")
 
 
 @pytest.fixture()
-def app(audited, monkeypatch):
+def app(audited, monkeypatch, tmp_path):
     monkeypatch.setenv("DIBAO_RUN_DIR", str(audited.out))
+    monkeypatch.setenv("DIBAO_USERS", str(tmp_path / "users.json"))
     return audited
 
 
-def _run(page: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    assert not at.exception
+def _town(audited) -> User:
+    return User("t", "township", audited.findings.township.dropna().value_counts().index[-1])
+
+
+def _run(page: str, user: User | None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    if user is not None:
+        at.session_state["user"] = user
+    at.run()
+    assert not at.exception, at.exception
     if page != PAGES[0]:
         at.switch_page(page).run()
     assert not at.exception, at.exception
     return at
 
 
+def test_login_is_required(app):
+    at = _run(PAGES[0], None)
+    assert at.title[0].value == "低保审计 · 登录" and not at.metric
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("role", ["county", "township", "readonly"])
+def test_every_page_for_every_role(app, page, role):
+    user = {"county": COUNTY, "township": _town(app), "readonly": READONLY}[role]
+    at = _run(page, user)
+    assert at.title
+
+
 def test_overview_numbers_match_the_findings(app):
-    at = _run(PAGES[0])
-    metrics = {m.label: m.value for m in at.metric}
+    metrics = {m.label: m.value for m in _run(PAGES[0], COUNTY).metric}
     assert metrics["问题线索"] == f"{len(app.findings):,}"
-    assert metrics["导入异常行"] == f"{app.run['rejects']:,}"
 
 
-def test_findings_page_masks_ids(app):
-    at = _run(PAGES[1])
+def test_township_user_sees_only_own_township(app):
+    town = _town(app)
+    df = _run(PAGES[1], town).dataframe[0].value
+    expected = app.findings[app.findings.township == town.township]
+    assert len(df) == len(expected) and set(df["乡镇"]) == {town.township}
+
+
+def test_findings_page_masks_ids_and_readonly_cannot_export(app):
+    at = _run(PAGES[1], READONLY)
     df = at.dataframe[0].value
-    assert len(df) == len(app.findings)
     ids = df["身份证号"][df["身份证号"] != ""]
-    assert len(ids) and ids.str.contains(r"\*{8}").all()
-    raw = set(app.findings.person_id.dropna())
-    assert not raw & set(ids)
+    assert len(ids) and ids.str.contains(r"\*{8}").all() and not set(app.findings.person_id.dropna()) & set(ids)
+    assert not at.get("download_button")
+    assert _run(PAGES[1], COUNTY).get("download_button")
 
 
-@pytest.mark.parametrize("page", PAGES[2:])
-def test_other_pages_render(app, page):
-    at = _run(page)
-    assert at.title[0].value in ("规则", "数据质量")
+def test_full_view_role_sees_numbers(app):
+    df = _run(PAGES[1], User("f", "county", full_view=True)).dataframe[0].value
+    assert set(df["身份证号"][df["身份证号"] != ""]) <= set(app.findings.person_id.dropna())
+
+
+def test_case_page_shows_the_case_findings_and_logs_access(app):
+    at = _run(PAGES[2], COUNTY)
+    assert any("问题线索" == h.value for h in at.subheader)
+    log = (app.out / "access_log.jsonl").read_text(encoding="utf-8")
+    assert '"open_case"' in log
 
 
 def test_missing_run_folder_explains_what_to_do(monkeypatch, tmp_path):
     monkeypatch.setenv("DIBAO_RUN_DIR", str(tmp_path / "none"))
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["user"] = COUNTY
+    at.run()
     assert not at.exception and "没有找到审计结果" in at.error[0].value

@@ -29,9 +29,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(audited):
+def server(audited, tmp_path_factory):
+    from audit.auth import add_user
+
+    users = tmp_path_factory.mktemp("users") / "users.json"
+    add_user(users, "jiwei", "e2e-password", "county")
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "audit", "serve", str(audited.out), "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "audit", "serve", str(audited.out), "--port", str(port),
+                             "--users", str(users)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     for _ in range(120):
@@ -48,7 +53,12 @@ def server(audited):
     proc.wait(timeout=10)
 
 
-def test_overview_then_findings_in_chromium(server, audited):
+def _shot(page, name):
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def test_login_findings_case_kinship_in_chromium(server, audited):
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
@@ -56,15 +66,21 @@ def test_overview_then_findings_in_chromium(server, audited):
             "--disable-component-update", "--disable-sync"])
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(server, wait_until="networkidle")
-        page.get_by_text("高风险").first.wait_for(timeout=30000)
-        page.wait_for_timeout(1500)
-        page.screenshot(path=str(ARTIFACTS / "overview.png"), full_page=True)
+        page.get_by_label("用户名").fill("jiwei")
+        page.get_by_label("密码").fill("e2e-password")
+        page.get_by_role("button", name="登录").click()
+        page.get_by_text("高风险").first.wait_for(timeout=60000)
+        _shot(page, "1_overview.png")
         assert f"{len(audited.findings):,}" in page.inner_text("body")
         page.get_by_role("link", name="问题线索").click()
-        page.get_by_text("已脱敏").wait_for(timeout=30000)
-        page.wait_for_timeout(1500)
-        page.screenshot(path=str(ARTIFACTS / "findings.png"), full_page=True)
+        page.get_by_text("已脱敏").wait_for(timeout=60000)
+        _shot(page, "2_findings.png")
         body = page.inner_text("body")
-        raw_ids = set(audited.findings.person_id.dropna())
-        assert not any(pid in body for pid in raw_ids)
+        assert not any(pid in body for pid in set(audited.findings.person_id.dropna()))
+        page.get_by_role("link", name="案件详情").click()
+        page.get_by_text("办理时间线").wait_for(timeout=60000)
+        _shot(page, "3_case.png")
+        page.get_by_role("link", name="亲属关系图谱").click()
+        page.get_by_text("方块为干部").wait_for(timeout=60000)
+        _shot(page, "4_kinship.png")
         browser.close()
