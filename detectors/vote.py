@@ -32,8 +32,9 @@ def _meetings(ctx: AuditContext) -> pd.DataFrame:
 
 
 def _place(ctx: AuditContext, village_code: str) -> dict:
-    p = ctx.table("persons")
-    towns = p.drop_duplicates("village_code").set_index("village_code").township
+    towns = getattr(ctx, "_village_towns", None)
+    if towns is None:
+        towns = ctx._village_towns = ctx.table("persons").drop_duplicates("village_code").set_index("village_code").township
     return {"village_code": village_code, "township": towns.get(village_code)}
 
 
@@ -102,8 +103,11 @@ def composition(ctx: AuditContext) -> Iterator[Finding]:
     p = ctx.table("persons")
     groups = p.dropna(subset=["group"]).groupby("village_code").group.agg(set) if "group" in p else pd.Series(dtype=object)
     person_group = p.set_index("person_id").group if "group" in p else pd.Series(dtype=object)
+    a = a.assign(g=a.group.fillna(a.person_id.map(person_group)) if len(person_group) else a.group)
+    by_meeting = dict(tuple(a.groupby("meeting_id")))
+    empty = a.iloc[0:0]
     for r in _meetings(ctx).itertuples(index=False):
-        att = a[a.meeting_id == r.meeting_id]
+        att = by_meeting.get(r.meeting_id, empty)
         reps = att[att.role == "村民代表"]
         problems = []
         if int(r.members_total) < min_members:
@@ -112,7 +116,7 @@ def composition(ctx: AuditContext) -> Iterator[Finding]:
             problems.append(f"参会村民代表{len(reps)}人，不足参会人数的{_frac(rep_share)}")
         missing = []
         if every and r.village_code in groups.index:
-            have = set(reps.group.dropna()) | set(reps.person_id.map(person_group).dropna())
+            have = set(reps.g.dropna())
             missing = sorted(groups[r.village_code] - have)
             if missing:
                 problems.append(f"{'、'.join(missing)}没有村民代表")
