@@ -73,6 +73,86 @@ def cmd_profiles(a: argparse.Namespace) -> int:
     return 0
 
 
+def _results(run_dir: str):
+    from audit.profile import load_profile
+    from audit.results import load_results
+
+    if not (Path(run_dir) / "run.json").exists():
+        raise AuditError(f"没有找到审计结果 {run_dir}：请先运行 dibao-audit run <工作目录> --out {run_dir}")
+    res = load_results(run_dir)
+    return res, load_profile(res.run["profile"]["name"])
+
+
+def cmd_report(a: argparse.Namespace) -> int:
+    from audit.lists import three_lists
+    from audit.results import masked, to_excel_bytes
+    from audit.scoring import rank
+
+    res, prof = _results(a.run_dir)
+    out = Path(a.run_dir)
+    (out / "三张清单.xlsx").write_bytes(three_lists(res.findings, res.run["as_of"]))
+    sheets = {}
+    for level, name in (("case_id", "按案件"), ("official_id", "按干部"), ("village_code", "按村")):
+        r = rank(res.findings, prof, level)
+        sheets[name] = masked(r) if level == "official_id" else r
+    (out / "风险排名.xlsx").write_bytes(to_excel_bytes(sheets))
+    print(f"已写出 {out / '三张清单.xlsx'} 和 {out / '风险排名.xlsx'}（个人证件号已脱敏）。")
+    return 0
+
+
+def cmd_sample(a: argparse.Namespace) -> int:
+    import json
+
+    import pandas as pd
+
+    from audit.results import to_excel_bytes
+    from audit.sampling import sampling_plan
+    from audit.scoring import rank
+
+    res, prof = _results(a.run_dir)
+    from audit.run import open_store
+
+    con = open_store(Path(a.run_dir), read_only=True)
+    cases = con.execute("SELECT case_id, village_code, township, monthly_amount FROM cases WHERE status = '在保'").df()
+    con.close()
+    plan, meta = sampling_plan(cases, rank(res.findings, prof), prof, seed=a.seed, weighted=a.weighted)
+    path = Path(a.run_dir) / "抽查方案.xlsx"
+    meta_frame = pd.DataFrame([{"项目": k, "值": json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v}
+                               for k, v in meta.items()])
+    path.write_bytes(to_excel_bytes({"抽查名单": plan.rename(columns={
+        "village_code": "村代码", "township": "乡镇", "case_id": "低保编号", "why": "抽取原因", "score": "风险分",
+        "reasons": "风险理由"}), "方案参数": meta_frame}))
+    ok = "满足" if meta["meets_minimums"] else "未满足"
+    print(f"抽查方案：{meta['villages_sampled']}/{meta['villages_total']} 个村、{meta['households_sampled']} 户，"
+          f"随机种子 {a.seed}，{ok}最低抽查要求。已写出 {path}")
+    return 0
+
+
+def cmd_ledger(a: argparse.Namespace) -> int:
+    from audit.ledger import Ledger
+    from audit.results import to_excel_bytes
+
+    led = Ledger(a.ledger)
+    if a.action == "merge":
+        res, _ = _results(a.run_dir)
+        c = led.merge(res.findings, who=a.who)
+        print(f"台账已更新：新增 {c['new']}，保留 {c['kept']}，重新打开 {c['reopened']}，已消除 {c['cleared']}，"
+              f"已核实不属实未再提示 {c['suppressed']}。")
+    elif a.action == "set":
+        led.set(a.finding_id, a.who, status=a.status, assignee=a.assignee, due_date=a.due, note=a.note,
+                dismissal_reason=a.reason)
+        print(f"已更新线索 {a.finding_id}。")
+    elif a.action == "export":
+        out = Path(a.out or "台账.xlsx")
+        out.write_bytes(to_excel_bytes({"线索台账": led.frame(), "变更记录": led.history()}))
+        print(f"已导出 {out}")
+    else:
+        f = led.frame()
+        for status, n in f.status.value_counts().items():
+            print(f"{status}\t{n}")
+    return 0
+
+
 def cmd_users(a: argparse.Namespace) -> int:
     import getpass
 
@@ -151,6 +231,26 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8501)
     s.add_argument("--users", default=None, help="用户文件（默认 结果目录/users.json）")
     s.set_defaults(fn=cmd_serve)
+    rp = sub.add_parser("report", help="写出三张清单和风险排名（Excel）")
+    rp.add_argument("run_dir")
+    rp.set_defaults(fn=cmd_report)
+    sp = sub.add_parser("sample", help="生成抽查方案（Excel，随机种子可复现）")
+    sp.add_argument("run_dir")
+    sp.add_argument("--seed", type=int, default=1)
+    sp.add_argument("--weighted", action="store_true", help="按保障金额加权抽取")
+    sp.set_defaults(fn=cmd_sample)
+    lg = sub.add_parser("ledger", help="线索台账：merge RUN_DIR / list / set FINDING_ID / export")
+    lg.add_argument("action", choices=["merge", "list", "set", "export"])
+    lg.add_argument("target", nargs="?", help="merge 时为结果目录，set 时为线索编号")
+    lg.add_argument("--ledger", default="out/ledger.sqlite")
+    lg.add_argument("--who", default="系统")
+    lg.add_argument("--status")
+    lg.add_argument("--assignee")
+    lg.add_argument("--due")
+    lg.add_argument("--note")
+    lg.add_argument("--reason", help="不属实的原因：同名不同人、已备案、政策允许、数据错误、已整改完毕、其他")
+    lg.add_argument("--out")
+    lg.set_defaults(fn=cmd_ledger)
     u = sub.add_parser("users", help="管理仪表盘用户：users add NAME --role county|township|readonly；users list")
     u.add_argument("action", choices=["add", "list"])
     u.add_argument("name", nargs="?")
@@ -165,6 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "ledger":
+        args.run_dir = args.finding_id = args.target
     try:
         return args.fn(args)
     except AuditError as exc:

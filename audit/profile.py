@@ -94,6 +94,13 @@ PARAMS: dict[str, Param] = {
     "card_flowback_amount_tolerance": Param("fraction", "资金回流金额匹配容差（比例）"),
     # data quality
     "parent_min_age_gap_years": Param("int", "父母与子女最小年龄差（年）"),
+    # risk ranking
+    "risk_weight_high": Param("number", "风险分：每条高风险线索的权重"),
+    "risk_weight_medium": Param("number", "风险分：每条中风险线索的权重"),
+    "risk_weight_low": Param("number", "风险分：每条低风险线索的权重"),
+    "risk_weight_official_link": Param("number", "风险分：涉及干部（关系保、代管等）的加权"),
+    "risk_weight_per_1000_yuan": Param("number", "风险分：每1000元应追缴金额的加分"),
+    "risk_weight_repeat_family": Param("number", "风险分：同一案件命中多个规则族时每多一族的加分"),
     # sampling
     "sample_village_share": Param("fraction", "抽查村比例下限"),
     "sample_households_per_village": Param("int", "每村抽查户数下限"),

@@ -39,3 +39,20 @@ def test_ci_runs_the_readme_test_command():
     blocks = [readme[i + 1] for i, line in enumerate(readme[:12]) if line.startswith("```bash")]
     assert len(blocks) >= 2 and blocks[1].startswith('pip install -e ".[test]"')
     assert "grep -m1 '^pip install -e \".\\[test\\]\"' README.md" in (root / ".ci/run").read_text()
+
+
+def test_report_sample_and_ledger_commands(audited, tmp_path, capsys):
+    import pandas as pd
+
+    run = str(audited.out)
+    assert main(["report", run]) == 0
+    assert set(pd.read_excel(audited.out / "三张清单.xlsx", sheet_name=None)) == {"问题清单", "任务清单", "责任清单"}
+    assert main(["sample", run, "--seed", "3"]) == 0
+    assert "满足最低抽查要求" in capsys.readouterr().out
+    ledger = str(tmp_path / "ledger.sqlite")
+    assert main(["ledger", "merge", run, "--ledger", ledger]) == 0
+    fid = audited.findings.finding_id.iloc[0]
+    assert main(["ledger", "set", fid, "--ledger", ledger, "--status", "核实中", "--who", "王五"]) == 0
+    assert main(["ledger", "list", "--ledger", ledger]) == 0
+    assert "核实中\t1" in capsys.readouterr().out
+    assert main(["ledger", "export", "--ledger", ledger, "--out", str(tmp_path / "t.xlsx")]) == 0

@@ -1,0 +1,142 @@
+"""The case ledger (线索台账/整改台账) in SQLite: statuses, assignees, notes and a full history.
+
+Re-running an audit merges by ``finding_id``: statuses and notes survive, findings that no longer
+fire become 已消除, and a finding dismissed as false (不属实) with a reason is not raised again
+unless its evidence changed. Every write is one SQLite transaction.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+
+from audit.errors import AuditError
+
+__all__ = ["Ledger", "STATUSES", "DISMISSAL_REASONS"]
+
+STATUSES = ("待核实", "核实中", "属实", "部分属实", "不属实", "整改中", "已整改", "已移交纪检", "已消除")
+DISMISSAL_REASONS = ("同名不同人", "已备案", "政策允许", "数据错误", "已整改完毕", "其他")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS clue (
+  finding_id TEXT PRIMARY KEY, rule TEXT, severity TEXT, case_id TEXT, township TEXT, village_code TEXT,
+  explanation TEXT, evidence_hash TEXT, status TEXT NOT NULL, assignee TEXT, due_date TEXT, note TEXT,
+  dismissal_reason TEXT, first_seen TEXT, last_seen TEXT, updated_at TEXT);
+CREATE TABLE IF NOT EXISTS history (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, finding_id TEXT, at TEXT, who TEXT, field TEXT, old TEXT, new TEXT);
+"""
+
+
+def _now() -> str:
+    return dt.datetime.now().isoformat(timespec="seconds")
+
+
+class Ledger:
+    """A ledger file (SQLite, WAL journal) next to the run folders of one county."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(self.path, timeout=30)
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.executescript(_SCHEMA)
+        finally:
+            con.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=FULL")
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            yield con
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.close()
+
+    def merge(self, findings: pd.DataFrame, who: str = "系统") -> dict[str, int]:
+        """Bring a run's findings into the ledger; returns counts of new, kept, reopened, cleared."""
+        now = _now()
+        counts = {"new": 0, "kept": 0, "reopened": 0, "cleared": 0, "suppressed": 0}
+        with self._tx() as con:
+            old = {r[0]: r for r in con.execute("SELECT finding_id, status, evidence_hash FROM clue")}
+            seen = set()
+            for r in findings.itertuples(index=False):
+                h = hashlib.sha1(str(r.evidence).encode("utf-8")).hexdigest()[:16]
+                seen.add(r.finding_id)
+                prev = old.get(r.finding_id)
+                if prev is None:
+                    con.execute("INSERT INTO clue VALUES (?,?,?,?,?,?,?,?,?,NULL,NULL,NULL,NULL,?,?,?)",
+                                (r.finding_id, r.rule, r.severity, r.case_id, r.township, r.village_code,
+                                 r.explanation, h, "待核实", now, now, now))
+                    con.execute("INSERT INTO history (finding_id, at, who, field, old, new) VALUES (?,?,?,?,?,?)",
+                                (r.finding_id, now, who, "status", None, "待核实"))
+                    counts["new"] += 1
+                    continue
+                status = prev[1]
+                if status == "不属实" and prev[2] == h:
+                    counts["suppressed"] += 1
+                    con.execute("UPDATE clue SET last_seen=? WHERE finding_id=?", (now, r.finding_id))
+                    continue
+                new_status = "待核实" if status in ("不属实", "已消除") else status
+                if new_status != status:
+                    counts["reopened"] += 1
+                    self._log(con, r.finding_id, who, "status", status,
+                              new_status + ("（证据已变化）" if status == "不属实" else "（再次出现）"))
+                else:
+                    counts["kept"] += 1
+                con.execute("UPDATE clue SET status=?, explanation=?, evidence_hash=?, last_seen=?, updated_at=? "
+                            "WHERE finding_id=?", (new_status, r.explanation, h, now, now, r.finding_id))
+            for fid, (_, status, _) in old.items():
+                if fid not in seen and status not in ("已消除", "不属实", "已整改", "已移交纪检"):
+                    con.execute("UPDATE clue SET status='已消除', updated_at=? WHERE finding_id=?", (now, fid))
+                    self._log(con, fid, who, "status", status, "已消除")
+                    counts["cleared"] += 1
+        return counts
+
+    @staticmethod
+    def _log(con, fid, who, field, old, new) -> None:
+        con.execute("INSERT INTO history (finding_id, at, who, field, old, new) VALUES (?,?,?,?,?,?)",
+                    (fid, _now(), who, field, old, new))
+
+    def set(self, finding_id: str, who: str, *, status: str | None = None, assignee: str | None = None,
+            due_date: str | None = None, note: str | None = None, dismissal_reason: str | None = None) -> None:
+        """Change a clue; every changed field goes to the history with who and when."""
+        if status is not None and status not in STATUSES:
+            raise AuditError(f"状态必须是 {'、'.join(STATUSES)} 之一，实际为 {status!r}。")
+        if status == "不属实" and dismissal_reason not in DISMISSAL_REASONS:
+            raise AuditError(f"标记为不属实时必须给出原因：{'、'.join(DISMISSAL_REASONS)}。")
+        with self._tx() as con:
+            row = con.execute("SELECT status, assignee, due_date, note, dismissal_reason FROM clue WHERE finding_id=?",
+                              (finding_id,)).fetchone()
+            if row is None:
+                raise AuditError(f"台账中没有线索 {finding_id}。")
+            for field, old, new in zip(("status", "assignee", "due_date", "note", "dismissal_reason"), row,
+                                       (status, assignee, due_date, note, dismissal_reason)):
+                if new is not None and new != old:
+                    con.execute(f"UPDATE clue SET {field}=?, updated_at=? WHERE finding_id=?", (new, _now(), finding_id))
+                    self._log(con, finding_id, who, field, old, new)
+
+    def frame(self) -> pd.DataFrame:
+        con = sqlite3.connect(self.path)
+        try:
+            return pd.read_sql_query("SELECT * FROM clue ORDER BY severity, rule, finding_id", con)
+        finally:
+            con.close()
+
+    def history(self, finding_id: str | None = None) -> pd.DataFrame:
+        con = sqlite3.connect(self.path)
+        try:
+            q = "SELECT * FROM history" + (" WHERE finding_id=?" if finding_id else "") + " ORDER BY id"
+            return pd.read_sql_query(q, con, params=(finding_id,) if finding_id else None)
+        finally:
+            con.close()

@@ -1,0 +1,73 @@
+"""Risk ranking: findings combined per case, household, official and village, each with its reasons.
+
+Weights come from the profile (severity, official link, money at stake, several rule families on one
+case). Money at stake is the overpaid amount (应追缴金额) where a rule computes one.
+"""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from audit.catalogue import FAMILY_ZH
+from audit.profile import Profile
+
+__all__ = ["rank", "reason_of", "LEVELS"]
+
+LEVELS = ("case_id", "household_id", "official_id", "village_code")
+_SHORT = {"KIN": "关系保", "CARD": "银行卡", "RCK": "动态管理", "AWD": "待遇", "VOTE": "评议", "ELIG": "资格",
+          "PRIV": "隐私", "DATA": "数据"}
+
+
+def reason_of(rule: str, evidence: dict) -> str:
+    """A few Chinese words for one finding, e.g. 关系保（堂兄，未备案） or 逾期复核210天."""
+    fam = rule.split("-")[0]
+    if fam == "KIN" and evidence.get("kinship_term"):
+        return f"关系保（{evidence['kinship_term']}{'，未备案' if rule == 'KIN-01' else ''}）"
+    if rule == "RCK-01":
+        return f"逾期复核{evidence.get('days_overdue', '')}天"
+    if rule in ("CARD-04", "CARD-05", "CARD-02") and (evidence.get("operator_desc") or evidence.get("holder_desc")):
+        return f"银行卡由{evidence.get('operator_desc') or evidence.get('holder_desc')}代管"
+    if rule == "CARD-04":
+        return f"银行卡被批量代取（{evidence.get('months', '')}个月）"
+    return f"{_SHORT.get(fam, fam)}{rule}"
+
+
+def _money(evidence: dict) -> float:
+    for k in ("overpaid_amount", "paid_after_death", "total"):
+        v = evidence.get(k)
+        if isinstance(v, (int, float)):
+            return float(v)
+    return 0.0
+
+
+def rank(findings: pd.DataFrame, profile: Profile, level: str = "case_id") -> pd.DataFrame:
+    """Risk score per key at ``level``: score, findings, families, money, official_linked, reasons.
+
+    Returns a frame sorted by score (highest first), one row per key; findings without the key are left out.
+    """
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+    w = {s: float(profile.require(f"risk_weight_{s}")) for s in ("high", "medium", "low")}
+    w_off, w_money = float(profile.require("risk_weight_official_link")), float(profile.require("risk_weight_per_1000_yuan"))
+    w_rep = float(profile.require("risk_weight_repeat_family"))
+    f = findings.dropna(subset=[level]).copy()
+    if f.empty:
+        return pd.DataFrame(columns=[level, "score", "findings", "families", "money", "official_linked", "reasons",
+                                     "township"])
+    ev = f.evidence.map(lambda e: json.loads(e) if isinstance(e, str) and e else {})
+    f["money"] = ev.map(_money)
+    f["reason"] = [reason_of(r, e) for r, e in zip(f.rule, ev)]
+    f["linked"] = f.official_id.notna() | f.rule.str.startswith("KIN")
+    f["points"] = f.severity.map(w).fillna(0) + f.linked * w_off
+    rows = []
+    for key, g in f.groupby(level):
+        fams = sorted(set(g.family))
+        money = float(g.drop_duplicates("rule").money.sum())
+        score = g.points.sum() + w_money * money / 1000 + w_rep * (len(fams) - 1)
+        order = g.sort_values("points", ascending=False)
+        reasons = list(dict.fromkeys(order.reason))
+        rows.append({level: key, "score": round(float(score), 2), "findings": len(g), "families": "、".join(FAMILY_ZH.get(x, x) for x in fams),
+                     "money": round(money, 2), "official_linked": bool(g.linked.any()), "reasons": " + ".join(reasons[:4]),
+                     "township": g.township.dropna().iloc[0] if g.township.notna().any() else None})
+    return pd.DataFrame(rows).sort_values(["score", level], ascending=[False, True]).reset_index(drop=True)
