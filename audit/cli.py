@@ -96,7 +96,18 @@ def cmd_report(a: argparse.Namespace) -> int:
         r = rank(res.findings, prof, level)
         sheets[name] = masked(r) if level == "official_id" else r
     (out / "风险排名.xlsx").write_bytes(to_excel_bytes(sheets))
-    print(f"已写出 {out / '三张清单.xlsx'} 和 {out / '风险排名.xlsx'}（个人证件号已脱敏）。")
+    from audit.report import write_report
+
+    ledger = None
+    if a.ledger and Path(a.ledger).exists():
+        from audit.ledger import Ledger
+
+        ledger = Ledger(a.ledger).frame()
+    written = write_report(res, prof, out, a.county or "", ledger)
+    names = "、".join(p.name for p in written)
+    print(f"已写出 三张清单.xlsx、风险排名.xlsx、{names}（个人证件号已脱敏）到 {out}。")
+    if len(written) == 1:
+        print("未找到 Chromium，只生成了 HTML 报告；安装 chromium 后可生成 PDF。", file=sys.stderr)
     return 0
 
 
@@ -233,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_serve)
     rp = sub.add_parser("report", help="写出三张清单和风险排名（Excel）")
     rp.add_argument("run_dir")
+    rp.add_argument("--county", default="", help="报告中的县名（默认“本县”）")
+    rp.add_argument("--ledger", default="out/ledger.sqlite", help="台账文件，用于整改进度指标")
     rp.set_defaults(fn=cmd_report)
     sp = sub.add_parser("sample", help="生成抽查方案（Excel，随机种子可复现）")
     sp.add_argument("run_dir")

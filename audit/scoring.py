@@ -30,11 +30,18 @@ def reason_of(rule: str, evidence: dict) -> str:
         return f"银行卡由{evidence.get('operator_desc') or evidence.get('holder_desc')}代管"
     if rule == "CARD-04":
         return f"银行卡被批量代取（{evidence.get('months', '')}个月）"
-    return f"{_SHORT.get(fam, fam)}{rule}"
+    from detectors.base import REGISTRY, all_detectors
+
+    if not REGISTRY:
+        all_detectors()
+    spec = REGISTRY.get(rule)
+    return spec.title_zh if spec else f"{_SHORT.get(fam, fam)}{rule}"
 
 
-def _money(evidence: dict) -> float:
-    for k in ("overpaid_amount", "paid_after_death", "total"):
+def _money(rule: str, evidence: dict) -> float:
+    """Money at stake: the overpaid amount a rule computed, or the money that flowed in a card rule."""
+    keys = ("overpaid_amount", "paid_after_death") + (("total",) if rule.startswith("CARD") else ())
+    for k in keys:
         v = evidence.get(k)
         if isinstance(v, (int, float)):
             return float(v)
@@ -56,7 +63,7 @@ def rank(findings: pd.DataFrame, profile: Profile, level: str = "case_id") -> pd
         return pd.DataFrame(columns=[level, "score", "findings", "families", "money", "official_linked", "reasons",
                                      "township"])
     ev = f.evidence.map(lambda e: json.loads(e) if isinstance(e, str) and e else {})
-    f["money"] = ev.map(_money)
+    f["money"] = [_money(r, e) for r, e in zip(f.rule, ev)]
     f["reason"] = [reason_of(r, e) for r, e in zip(f.rule, ev)]
     f["linked"] = f.official_id.notna() | f.rule.str.startswith("KIN")
     f["points"] = f.severity.map(w).fillna(0) + f.linked * w_off

@@ -111,3 +111,20 @@ def test_three_lists_workbook(audited):
     assert len(book["问题清单"]) == len(audited.findings)
     text = book["问题清单"].to_string()
     assert not any(pid in text for pid in set(audited.findings.person_id.dropna()))
+
+
+def test_self_audit_report_html_and_pdf(audited, tmp_path):
+    import shutil
+
+    from audit.report import write_report
+    from audit.results import load_results
+
+    res = load_results(audited.out)
+    written = write_report(res, load_profile("sandu-2021"), tmp_path, "三都水族自治县")
+    page = written[0].read_text(encoding="utf-8")
+    for part in ("一、基本情况", "二、发现的主要问题", "三、整改推进情况", "四、重点问题线索", "三都水族自治县民政局"):
+        assert part in page
+    assert not any(pid in page for pid in set(audited.findings.person_id.dropna()))
+    if shutil.which("chromium"):
+        pdf = written[1].read_bytes()
+        assert pdf.startswith(b"%PDF") and len(pdf) > 20000
