@@ -209,11 +209,14 @@ def reserved_phone(ctx: AuditContext) -> Iterator[Finding]:
 def custody_groups(ctx: AuditContext) -> pd.DataFrame:
     """Groups of payout accounts drained together at one terminal, month after month.
 
-    A window is every withdrawal plus the next ``w`` minutes at its terminal; windows with at least
-    ``k`` distinct payout accounts are candidate batches. Payday crowds at a village service point
-    make such windows every month, but with different people; custody shows as the same accounts
-    together in ``card_batch_min_repeats`` or more different months. Accounts are linked when a pair
-    co-occurs that often, and a group is a k-core of that graph with at least ``k`` accounts.
+    A custodian drains the cards one after another: at the terminal, each card's withdrawal is
+    followed (within ``w`` minutes, at most one other person in between) by the next card of the same
+    set, and the same set again next month. Payday crowds at a village service point also queue
+    within minutes of each other, but different people each time. So candidate pairs are neighbours
+    in a terminal's withdrawal sequence (a linear scan, whatever the crowd), linked when they are
+    neighbours in ``card_batch_min_repeats`` or more different months; each connected set of at
+    least ``k`` cards is then checked against the rule itself: at least ``k`` of its cards within
+    ``w`` minutes in that many different months.
 
     Returns
     -------
@@ -230,39 +233,53 @@ def custody_groups(ctx: AuditContext) -> pd.DataFrame:
     con.register("_payout", pay[["account_no"]].drop_duplicates())
     pairs = con.execute(f"""
         WITH wd AS (
-            SELECT w.account_no::VARCHAR AS account_no, w.terminal_id::VARCHAR AS terminal_id,
-                   w.time::TIMESTAMP AS time FROM withdrawals w SEMI JOIN _payout p USING (account_no)
+            SELECT w.account_no::VARCHAR AS account_no, w.terminal_id::VARCHAR AS terminal_id, w.time::TIMESTAMP AS time
+            FROM withdrawals w SEMI JOIN _payout p USING (account_no)
             WHERE coalesce(w.direction, '支出') = '支出' AND w.channel <> '转账' AND w.terminal_id IS NOT NULL),
-        win AS (
-            SELECT terminal_id, time,
-                   count(DISTINCT account_no) OVER win AS n,
-                   list(DISTINCT account_no) OVER win AS accts
-            FROM wd WINDOW win AS (PARTITION BY terminal_id ORDER BY time
-                                   RANGE BETWEEN CURRENT ROW AND INTERVAL {int(w)} MINUTE FOLLOWING)),
-        hits AS (SELECT terminal_id, time, accts FROM win WHERE n >= {int(k)}),
-        pairs AS (
-            SELECT DISTINCT a1, a2, terminal_id, strftime(time, '%Y-%m') AS month, time
-            FROM (SELECT terminal_id, time, unnest(accts) AS a1, accts FROM hits) h, unnest(h.accts) AS t(a2)
-            WHERE a1 < a2)
-        SELECT a1, a2, count(DISTINCT month) AS months, list(DISTINCT terminal_id) AS terminals,
-               min(time) AS first_time
-        FROM pairs GROUP BY a1, a2 HAVING count(DISTINCT month) >= {int(reps)}""").df()
+        seq AS (
+            SELECT terminal_id, time, account_no,
+                   lead(account_no, 1) OVER t AS n1, lead(time, 1) OVER t AS t1,
+                   lead(account_no, 2) OVER t AS n2, lead(time, 2) OVER t AS t2
+            FROM wd WINDOW t AS (PARTITION BY terminal_id ORDER BY time)),
+        near AS (
+            SELECT account_no AS a, n1 AS b, terminal_id, time FROM seq
+            WHERE n1 <> account_no AND t1 <= time + INTERVAL {int(w)} MINUTE
+            UNION ALL
+            SELECT account_no, n2, terminal_id, time FROM seq
+            WHERE n2 <> account_no AND t2 <= time + INTERVAL {int(w)} MINUTE)
+        SELECT least(a, b) AS a1, greatest(a, b) AS a2, count(DISTINCT strftime(time, '%Y-%m')) AS months,
+               list(DISTINCT terminal_id) AS terminals
+        FROM near GROUP BY 1, 2 HAVING count(DISTINCT strftime(time, '%Y-%m')) >= {int(reps)}""").df()
     con.unregister("_payout")
     G = nx.Graph()
     for r in pairs.itertuples(index=False):
         G.add_edge(r.a1, r.a2, months=int(r.months), terminals=list(r.terminals))
-    core = nx.k_core(G, k - 1) if len(G) else G
+    wd = ctx.table("withdrawals")
     rows = []
-    for gi, comp in enumerate(sorted(nx.connected_components(core), key=lambda c: sorted(c)[0])):
-        if len(comp) < k:
+    for comp in sorted((c for c in nx.connected_components(G) if len(c) >= k), key=lambda c: sorted(c)[0]):
+        sub = G.subgraph(comp)
+        terminals = sorted({t for _, _, e in sub.edges(data=True) for t in e["terminals"]})
+        x = wd[wd.account_no.isin(comp) & wd.terminal_id.isin(terminals)].sort_values("time")
+        # verify the rule itself: >= k of these cards within w minutes, in >= reps different months
+        hits: dict[str, set] = {}
+        for term, g in x.groupby("terminal_id"):
+            times, accts = g.time.to_numpy(), g.account_no.to_numpy()
+            j = 0
+            for i in range(len(times)):
+                while times[i] - times[j] > pd.Timedelta(minutes=w):
+                    j += 1
+                window = set(accts[j:i + 1])
+                if len(window) >= k:
+                    hits.setdefault(pd.Timestamp(times[i]).strftime("%Y-%m"), set()).update(window)
+        if len(hits) < reps:
             continue
-        sub = core.subgraph(comp)
-        for a in sorted(comp):
-            edges = [sub.edges[a, b] for b in sub.neighbors(a)]
-            rows.append({"account_no": a, "group": gi, "partners": sorted(sub.neighbors(a)),
-                         "months": max(e["months"] for e in edges),
-                         "terminals": sorted({t for e in edges for t in e["terminals"]})})
+        members = set().union(*hits.values())
+        gi = len({r["group"] for r in rows})
+        for a in sorted(members):
+            rows.append({"account_no": a, "group": gi, "partners": sorted(members - {a}),
+                         "months": sum(a in v for v in hits.values()), "terminals": terminals})
     out = pd.DataFrame(rows, columns=["account_no", "group", "partners", "months", "terminals"])
+    out = out[out.months >= reps].reset_index(drop=True)
     ctx._custody_groups = out
     return out
 
