@@ -76,9 +76,20 @@ def test_rck04_holiday_spanning_deadline():
     assert f.evidence["workdays"] == 29 and f.evidence["limit"] == 20 and "法定节假日" in f.evidence["calendar"]
 
 
-def test_rck04_outside_calendar_coverage_says_so():
+def test_rck04_outside_calendar_coverage_says_so(tmp_path):
     [f] = run_rule("RCK-04", _ctx([_case(acceptance_date="2030-01-02", approval_date="2030-03-30")]))
     assert "仅按周末" in f.evidence["calendar"]
+    import pandas as pd
+
+    from audit.run import run_audit
+    from tests.factory import pid as make_pid
+    head = make_pid("19500101", 1)
+    pd.DataFrame([person(head)]).to_csv(tmp_path / "persons.csv", index=False)
+    pd.DataFrame([{"person_id": head, "role": "村委会主任", "level": "村"}]).to_csv(tmp_path / "officials.csv", index=False)
+    pd.DataFrame([_case(head_id=head, acceptance_date="2030-01-02", approval_date="2030-03-30")]).to_csv(
+        tmp_path / "cases.csv", index=False)
+    res = run_audit(tmp_path, "sandu-2021", None, rules=["RCK-04"])
+    assert any("仅按周末计算" in w for w in res.run["warnings"])
 
 
 def _notices(days1=5, stages=("一榜", "二榜", "三榜")):
