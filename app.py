@@ -22,6 +22,11 @@ else:
         st.Page("app_pages/findings.py", title="问题线索"),
         st.Page("app_pages/case.py", title="案件详情"),
         st.Page("app_pages/kinship.py", title="亲属关系图谱"),
+        st.Page("app_pages/money.py", title="银行卡与资金"),
+        st.Page("app_pages/procedure.py", title="评议与程序"),
+        st.Page("app_pages/fairness.py", title="待遇公平"),
+        st.Page("app_pages/ledger.py", title="整改台账"),
+        st.Page("app_pages/reports.py", title="抽查与报告"),
         st.Page("app_pages/rules.py", title="规则"),
         st.Page("app_pages/data_quality.py", title="数据质量"),
     ]).run()

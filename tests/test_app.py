@@ -10,7 +10,8 @@ from audit.auth import User
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["app_pages/overview.py", "app_pages/findings.py", "app_pages/case.py", "app_pages/kinship.py",
-         "app_pages/rules.py", "app_pages/data_quality.py"]
+         "app_pages/rules.py", "app_pages/data_quality.py", "app_pages/money.py", "app_pages/procedure.py",
+         "app_pages/fairness.py", "app_pages/ledger.py", "app_pages/reports.py"]
 COUNTY = User("c", "county")
 READONLY = User("r", "readonly")
 
@@ -18,6 +19,7 @@ READONLY = User("r", "readonly")
 @pytest.fixture()
 def app(audited, monkeypatch, tmp_path):
     monkeypatch.setenv("DIBAO_RUN_DIR", str(audited.out))
+    monkeypatch.setenv("DIBAO_LEDGER", str(tmp_path / "ledger.sqlite"))
     monkeypatch.setenv("DIBAO_USERS", str(tmp_path / "users.json"))
     return audited
 

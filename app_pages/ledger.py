@@ -1,0 +1,49 @@
+"""整改台账: the clue ledger — status, assignee, notes and history."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from app_pages.state import audit, findings, run_dir, user
+from audit.ledger import DISMISSAL_REASONS, STATUSES, Ledger
+from audit.results import to_excel_bytes
+
+st.title("整改台账")
+path = Path(os.environ.get("DIBAO_LEDGER", str(run_dir() / "ledger.sqlite")))
+led = Ledger(path)
+mine = findings()
+if st.button("把本次审计结果并入台账", disabled=user().role == "readonly"):
+    counts = led.merge(mine, who=user().username)
+    audit("ledger_merge", str(counts))
+    st.success(f"新增 {counts['new']}，保留 {counts['kept']}，重新打开 {counts['reopened']}，已消除 {counts['cleared']}。")
+t = led.frame()
+t = t[t.finding_id.isin(set(mine.finding_id)) | (user().role != "township")]
+if t.empty:
+    st.info("台账还是空的：点击上方按钮，把本次审计的问题线索并入台账。")
+    st.stop()
+st.caption(f"台账共 {len(t):,} 条：" + "，".join(f"{k} {v}" for k, v in t.status.value_counts().items()))
+st.dataframe(t[["finding_id", "rule", "status", "assignee", "due_date", "note", "dismissal_reason", "township",
+                "explanation"]].rename(columns={"finding_id": "线索编号", "rule": "规则", "status": "状态",
+                                                "assignee": "承办人", "due_date": "期限", "note": "备注",
+                                                "dismissal_reason": "不属实原因", "township": "乡镇",
+                                                "explanation": "说明"}).fillna(""), hide_index=True, width="stretch")
+if len(t) and user().role != "readonly":
+    with st.form("edit"):
+        fid = st.selectbox("线索编号", list(t.finding_id))
+        status = st.selectbox("状态", STATUSES)
+        assignee = st.text_input("承办人")
+        note = st.text_input("备注")
+        reason = st.selectbox("不属实原因（状态为不属实时必填）", ("",) + DISMISSAL_REASONS)
+        if st.form_submit_button("保存"):
+            try:
+                led.set(fid, user().username, status=status, assignee=assignee or None, note=note or None,
+                        dismissal_reason=reason or None)
+                audit("ledger_set", f"{fid} → {status}")
+                st.rerun()
+            except Exception as exc:  # shown to the user in Chinese
+                st.error(str(exc))
+if user().can_export and len(t):
+    st.download_button("导出台账 Excel", to_excel_bytes({"线索台账": t, "变更记录": led.history()}), "台账.xlsx",
+                       on_click=audit, args=("export", "台账.xlsx"))

@@ -1,0 +1,38 @@
+"""抽查与报告: spot-check plan, 三张清单 and the self-audit report for download."""
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages.state import audit, context, current, findings, user
+from audit.lists import three_lists
+from audit.profile import load_profile
+from audit.report import self_audit_html
+from audit.results import to_excel_bytes
+from audit.sampling import sampling_plan
+from audit.scoring import rank
+
+st.title("抽查与报告")
+res = current()
+prof = load_profile(res.run["profile"]["name"])
+f = findings()
+if not user().can_export:
+    st.info("只读用户不能下载清单和报告。")
+else:
+    seed = st.number_input("抽查随机种子（记录在方案中，可复现）", value=2024, step=1)
+    weighted = st.checkbox("按保障金额加权抽取")
+    cases = context().table("cases")
+    cases = cases[cases.status == "在保"]
+    if user().role == "township":
+        cases = cases[cases.township == user().township]
+    plan, meta = sampling_plan(cases, rank(f, prof), prof, seed=int(seed), weighted=weighted)
+    st.caption(f"抽查 {meta['villages_sampled']}/{meta['villages_total']} 个村、{meta['households_sampled']} 户；"
+               f"{'满足' if meta['meets_minimums'] else '未满足'}最低抽查要求")
+    st.dataframe(plan.rename(columns={"village_code": "村代码", "township": "乡镇", "case_id": "低保编号",
+                                      "why": "抽取原因", "score": "风险分", "reasons": "风险理由"}), hide_index=True)
+    c1, c2, c3 = st.columns(3)
+    c1.download_button("下载抽查方案", to_excel_bytes({"抽查名单": plan}), "抽查方案.xlsx",
+                       on_click=audit, args=("export", "抽查方案.xlsx"))
+    c2.download_button("下载三张清单", three_lists(f, res.run["as_of"]), "三张清单.xlsx",
+                       on_click=audit, args=("export", "三张清单.xlsx"))
+    c3.download_button("下载自查报告（HTML，可打印为PDF）", self_audit_html(res, prof, "", None).encode("utf-8"),
+                       "自查报告.html", on_click=audit, args=("export", "自查报告.html"))
