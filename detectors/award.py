@@ -312,14 +312,18 @@ def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
         rel = ctx.official_relatives
         mem = ctx.table("case_members") if "case_members" in ctx.tables else pd.DataFrame(columns=["case_id", "person_id"])
         linked = set(mem[mem.person_id.isin(set(rel.y))].case_id)
-    Xn = (X - X.mean()) / X.std(ddof=0).replace(0, 1)
-    for i in np.flatnonzero(flag):
+    from sklearn.neighbors import NearestNeighbors
+
+    Xn = ((X - X.mean()) / X.std(ddof=0).replace(0, 1)).drop(columns="village")
+    flagged = np.flatnonzero(flag)
+    nn = NearestNeighbors(n_neighbors=min(21, len(X))).fit(Xn.to_numpy())
+    _, neigh = nn.kneighbors(Xn.to_numpy()[flagged])
+    for i, peers_idx in zip(flagged, neigh):
         r = c.iloc[i]
-        d = ((Xn.drop(columns="village") - Xn.drop(columns="village").iloc[i]) ** 2).sum(axis=1)
-        peers = X.iloc[d.drop(X.index[i]).nsmallest(20).index.map(X.index.get_loc)]
+        peers = X.iloc[[j for j in peers_idx if j != i][:20]]
         similar = (f"{int(X.iloc[i].enrolled)}人户、人均收入约{X.iloc[i].income:.0f}元、"
                    f"{'有重度残疾' if X.iloc[i].disability >= 3 else '无重度残疾'}、{'城市' if X.iloc[i].urban else '农村'}")
-        z = (Xn.iloc[i] - Xn.loc[peers.index].mean()).drop("village").abs().sort_values(ascending=False)
+        z = (Xn.iloc[i] - Xn.loc[peers.index].mean()).abs().sort_values(ascending=False)
         drivers = [_FEATURES_ZH[k] for k in z.index[:3] if z[k] > 0.5] or ["各项需求特征与同类家庭相近，金额差异无法用需求解释"]
         is_linked = r.case_id in linked
         ev = {"case_id": r.case_id, "award": float(y[i]), "expected": round(float(pred[i]), 0),

@@ -104,26 +104,26 @@ def composition(ctx: AuditContext) -> Iterator[Finding]:
     groups = p.dropna(subset=["group"]).groupby("village_code").group.agg(set) if "group" in p else pd.Series(dtype=object)
     person_group = p.set_index("person_id").group if "group" in p else pd.Series(dtype=object)
     a = a.assign(g=a.group.fillna(a.person_id.map(person_group)) if len(person_group) else a.group)
-    by_meeting = dict(tuple(a.groupby("meeting_id")))
-    empty = a.iloc[0:0]
+    n_att = a.groupby("meeting_id").size()
+    reps = a[a.role == "村民代表"]
+    n_rep = reps.groupby("meeting_id").size()
+    rep_groups = reps.dropna(subset=["g"]).groupby("meeting_id").g.agg(set)
     for r in _meetings(ctx).itertuples(index=False):
-        att = by_meeting.get(r.meeting_id, empty)
-        reps = att[att.role == "村民代表"]
+        att, rep = int(n_att.get(r.meeting_id, 0)), int(n_rep.get(r.meeting_id, 0))
         problems = []
         if int(r.members_total) < min_members:
             problems.append(f"评议小组{int(r.members_total)}人，少于{min_members}人")
-        if len(att) and Fraction(len(reps), len(att)) < rep_share:
-            problems.append(f"参会村民代表{len(reps)}人，不足参会人数的{_frac(rep_share)}")
+        if att and Fraction(rep, att) < rep_share:
+            problems.append(f"参会村民代表{rep}人，不足参会人数的{_frac(rep_share)}")
         missing = []
         if every and r.village_code in groups.index:
-            have = set(reps.g.dropna())
-            missing = sorted(groups[r.village_code] - have)
+            missing = sorted(groups[r.village_code] - rep_groups.get(r.meeting_id, set()))
             if missing:
                 problems.append(f"{'、'.join(missing)}没有村民代表")
         if not problems:
             continue
-        ev = {"meeting_id": r.meeting_id, "members_total": int(r.members_total), "attendees": len(att),
-              "representatives": len(reps), "missing_groups": missing, "problems": problems,
+        ev = {"meeting_id": r.meeting_id, "members_total": int(r.members_total), "attendees": att,
+              "representatives": rep, "missing_groups": missing, "problems": problems,
               "problems_text": "；".join(problems)}
         yield Finding(rule="VOTE-03", severity=Severity.LOW, meeting_id=r.meeting_id, **_place(ctx, r.village_code),
                       evidence=ev, explanation=f"评议会议{r.meeting_id}：{'；'.join(problems)}。")
@@ -226,13 +226,18 @@ def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
                        evidence={"meeting_id": mid, "kind": kind, "what": what, **ev},
                        explanation=f"评议会议{mid}：{what}。")
 
+    total = m.members_total.astype(int).to_dict()
+    lists_d = lists.to_dict()
     for vc, ids in m.reset_index().groupby("village_code").meeting_id:
-        ids = [i for i in ids if i in lists.index]
+        ids = [i for i in ids if i in lists_d]
         for x, y in combinations(sorted(ids), 2):
-            s1, s2 = lists[x], lists[y]
-            jac = Fraction(len(s1 & s2), len(s1 | s2))
-            full = len(s1) >= int(m.loc[x, "members_total"]) and len(s2) >= int(m.loc[y, "members_total"])
-            if jac >= cut and not full:       # a full panel attending twice is no copy
+            s1, s2 = lists_d[x], lists_d[y]
+            common = len(s1 & s2)
+            if common * cut.denominator < cut.numerator * (len(s1) + len(s2) - common):
+                continue
+            jac = Fraction(common, len(s1 | s2))
+            full = len(s1) >= total[x] and len(s2) >= total[y]
+            if not full:                      # a full panel attending twice is no copy
                 for me, other in ((x, y), (y, x)):
                     f = emit(me, "copied_list", f"参会名单与会议{other}相同（相似度{float(jac):.0%}，{len(s1)}人）",
                              other_meeting=other, jaccard=_frac(jac))
