@@ -19,6 +19,7 @@ else:
             st.rerun()
     st.navigation([
         st.Page("app_pages/overview.py", title="总览", default=True),
+        st.Page("app_pages/upload.py", title="数据导入"),
         st.Page("app_pages/findings.py", title="问题线索"),
         st.Page("app_pages/case.py", title="案件详情"),
         st.Page("app_pages/kinship.py", title="亲属关系图谱"),

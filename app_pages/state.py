@@ -12,11 +12,12 @@ from audit.results import RunResults, load_results, masked
 
 
 def run_dir() -> Path:
-    return Path(os.environ.get("DIBAO_RUN_DIR", "out/sample"))
+    """The run folder shown: one chosen on 数据导入 in this session, else the one the server was started on."""
+    return Path(st.session_state.get("run_dir") or os.environ.get("DIBAO_RUN_DIR", "out/sample"))
 
 
 def users_file() -> Path:
-    return Path(os.environ.get("DIBAO_USERS", str(run_dir() / "users.json")))
+    return Path(os.environ.get("DIBAO_USERS", str(Path(os.environ.get("DIBAO_RUN_DIR", "out/sample")) / "users.json")))
 
 
 @st.cache_resource(show_spinner="正在读取审计结果…")

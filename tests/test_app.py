@@ -11,7 +11,7 @@ from audit.auth import User
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["app_pages/overview.py", "app_pages/findings.py", "app_pages/case.py", "app_pages/kinship.py",
          "app_pages/rules.py", "app_pages/data_quality.py", "app_pages/money.py", "app_pages/procedure.py",
-         "app_pages/fairness.py", "app_pages/ledger.py", "app_pages/reports.py"]
+         "app_pages/fairness.py", "app_pages/ledger.py", "app_pages/reports.py", "app_pages/upload.py"]
 COUNTY = User("c", "county")
 READONLY = User("r", "readonly")
 
@@ -92,3 +92,11 @@ def test_missing_run_folder_explains_what_to_do(monkeypatch, tmp_path):
     at.session_state["user"] = COUNTY
     at.run()
     assert not at.exception and "没有找到审计结果" in at.error[0].value
+
+
+def test_upload_page_runs_an_audit_on_a_folder(app, county, tmp_path):
+    at = _run("app_pages/upload.py", COUNTY)
+    at.text_input[0].input(str(county)).run()
+    at.button[0].click().run(timeout=300)
+    assert not at.exception and "完成：" in at.success[0].value
+    assert at.session_state["run_dir"] != str(app.out)
