@@ -56,7 +56,7 @@ class AuditContext:
         from graphs.terms import CATEGORIES_002
 
         cats = self.profile.get("kin_definition") or CATEGORIES_002
-        return self.kinship.relatives(self.tables["officials"].person_id, cats)
+        return self.kinship.relatives(self.tables["officials"].person_id, cats, with_path=False)
 
     @cached_property
     def person_place(self) -> pd.DataFrame:

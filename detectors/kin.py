@@ -15,6 +15,7 @@ from scipy.stats import binom
 from audit.context import AuditContext
 from audit.ids import mask_id
 from detectors.base import Finding, Severity, detector
+from graphs.kinship import path_of
 
 __all__ = ["unfiled_relative", "filed_relative_not_reviewed", "no_recusal", "official_enrolled", "concentration"]
 
@@ -100,7 +101,7 @@ def _names(ctx: AuditContext) -> pd.Series:
 def _kin_evidence(r, names: pd.Series) -> dict:
     return {"official": mask_id(r.x), "official_name": _mask_name(names.get(r.x)), "official_role": r.role,
             "relative": mask_id(r.y), "relative_name": _mask_name(names.get(r.y), "某"),
-            "kinship_term": r.kinship_term, "category": r.category, "path": list(r.path),
+            "kinship_term": r.kinship_term, "category": r.category, "path": path_of(r),
             "degree": int(r.degree)}
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from graphs.terms import CATEGORIES_002, DEGREE, LINEAL, category, term
 
-__all__ = ["Kinship", "build_kinship", "RELATIVE_COLUMNS"]
+__all__ = ["Kinship", "build_kinship", "path_of", "RELATIVE_COLUMNS"]
 
 RELATIVE_COLUMNS = ["x", "y", "pattern", "n1", "n2", "n3", "category", "kinship_term", "degree", "lineal", "path",
                     "uncertain"]
@@ -40,75 +40,83 @@ class Kinship:
         """a, b, kind (parent: a is b's parent | spouse: both directions), source."""
         return self.con.execute("SELECT * FROM kin_edges ORDER BY kind, a, b").df()
 
-    def relatives(self, anchors: Iterable[str], categories: Iterable[str] = CATEGORIES_002) -> pd.DataFrame:
+    def relatives(self, anchors: Iterable[str], categories: Iterable[str] = CATEGORIES_002,
+                  with_path: bool = True) -> pd.DataFrame:
         """Every close relative y of each anchor x: category, kinship term (x's view), path.
 
-        One row per (x, y): the closest chain wins (spouse before sibling before cousin).
+        One row per (x, y): the closest chain wins (spouse before sibling before cousin). With
+        ``with_path=False`` the ``path`` column is left out (use :func:`path_of` on the rows you keep).
         """
         anchors = pd.DataFrame({"x": pd.unique(pd.Series(list(anchors), dtype=object))})
         con = self.con
         con.register("anchors", anchors)
+        # only edges within three steps of an anchor can be on a chain of four steps
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE kin_n0 AS SELECT DISTINCT x AS n FROM anchors;
+            CREATE OR REPLACE TEMP TABLE kin_n1 AS SELECT n FROM kin_n0 UNION SELECT b FROM kin_edges SEMI JOIN kin_n0 ON a = n
+                UNION SELECT a FROM kin_edges SEMI JOIN kin_n0 ON b = n;
+            CREATE OR REPLACE TEMP TABLE kin_n2 AS SELECT n FROM kin_n1 UNION SELECT b FROM kin_edges SEMI JOIN kin_n1 ON a = n
+                UNION SELECT a FROM kin_edges SEMI JOIN kin_n1 ON b = n;
+            CREATE OR REPLACE TEMP TABLE kin_n3 AS SELECT n FROM kin_n2 UNION SELECT b FROM kin_edges SEMI JOIN kin_n2 ON a = n
+                UNION SELECT a FROM kin_edges SEMI JOIN kin_n2 ON b = n;
+            CREATE OR REPLACE TEMP TABLE ru AS SELECT a, b FROM u SEMI JOIN kin_n3 ON a = n;
+            CREATE OR REPLACE TEMP TABLE rd AS SELECT a, b FROM d SEMI JOIN kin_n3 ON a = n;
+            CREATE OR REPLACE TEMP TABLE rsp AS SELECT a, b FROM sp SEMI JOIN kin_n3 ON a = n;""")
+        chains = (_CHAINS_SQL.replace("JOIN u ON", "JOIN ru u ON").replace("JOIN u u2 ON", "JOIN ru u2 ON")
+                  .replace("JOIN d ON", "JOIN rd d ON").replace("JOIN d d2 ON", "JOIN rd d2 ON")
+                  .replace("JOIN sp ON", "JOIN rsp sp ON").replace("JOIN sp sp2 ON", "JOIN rsp sp2 ON"))
         # materialised step by step: one combined statement makes DuckDB's planner take seconds
-        con.execute(f"CREATE OR REPLACE TEMP TABLE kin_chains AS {_CHAINS_SQL}")
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE kin_best AS SELECT * FROM kin_chains
-                         WHERE y NOT LIKE '~%' AND y <> x
-                         QUALIFY row_number() OVER (PARTITION BY x, y ORDER BY {_DEGREE_SQL}, pattern, n1, n2, n3) = 1""")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE kin_chains AS {chains}")
+        best = con.execute("SELECT * FROM kin_chains WHERE y NOT LIKE '~%' AND y <> x").df()
+        best["degree"] = best.pattern.map(DEGREE)
+        best = best.sort_values(["x", "y", "degree", "pattern", "n1", "n2", "n3"], na_position="last", kind="stable")
+        best = best.drop_duplicates(["x", "y"], keep="first")
+        con.register("kin_best", best)
         q = con.execute("""
+            WITH ids AS (SELECT x AS id FROM kin_best UNION SELECT n1 FROM kin_best UNION SELECT n2 FROM kin_best
+                         UNION SELECT n3 FROM kin_best UNION SELECT y FROM kin_best),
+                 kn AS (SELECT * FROM knodes SEMI JOIN ids USING (id))
             SELECT b.*, kx.sex x_sex, k1.sex n1_sex, k2.sex n2_sex, k3.sex n3_sex, ky.sex y_sex,
                    ky.birth < kx.birth AS y_older_than_x, ky.birth < k1.birth AS y_older_than_n1,
                    k3.birth < k1.birth AS n3_older_than_n1
-            FROM kin_best b LEFT JOIN knodes kx ON kx.id = b.x LEFT JOIN knodes k1 ON k1.id = b.n1
-                 LEFT JOIN knodes k2 ON k2.id = b.n2 LEFT JOIN knodes k3 ON k3.id = b.n3
-                 LEFT JOIN knodes ky ON ky.id = b.y
+            FROM kin_best b LEFT JOIN kn kx ON kx.id = b.x LEFT JOIN kn k1 ON k1.id = b.n1
+                 LEFT JOIN kn k2 ON k2.id = b.n2 LEFT JOIN kn k3 ON k3.id = b.n3
+                 LEFT JOIN kn ky ON ky.id = b.y
             ORDER BY b.x, b.y""").df()
+        con.unregister("kin_best")
         con.unregister("anchors")
+        cols = [c for c in RELATIVE_COLUMNS if c != "path"] + ["n1_sex", "n2_sex", "n3_sex", "y_sex"]
         if q.empty:
-            return pd.DataFrame(columns=RELATIVE_COLUMNS)
-        q["degree"] = q.pattern.map(DEGREE)
-        out = self._label(q)
+            return pd.DataFrame(columns=cols + (["path"] if with_path else []))
+        out = self._label(q, cols, with_path)
         wanted = set(categories)
         return out[out.category.isin(wanted)].reset_index(drop=True)
 
-    def _label(self, q: pd.DataFrame) -> pd.DataFrame:
-        keys = ["pattern", "x_sex", "n1_sex", "n2_sex", "n3_sex", "y_sex", "y_older_than_x", "y_older_than_n1",
-                "n3_older_than_n1"]
-        cols = [q[k].astype(object).where(q[k].notna(), None).tolist() for k in keys]
-        labels: dict[tuple, tuple[str, str]] = {}
-        cats, terms_ = [], []
-        for t in zip(*cols):
-            lab = labels.get(t)
-            if lab is None:
-                kw = dict(zip(keys[1:], t[1:]))
-                kw["y_older_than_spouse"] = kw["y_older_than_n1"]
-                lab = labels[t] = (category(t[0], n1_sex=kw["n1_sex"], n2_sex=kw["n2_sex"], n3_sex=kw["n3_sex"]),
-                                   term(t[0], **kw))
-            cats.append(lab[0])
-            terms_.append(lab[1])
-        q["category"], q["kinship_term"] = cats, terms_
+    _LABEL_KEYS = ["pattern", "x_sex", "n1_sex", "n2_sex", "n3_sex", "y_sex", "y_older_than_x", "y_older_than_n1",
+                   "n3_older_than_n1"]
+
+    def _label(self, q: pd.DataFrame, cols: list[str], with_path: bool) -> pd.DataFrame:
+        keys = self._LABEL_KEYS
+        lab = q[keys].astype(object).where(q[keys].notna(), None)
+        combos = lab.drop_duplicates()
+        names = {}
+        for t in combos.itertuples(index=False, name=None):
+            kw = dict(zip(keys[1:], t[1:]))
+            kw["y_older_than_spouse"] = kw["y_older_than_n1"]
+            names[t] = (category(t[0], n1_sex=kw["n1_sex"], n2_sex=kw["n2_sex"], n3_sex=kw["n3_sex"]), term(t[0], **kw))
+        pairs = [names[t] for t in lab.itertuples(index=False, name=None)]
+        q["category"] = [c for c, _ in pairs]
+        q["kinship_term"] = [t for _, t in pairs]
         q["lineal"] = q.pattern.isin(LINEAL)
         # a virtual link person stands for someone unrecorded or undetermined; a chain that goes back
         # down after it may end at that very person, so its category is uncertain
-        virt = q[["n1", "n2", "n3"]].astype(str).apply(lambda c: c.str.startswith("~")).to_numpy()
-        down_after = np.array([[("D" in pat[i + 1:]) for i in range(3)] for pat in q.pattern]).reshape(-1, 3)
+        virt = np.column_stack([q[c].fillna("").astype(str).str.startswith("~").to_numpy() for c in ("n1", "n2", "n3")])
+        down_after = np.column_stack([q.pattern.str.slice(i + 1).str.contains("D").to_numpy() for i in range(3)])
         q["uncertain"] = (virt & down_after).any(axis=1)
-        seq = zip(q.x.tolist(), q.n1.tolist(), q.n2.tolist(), q.n3.tolist(), q.y.tolist(), q.pattern.tolist(),
-                  q.n1_sex.tolist(), q.n2_sex.tolist(), q.n3_sex.tolist(), q.y_sex.tolist())
-        q["path"] = [self._path(*r) for r in seq]
-        return q[RELATIVE_COLUMNS]
-
-    @staticmethod
-    def _path(x, n1, n2, n3, y, pattern, s1, s2, s3, sy) -> list[str]:
-        """[x, base relation, node, …, y]: each relation names what the next node is to the previous one."""
-        nodes = [(n, sx) for n, sx in ((n1, s1), (n2, s2), (n3, s3)) if isinstance(n, str)] + [(y, sy)]
-        out = [x]
-        for step, (node, sex) in zip(pattern, nodes):
-            if sex not in ("男", "女"):
-                label = STEP_ZH[step]
-            else:
-                male = sex == "男"
-                label = {"U": "父" if male else "母", "D": "子" if male else "女", "S": "夫" if male else "妻"}[step]
-            out += [label, node]
-        return out
+        if with_path:
+            q["path"] = [path_of(r) for r in q.itertuples(index=False)]
+            cols = cols + ["path"]
+        return q[cols]
 
     def ego_graph(self, person_id: str, radius: int = 2) -> nx.MultiDiGraph:
         """The person's neighbourhood as a networkx graph, edges labelled with base relations.
@@ -134,6 +142,21 @@ class Kinship:
         for r in sub.itertuples(index=False):
             G.add_edge(r.a, r.b, kind=r.kind, label="父母" if r.kind == "parent" else "配偶", source=r.source)
         return G
+
+
+def path_of(r) -> list[str]:
+    """[x, base relation, node, …, y] for a row of :meth:`Kinship.relatives`: each relation names what the
+    next node is to the previous one (父/母/子/女/夫/妻; 父母/子女/配偶 where the sex is unknown)."""
+    nodes = [(n, sx) for n, sx in ((r.n1, r.n1_sex), (r.n2, r.n2_sex), (r.n3, r.n3_sex)) if isinstance(n, str)]
+    out = [r.x]
+    for step, (node, sex) in zip(r.pattern, nodes + [(r.y, r.y_sex)]):
+        if sex not in ("男", "女"):
+            label = STEP_ZH[step]
+        else:
+            male = sex == "男"
+            label = {"U": "父" if male else "母", "D": "子" if male else "女", "S": "夫" if male else "妻"}[step]
+        out += [label, node]
+    return out
 
 
 _DEGREE_SQL = "CASE " + " ".join(f"WHEN pattern = '{p}' THEN {d}" for p, d in DEGREE.items()) + " END"
@@ -324,11 +347,10 @@ def build_kinship(persons: pd.DataFrame, relations: pd.DataFrame | None = None) 
         nodes = pd.concat([nodes, vn])
     con.register("persons_b", persons[["person_id", "sex", "birth_date"]])
     con.register("vn", vn.reset_index()[["person_id", "sex"]])
-    con.execute("""CREATE OR REPLACE TEMP TABLE knodes AS
+    con.execute("""CREATE OR REPLACE TEMP VIEW knodes AS
                    SELECT person_id AS id, sex, birth_date AS birth FROM persons_b
                    UNION ALL SELECT person_id, sex, NULL FROM vn""")
-    con.unregister("persons_b")
-    con.unregister("vn")
+    # knodes stays a view over the registered frames (no copy of a million rows)
     return Kinship(con, nodes, ambiguities)
 
 
