@@ -164,6 +164,32 @@ def cmd_ledger(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_packet(a: argparse.Namespace) -> int:
+    from audit.context import AuditContext
+    from audit.load import REJECT_COLUMNS
+    from audit.packet import write_packet
+    from audit.run import open_store
+    import datetime as _dt
+
+    import pandas as pd
+
+    res, prof = _results(a.run_dir)
+    con = open_store(Path(a.run_dir), read_only=True)
+    names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+    tables = {n: con.table(f'"{n}"').df() for n in names if not n.startswith("_")}
+    con.close()
+    ctx = AuditContext(tables, prof, _dt.date.fromisoformat(res.run["as_of"]), pd.DataFrame(columns=REJECT_COLUMNS))
+    ids = a.finding_ids or list(res.findings[res.findings.severity == "high"].finding_id[: a.top])
+    out = Path(a.run_dir) / "交办单"
+    out.mkdir(exist_ok=True)
+    for fid in ids:
+        if fid not in set(res.findings.finding_id):
+            raise AuditError(f"没有线索 {fid}。")
+        write_packet(ctx, res.findings, fid, out)
+    print(f"已写出 {len(ids)} 份交办单到 {out}")
+    return 0
+
+
 def cmd_users(a: argparse.Namespace) -> int:
     import getpass
 
@@ -252,6 +278,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, default=1)
     sp.add_argument("--weighted", action="store_true", help="按保障金额加权抽取")
     sp.set_defaults(fn=cmd_sample)
+    pk = sub.add_parser("packet", help="生成问题线索交办单（HTML 和 PDF）")
+    pk.add_argument("run_dir")
+    pk.add_argument("finding_ids", nargs="*", help="线索编号；不填则为前 --top 条高风险线索")
+    pk.add_argument("--top", type=int, default=5)
+    pk.set_defaults(fn=cmd_packet)
     lg = sub.add_parser("ledger", help="线索台账：merge RUN_DIR / list / set FINDING_ID / export")
     lg.add_argument("action", choices=["merge", "list", "set", "export"])
     lg.add_argument("target", nargs="?", help="merge 时为结果目录，set 时为线索编号")

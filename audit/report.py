@@ -114,14 +114,22 @@ def write_report(res: RunResults, profile, out_dir: Path, county: str = "", ledg
     page = out_dir / "自查报告.html"
     page.write_text(self_audit_html(res, profile, county, ledger), encoding="utf-8")
     written = [page]
-    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    if browser:
-        pdf = out_dir / "自查报告.pdf"
-        with tempfile.TemporaryDirectory() as profile_dir:
-            subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                            f"--user-data-dir={profile_dir}", "--no-pdf-header-footer", "--virtual-time-budget=15000",
-                            f"--print-to-pdf={pdf}", page.resolve().as_uri()],
-                           check=True, capture_output=True, timeout=180)
+    pdf = print_pdf(page)
+    if pdf:
         written.append(pdf)
     return written
+
+
+def print_pdf(page: Path) -> Path | None:
+    """Print an HTML file to PDF with headless Chromium; None when no Chromium is installed."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if not browser:
+        return None
+    pdf = page.with_suffix(".pdf")
+    with tempfile.TemporaryDirectory() as profile_dir:
+        subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                        f"--user-data-dir={profile_dir}", "--no-pdf-header-footer", "--virtual-time-budget=15000",
+                        f"--print-to-pdf={pdf}", page.resolve().as_uri()],
+                       check=True, capture_output=True, timeout=180)
+    return pdf

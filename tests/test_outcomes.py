@@ -128,3 +128,19 @@ def test_self_audit_report_html_and_pdf(audited, tmp_path):
     if shutil.which("chromium"):
         pdf = written[1].read_bytes()
         assert pdf.startswith(b"%PDF") and len(pdf) > 20000
+
+
+def test_evidence_packet_for_a_kin_clue(audited, tmp_path):
+    import shutil
+
+    from audit.packet import write_packet
+
+    f = audited.findings
+    fid = f[f.rule == "KIN-01"].finding_id.iloc[0]
+    written = write_packet(audited.ctx, f, fid, tmp_path)
+    page = written[0].read_text(encoding="utf-8")
+    for part in ("低保问题线索交办单", "一、问题情况", "二、亲属关系", "三、办理过程", "五、建议核实事项"):
+        assert part in page
+    assert not any(pid in page for pid in set(f.person_id.dropna()) | set(f.official_id.dropna()))
+    if shutil.which("chromium"):
+        assert written[1].read_bytes().startswith(b"%PDF")

@@ -1,0 +1,89 @@
+"""Evidence packet per clue (交办单): facts, kinship chart, timeline, money trail, policy, checks to make.
+
+HTML with the charts embedded, printed to PDF by headless Chromium like the self-audit report.
+Personal numbers are masked.
+"""
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from audit import figures
+from audit.context import AuditContext
+from audit.ids import mask_account, mask_id
+from audit.report import CSS, _table, print_pdf
+from audit.results import SEVERITY_ZH, masked
+from audit.timeline import case_timeline
+
+__all__ = ["packet_html", "write_packet", "CHECKS"]
+
+CHECKS = {
+    "KIN": ["核对干部与保障对象的亲属关系（户籍、婚姻登记、当面询问）", "查阅近亲属备案登记表", "核查该干部是否参与入户调查、评议、审核并回避",
+            "入户核实家庭收入和财产状况"],
+    "CARD": ["向银行调取账户开户资料和预留手机号", "核实银行卡（存折）实际保管人，询问保障对象本人", "调取取款监控录像和柜台代办凭证", "核实资金去向"],
+    "RCK": ["调阅复核、审批、公示原始档案", "核实死亡、收入变化等情况及处理时间", "计算应停发、应追缴金额"],
+    "AWD": ["重新核算家庭人均收入和补差金额", "调阅民主评议记录，核实定档依据", "入户核实家庭成员和生活状况"],
+    "VOTE": ["调阅评议会议记录、签到表和表决票", "询问参会村民代表", "核实应回避人员是否回避"],
+    "ELIG": ["向相关部门核实车辆、工商、不动产、工资等比对信息", "入户核实并听取保障对象说明", "计算重叠期间应追缴金额"],
+    "PRIV": ["撤下公示，更换为脱敏版本", "核查公示制作和审核人员"],
+    "DATA": ["核对原始档案，更正系统数据"],
+}
+
+
+def packet_html(ctx: AuditContext, findings: pd.DataFrame, finding_id: str) -> str:
+    f = findings[findings.finding_id == finding_id]
+    if f.empty:
+        raise KeyError(finding_id)
+    r = f.iloc[0]
+    ev = json.loads(r.evidence) if r.evidence else {}
+    m = masked(f).iloc[0]
+    parts = [f"<h1>低保问题线索交办单</h1>",
+             _table(pd.DataFrame([{"线索编号": r.finding_id, "规则": r.rule, "严重程度": SEVERITY_ZH[r.severity],
+                                   "乡镇": r.township, "低保编号": r.case_id, "身份证号": m.person_id,
+                                   "干部": m.official_id, "账号": m.account_no}]).fillna("")),
+             f"<h2>一、问题情况</h2><p>{html.escape(r.explanation)}</p>",
+             f"<p>政策依据：{html.escape(r.policy_ref)}</p>"]
+    first_js = "inline"
+    path = ev.get("path")
+    if isinstance(path, list) and len(path) > 2 and r.official_id:
+        G = ctx.kinship.ego_graph(r.official_id, radius=max(2, (len(path) - 1) // 2))
+        members = set(ctx.table("case_members").person_id) if "case_members" in ctx.tables else set()
+        fig = figures.kinship_network(G, r.official_id, path[::2], officials=set(ctx.table("officials").person_id),
+                                      beneficiaries=members, mask=mask_id)
+        parts.append("<h2>二、亲属关系</h2><p>" + html.escape(
+            " → ".join(mask_id(p) if i % 2 == 0 else p for i, p in enumerate(path))) + "</p>")
+        parts.append(fig.to_html(full_html=False, include_plotlyjs=first_js, config={"staticPlot": True}))
+        first_js = False
+    if r.case_id and r.case_id in set(ctx.table("cases").case_id):
+        t = case_timeline(ctx, r.case_id)
+        parts.append("<h2>三、办理过程</h2>" + _table(t.assign(date=t.date.dt.strftime("%Y-%m-%d")).rename(
+            columns={"date": "日期", "event": "环节", "detail": "说明", "source": "来源"})))
+        pay = ctx.table("payments")
+        pay = pay[pay.case_id == r.case_id]
+        wd = ctx.table("withdrawals") if "withdrawals" in ctx.tables else pd.DataFrame(
+            columns=["account_no", "time", "amount", "channel", "terminal_id"])
+        wd = wd[wd.account_no.isin(set(pay.account_no))]
+        if len(pay) or len(wd):
+            parts.append("<h2>四、资金流向</h2><p>发放账号："
+                         + "、".join(mask_account(a) for a in sorted(set(pay.account_no))) + "</p>")
+            parts.append(figures.payouts_chart(pay, wd).to_html(full_html=False, include_plotlyjs=first_js,
+                                                                config={"staticPlot": True}))
+    checks = CHECKS.get(r.family, [])
+    parts.append("<h2>五、建议核实事项</h2>" + "".join(f"<p>{i}. {html.escape(c)}</p>" for i, c in enumerate(checks, 1)))
+    parts.append("<h2>六、核实结果（由承办人填写）</h2><p>□ 属实　□ 部分属实　□ 不属实（原因：______）</p>"
+                 "<p>承办人：________　　日期：________</p>")
+    return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>交办单 {r.finding_id}</title>
+<style>{CSS}</style></head><body>{''.join(parts)}</body></html>"""
+
+
+def write_packet(ctx: AuditContext, findings: pd.DataFrame, finding_id: str, out_dir: Path) -> list[Path]:
+    page = out_dir / f"交办单-{finding_id}.html"
+    page.write_text(packet_html(ctx, findings, finding_id), encoding="utf-8")
+    written = [page]
+    pdf = print_pdf(page)
+    if pdf:
+        written.append(pdf)
+    return written
