@@ -50,6 +50,12 @@ def page() -> None:
         st.success("本案没有问题线索。")
     for r in mine.itertuples(index=False):
         st.markdown(f"**{r.rule}**（{SEVERITY_ZH[r.severity]}）{_md(r.explanation)}  \n政策依据：{_md(r.policy_ref)}")
+        if user().can_export:
+            from audit.packet import packet_html
+
+            st.download_button(f"下载交办单 {r.finding_id}", packet_html(ctx, f, r.finding_id).encode("utf-8"),
+                               f"交办单-{r.finding_id}.html", key=f"pk-{r.finding_id}",
+                               on_click=audit, args=("export", f"交办单-{r.finding_id}"))
     left, right = st.columns(2)
     with left:
         st.subheader("保障成员")

@@ -36,3 +36,13 @@ else:
                        on_click=audit, args=("export", "三张清单.xlsx"))
     c3.download_button("下载自查报告（HTML，可打印为PDF）", self_audit_html(res, prof, "", None).encode("utf-8"),
                        "自查报告.html", on_click=audit, args=("export", "自查报告.html"))
+    if st.button("生成 Word 版自查报告"):
+        import tempfile
+        from pathlib import Path
+
+        from audit.documents import to_docx
+        from audit.report import self_audit_blocks
+
+        with tempfile.TemporaryDirectory() as tmp:
+            doc = to_docx(self_audit_blocks(res, prof), Path(tmp) / "自查报告.docx").read_bytes()
+        st.download_button("下载自查报告（Word）", doc, "自查报告.docx", on_click=audit, args=("export", "自查报告.docx"))

@@ -5,7 +5,6 @@ Personal numbers are masked.
 """
 from __future__ import annotations
 
-import html
 import json
 from pathlib import Path
 
@@ -14,11 +13,11 @@ import pandas as pd
 from audit import figures
 from audit.context import AuditContext
 from audit.ids import mask_account, mask_id
-from audit.report import CSS, _table, print_pdf
+from audit.documents import Block, print_pdf, to_docx, to_html
 from audit.results import SEVERITY_ZH, masked
 from audit.timeline import case_timeline
 
-__all__ = ["packet_html", "write_packet", "CHECKS"]
+__all__ = ["packet_blocks", "packet_html", "write_packet", "CHECKS"]
 
 CHECKS = {
     "KIN": ["核对干部与保障对象的亲属关系（户籍、婚姻登记、当面询问）", "查阅近亲属备案登记表", "核查该干部是否参与入户调查、评议、审核并回避",
@@ -33,57 +32,60 @@ CHECKS = {
 }
 
 
-def packet_html(ctx: AuditContext, findings: pd.DataFrame, finding_id: str) -> str:
+def packet_blocks(ctx: AuditContext, findings: pd.DataFrame, finding_id: str) -> list[Block]:
     f = findings[findings.finding_id == finding_id]
     if f.empty:
         raise KeyError(finding_id)
     r = f.iloc[0]
     ev = json.loads(r.evidence) if r.evidence else {}
     m = masked(f).iloc[0]
-    parts = [f"<h1>低保问题线索交办单</h1>",
-             _table(pd.DataFrame([{"线索编号": r.finding_id, "规则": r.rule, "严重程度": SEVERITY_ZH[r.severity],
-                                   "乡镇": r.township, "低保编号": r.case_id, "身份证号": m.person_id,
-                                   "干部": m.official_id, "账号": m.account_no}]).fillna("")),
-             f"<h2>一、问题情况</h2><p>{html.escape(r.explanation)}</p>",
-             f"<p>政策依据：{html.escape(r.policy_ref)}</p>"]
-    first_js = "inline"
+    blocks: list[Block] = [
+        ("h1", "低保问题线索交办单"),
+        ("table", pd.DataFrame([{"线索编号": r.finding_id, "规则": r.rule, "严重程度": SEVERITY_ZH[r.severity],
+                                 "乡镇": r.township, "低保编号": r.case_id, "身份证号": m.person_id,
+                                 "干部": m.official_id, "账号": m.account_no}]).astype(object).fillna("")),
+        ("h2", "一、问题情况"), ("p", r.explanation), ("p", f"政策依据：{r.policy_ref}")]
     path = ev.get("path")
-    if isinstance(path, list) and len(path) > 2 and r.official_id:
+    if isinstance(path, list) and len(path) > 2 and isinstance(r.official_id, str):
         G = ctx.kinship.ego_graph(r.official_id, radius=max(2, (len(path) - 1) // 2))
         members = set(ctx.table("case_members").person_id) if "case_members" in ctx.tables else set()
         fig = figures.kinship_network(G, r.official_id, path[::2], officials=set(ctx.table("officials").person_id),
                                       beneficiaries=members, mask=mask_id)
-        parts.append("<h2>二、亲属关系</h2><p>" + html.escape(
-            " → ".join(mask_id(p) if i % 2 == 0 else p for i, p in enumerate(path))) + "</p>")
-        parts.append(fig.to_html(full_html=False, include_plotlyjs=first_js, config={"staticPlot": True}))
-        first_js = False
-    if r.case_id and r.case_id in set(ctx.table("cases").case_id):
+        blocks += [("h2", "二、亲属关系"),
+                   ("p", " → ".join(mask_id(p) if i % 2 == 0 else p for i, p in enumerate(path))), ("fig", fig)]
+    if isinstance(r.case_id, str) and r.case_id in set(ctx.table("cases").case_id):
         t = case_timeline(ctx, r.case_id)
-        parts.append("<h2>三、办理过程</h2>" + _table(t.assign(date=t.date.dt.strftime("%Y-%m-%d")).rename(
-            columns={"date": "日期", "event": "环节", "detail": "说明", "source": "来源"})))
+        blocks += [("h2", "三、办理过程"), ("table", t.assign(date=t.date.dt.strftime("%Y-%m-%d")).rename(
+            columns={"date": "日期", "event": "环节", "detail": "说明", "source": "来源"}))]
         pay = ctx.table("payments")
         pay = pay[pay.case_id == r.case_id]
         wd = ctx.table("withdrawals") if "withdrawals" in ctx.tables else pd.DataFrame(
             columns=["account_no", "time", "amount", "channel", "terminal_id"])
         wd = wd[wd.account_no.isin(set(pay.account_no))]
         if len(pay) or len(wd):
-            parts.append("<h2>四、资金流向</h2><p>发放账号："
-                         + "、".join(mask_account(a) for a in sorted(set(pay.account_no))) + "</p>")
-            parts.append(figures.payouts_chart(pay, wd).to_html(full_html=False, include_plotlyjs=first_js,
-                                                                config={"staticPlot": True}))
-    checks = CHECKS.get(r.family, [])
-    parts.append("<h2>五、建议核实事项</h2>" + "".join(f"<p>{i}. {html.escape(c)}</p>" for i, c in enumerate(checks, 1)))
-    parts.append("<h2>六、核实结果（由承办人填写）</h2><p>□ 属实　□ 部分属实　□ 不属实（原因：______）</p>"
-                 "<p>承办人：________　　日期：________</p>")
-    return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>交办单 {r.finding_id}</title>
-<style>{CSS}</style></head><body>{''.join(parts)}</body></html>"""
+            blocks += [("h2", "四、资金流向"),
+                       ("p", "发放账号：" + "、".join(mask_account(a) for a in sorted(set(pay.account_no)))),
+                       ("fig", figures.payouts_chart(pay, wd))]
+    blocks += [("h2", "五、建议核实事项")] + [("p", f"{i}. {c}") for i, c in enumerate(CHECKS.get(r.family, []), 1)]
+    blocks += [("h2", "六、核实结果（由承办人填写）"), ("p", "□ 属实　□ 部分属实　□ 不属实（原因：______）"),
+               ("p", "承办人：________　　日期：________")]
+    return blocks
 
 
-def write_packet(ctx: AuditContext, findings: pd.DataFrame, finding_id: str, out_dir: Path) -> list[Path]:
+def packet_html(ctx: AuditContext, findings: pd.DataFrame, finding_id: str) -> str:
+    return to_html(packet_blocks(ctx, findings, finding_id), f"交办单 {finding_id}")
+
+
+def write_packet(ctx: AuditContext, findings: pd.DataFrame, finding_id: str, out_dir: Path,
+                 word: bool = True) -> list[Path]:
+    """交办单-<id>.html, .pdf (where Chromium is installed) and .docx."""
+    blocks = packet_blocks(ctx, findings, finding_id)
     page = out_dir / f"交办单-{finding_id}.html"
-    page.write_text(packet_html(ctx, findings, finding_id), encoding="utf-8")
+    page.write_text(to_html(blocks, f"交办单 {finding_id}"), encoding="utf-8")
     written = [page]
     pdf = print_pdf(page)
     if pdf:
         written.append(pdf)
+    if word:
+        written.append(to_docx(blocks, page.with_suffix(".docx")))
     return written

@@ -128,6 +128,13 @@ def test_self_audit_report_html_and_pdf(audited, tmp_path):
     if shutil.which("chromium"):
         pdf = written[1].read_bytes()
         assert pdf.startswith(b"%PDF") and len(pdf) > 20000
+    from docx import Document
+
+    doc = Document(str(written[-1]))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert written[-1].suffix == ".docx" and "二、发现的主要问题" in text and len(doc.tables) >= 3
+    if shutil.which("chromium"):
+        assert len(doc.inline_shapes) == 2                     # the two charts as pictures
 
 
 def test_evidence_packet_for_a_kin_clue(audited, tmp_path):
@@ -144,3 +151,7 @@ def test_evidence_packet_for_a_kin_clue(audited, tmp_path):
     assert not any(pid in page for pid in set(f.person_id.dropna()) | set(f.official_id.dropna()))
     if shutil.which("chromium"):
         assert written[1].read_bytes().startswith(b"%PDF")
+    from docx import Document
+
+    doc = Document(str(written[-1]))
+    assert "低保问题线索交办单" in doc.paragraphs[0].text and len(doc.inline_shapes) == (2 if shutil.which("chromium") else 0)
