@@ -155,3 +155,11 @@ def test_evidence_packet_for_a_kin_clue(audited, tmp_path):
 
     doc = Document(str(written[-1]))
     assert "低保问题线索交办单" in doc.paragraphs[0].text and len(doc.inline_shapes) == (2 if shutil.which("chromium") else 0)
+
+
+@pytest.mark.parametrize("name", ["nanchang-2019", "yangquan-2019", "yuncheng-2023", "guizhou-2023", "sandu-2021"])
+def test_sampling_minimums_under_every_profile(audited, name):
+    prof = load_profile(name)
+    cases = audited.ctx.table("cases")
+    plan, meta = sampling_plan(cases[cases.status == "在保"], rank(audited.findings, prof), prof, seed=1)
+    assert meta["meets_minimums"] and meta["village_share_required"] == "1/3"
