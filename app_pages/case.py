@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.state import audit, context, findings, shown, user
+from app_pages.state import audit, case_context, case_list, findings, run_dir, shown, user
 from audit import figures
 from audit.auth import scope
 from audit.ids import mask_account, mask_id
@@ -13,14 +13,19 @@ from audit.timeline import case_timeline
 from detectors.award import top_up
 
 
+def _full_context():
+    from app_pages.state import context
+
+    return context()
+
+
 def _md(text: str) -> str:
     """Masked numbers contain * which markdown would take for emphasis."""
     return str(text).replace("*", "\\*")
 
 
 def page() -> None:
-    ctx = context()
-    cases = scope(ctx.table("cases"), user())
+    cases = scope(case_list(str(run_dir()), (run_dir() / "run.json").stat().st_mtime), user())
     f = findings()
     st.title("案件详情")
     options = list(f.case_id.dropna().drop_duplicates()) + [c for c in cases.case_id if c not in set(f.case_id)]
@@ -32,9 +37,10 @@ def page() -> None:
     case_id = st.selectbox("低保编号（有问题线索的排在前面）", options,
                            index=options.index(default) if default in options else 0)
     audit("open_case", case_id)
-    c = cases[cases.case_id == case_id].iloc[0]
+    ctx = case_context(case_id)
+    c = ctx.table("cases").iloc[0]
     full = user().full_view
-    tu = top_up(ctx, cases[cases.case_id == case_id]).iloc[0]
+    tu = top_up(ctx, ctx.table("cases")).iloc[0]
     cols = st.columns(5)
     cols[0].metric("月保障金（核定）", f"{c.monthly_amount:.0f}元")
     gap = c.monthly_amount - tu.computed
@@ -53,7 +59,8 @@ def page() -> None:
         if user().can_export:
             from audit.packet import packet_html
 
-            st.download_button(f"下载交办单 {r.finding_id}", packet_html(ctx, f, r.finding_id).encode("utf-8"),
+            st.download_button(f"下载交办单 {r.finding_id}",
+                               (lambda fid=r.finding_id: packet_html(_full_context(), f, fid).encode("utf-8")),
                                f"交办单-{r.finding_id}.html", key=f"pk-{r.finding_id}",
                                on_click=audit, args=("export", f"交办单-{r.finding_id}"))
     left, right = st.columns(2)

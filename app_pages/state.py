@@ -44,6 +44,59 @@ def _context(folder: str, stamp: float):
                         pd.DataFrame(columns=REJECT_COLUMNS))
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _case_tables(folder: str, stamp: float, case_id: str) -> dict[str, pd.DataFrame]:
+    """Only one case's rows of every table, read with SQL from the run's store (fast at any county size)."""
+    from audit.run import open_store
+
+    con = open_store(Path(folder), read_only=True)
+    have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    q = lambda sql: con.execute(sql, [case_id]).df()  # noqa: E731
+    out = {"cases": q("SELECT * FROM cases WHERE case_id = ?")}
+    for name in ("case_members", "workflow", "rechecks", "payments", "votes"):
+        if name in have:
+            out[name] = q(f'SELECT * FROM "{name}" WHERE case_id = ?')
+    members = set(out.get("case_members", pd.DataFrame(columns=["person_id"])).person_id) | set(out["cases"].head_id)
+    con.register("_m", pd.DataFrame({"person_id": sorted(members)}))
+    out["persons"] = con.execute("SELECT * FROM persons SEMI JOIN _m USING (person_id)").df()
+    if "deaths" in have:
+        out["deaths"] = con.execute("SELECT * FROM deaths SEMI JOIN _m USING (person_id)").df()
+    if "meetings" in have and "votes" in out:
+        con.register("_v", out["votes"][["meeting_id"]])
+        out["meetings"] = con.execute("SELECT * FROM meetings SEMI JOIN _v USING (meeting_id)").df()
+    if "notices" in have:
+        out["notices"] = con.execute("SELECT * FROM notices WHERE contains(coalesce(case_ids, ''), ?)", [case_id]).df()
+    if "withdrawals" in have and "payments" in out:
+        con.register("_a", out["payments"][["account_no"]].drop_duplicates())
+        out["withdrawals"] = con.execute("SELECT * FROM withdrawals SEMI JOIN _a USING (account_no)").df()
+    con.close()
+    return out
+
+
+def case_context(case_id: str):
+    """An AuditContext holding one case's rows only (for the case page)."""
+    import datetime as dt
+
+    from audit.context import AuditContext
+    from audit.load import REJECT_COLUMNS
+    from audit.profile import load_profile
+
+    res = current()
+    tables = _case_tables(str(run_dir()), (run_dir() / "run.json").stat().st_mtime, case_id)
+    return AuditContext(tables, load_profile(res.run["profile"]["name"]), dt.date.fromisoformat(res.run["as_of"]),
+                        pd.DataFrame(columns=REJECT_COLUMNS))
+
+
+@st.cache_data(show_spinner=False)
+def case_list(folder: str, stamp: float) -> pd.DataFrame:
+    from audit.run import open_store
+
+    con = open_store(Path(folder), read_only=True)
+    out = con.execute("SELECT case_id, township, village_code FROM cases").df()
+    con.close()
+    return out
+
+
 def user() -> User | None:
     return st.session_state.get("user")
 
