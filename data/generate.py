@@ -619,6 +619,7 @@ class County:
         self.slots[key] = slot
         start = 13 + 2 * ((slot - 1) % 5)      # the village's regular meeting is 09:00–11:30
         b.start_time, b.end_time = f"{start:02d}:00", f"{start + 1:02d}:30"
+        b.date += dt.timedelta(days=(slot - 1) // 5)   # five afternoon and evening slots a day
 
     def add_case(self, hh: Household, **kw) -> Case:
         c = self.new_case(hh, **kw)

@@ -195,8 +195,8 @@ def plant_card_05(c: County, i: int) -> None:
     o = _official(c, roles=("村民小组长", "社会救助协理员", "村委委员"))
     case.custom_withdrawals = True
     for m in range(1, 13):
-        _withdraw(c, case.account, dt.datetime(2024, m, 13, 10, 20), case.amount, "柜台", f"WD{case.village.town.code}",
-                  operator=o.pid)
+        _withdraw(c, case.account, dt.datetime(2024, m, 13 + i % 12, 9 + i % 8, 20), case.amount, "柜台",
+                  f"WD{case.village.town.code}", operator=o.pid)
     c.plant("CARD-05", "村干部作为代办人在柜台逐月支取低保金", account_no=case.account, official_id=o.pid)
 
 
@@ -454,6 +454,16 @@ def _solo(c: County, pred=lambda x: True) -> Case:
     return case
 
 
+def _reps_covering_groups(attendees):
+    """Representatives ordered so that the first ones cover every village group."""
+    reps = [a for a in attendees if a[1] == "村民代表"]
+    seen, first, rest = set(), [], []
+    for a in reps:
+        (rest if a[2] in seen else first).append(a)
+        seen.add(a[2])
+    return first + rest
+
+
 def _retally(b) -> None:
     n = len(b.attendees)
     for cid in b.votes:
@@ -465,8 +475,8 @@ def plant_vote_01(c: County, i: int) -> None:
     b = case.batch
     keep = math.ceil(b.members_total * 2 / 3) - 3
     cadres = [a for a in b.attendees if a[1] != "村民代表"]
-    reps = [a for a in b.attendees if a[1] == "村民代表"]
-    b.attendees = (cadres[:max(keep - len(reps), 1)] + reps)[:keep]
+    reps = _reps_covering_groups(b.attendees)
+    b.attendees = (reps + cadres[:max(keep - len(reps), 1)])[:keep]
     _retally(b)
     c.plant("VOTE-01", "参会人数不足评议小组的三分之二", meeting_id=b.meeting_id)
 
@@ -485,7 +495,7 @@ def plant_vote_03(c: County, i: int) -> None:
     b = case.batch
     b.members_total = 16
     cadres = [a for a in b.attendees if a[1] != "村民代表"][:4]
-    reps = [a for a in b.attendees if a[1] == "村民代表"][:12 - len(cadres)]
+    reps = _reps_covering_groups(b.attendees)[:12 - len(cadres)]
     b.attendees = cadres + reps
     _retally(b)
     c.plant("VOTE-03", "评议小组只有16人（少于20人）", meeting_id=b.meeting_id)
