@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["Block", "to_html", "to_docx", "chromium", "print_pdf", "CSS"]
+__all__ = ["Block", "to_html", "to_docx", "chromium", "print_pdf", "write_all", "CSS"]
 
 Block = tuple[str, Any]          # ("red", text) ("h1", text) ("h2", text) ("p", text) ("table", frame) ("fig", figure) ("sign", text)
 
@@ -144,3 +144,15 @@ def to_docx(blocks: list[Block], path: Path) -> Path:
                     doc.add_paragraph("（图表见 PDF 版：本机未安装 Chromium）")
         doc.save(path)
     return path
+
+
+def write_all(blocks: list[Block], page: Path, title: str, word: bool = True) -> list[Path]:
+    """``page`` (.html), the same as .pdf where Chromium is installed, and as .docx."""
+    page.write_text(to_html(blocks, title), encoding="utf-8")
+    written = [page]
+    pdf = print_pdf(page)
+    if pdf:
+        written.append(pdf)
+    if word:
+        written.append(to_docx(blocks, page.with_suffix(".docx")))
+    return written

@@ -13,7 +13,7 @@ import pandas as pd
 from audit import figures
 from audit.context import AuditContext
 from audit.ids import mask_account, mask_id
-from audit.documents import Block, print_pdf, to_docx, to_html
+from audit.documents import Block, to_html, write_all
 from audit.results import SEVERITY_ZH, masked
 from audit.timeline import case_timeline
 
@@ -79,13 +79,5 @@ def packet_html(ctx: AuditContext, findings: pd.DataFrame, finding_id: str) -> s
 def write_packet(ctx: AuditContext, findings: pd.DataFrame, finding_id: str, out_dir: Path,
                  word: bool = True) -> list[Path]:
     """交办单-<id>.html, .pdf (where Chromium is installed) and .docx."""
-    blocks = packet_blocks(ctx, findings, finding_id)
-    page = out_dir / f"交办单-{finding_id}.html"
-    page.write_text(to_html(blocks, f"交办单 {finding_id}"), encoding="utf-8")
-    written = [page]
-    pdf = print_pdf(page)
-    if pdf:
-        written.append(pdf)
-    if word:
-        written.append(to_docx(blocks, page.with_suffix(".docx")))
-    return written
+    return write_all(packet_blocks(ctx, findings, finding_id), out_dir / f"交办单-{finding_id}.html",
+                     f"交办单 {finding_id}", word)

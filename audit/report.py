@@ -12,7 +12,7 @@ import pandas as pd
 
 from audit import figures
 from audit.catalogue import FAMILY_ZH
-from audit.documents import Block, print_pdf, to_docx, to_html
+from audit.documents import Block, to_html, write_all
 from audit.results import SEVERITY_ZH, RunResults, masked
 from audit.scoring import rank
 
@@ -84,13 +84,5 @@ def self_audit_html(res: RunResults, profile, county: str = "", ledger: pd.DataF
 def write_report(res: RunResults, profile, out_dir: Path, county: str = "", ledger: pd.DataFrame | None = None,
                  word: bool = True) -> list[Path]:
     """Write 自查报告.html, 自查报告.pdf (where Chromium is installed) and 自查报告.docx."""
-    blocks = self_audit_blocks(res, profile, county, ledger)
-    page = out_dir / "自查报告.html"
-    page.write_text(to_html(blocks, f"{county or '本县'}最低生活保障自查报告"), encoding="utf-8")
-    written = [page]
-    pdf = print_pdf(page)
-    if pdf:
-        written.append(pdf)
-    if word:
-        written.append(to_docx(blocks, out_dir / "自查报告.docx"))
-    return written
+    return write_all(self_audit_blocks(res, profile, county, ledger), out_dir / "自查报告.html",
+                     f"{county or '本县'}最低生活保障自查报告", word)
