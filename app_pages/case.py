@@ -28,8 +28,9 @@ def page() -> None:
     cases = scope(case_list(str(run_dir()), (run_dir() / "run.json").stat().st_mtime), user())
     f = findings()
     st.title("案件详情")
-    options = list(f.case_id.dropna().drop_duplicates()) + [c for c in cases.case_id if c not in set(f.case_id)]
-    options = [c for c in options if c in set(cases.case_id)]
+    flagged, mine = set(f.case_id.dropna()), set(cases.case_id)
+    options = [c for c in f.case_id.dropna().drop_duplicates() if c in mine] + \
+        [c for c in cases.case_id if c not in flagged]
     if not options:
         st.info("您的管辖范围内没有低保案件。")
         return

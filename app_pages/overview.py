@@ -27,6 +27,30 @@ def page() -> None:
         right.plotly_chart(figures.findings_by_township(f), width="stretch")
     else:
         st.info("本次审计没有发现问题线索。")
+    trend = _trend()
+    if len(trend) > 1:
+        st.plotly_chart(figures.runs_trend(trend), width="stretch")
+
+
+def _trend():
+    """Earlier runs next to this one (sibling folders with a run.json): findings by severity over time."""
+    import json
+
+    import pandas as pd
+
+    from app_pages.state import run_dir
+
+    rows = []
+    for folder in sorted(run_dir().parent.iterdir()):
+        meta = folder / "run.json"
+        if folder.is_dir() and meta.exists():
+            run = json.loads(meta.read_text(encoding="utf-8"))
+            f = pd.read_parquet(folder / "findings.parquet", columns=["severity"]) if (folder / "findings.parquet").exists() else None
+            if f is None:
+                continue
+            rows.append({"运行": folder.name, "核查基准日": run["as_of"], "时间": meta.stat().st_mtime,
+                         **{k: int((f.severity == k).sum()) for k in ("high", "medium", "low")}})
+    return pd.DataFrame(rows).sort_values("时间") if rows else pd.DataFrame()
 
 
 page()

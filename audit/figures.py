@@ -87,3 +87,14 @@ def payouts_chart(payments: pd.DataFrame, withdrawals: pd.DataFrame) -> go.Figur
                                  hovertext=withdrawals.channel + " " + withdrawals.terminal_id.fillna("")))
     fig.update_layout(font=FONT, height=320, margin=dict(t=30, b=10), yaxis_title="元", legend=dict(orientation="h"))
     return fig
+
+
+def runs_trend(runs: pd.DataFrame) -> go.Figure:
+    """Findings by severity for each audit run (oldest first)."""
+    fig = go.Figure()
+    for key, zh in (("high", "高"), ("medium", "中"), ("low", "低")):
+        fig.add_trace(go.Bar(x=runs["运行"] + "<br>" + runs["核查基准日"], y=runs[key], name=zh,
+                             marker_color=SEVERITY_COLORS[zh]))
+    fig.update_layout(barmode="stack", title="历次审计的问题线索", font=FONT, height=340, margin=dict(t=50, b=10),
+                      legend_title_text="严重程度")
+    return fig

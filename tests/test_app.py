@@ -100,3 +100,17 @@ def test_upload_page_runs_an_audit_on_a_folder(app, county, tmp_path):
     at.button[0].click().run(timeout=300)
     assert not at.exception and "完成：" in at.success[0].value
     assert at.session_state["run_dir"] != str(app.out)
+
+
+def test_overview_shows_the_trend_across_runs(app, county, tmp_path, monkeypatch):
+    import shutil
+
+    from audit.run import run_audit
+
+    base = tmp_path / "runs"
+    shutil.copytree(app.out, base / "run-1", ignore=shutil.ignore_patterns("*.duckdb*", "access_log.jsonl"))
+    shutil.copy(app.out / "workspace.duckdb", base / "run-1" / "workspace.duckdb")
+    run_audit(county, "nanchang-2019", base / "run-2")
+    monkeypatch.setenv("DIBAO_RUN_DIR", str(base / "run-2"))
+    at = _run(PAGES[0], COUNTY)
+    assert len(at.get("plotly_chart")) == 3
