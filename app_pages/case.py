@@ -13,6 +13,19 @@ from audit.timeline import case_timeline
 from detectors.award import top_up
 
 
+def _ledger_status() -> dict:
+    import os
+    from pathlib import Path
+
+    from audit.ledger import Ledger
+
+    path = Path(os.environ.get("DIBAO_LEDGER", str(run_dir() / "ledger.sqlite")))
+    if not path.exists():
+        return {}
+    t = Ledger(path).frame()
+    return dict(zip(t.finding_id, t.status + t.note.fillna("").map(lambda n: f"；备注：{n}" if n else "")))
+
+
 def _full_context():
     from app_pages.state import context
 
@@ -55,7 +68,10 @@ def page() -> None:
     mine = shown(f[f.case_id == case_id])
     if mine.empty:
         st.success("本案没有问题线索。")
+    ledger = _ledger_status()
     for r in mine.itertuples(index=False):
+        if r.finding_id in ledger:
+            st.caption(f"台账状态：{ledger[r.finding_id]}（在“整改台账”页修改）")
         st.markdown(f"**{r.rule}**（{SEVERITY_ZH[r.severity]}）{_md(r.explanation)}  \n政策依据：{_md(r.policy_ref)}")
         if user().can_export:
             from audit.packet import packet_html

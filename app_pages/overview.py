@@ -25,6 +25,12 @@ def page() -> None:
         left, right = st.columns(2)
         left.plotly_chart(figures.findings_by_family(f), width="stretch")
         right.plotly_chart(figures.findings_by_township(f), width="stretch")
+        from audit.profile import load_profile
+        from audit.scoring import rank
+
+        villages = rank(f, load_profile(run["profile"]["name"]), "village_code")
+        if len(villages):
+            st.plotly_chart(figures.villages_treemap(villages), width="stretch")
     else:
         st.info("本次审计没有发现问题线索。")
     trend = _trend()

@@ -98,3 +98,12 @@ def runs_trend(runs: pd.DataFrame) -> go.Figure:
     fig.update_layout(barmode="stack", title="历次审计的问题线索", font=FONT, height=340, margin=dict(t=50, b=10),
                       legend_title_text="严重程度")
     return fig
+
+
+def villages_treemap(ranking: pd.DataFrame) -> go.Figure:
+    """Villages by risk score (size = score, colour = score), grouped by township."""
+    r = ranking.assign(乡镇=ranking.township.fillna("（未定位）"), 村=ranking.village_code)
+    fig = px.treemap(r, path=["乡镇", "村"], values="score", color="score", color_continuous_scale="OrRd",
+                     title="各村风险分（面积与颜色越大越需关注）")
+    fig.update_layout(font=FONT, height=420, margin=dict(t=50, b=10), coloraxis_colorbar_title="风险分")
+    return fig

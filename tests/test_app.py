@@ -113,4 +113,4 @@ def test_overview_shows_the_trend_across_runs(app, county, tmp_path, monkeypatch
     run_audit(county, "nanchang-2019", base / "run-2")
     monkeypatch.setenv("DIBAO_RUN_DIR", str(base / "run-2"))
     at = _run(PAGES[0], COUNTY)
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("plotly_chart")) == 4          # family, township, villages treemap, trend
