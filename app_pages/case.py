@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.state import audit, case_context, case_list, findings, run_dir, shown, user
+from app_pages.state import audit, case_context, case_list, findings, ledger_path, run_dir, shown, user
 from audit import figures
 from audit.auth import scope
 from audit.ids import mask_account, mask_id
@@ -14,12 +14,9 @@ from detectors.award import top_up
 
 
 def _ledger_status() -> dict:
-    import os
-    from pathlib import Path
-
     from audit.ledger import Ledger
 
-    path = Path(os.environ.get("DIBAO_LEDGER", str(run_dir() / "ledger.sqlite")))
+    path = ledger_path()
     if not path.exists():
         return {}
     t = Ledger(path).frame()

@@ -3,18 +3,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.state import audit, current, findings, shown, user
+from app_pages.state import audit, current, findings, ledger_path, shown, user
 from audit.catalogue import FAMILY_ZH
 from audit.results import COLUMNS_ZH, SEVERITY_ZH, to_excel_bytes
 
 def _ledger():
-    import os
-    from pathlib import Path
-
-    from app_pages.state import run_dir
     from audit.ledger import Ledger
 
-    path = Path(os.environ.get("DIBAO_LEDGER", str(run_dir() / "ledger.sqlite")))
+    path = ledger_path()
     return Ledger(path).frame() if path.exists() else None
 
 

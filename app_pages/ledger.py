@@ -1,17 +1,14 @@
 """整改台账: the clue ledger — status, assignee, notes and history."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import streamlit as st
 
-from app_pages.state import audit, findings, run_dir, user
+from app_pages.state import audit, findings, ledger_path, user
 from audit.ledger import DISMISSAL_REASONS, STATUSES, Ledger
 from audit.results import to_excel_bytes
 
 st.title("整改台账")
-path = Path(os.environ.get("DIBAO_LEDGER", str(run_dir() / "ledger.sqlite")))
+path = ledger_path()
 led = Ledger(path)
 mine = findings()
 if st.button("把本次审计结果并入台账", disabled=user().role == "readonly"):

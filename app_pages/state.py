@@ -16,6 +16,10 @@ def run_dir() -> Path:
     return Path(st.session_state.get("run_dir") or os.environ.get("DIBAO_RUN_DIR", "out/sample"))
 
 
+def ledger_path() -> Path:
+    return Path(os.environ.get("DIBAO_LEDGER", str(run_dir() / "ledger.sqlite")))
+
+
 def users_file() -> Path:
     return Path(os.environ.get("DIBAO_USERS", str(Path(os.environ.get("DIBAO_RUN_DIR", "out/sample")) / "users.json")))
 

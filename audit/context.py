@@ -59,6 +59,14 @@ class AuditContext:
         return self.kinship.relatives(self.tables["officials"].person_id, cats, with_path=False)
 
     @cached_property
+    def enrolled_members(self) -> pd.DataFrame:
+        """case_id, person_id of enrolled members (each case's head when case_members is absent)."""
+        if "case_members" in self.tables:
+            m = self.tables["case_members"]
+            return m[m.enrolled == "是"][["case_id", "person_id"]].drop_duplicates()
+        return self.tables["cases"][["case_id", "head_id"]].rename(columns={"head_id": "person_id"})
+
+    @cached_property
     def person_place(self) -> pd.DataFrame:
         """person_id -> household_id, village_code, township, name (from the register)."""
         p = self.tables.get("persons")

@@ -53,18 +53,11 @@ def _officials_and_kin(ctx: AuditContext) -> dict[str, tuple[str, str]]:
     return out
 
 
-def _members(ctx: AuditContext) -> pd.DataFrame:
-    if "case_members" in ctx.tables:
-        m = ctx.table("case_members")
-        return m[m.enrolled == "是"][["case_id", "person_id"]]
-    return ctx.table("cases")[["case_id", "head_id"]].rename(columns={"head_id": "person_id"})
-
-
 def _linked_sets(ctx: AuditContext, groups: dict) -> set:
     """Keys of ``groups`` (key -> case ids) whose cases are all one family: same household, or linked
     through close relatives between their members. Kinship is computed once for all members."""
     info = _case_info(ctx).set_index("case_id").household_id
-    m = _members(ctx)
+    m = ctx.enrolled_members
     wanted = {c for cases in groups.values() for c in cases}
     people = m[m.case_id.isin(wanted)]
     pairs = _kin_pairs(ctx, sorted(set(people.person_id)))
@@ -122,7 +115,7 @@ def holder_not_member(ctx: AuditContext) -> Iterator[Finding]:
     """
     acc = ctx.table("accounts").set_index("account_no")
     p = ctx.table("persons")[["person_id", "household_id"]]
-    m = _members(ctx)
+    m = ctx.enrolled_members
     links = _officials_and_kin(ctx)
     roles = ctx.table("officials").drop_duplicates("person_id").set_index("person_id").role if "officials" in ctx.tables else {}
     hh_members = p.groupby("household_id").person_id.agg(set)
@@ -172,7 +165,7 @@ def reserved_phone(ctx: AuditContext) -> Iterator[Finding]:
     off_ids = set(ctx.table("officials").person_id) if "officials" in ctx.tables else set()
     off_phone = phones[phones.person_id.isin(off_ids)].drop_duplicates("phone").set_index("phone").person_id
     info = _case_info(ctx).set_index("case_id")
-    enrolled = _members(ctx).groupby("case_id").person_id.agg(set)
+    enrolled = ctx.enrolled_members.groupby("case_id").person_id.agg(set)
     done = set()
     for r in acc.itertuples(index=False):
         owner = off_phone.get(r.reserved_phone)
@@ -366,7 +359,7 @@ def after_death(ctx: AuditContext) -> Iterator[Finding]:
     Evidence: person (masked), death_date, payouts after death (count, months, total), withdrawals after death.
     Profile parameters: none.
     """
-    m = _members(ctx)
+    m = ctx.enrolled_members
     solo = m.groupby("case_id").person_id.agg(list)
     solo = solo[solo.map(len) == 1].map(lambda x: x[0])
     d = ctx.table("deaths").set_index("person_id").death_date

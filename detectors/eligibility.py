@@ -176,7 +176,6 @@ def dead_members(ctx: AuditContext) -> Iterator[Finding]:
     j = j[pd.to_datetime(j.death_date) <= j.end]
     j["o_start"] = pd.to_datetime(j.death_date).where(pd.to_datetime(j.death_date) > j.start, j.start)
     j["o_end"] = j.end
-    share = 1 / j.enrolled_count.astype(float).clip(lower=1)
     yield from _emit(ctx, "ELIG-06", Severity.HIGH, j,
                      lambda r: f"已于{r.death_date:%Y-%m-%d}死亡{'（早于审批）' if r.death_date < r.start else ''}，仍计入保障人数")
 

@@ -26,15 +26,6 @@ def _mask_name(name: object, tail: str = "某某") -> str:
     return (str(name)[0] + tail) if isinstance(name, str) and name else "某某"
 
 
-def _members(ctx: AuditContext) -> pd.DataFrame:
-    """case_id, person_id of enrolled members (the head when case_members is absent)."""
-    if "case_members" in ctx.tables:
-        m = ctx.table("case_members")
-        return m[m.enrolled == "是"][["case_id", "person_id"]].drop_duplicates()
-    c = ctx.table("cases")
-    return c[["case_id", "head_id"]].rename(columns={"head_id": "person_id"})
-
-
 def _in_office(off: pd.DataFrame, when: pd.Series) -> pd.Series:
     start = pd.to_datetime(off.start_date)
     end = pd.to_datetime(off.end_date)
@@ -68,7 +59,7 @@ def _related_cases(ctx: AuditContext) -> pd.DataFrame:
     rel = ctx.official_relatives
     if rel.empty:
         return pd.DataFrame()
-    j = rel.merge(_members(ctx), left_on="y", right_on="person_id")
+    j = rel.merge(ctx.enrolled_members, left_on="y", right_on="person_id")
     cases = ctx.table("cases")[["case_id", "household_id", "village_code", "township", "approval_date", "status"]]
     j = j.merge(cases, on="case_id")
     off = ctx.table("officials").rename(columns={"village_code": "village_code_o", "township": "township_o",
@@ -215,7 +206,7 @@ def no_recusal(ctx: AuditContext) -> Iterator[Finding]:
         return
     s = pd.concat(steps, ignore_index=True)
     s = s[s.x.isin(set(rel.x))]
-    j = s.merge(_members(ctx), on="case_id").merge(rel, left_on=["x", "person_id"], right_on=["x", "y"])
+    j = s.merge(ctx.enrolled_members, on="case_id").merge(rel, left_on=["x", "person_id"], right_on=["x", "y"])
     if j.empty:
         return
     j = j.merge(ctx.table("cases")[["case_id", "household_id", "village_code", "township"]], on="case_id")
@@ -244,7 +235,7 @@ def official_enrolled(ctx: AuditContext) -> Iterator[Finding]:
     Profile parameters: none.
     """
     off = ctx.table("officials")
-    mem = _members(ctx)
+    mem = ctx.enrolled_members
     rel = ctx.official_relatives
     spouses = rel[rel.pattern == "S"][["x", "y"]] if len(rel) else pd.DataFrame(columns=["x", "y"])
     links = pd.concat([pd.DataFrame({"x": off.person_id, "y": off.person_id, "who": "本人"}),
@@ -300,7 +291,7 @@ def concentration(ctx: AuditContext) -> Iterator[Finding]:
     linked = linked[linked.village_code == linked.cadre_village]
     cases = ctx.table("cases")
     active = cases[cases.status.isin(["在保", "渐退"])]
-    mem = _members(ctx).merge(p, on="person_id")
+    mem = ctx.enrolled_members.merge(p, on="person_id")
     vname = ctx.table("persons").drop_duplicates("village_code").set_index("village_code").get("village_name")
     for vc, hh in p.groupby("village_code").household_id:
         n_hh = hh.nunique()
