@@ -6,11 +6,51 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["RuleDoc", "catalogue", "FAMILY_ZH"]
+__all__ = ["RuleDoc", "Family", "FAMILIES", "catalogue", "FAMILY_ZH"]
 
 RULES_MD = Path(__file__).with_name("rules") / "RULES.md"
-FAMILY_ZH = {"KIN": "关系保与回避", "CARD": "银行卡代管与资金", "RCK": "动态管理与时限", "AWD": "待遇公平",
-             "VOTE": "民主评议", "ELIG": "资格比对", "PRIV": "公示隐私", "DATA": "数据质量"}
+
+
+@dataclass(frozen=True)
+class Family:
+    """Everything the outputs say about a rule family: names, the rectification task, who does it
+    (责任单位) and who supervises (督办单位), and the checks an evidence packet suggests."""
+
+    zh: str
+    short: str
+    task: str
+    owner: str
+    supervisor: str
+    checks: tuple[str, ...]
+
+
+FAMILIES: dict[str, Family] = {
+    "KIN": Family("关系保与回避", "关系保", "核实亲属关系，补办近亲属备案；不符合条件的停发并追缴，对未回避的经办人员追责",
+                  "乡镇民政助理员", "乡镇纪委",
+                  ("核对干部与保障对象的亲属关系（户籍、婚姻登记、当面询问）", "查阅近亲属备案登记表",
+                   "核查该干部是否参与入户调查、评议、审核并回避", "入户核实家庭收入和财产状况")),
+    "CARD": Family("银行卡代管与资金", "银行卡", "收回被代管的银行卡（存折），核实资金去向，追缴截留或冒领资金",
+                   "乡镇民政助理员", "县纪委监委",
+                   ("向银行调取账户开户资料和预留手机号", "核实银行卡（存折）实际保管人，询问保障对象本人",
+                    "调取取款监控录像和柜台代办凭证", "核实资金去向")),
+    "RCK": Family("动态管理与时限", "动态管理", "限期完成复核、停发或程序补正，计算应追缴金额", "乡镇民政助理员", "县民政局",
+                  ("调阅复核、审批、公示原始档案", "核实死亡、收入变化等情况及处理时间", "计算应停发、应追缴金额")),
+    "AWD": Family("待遇公平", "待遇", "重新核算家庭收入和补差金额，纠正平均分配或人情保", "乡镇民政助理员", "县民政局",
+                  ("重新核算家庭人均收入和补差金额", "调阅民主评议记录，核实定档依据", "入户核实家庭成员和生活状况")),
+    "VOTE": Family("民主评议", "评议", "重新组织民主评议，纠正评议程序，核实评议记录真实性", "村民委员会", "乡镇人民政府",
+                   ("调阅评议会议记录、签到表和表决票", "询问参会村民代表", "核实应回避人员是否回避")),
+    "ELIG": Family("资格比对", "资格", "入户核查比对信息，不符合条件的停发并追缴", "乡镇民政助理员", "县民政局",
+                   ("向相关部门核实车辆、工商、不动产、工资等比对信息", "入户核实并听取保障对象说明", "计算重叠期间应追缴金额")),
+    "COVER": Family("主动发现（应保尽保）", "主动发现", "入户走访，符合条件的告知并协助申请，依规纳入低保、特困或单人保",
+                    "乡镇民政助理员", "县民政局",
+                    ("入户走访，了解家庭成员、收入和困难情况", "开展家庭经济状况核对", "告知申请渠道，符合条件的协助申请",
+                     "不予批准的，核实理由是否依据收入和财产状况")),
+    "PRIV": Family("公示隐私", "隐私", "撤下或重新张贴脱敏后的公示", "村民委员会", "乡镇人民政府",
+                   ("撤下公示，更换为脱敏版本", "核查公示制作和审核人员")),
+    "DATA": Family("数据质量", "数据", "更正信息系统中的错误数据，与线下台账核对一致", "县民政局经办人员", "县民政局",
+                   ("核对原始档案，更正系统数据",)),
+}
+FAMILY_ZH = {k: f.zh for k, f in FAMILIES.items()}
 
 
 @dataclass(frozen=True)

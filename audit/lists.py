@@ -5,21 +5,12 @@ import datetime as dt
 
 import pandas as pd
 
-from audit.catalogue import FAMILY_ZH, catalogue
+from audit.catalogue import FAMILIES, FAMILY_ZH, catalogue
 from audit.results import SEVERITY_ZH, masked, to_excel_bytes
 
 __all__ = ["three_lists", "TASKS"]
 
-TASKS = {
-    "KIN": ("核实亲属关系，补办近亲属备案；不符合条件的停发并追缴，对未回避的经办人员追责", "乡镇民政助理员", "乡镇纪委"),
-    "CARD": ("收回被代管的银行卡（存折），核实资金去向，追缴截留或冒领资金", "乡镇民政助理员", "县纪委监委"),
-    "RCK": ("限期完成复核、停发或程序补正，计算应追缴金额", "乡镇民政助理员", "县民政局"),
-    "AWD": ("重新核算家庭收入和补差金额，纠正平均分配或人情保", "乡镇民政助理员", "县民政局"),
-    "VOTE": ("重新组织民主评议，纠正评议程序，核实评议记录真实性", "村民委员会", "乡镇人民政府"),
-    "ELIG": ("入户核查比对信息，不符合条件的停发并追缴", "乡镇民政助理员", "县民政局"),
-    "PRIV": ("撤下或重新张贴脱敏后的公示", "村民委员会", "乡镇人民政府"),
-    "DATA": ("更正信息系统中的错误数据，与线下台账核对一致", "县民政局经办人员", "县民政局"),
-}
+TASKS = {k: (f.task, f.owner, f.supervisor) for k, f in FAMILIES.items()}
 
 
 def three_lists(findings: pd.DataFrame, as_of: str, days: int = 30) -> bytes:

@@ -21,9 +21,14 @@ from audit.ids import id_birth_date, id_sex, mask_value, uscc_valid, validate_re
 from audit.parse import norm_header, parse_date_series, parse_money, parse_month, parse_time
 from audit.schema import REQUIRED_TABLES, TABLES, TableSpec, table_by_filename
 
-__all__ = ["Workspace", "SourceInfo", "load_workspace", "read_text", "REJECT_COLUMNS", "REASONS_ZH"]
+__all__ = ["Workspace", "SourceInfo", "load_workspace", "read_text", "REJECT_COLUMNS", "REJECT_KEYS",
+           "REJECT_FRAME_COLUMNS", "REASONS_ZH"]
 
 REJECT_COLUMNS = ["table", "file", "row", "column", "value", "reason_code", "reason", "action"]
+# The rejected row's keys as written (unmasked, kept in the store for the DATA-01 finding only;
+# rejects.csv carries REJECT_COLUMNS, with the value masked).
+REJECT_KEYS = ["case_id", "household_id", "person_id", "official_id", "account_no", "meeting_id", "village_code"]
+REJECT_FRAME_COLUMNS = REJECT_COLUMNS + REJECT_KEYS
 REASONS_ZH = {
     "BAD_ID_FORMAT": "身份证号格式错误（应为18位，末位可为X）",
     "BAD_ID_CHECKSUM": "身份证号校验位错误",
@@ -261,6 +266,16 @@ def parse_table(spec: TableSpec, label: str, raw: pd.DataFrame, info: SourceInfo
     rejects: list[dict] = []
     bad_rows = pd.Series(False, index=raw.index)
     out = {}
+    key_cols = [k for k in REJECT_KEYS if k in raw.columns]
+    if "official_id" not in raw.columns and spec.name == "officials" and "person_id" in raw.columns:
+        key_cols.append("official_id")
+
+    def keys_of(i) -> dict:
+        got = {k: raw.at[i, "person_id" if (k == "official_id" and spec.name == "officials") else k]
+               for k in key_cols}
+        if spec.name == "officials":
+            got.pop("person_id", None)
+        return {k: (v.upper() if k.endswith("_id") else v) for k, v in got.items() if v}
 
     def record(mask: pd.Series, column: str, reason_codes, action: str) -> None:
         idx = mask[mask].index
@@ -270,7 +285,7 @@ def parse_table(spec: TableSpec, label: str, raw: pd.DataFrame, info: SourceInfo
         for i, code in zip(idx, codes):
             rejects.append({"table": spec.name, "file": label, "row": int(rows[i]),
                             "column": headers.get(column, column), "value": mask_value(column, raw.at[i, column]), "reason_code": code,
-                            "reason": REASONS_ZH.get(code, code), "action": action})
+                            "reason": REASONS_ZH.get(code, code), "action": action, **keys_of(i)})
 
     for col in spec.columns:
         if col.name not in raw.columns:      # an absent optional column: typed and empty
@@ -309,7 +324,7 @@ def parse_table(spec: TableSpec, label: str, raw: pd.DataFrame, info: SourceInfo
                                 "value": "+".join(mask_value(c, str(v)) for c, v in zip(spec.key, k)),
                                 "reason_code": "DUPLICATE_KEY",
                                 "reason": f"{REASONS_ZH['DUPLICATE_KEY']}（与第{int(first)}行重复）",
-                                "action": "整行剔除"})
+                                "action": "整行剔除", **keys_of(i)})
             bad_rows |= dup.reindex(frame.index, fill_value=False)
     frame = frame[~bad_rows].reset_index(drop=True)
     info.rows_read, info.rows_loaded = len(raw), len(frame)
@@ -381,6 +396,6 @@ def load_workspace(workspace: str | Path, progress: Callable[[str], None] | None
         tables[spec.name] = frame
         rejects.extend(rej)
         sources.append(info)
-    rej = pd.DataFrame(rejects, columns=REJECT_COLUMNS)
+    rej = pd.DataFrame(rejects, columns=REJECT_FRAME_COLUMNS)
     return Workspace(tables, rej.sort_values(["file", "row"], kind="stable").reset_index(drop=True),
                      sources, warnings)

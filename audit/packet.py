@@ -12,6 +12,7 @@ import pandas as pd
 
 from audit import figures
 from audit.context import AuditContext
+from audit.catalogue import FAMILIES
 from audit.ids import mask_account, mask_id
 from audit.documents import Block, to_html, write_all
 from audit.results import SEVERITY_ZH, masked
@@ -19,17 +20,7 @@ from audit.timeline import case_timeline
 
 __all__ = ["packet_blocks", "packet_html", "write_packet", "CHECKS"]
 
-CHECKS = {
-    "KIN": ["核对干部与保障对象的亲属关系（户籍、婚姻登记、当面询问）", "查阅近亲属备案登记表", "核查该干部是否参与入户调查、评议、审核并回避",
-            "入户核实家庭收入和财产状况"],
-    "CARD": ["向银行调取账户开户资料和预留手机号", "核实银行卡（存折）实际保管人，询问保障对象本人", "调取取款监控录像和柜台代办凭证", "核实资金去向"],
-    "RCK": ["调阅复核、审批、公示原始档案", "核实死亡、收入变化等情况及处理时间", "计算应停发、应追缴金额"],
-    "AWD": ["重新核算家庭人均收入和补差金额", "调阅民主评议记录，核实定档依据", "入户核实家庭成员和生活状况"],
-    "VOTE": ["调阅评议会议记录、签到表和表决票", "询问参会村民代表", "核实应回避人员是否回避"],
-    "ELIG": ["向相关部门核实车辆、工商、不动产、工资等比对信息", "入户核实并听取保障对象说明", "计算重叠期间应追缴金额"],
-    "PRIV": ["撤下公示，更换为脱敏版本", "核查公示制作和审核人员"],
-    "DATA": ["核对原始档案，更正系统数据"],
-}
+CHECKS = {k: list(f.checks) for k, f in FAMILIES.items()}
 
 
 def packet_blocks(ctx: AuditContext, findings: pd.DataFrame, finding_id: str) -> list[Block]:

@@ -17,7 +17,7 @@ import pandas as pd
 from audit import __version__
 from audit.context import AuditContext
 from audit.errors import AuditError
-from audit.load import REJECT_COLUMNS, SUFFIXES, SourceInfo, Workspace, load_workspace
+from audit.load import REJECT_COLUMNS, REJECT_FRAME_COLUMNS, SUFFIXES, SourceInfo, Workspace, load_workspace
 from audit.profile import Profile, load_profile
 from audit.progress import Progress
 from detectors.base import FINDING_COLUMNS, DetectorSpec, Finding, all_detectors
@@ -111,7 +111,7 @@ def _load_store(out: Path, fp: str) -> Workspace | None:
         con.close()
     except (duckdb.Error, KeyError, TypeError, json.JSONDecodeError):
         return None
-    return Workspace(tables, rejects.reindex(columns=REJECT_COLUMNS),
+    return Workspace(tables, rejects.reindex(columns=REJECT_FRAME_COLUMNS),
                      [SourceInfo(**s) for s in meta["sources"]], meta["warnings"])
 
 
@@ -211,7 +211,7 @@ def run_audit(workspace: str | Path, profile: str | Profile = "sandu-2021", out:
         with progress.stage("write", "写出结果", 0.95):
             frame.to_csv(out_dir / "findings.csv", index=False, encoding="utf-8-sig")
             frame.to_parquet(out_dir / "findings.parquet", index=False)
-            ws.rejects.to_csv(out_dir / "rejects.csv", index=False, encoding="utf-8-sig")
+            ws.rejects.reindex(columns=REJECT_COLUMNS).to_csv(out_dir / "rejects.csv", index=False, encoding="utf-8-sig")
         run["timings"] = progress.timings
         (out_dir / "run.json").write_text(json.dumps(run, ensure_ascii=False, indent=2, default=str),
                                           encoding="utf-8")

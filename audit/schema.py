@@ -148,6 +148,7 @@ CASES = TableSpec("cases", ("低保名册", "低保对象", "案件"), (
     C("labour_unstable", "enum", False, "有劳动能力且收入不稳定", codes=YES_NO),
     C("single_person_route", "enum", False, "单人保", codes=YES_NO),
     C("account_no", "str", False, "发放账号"),
+    C("emergency", "enum", False, "先行救助", codes=YES_NO),
 ), key=("case_id",))
 
 CASE_MEMBERS = TableSpec("case_members", ("保障成员",), (
@@ -267,16 +268,55 @@ CROSS_CHECKS = (
     _xcheck("insurance", ("商业养老保险",), C("product", "str", False, "产品"), C("start_date", "date", True, "开始日期"),
             C("annual_premium", "money", False, "年缴保费")),
     _xcheck("assets", ("金融资产",), C("as_of_date", "date", True, "核对日期"), C("amount", "money", True, "金额")),
-    _xcheck("other_rolls", ("其他救助名册",), C("program", "enum", True, "救助类别", codes=_codes("低保", "特困", "孤儿")),
+    _xcheck("other_rolls", ("其他救助名册",), C("program", "enum", True, "救助类别", codes=_codes("低保", "特困", "孤儿", "低保边缘", "临时救助",
+                                                                        extra={"低保边缘家庭": "低保边缘", "特困供养": "特困",
+                                                                               "特困人员": "特困"})),
             C("county", "str", True, "县(市、区)", "县"), C("start_date", "date", True, "开始日期"),
             C("end_date", "date", False, "结束日期")),
     _xcheck("travel", ("出行",), C("date", "date", True, "日期", "出行日期"),
             C("mode", "enum", True, "出行方式", codes=_codes("飞机", "高铁一等座", "其他"))),
 )
 
+APPLICATIONS = TableSpec("applications", ("申请记录", "低保申请", "申请"), (
+    C("application_id", "str", True, "申请编号", "业务编号"),
+    C("household_id", "str", True, "户号"),
+    C("applicant_id", "id", True, "申请人身份证号", "申请人公民身份号码"),
+    C("application_date", "date", True, "申请日期"),
+    C("decision", "enum", True, "办理结果", "审批结果", codes=_codes(
+        "批准", "不予批准", "撤回", "办理中", extra={"同意": "批准", "不同意": "不予批准", "未通过": "不予批准",
+                                                    "不批准": "不予批准", "已撤回": "撤回", "在办": "办理中"})),
+    C("decision_date", "date", False, "办结日期"),
+    C("reason", "str", False, "不予批准理由", "理由"),
+    C("case_id", "str", False, "低保编号"),
+), key=("application_id",))
+
+MONITORING = TableSpec("monitoring", ("防止返贫监测对象", "防返贫监测对象", "监测对象"), (
+    C("household_id", "str", True, "户号"),
+    C("person_id", "id", True, "公民身份号码", "身份证号", "联系人身份证号"),
+    C("monitor_type", "enum", True, "监测类型", "监测对象类别", codes=_codes(
+        "脱贫不稳定户", "边缘易致贫户", "突发严重困难户",
+        extra={"脱贫不稳定": "脱贫不稳定户", "边缘易致贫": "边缘易致贫户", "突发严重困难": "突发严重困难户"})),
+    C("identified_date", "date", True, "识别日期", "纳入监测日期"),
+    C("risk", "str", False, "风险类型", "致贫风险"),
+    C("per_capita_income", "money", False, "人均纯收入", "人均纯收入（元/年）", "家庭人均纯收入"),
+    C("risk_status", "enum", False, "风险状态", codes=_codes("未消除", "已消除")),
+    C("removed_date", "date", False, "消除日期", "风险消除日期"),
+))
+
+INCOME_CHECKS = TableSpec("income_checks", ("家庭经济状况核对", "经济状况核对", "核对结果"), (
+    C("household_id", "str", True, "户号"),
+    C("check_date", "date", True, "核对日期"),
+    C("per_capita_income", "money", True, "家庭人均月收入", "人均月收入"),
+    C("financial_assets", "money", False, "金融资产"),
+    C("result", "enum", False, "核对结论", "核对结果", codes=_codes("符合", "不符合", "待定")),
+    C("source", "enum", False, "来源", codes=_codes("核对平台", "入户调查", "复核")),
+))
+
+COVERAGE = (APPLICATIONS, MONITORING, INCOME_CHECKS)
+
 TABLES: dict[str, TableSpec] = {t.name: t for t in (
     PERSONS, RELATIONS, OFFICIALS, KIN_FILINGS, CASES, CASE_MEMBERS, PAYMENTS, ACCOUNTS, WITHDRAWALS,
-    RECHECKS, WORKFLOW, MEETINGS, MEETING_ATTENDANCE, VOTES, NOTICES, *CROSS_CHECKS)}
+    RECHECKS, WORKFLOW, MEETINGS, MEETING_ATTENDANCE, VOTES, NOTICES, *CROSS_CHECKS, *COVERAGE)}
 REQUIRED_TABLES = ("persons", "officials", "cases")
 # deaths needs a unique key too (one death per person)
 TABLES["deaths"] = TableSpec("deaths", TABLES["deaths"].zh, TABLES["deaths"].columns, key=("person_id",))

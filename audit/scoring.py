@@ -9,14 +9,13 @@ import json
 
 import pandas as pd
 
-from audit.catalogue import FAMILY_ZH
+from audit.catalogue import FAMILIES, FAMILY_ZH
 from audit.profile import Profile
 
 __all__ = ["rank", "reason_of", "LEVELS"]
 
 LEVELS = ("case_id", "household_id", "official_id", "village_code")
-_SHORT = {"KIN": "关系保", "CARD": "银行卡", "RCK": "动态管理", "AWD": "待遇", "VOTE": "评议", "ELIG": "资格",
-          "PRIV": "隐私", "DATA": "数据"}
+_SHORT = {k: f.short for k, f in FAMILIES.items()}
 
 
 def reason_of(rule: str, evidence: dict) -> str:

@@ -652,7 +652,10 @@ class County:
         k = self.n_plants()
         from data import plants
 
-        for code in catalogue():
+        from detectors.base import all_detectors
+
+        detected = {s.code for s in all_detectors()}
+        for code in (c for c in catalogue() if c in detected):
             fn = getattr(plants, "plant_" + code.replace("-", "_").lower(), None)
             if fn is None:
                 raise RuntimeError(f"generator has no plant for {code}")

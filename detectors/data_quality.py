@@ -7,6 +7,7 @@ import pandas as pd
 
 from audit.context import AuditContext
 from audit.ids import mask_id
+from audit.load import REJECT_FRAME_COLUMNS, REJECT_KEYS
 from detectors.base import Finding, Severity, detector
 
 __all__ = ["rejected_rows", "dangling_references", "impossible_records"]
@@ -21,16 +22,24 @@ def rejected_rows(ctx: AuditContext) -> Iterator[Finding]:
     Evidence: file, row, column, value (masked), reason_code, reason, action, ref.
     Profile parameters: none.
     """
-    for r in ctx.table("rejects").itertuples(index=False):
+    rej = ctx.table("rejects").reindex(columns=REJECT_FRAME_COLUMNS)
+    for r in rej.itertuples(index=False):
         ev = {"file": r.file, "row": int(r.row), "column": r.column, "value": r.value,
               "reason_code": r.reason_code, "reason": r.reason, "action": r.action,
               "ref": f"{r.table}:{int(r.row)}"}
+        keys = {k: v for k in REJECT_KEYS if isinstance(v := getattr(r, k), str) and v}
+        place = ctx.place_of(keys.get("person_id")) if "person_id" in keys else {}
+        for k in ("household_id", "village_code", "township"):
+            if not keys.get(k) and place.get(k):
+                keys[k] = place[k]
         yield Finding(rule="DATA-01", severity=Severity.LOW, key_extra=f"{r.table}:{r.row}:{r.column}",
                       explanation=f"{r.file}第{r.row}行“{r.column}”列：{r.reason}，{r.action}。",
-                      evidence=ev)
+                      evidence=ev, **keys)
 
 
-# (table, column, target table, target column, Chinese description)
+# (table, column, target table, target column, Chinese description); a reference also resolves
+# through _ALSO (workflow rows of a refused application are filed under the application's id).
+_ALSO = {("workflow", "case_id"): ("applications", "application_id")}
 _REFERENCES = (
     ("cases", "head_id", "persons", "person_id", "户主不在户籍人口中"),
     ("case_members", "case_id", "cases", "case_id", "保障成员所属低保编号不存在"),
@@ -42,7 +51,7 @@ _REFERENCES = (
     ("meeting_attendance", "meeting_id", "meetings", "meeting_id", "参会记录对应的会议不存在"),
     ("meeting_attendance", "person_id", "persons", "person_id", "参会人员不在户籍人口中"),
     ("rechecks", "case_id", "cases", "case_id", "复核记录对应的低保编号不存在"),
-    ("workflow", "case_id", "cases", "case_id", "审批流程对应的低保编号不存在"),
+    ("workflow", "case_id", "cases", "case_id", "审批流程对应的低保编号（或申请编号）不存在"),
     ("officials", "person_id", "persons", "person_id", "干部不在户籍人口中，无法核对亲属关系"),
     ("kin_filings", "official_id", "officials", "person_id", "备案中的干部不在干部名单中"),
 )
@@ -61,8 +70,11 @@ def dangling_references(ctx: AuditContext) -> Iterator[Finding]:
         if table not in ctx.tables or target not in ctx.tables:
             continue
         extra = [c for c in ("case_id", "meeting_id") if c != col and c in ctx.table(table).columns]
+        also = ""
+        if (alt := _ALSO.get((table, col))) and alt[0] in ctx.tables:
+            also = f' ANTI JOIN "{alt[0]}" a ON t."{col}" = a."{alt[1]}"'
         bad = ctx.sql(f"""SELECT t.src_file, t.src_row, t."{col}" AS value{''.join(f', t."{c}"' for c in extra)}
-                          FROM "{table}" t ANTI JOIN "{target}" g ON t."{col}" = g."{tcol}"
+                          FROM "{table}" t ANTI JOIN "{target}" g ON t."{col}" = g."{tcol}"{also}
                           WHERE t."{col}" IS NOT NULL ORDER BY t.src_row""")
         for r in bad.itertuples(index=False):
             is_person = col in ("person_id", "head_id", "official_id")
