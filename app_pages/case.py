@@ -10,7 +10,7 @@ from audit.auth import scope
 from audit.ids import mask_account, mask_id
 from audit.results import SEVERITY_ZH
 from audit.timeline import case_timeline
-from detectors.award import top_up
+from audit.policy import top_up
 
 
 def _ledger_status() -> dict:

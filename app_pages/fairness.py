@@ -7,7 +7,7 @@ import streamlit as st
 from app_pages.state import context, findings, user
 from audit.auth import scope
 from audit.figures import FONT
-from detectors.award import top_up
+from audit.policy import top_up
 
 st.title("待遇公平")
 ctx = context()

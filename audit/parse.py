@@ -121,3 +121,44 @@ def parse_date_series(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         fast.loc[todo] = pd.to_datetime(parsed, errors="coerce")
     bad = fast.isna() & (s != "")
     return fast, bad
+
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_GROUP = re.compile(r"^第?([0-9]+|[零〇一二两三四五六七八九十百]+)(?:村民|居民)?(?:小组|组|队|社)$")
+
+
+def _cn_number(s: str) -> int | None:
+    if s.isdigit():
+        return int(s)
+    total, cur = 0, 0
+    for ch in s:
+        if ch in _CN_DIGITS:
+            cur = _CN_DIGITS[ch]
+        elif ch == "十":
+            total += (cur or 1) * 10
+            cur = 0
+        elif ch == "百":
+            total += (cur or 1) * 100
+            cur = 0
+        else:
+            return None
+    return total + cur
+
+
+def norm_group(label: object) -> str | None:
+    """Village-group label (村民小组) as one key: 第1村民小组 / 1组 / 一组 / 第一组 / 1队 -> '1'.
+
+    A label without a recognisable number is compared as written (NFKC, no spaces).
+
+    >>> [norm_group(x) for x in ("第1村民小组", "1组", "一组", "第十二组", "12队", "第1居民小组", "老街")]
+    ['1', '1', '1', '12', '12', '1', '老街']
+    """
+    s = re.sub(r"\s+", "", norm_text(label))
+    if not s:
+        return None
+    m = _GROUP.match(s)
+    if m:
+        n = _cn_number(m[1])
+        if n is not None:
+            return str(n)
+    return s

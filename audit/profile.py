@@ -61,6 +61,7 @@ PARAMS: dict[str, Param] = {
     "notice_min_days": Param("int", "公示最短天数"),
     "notice_stages_required": Param("list", "必须的公示阶段"),
     "five_steps_required": Param("list", "审核审批必经环节"),
+    "emergency_skip_steps": Param("list", "先行救助（紧急救助）可免的环节"),
     # appraisal
     "appraisal_required": Param("bool", "审批前是否必须民主评议"),
     "appraisal_min_members": Param("int", "评议小组最少人数"),
@@ -175,7 +176,10 @@ class Profile:
                  f"继承链：{' → '.join(self.chain)}", ""]
         for key, p in PARAMS.items():
             e = self.entries.get(key)
-            if e is None or e.value is None:
+            if e is not None and e.value is None:
+                lines.append(f"  {key} = （本政策不设此项）  # {p.zh}；来源：{e.source}")
+                continue
+            if e is None:
                 lines.append(f"  {key} = （政策未规定，相关规则跳过）  # {p.zh}")
                 continue
             v = str(e.value) if isinstance(e.value, Fraction) else e.value
@@ -249,6 +253,8 @@ def load_profile(name_or_path: str) -> Profile:
                 continue
             if value is not None:
                 entries[key] = Entry(value, str(spec.get("source", "")), data["name"])
+            elif spec.get("source"):     # null with a source: the notice unsets what it would inherit
+                entries[key] = Entry(None, str(spec["source"]), data["name"])
         problems.raise_if_any()
     top = docs[0][0]
     return Profile(top["name"], top.get("title", ""), top.get("document", ""), chain, entries)

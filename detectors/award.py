@@ -14,28 +14,12 @@ import pandas as pd
 
 from audit.context import AuditContext
 from detectors.base import Finding, Severity, detector
-from detectors.recheck import _standard
+from audit.policy import income_line, standard as _standard, top_up
 
 __all__ = ["top_up", "award_mismatch", "flat_rate", "income_above_standard", "partial_enrolment", "rotation",
            "addon_ceiling", "award_outlier", "pooled_case"]
 
 _SPLIT = re.compile(r"[;；,，、/]")
-
-
-def top_up(ctx: AuditContext, cases: pd.DataFrame) -> pd.DataFrame:
-    """standard, base top-up, allowed add-on and the computed award per case (index of ``cases``)."""
-    std = _standard(ctx, cases)
-    inc = cases.per_capita_income.astype(float)
-    n = cases.enrolled_count.astype(float)
-    single = cases.single_person_route == "是"
-    mult = float(ctx.profile.get("single_person_route_multiple") or 1)
-    base = np.where(single, mult * std - inc, (std - inc) * n)
-    base = pd.Series(np.clip(base, 0, None), index=cases.index)
-    addon = cases.addon_amount.astype(float).fillna(0)
-    hi = ctx.profile.get("addon_max_share")
-    allowed = addon.clip(upper=float(hi) * std) if hi is not None else addon * 0
-    return pd.DataFrame({"standard": std, "base": base.round(), "allowed_addon": allowed.round(2),
-                         "computed": (base.round() + allowed).round(2)}, index=cases.index)
 
 
 def _active(ctx: AuditContext) -> pd.DataFrame:
@@ -127,10 +111,9 @@ def income_above_standard(ctx: AuditContext) -> Iterator[Finding]:
     """
     c = _active(ctx).dropna(subset=["per_capita_income"])
     std = _standard(ctx, c)
-    mult = float(ctx.profile.require("single_person_route_multiple"))
-    line = np.where(c.single_person_route == "是", mult * std, std)
+    line = income_line(ctx, c)
     over = c.per_capita_income.astype(float) > line
-    for r, ln, s in zip(c[over].itertuples(index=False), line[over.to_numpy()], std[over]):
+    for r, ln, s in zip(c[over].itertuples(index=False), line[over], std[over]):
         ev = {"case_id": r.case_id, "income": float(r.per_capita_income), "line": float(ln), "standard": float(s),
               "single_person_route": r.single_person_route == "是"}
         yield Finding(rule="AWD-03", severity=Severity.MEDIUM, **_where(r), evidence=ev,

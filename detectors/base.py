@@ -76,6 +76,7 @@ class DetectorSpec:
     params: tuple[str, ...] = ()
     policy_ref: str = ""
     explain_zh: str = ""
+    optional: tuple[str, ...] = ()     # parameters read when the profile sets them (None = not applicable)
 
     @property
     def family(self) -> str:
@@ -95,7 +96,7 @@ def template_fields(template: str) -> set[str]:
 
 def detector(code: str, *, severity: Severity, title_zh: str, requires: tuple[str, ...] = (),
              params: tuple[str, ...] = (), policy_ref: str = "", explain_zh: str = "",
-             ) -> Callable[[DetectorFn], DetectorFn]:
+             optional: tuple[str, ...] = ()) -> Callable[[DetectorFn], DetectorFn]:
     """Register a detector function under a RULES.md code.
 
     Raises
@@ -113,10 +114,10 @@ def detector(code: str, *, severity: Severity, title_zh: str, requires: tuple[st
             raise RegistryError(f"检测器 {code} 没有文档字符串；规则页面需要它。")
         if bad := [t for t in requires if t not in TABLES and t != "rejects"]:
             raise RegistryError(f"检测器 {code} 需要未知数据表：{bad}。")
-        if bad := [p for p in params if p not in PARAMS]:
+        if bad := [p for p in (*params, *optional) if p not in PARAMS]:
             raise RegistryError(f"检测器 {code} 使用未定义的政策参数：{bad}。")
         REGISTRY[code] = DetectorSpec(code, fn, severity, title_zh, tuple(requires), tuple(params),
-                                      policy_ref or catalogue()[code].source, explain_zh)
+                                      policy_ref or catalogue()[code].source, explain_zh, tuple(optional))
         return fn
     return register
 

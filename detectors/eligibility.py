@@ -104,7 +104,7 @@ def financial_assets(ctx: AuditContext) -> Iterator[Finding]:
     Evidence: total, per_capita, ceiling, multiple, standard, members.
     Profile parameters: asset_ceiling_months (standard from the profile or the roll).
     """
-    from detectors.recheck import _standard
+    from audit.policy import standard as _standard
 
     mult = ctx.profile.int("asset_ceiling_months")
     e = _enrolment(ctx)

@@ -10,6 +10,7 @@ from typing import Iterator
 import pandas as pd
 
 from audit.context import AuditContext
+from audit.policy import emergency_exempt, income_line
 from audit.workdays import workdays_between
 from detectors.base import Finding, Severity, detector
 
@@ -135,7 +136,8 @@ def gradual_exit_too_long(ctx: AuditContext) -> Iterator[Finding]:
     渐退期：公职录用、务工就业等按原因设上限；家庭人均收入超过低保标准仍足额发放且无渐退记录的，予以提示。
     Evidence: reason, start, months, max_months, or per_capita_income and standard.
     Profile parameters: gradual_exit_max_months_any (gradual_exit_max_months_civil_service and
-    gradual_exit_max_months_employment where set), standard_urban_monthly / standard_rural_monthly.
+    gradual_exit_max_months_employment where set), standard_urban_monthly / standard_rural_monthly,
+    single_person_route_multiple (the line for a single-person-route case).
     """
     c = _active(ctx)
     as_of = pd.Timestamp(ctx.as_of)
@@ -156,21 +158,15 @@ def gradual_exit_too_long(ctx: AuditContext) -> Iterator[Finding]:
         yield Finding(rule="RCK-03", severity=Severity.MEDIUM, **_where(r), evidence={
             "case_id": r.case_id, "what": what, "reason": r.gradual_exit_reason, "start": f"{r.gradual_exit_start:%Y-%m-%d}",
             "months": months, "max_months": limit}, explanation=f"{r.case_id}{what}。")
-    std = _standard(ctx, c)
-    over = c[(c.status == "在保") & (c.per_capita_income.astype(float) > std)]
-    for r, s in zip(over.itertuples(index=False), std[over.index]):
-        what = f"家庭人均收入{r.per_capita_income:.0f}元已超过低保标准{s:.0f}元，仍足额发放且无渐退记录"
+    line = income_line(ctx, c)
+    over = c[(c.status == "在保") & (c.per_capita_income.astype(float) > line)]
+    for r, s in zip(over.itertuples(index=False), line[over.index]):
+        which = "单人保倍数标准" if r.single_person_route == "是" else "低保标准"
+        what = f"家庭人均收入{r.per_capita_income:.0f}元已超过{which}{s:.0f}元，仍足额发放且无渐退记录"
         yield Finding(rule="RCK-03", severity=Severity.MEDIUM, **_where(r), evidence={
-            "case_id": r.case_id, "what": what, "per_capita_income": float(r.per_capita_income), "standard": float(s)},
+            "case_id": r.case_id, "what": what, "per_capita_income": float(r.per_capita_income), "line": float(s),
+            "single_person_route": r.single_person_route == "是"},
             key_extra="income", explanation=f"{r.case_id}{what}。")
-
-
-def _standard(ctx: AuditContext, cases: pd.DataFrame) -> pd.Series:
-    """Monthly standard per case: the profile's where it sets one, else the roll's own column."""
-    u, r = ctx.profile.get("standard_urban_monthly"), ctx.profile.get("standard_rural_monthly")
-    prof = cases.area_type.map({"城市": u, "农村": r}).astype(float)
-    own = cases.standard.astype(float) if "standard" in cases else pd.Series(float("nan"), index=cases.index)
-    return prof.fillna(own)
 
 
 @detector("RCK-04", severity=Severity.LOW, title_zh="审核确认超过时限",
@@ -214,13 +210,14 @@ def approval_too_slow(ctx: AuditContext) -> Iterator[Finding]:
 
 @detector("RCK-05", severity=Severity.MEDIUM, title_zh="公示天数不足或缺少公示环节",
           requires=("cases", "notices"), params=("notice_min_days", "notice_stages_required"),
-          explain_zh="{case_id}{what}")
+          optional=("emergency_skip_steps",), explain_zh="{case_id}{what}")
 def notice_too_short(ctx: AuditContext) -> Iterator[Finding]:
     """A public notice shorter than the minimum days, or a required notice stage missing.
 
     公示时间不少于规定天数（首尾两天都计入）；三榜公示地区须有一榜（村）、二榜（乡镇）、三榜（县审批后）。
+    先行救助（紧急救助）案件按政策可免公示的，不提示缺少公示。
     Evidence: stage, start, end, days, min_days; or missing_stages.
-    Profile parameters: notice_min_days, notice_stages_required.
+    Profile parameters: notice_min_days, notice_stages_required, emergency_skip_steps (where set).
     """
     n = ctx.table("notices").dropna(subset=["case_ids"])
     n = n.assign(case_id=n.case_ids.str.replace("；", ";").str.split(";")).explode("case_id")
@@ -241,7 +238,8 @@ def notice_too_short(ctx: AuditContext) -> Iterator[Finding]:
                                 "end": f"{r.end_date:%Y-%m-%d}", "days": int(r.days), "min_days": min_days},
                       explanation=f"{r.case_id}{what}。")
     stages = n.groupby("case_id").stage.agg(set)
-    for r in c.itertuples(index=False):
+    exempt = emergency_exempt(ctx, "公示")
+    for r in c[~c.case_id.isin(exempt)].itertuples(index=False):
         missing = [s for s in required if s not in stages.get(r.case_id, set())]
         if not missing:
             continue
@@ -259,14 +257,16 @@ def _rank(step: str) -> int:
 
 
 @detector("RCK-06", severity=Severity.MEDIUM, title_zh="程序缺失或顺序颠倒",
-          requires=("cases", "workflow"), params=("five_steps_required",), explain_zh="{case_id}{what}")
+          requires=("cases", "workflow"), params=("five_steps_required",), optional=("emergency_skip_steps",),
+          explain_zh="{case_id}{what}")
 def procedure_gap(ctx: AuditContext) -> Iterator[Finding]:
     """An approved case lacks a required step, or the steps are out of order (back-filled records).
 
     审核审批须经入户调查、信息核对（或公示）、民主评议、乡镇审核、县级审批等环节；评议、公示日期晚于审批，
     或审批早于受理，提示补做记录。
+    先行救助（紧急救助）案件可免政策允许免除的环节（如经济状况核对、民主评议、公示）。
     Evidence: missing_steps, or out_of_order (pairs of steps with dates).
-    Profile parameters: five_steps_required.
+    Profile parameters: five_steps_required, emergency_skip_steps (where set).
     """
     need = ctx.profile.require("five_steps_required")
     cases = ctx.table("cases")
@@ -285,9 +285,10 @@ def procedure_gap(ctx: AuditContext) -> Iterator[Finding]:
         bad.setdefault(r.case_id, []).append(f"{r.step}（{r.date:%Y-%m-%d}）晚于审批（{r.approval_date:%Y-%m-%d}）")
     for r in pairs.sort_values(["case_id", "rank_a", "rank_b"]).itertuples(index=False):
         bad.setdefault(r.case_id, []).append(f"{r.step_a}（{r.date_a:%Y-%m-%d}）晚于{r.step_b}（{r.date_b:%Y-%m-%d}）")
+    exempt = {s: emergency_exempt(ctx, s) for s in need}
     for r in cases.itertuples(index=False):
         steps = have.get(r.case_id, set())
-        missing = [s for s in need if s not in steps]
+        missing = [s for s in need if s not in steps and r.case_id not in exempt[s]]
         out_of_order = bad.get(r.case_id, [])
         if not missing and not out_of_order:
             continue

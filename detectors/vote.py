@@ -12,6 +12,8 @@ import pandas as pd
 
 from audit.context import AuditContext
 from audit.ids import mask_id
+from audit.parse import norm_group
+from audit.policy import emergency_exempt
 from detectors.base import Finding, Severity, detector
 
 __all__ = ["quorum", "approval_share", "composition", "tally", "lineal_voter", "fabricated_minutes", "no_appraisal"]
@@ -92,7 +94,8 @@ def approval_share(ctx: AuditContext) -> Iterator[Finding]:
 def composition(ctx: AuditContext) -> Iterator[Finding]:
     """Fewer members than required, villager representatives below their share, or a group unrepresented.
 
-    评议小组总人数不少于20人，村民代表不少于二分之一，每个村民小组都有代表。
+    评议小组总人数不少于20人，村民代表不少于二分之一，每个村民小组都有代表（小组名称归一后比较：
+    第1村民小组、1组、一组、第一组视为同一组）。
     Evidence: meeting_id, members_total, representatives, attendees, missing_groups, problems.
     Profile parameters: appraisal_min_members, appraisal_rep_min_share, appraisal_every_group.
     """
@@ -101,9 +104,13 @@ def composition(ctx: AuditContext) -> Iterator[Finding]:
     every = bool(ctx.profile.get("appraisal_every_group"))
     a = _attendance(ctx)
     p = ctx.table("persons")
-    groups = p.dropna(subset=["group"]).groupby("village_code").group.agg(set) if "group" in p else pd.Series(dtype=object)
-    person_group = p.set_index("person_id").group if "group" in p else pd.Series(dtype=object)
-    a = a.assign(g=a.group.fillna(a.person_id.map(person_group)) if len(person_group) else a.group)
+    # group labels are written many ways (第1村民小组, 1组, 一组): compare them normalised, show the register's
+    p = p.dropna(subset=["group"]) if "group" in p else p.iloc[:0].assign(group=None)
+    p = p.assign(g=p.group.map(norm_group))
+    groups = p.groupby("village_code").g.agg(set)
+    shown = p.drop_duplicates(["village_code", "g"]).set_index(["village_code", "g"]).group
+    person_group = p.set_index("person_id").g
+    a = a.assign(g=a.group.map(norm_group).fillna(a.person_id.map(person_group)))
     n_att = a.groupby("meeting_id").size()
     reps = a[a.role == "村民代表"]
     n_rep = reps.groupby("meeting_id").size()
@@ -117,7 +124,8 @@ def composition(ctx: AuditContext) -> Iterator[Finding]:
             problems.append(f"参会村民代表{rep}人，不足参会人数的{_frac(rep_share)}")
         missing = []
         if every and r.village_code in groups.index:
-            missing = sorted(groups[r.village_code] - rep_groups.get(r.meeting_id, set()))
+            gone = groups[r.village_code] - rep_groups.get(r.meeting_id, set())
+            missing = [shown[(r.village_code, g)] for g in sorted(gone, key=lambda g: (len(g), g))]
             if missing:
                 problems.append(f"{'、'.join(missing)}没有村民代表")
         if not problems:
@@ -280,17 +288,19 @@ def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
 
 
 @detector("VOTE-07", severity=Severity.MEDIUM, title_zh="审批前没有民主评议", requires=("cases", "votes"),
-          params=("appraisal_required",), explain_zh="{case_id}已审批，但没有民主评议表决记录")
+          params=("appraisal_required",), optional=("emergency_skip_steps",),
+          explain_zh="{case_id}已审批，但没有民主评议表决记录")
 def no_appraisal(ctx: AuditContext) -> Iterator[Finding]:
     """An approved case with no appraisal vote, where the profile requires one.
 
     经民主评议后方可审批；已审批案件无评议表决记录的，予以提示。
+    先行救助（紧急救助）案件按政策可免民主评议的，不提示。
     Evidence: case_id, approval_date.
-    Profile parameters: appraisal_required.
+    Profile parameters: appraisal_required, emergency_skip_steps (where set).
     """
     if not ctx.profile.get("appraisal_required"):
         return
-    voted = set(ctx.table("votes").case_id)
+    voted = set(ctx.table("votes").case_id) | emergency_exempt(ctx, "民主评议")
     c = ctx.table("cases")
     for r in c[~c.case_id.isin(voted) & c.approval_date.notna()].itertuples(index=False):
         yield Finding(rule="VOTE-07", severity=Severity.MEDIUM, case_id=r.case_id, household_id=r.household_id,

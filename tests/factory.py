@@ -7,7 +7,7 @@ import pandas as pd
 
 from audit.context import AuditContext
 from audit.ids import id_check_char
-from audit.load import REJECT_COLUMNS, SourceInfo, _derive_person_fields, parse_table
+from audit.load import REJECT_FRAME_COLUMNS, SourceInfo, _derive_person_fields, parse_table
 from audit.profile import load_profile
 from audit.schema import TABLES
 from detectors.base import REGISTRY, Finding
@@ -37,7 +37,7 @@ def make_ctx(profile: str = "sandu-2021", as_of: str = "2024-12-31", **tables: l
         frames[name] = frame
         rejects.extend(rej)
     return AuditContext(frames, load_profile(profile), dt.date.fromisoformat(as_of),
-                        pd.DataFrame(rejects, columns=REJECT_COLUMNS))
+                        pd.DataFrame(rejects, columns=REJECT_FRAME_COLUMNS))
 
 
 def run_rule(code: str, ctx: AuditContext) -> list[Finding]:

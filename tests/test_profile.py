@@ -70,3 +70,14 @@ def test_cyclic_parents_are_refused(tmp_path):
     (tmp_path / "b.yaml").write_text(f"name: b\nparent: {tmp_path / 'a.yaml'}\n", encoding="utf-8")
     with pytest.raises(ProfileError, match="循环"):
         load_profile(str(tmp_path / "a.yaml"))
+
+
+def test_a_child_profile_unsets_an_inherited_value_with_a_source(tmp_path):
+    (tmp_path / "mine.yaml").write_text(
+        "name: mine\ntitle: t\ndocument: d\nparent: guizhou-2023\nparams:\n"
+        "  gradual_exit_max_months_employment: {value: null, source: 本县通知：渐退不分原因}\n"
+        "  gradual_exit_max_months_civil_service: {value: null}\n", encoding="utf-8")
+    p = load_profile(str(tmp_path / "mine.yaml"))
+    assert p.get("gradual_exit_max_months_employment") is None            # unset, with its reason
+    assert p.get("gradual_exit_max_months_civil_service") == 3            # null without a source: inherited
+    assert "本政策不设此项" in p.describe()

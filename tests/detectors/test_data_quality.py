@@ -71,3 +71,38 @@ def test_data03_death_before_birth_and_future_birth():
                    deaths=[{"person_id": HEAD, "death_date": "1969-05-01"}])
     kinds = {(f.person_id, f.evidence["kind"]) for f in run_rule("DATA-03", ctx)}
     assert kinds == {(HEAD, "birth_after_death"), (future, "birth_in_future")}
+
+
+def test_data01_carries_the_rejected_rows_keys_as_written():
+    bad = HEAD[:17] + ("0" if HEAD[17] != "0" else "1")
+    ctx = make_ctx(persons=[person(HEAD), person(bad, "H2", name="王五"),
+                            person(KID, "H3", name="赵六", birth_date="不详")])
+    by_row = {f.evidence["row"]: f for f in run_rule("DATA-01", ctx)}
+    assert by_row[3].person_id == bad and by_row[3].household_id == "H2"      # bad check digit: the ID as written
+    assert by_row[4].person_id == KID and by_row[4].household_id == "H3"      # a cleared cell keeps its row's keys
+    assert bad not in by_row[3].explanation and bad not in str(by_row[3].evidence)
+
+
+def test_data01_duplicate_person_row_names_the_person():
+    ctx = make_ctx(persons=[person(HEAD), person(HEAD, "H9", name="张三")])
+    [f] = run_rule("DATA-01", ctx)
+    assert f.evidence["reason_code"] == "DUPLICATE_KEY" and f.person_id == HEAD and f.household_id == "H9"
+
+
+def test_data02_workflow_filed_under_an_application_id_is_not_dangling():
+    wf = [{"case_id": "SQ1", "step": "入户调查", "date": "2022-01-05"},
+          {"case_id": "SQ2", "step": "入户调查", "date": "2022-01-05"}]
+    apps = [{"application_id": "SQ1", "household_id": "H1", "applicant_id": HEAD, "application_date": "2022-01-01",
+             "decision": "不予批准"}]
+    ctx = make_ctx(persons=[person(HEAD)], cases=[_case()], workflow=wf, applications=apps)
+    [f] = run_rule("DATA-02", ctx)          # SQ2 is in neither table
+    assert f.case_id == "SQ2"
+
+
+def test_new_contract_codes_import_without_rejects():
+    rolls = [{"person_id": HEAD, "program": p, "county": "三都水族自治县", "start_date": "2021-01-01"}
+             for p in ("低保边缘", "临时救助")]
+    ctx = make_ctx(persons=[person(HEAD)], other_rolls=rolls,
+                   cases=[_case() | {"emergency": "是"}])
+    assert run_rule("DATA-01", ctx) == []
+    assert ctx.table("cases").emergency.tolist() == ["是"]

@@ -56,10 +56,10 @@ def test_rck02_urban_grace_is_one_month_in_sandu():
     assert f.evidence["grace_months"] == 1
 
 
-def test_rck03_gradual_exit_beyond_its_reason_limit():
-    ctx = _ctx([_case(status="渐退", gradual_exit_start="2024-03-01", gradual_exit_reason="务工就业")])
+def test_rck03_gradual_exit_beyond_the_limit():
+    ctx = _ctx([_case(status="渐退", gradual_exit_start="2023-09-01", gradual_exit_reason="务工就业")])
     [f] = run_rule("RCK-03", ctx)
-    assert f.evidence["max_months"] == 6 and f.evidence["months"] == 9
+    assert f.evidence["max_months"] == 12 and f.evidence["months"] == 15
 
 
 def test_rck03_gradual_exit_within_limit_is_clean():
@@ -136,3 +136,41 @@ def test_rck06_missing_home_survey():
 
 def test_rck06_complete_ordered_procedure_is_clean():
     assert run_rule("RCK-06", _ctx(workflow=_wf())) == []
+
+
+def test_rck03_single_person_route_is_judged_against_its_own_line():
+    # sandu rural standard 359; single-person route line 1.5 × 359 = 538.5 (004)
+    assert run_rule("RCK-03", _ctx([_case(single_person_route="是", enrolled_count="1", per_capita_income="500")])) == []
+    [f] = run_rule("RCK-03", _ctx([_case(single_person_route="是", enrolled_count="1", per_capita_income="560")]))
+    assert f.evidence["line"] == 538.5 and "单人保" in f.explanation
+    [f] = run_rule("RCK-03", _ctx([_case(per_capita_income="400")]))       # an ordinary case: the standard itself
+    assert f.evidence["line"] == 359.0
+
+
+def test_rck03_sandu_allows_twelve_months_for_every_reason_guizhou_does_not():
+    c = [_case(status="渐退", gradual_exit_start="2024-03-01", gradual_exit_reason="务工就业")]   # 9 months at as-of
+    assert run_rule("RCK-03", _ctx(c)) == []                      # 004: 3–12 months whatever the reason
+    ctx = make_ctx("guizhou-2023", persons=[person(HEAD)], cases=c)
+    [f] = run_rule("RCK-03", ctx)                                 # 003: 6 months for employment
+    assert f.evidence["max_months"] == 6
+
+
+def test_rck06_sandu_requires_the_economic_status_check():
+    [f] = run_rule("RCK-06", _ctx(workflow=_wf(drop=("信息核对",))))
+    assert f.evidence["missing_steps"] == ["信息核对"]
+
+
+def test_rck06_emergency_case_may_skip_check_appraisal_and_notice_not_the_survey():
+    wf = _wf(drop=("信息核对", "民主评议", "公示"))
+    assert run_rule("RCK-06", _ctx([_case(emergency="是")], workflow=wf)) == []
+    [f] = run_rule("RCK-06", _ctx([_case(emergency="是")], workflow=_wf(drop=("信息核对", "入户调查"))))
+    assert f.evidence["missing_steps"] == ["入户调查"]
+    [f] = run_rule("RCK-06", _ctx([_case(emergency="否")], workflow=wf))
+    assert f.evidence["missing_steps"] == ["信息核对", "民主评议", "公示"]
+
+
+def test_rck05_emergency_case_needs_no_notice_an_ordinary_case_does():
+    notices = _notices(stages=("一榜",))
+    assert run_rule("RCK-05", _ctx([_case(emergency="是")], notices=notices)) == []
+    [f] = run_rule("RCK-05", _ctx([_case()], notices=notices))
+    assert f.evidence["missing_stages"] == ["二榜", "三榜"]

@@ -104,3 +104,26 @@ def test_vote07_skipped_where_the_profile_does_not_require_appraisal():
     ctx.profile = load_profile("nanchang-2019")
     found, log = run_detectors(ctx, [REGISTRY["VOTE-07"]])
     assert found == [] and log["VOTE-07"]["status"] == "skipped" and "appraisal_required" in log["VOTE-07"]["reason"]
+
+
+def test_vote03_group_labels_written_differently_are_the_same_group():
+    # register says 第1组/第2组; the attendance list writes 一组 and 2组 — both groups are represented
+    att = [{"meeting_id": "M1", "person_id": p, "role": "村民代表" if i >= 4 else "村委成员",
+            "group": ("一组", "2组")[i % 2]} for i, p in enumerate(PANEL[:21])]
+    assert run_rule("VOTE-03", _ctx(meeting_attendance=att)) == []
+    att = [a | {"group": "一组"} for a in att]                  # nobody from group 2
+    [f] = run_rule("VOTE-03", _ctx(meeting_attendance=att))
+    assert f.evidence["missing_groups"] == ["第2组"]
+
+
+def test_vote07_emergency_case_needs_no_appraisal():
+    def ctx(emergency):
+        return make_ctx(persons=_people(), votes=[{"meeting_id": "M1", "case_id": "LB0", "yes": "20", "no": "0",
+                                                   "result": "通过"}],
+                        cases=[{"case_id": "LB1", "household_id": "H1", "head_id": HEAD, "village_code": V,
+                                "township": "大河镇", "area_type": "农村", "benefit_type": "常补", "enrolled_count": "1",
+                                "monthly_amount": "300", "approval_date": "2022-01-10", "status": "在保",
+                                "emergency": emergency}])
+    assert run_rule("VOTE-07", ctx("是")) == []
+    [f] = run_rule("VOTE-07", ctx("否"))
+    assert f.case_id == "LB1"
