@@ -1,9 +1,11 @@
 """KIN family: officials' close relatives on the roll, filings and recusal (KIN-01..KIN-05).
 
 Close relatives come from the kinship graph (graphs.kinship) with the profile's definition
-(``kin_definition``, by default the list of notice 002). An official counts for a case only while
-in office at the step concerned (approval or a recheck) and only where the post's jurisdiction
-covers the case (village cadres their village, township staff their township, county staff all).
+(``kin_definition``, by default the list of notice 002). An official counts for a case when the
+term of office overlaps the enrolment (approval to exit, or to the reference date while the case is
+on the roll: an official who takes office later must file relatives already there), and only where
+the post's jurisdiction covers the case (village cadres their village, township staff their
+township, county staff all).
 """
 from __future__ import annotations
 
@@ -50,32 +52,51 @@ def _decision_dates(ctx: AuditContext) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
-def _related_cases(ctx: AuditContext) -> pd.DataFrame:
-    """(official post, case, relative member) where the post covers the case and was held at a decision.
+def _enrolment_end(ctx: AuditContext, cases: pd.DataFrame) -> pd.Series:
+    """Last day on the roll: the exit date of a stopped case, else the reference date."""
+    as_of = pd.Timestamp(ctx.as_of)
+    stopped = cases.status.isin(["停保", "注销"])
+    end = pd.to_datetime(cases.exit_date).where(stopped)
+    return end.fillna(as_of).clip(upper=as_of)
 
-    One row per (case_id, official_id, relative); columns include the kinship labels, the post and
-    the decision dates at which the official was in office.
+
+def _related_cases(ctx: AuditContext) -> pd.DataFrame:
+    """(official post, case, relative member) where the post covers the case during the enrolment.
+
+    One row per (case_id, official_id, relative); columns include the kinship labels, the post, the
+    overlap of term and enrolment (``overlap_from``/``overlap_to``) and the decision dates (approval,
+    rechecks) at which the official was in office (``in_office_at``, possibly empty).
     """
     rel = ctx.official_relatives
     if rel.empty:
         return pd.DataFrame()
     j = rel.merge(ctx.enrolled_members, left_on="y", right_on="person_id")
-    cases = ctx.table("cases")[["case_id", "household_id", "village_code", "township", "approval_date", "status"]]
+    cases = ctx.table("cases")[["case_id", "household_id", "village_code", "township", "approval_date", "status",
+                                "exit_date"]]
+    cases = cases.assign(enrol_end=_enrolment_end(ctx, cases))
     j = j.merge(cases, on="case_id")
     off = ctx.table("officials").rename(columns={"village_code": "village_code_o", "township": "township_o",
                                                  "person_id": "x", "name": "official_name"})
     j = j.merge(off[["x", "official_name", "role", "level", "village_code_o", "township_o", "start_date", "end_date"]],
                 on="x")
     j = j[_covers(j)]
-    d = j.merge(_decision_dates(ctx), on="case_id")
-    d = d[_in_office(d, d.date)]
-    if d.empty:
+    start, end = pd.to_datetime(j.start_date), pd.to_datetime(j.end_date)
+    approved = pd.to_datetime(j.approval_date)
+    j = j.assign(overlap_from=start.where(start > approved, approved).fillna(approved),
+                 overlap_to=end.where(end < j.enrol_end, j.enrol_end).fillna(j.enrol_end))
+    j = j[approved.notna() & (j.overlap_from <= j.overlap_to)]
+    if j.empty:
         return pd.DataFrame()
     key = ["case_id", "x", "y"]
-    first = d.sort_values("date").drop_duplicates(key)
-    dates = d.groupby(key).apply(lambda g: sorted({f"{s}{t:%Y-%m-%d}" for s, t in zip(g.step, g.date)}),
-                                 include_groups=False).rename("in_office_at")
-    return first.merge(dates.reset_index(), on=key)
+    d = j[key + ["start_date", "end_date"]].drop_duplicates(key).merge(_decision_dates(ctx), on="case_id")
+    d = d[_in_office(d, d.date)]
+    dates = (d.groupby(key).apply(lambda g: sorted({f"{s}{t:%Y-%m-%d}" for s, t in zip(g.step, g.date)}),
+                                  include_groups=False).rename("in_office_at")
+             if len(d) else pd.Series(dtype=object, name="in_office_at"))
+    j = j.drop_duplicates(key).merge(dates.reset_index() if len(d) else pd.DataFrame(columns=key + ["in_office_at"]),
+                                     on=key, how="left")
+    j["in_office_at"] = [v if isinstance(v, list) else [] for v in j.in_office_at]
+    return j
 
 
 def _filings(ctx: AuditContext) -> tuple[set, set]:
@@ -100,6 +121,23 @@ def _closest(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(["degree", "y"]).drop_duplicates(["case_id", "x"])
 
 
+def _all_relatives(frame: pd.DataFrame, names: pd.Series) -> dict[tuple[str, str], list[dict]]:
+    """(case_id, official) -> every related member of the case, closest first, with term and path."""
+    out: dict[tuple[str, str], list[dict]] = {}
+    for r in frame.sort_values(["degree", "y"]).itertuples(index=False):
+        out.setdefault((r.case_id, r.x), []).append(
+            {"relative": mask_id(r.y), "relative_name": _mask_name(names.get(r.y), "某"),
+             "kinship_term": r.kinship_term, "category": r.category, "path": path_of(r), "degree": int(r.degree)})
+    return out
+
+
+def _term(r) -> str:
+    """The official's term as Chinese text, and the part of it that overlaps the enrolment."""
+    start = "" if pd.isna(r.start_date) else f"{pd.Timestamp(r.start_date):%Y-%m-%d}"
+    end = "至今" if pd.isna(r.end_date) else f"{pd.Timestamp(r.end_date):%Y-%m-%d}"
+    return f"{start or '任职起始不详'}—{end}"
+
+
 @detector("KIN-01", severity=Severity.HIGH, title_zh="干部近亲属享受低保未备案",
           requires=("persons", "officials", "cases"), params=("kin_definition",),
           explain_zh="{official_name}（{official_role}）的{kinship_term}{relative_name}家享受低保，未在近亲属备案中登记")
@@ -107,8 +145,9 @@ def unfiled_relative(ctx: AuditContext) -> Iterator[Finding]:
     """An enrolled member is a close relative of an official covering the case, and not filed.
 
     低保对象是负责该案件的干部（本村村干部、本乡镇工作人员、县民政局经办人员）的近亲属，且未在近亲属备案中登记。
-    Evidence: official, official_role, relative, kinship_term, category, path, in_office_at, relatives (all
-    related members of the case).
+    干部任期与该户享受低保期间有重叠即计入（审批后才上任的干部，也须对已在册的近亲属补办备案）。
+    Evidence: official, official_role, relative, kinship_term, category, path, term, overlap, in_office_at
+    (approval/recheck dates in office), relatives (every related member of the case, closest first).
     Profile parameters: kin_definition.
     """
     j = _related_cases(ctx)
@@ -117,8 +156,12 @@ def unfiled_relative(ctx: AuditContext) -> Iterator[Finding]:
     by_person, by_case = _filings(ctx)
     j = j[[(x, y) not in by_person and (x, c) not in by_case for x, y, c in zip(j.x, j.y, j.case_id)]]
     names = _names(ctx)
+    everyone = _all_relatives(j, names)
     for r in _closest(j).itertuples(index=False):
-        ev = _kin_evidence(r, names) | {"in_office_at": r.in_office_at, "filed": False}
+        ev = _kin_evidence(r, names) | {
+            "in_office_at": r.in_office_at, "filed": False, "term": _term(r),
+            "overlap": f"{r.overlap_from:%Y-%m-%d}至{r.overlap_to:%Y-%m-%d}",
+            "relatives": everyone[(r.case_id, r.x)]}
         yield Finding(rule="KIN-01", severity=Severity.HIGH, case_id=r.case_id, household_id=r.household_id,
                       person_id=r.y, official_id=r.x, village_code=r.village_code, township=r.township,
                       score=round(1 - 0.1 * (r.degree - 1), 2), evidence=ev,
@@ -134,8 +177,8 @@ def filed_relative_not_reviewed(ctx: AuditContext) -> Iterator[Finding]:
     """A filed relative's case lacks a home survey or a recheck within the strict-review interval.
 
     已备案的干部近亲属低保户应从严审核：全部入户核查并定期复核。缺少入户调查记录，或在从严复核间隔内没有复核的，予以提示。
-    Evidence: official, official_role, relative, kinship_term, category, path, gap, last_recheck,
-    home_survey (bool).
+    Evidence: official, official_role, relative, kinship_term, category, path, term, gap, last_recheck,
+    home_survey (bool), relatives (every related member of the case, closest first).
     Profile parameters: kin_definition, kin_strict_recheck_months.
     """
     j = _related_cases(ctx)
@@ -155,6 +198,7 @@ def filed_relative_not_reviewed(ctx: AuditContext) -> Iterator[Finding]:
     rc = ctx.table("rechecks") if "rechecks" in ctx.tables else pd.DataFrame(columns=["case_id", "date"])
     last = pd.to_datetime(rc.groupby("case_id").date.max()) if len(rc) else pd.Series(dtype="datetime64[ns]")
     names = _names(ctx)
+    everyone = _all_relatives(j, names)
     for r in _closest(j).itertuples(index=False):
         gaps = []
         if r.case_id not in surveyed:
@@ -166,8 +210,9 @@ def filed_relative_not_reviewed(ctx: AuditContext) -> Iterator[Finding]:
         if not gaps:
             continue
         gap = "、".join(gaps)
-        ev = _kin_evidence(r, names) | {"gap": gap, "home_survey": r.case_id in surveyed,
-                                        "last_recheck": None if lr is None or pd.isna(lr) else f"{lr:%Y-%m-%d}"}
+        ev = _kin_evidence(r, names) | {"gap": gap, "home_survey": r.case_id in surveyed, "term": _term(r),
+                                        "last_recheck": None if lr is None or pd.isna(lr) else f"{lr:%Y-%m-%d}",
+                                        "relatives": everyone[(r.case_id, r.x)]}
         yield Finding(rule="KIN-02", severity=Severity.MEDIUM, case_id=r.case_id, household_id=r.household_id,
                       person_id=r.y, official_id=r.x, village_code=r.village_code, township=r.township, evidence=ev,
                       explanation=f"{ev['official_name']}（{r.role}）的{r.kinship_term}{ev['relative_name']}家（{r.case_id}）"
@@ -181,6 +226,7 @@ def no_recusal(ctx: AuditContext) -> Iterator[Finding]:
     """An official takes part in a step of a close relative's case without recusal.
 
     社会救助经办人员在入户调查、民主评议、审核审批、复核等环节中涉及近亲属的，应主动申请回避。
+    民主评议只计其职务管辖该村的干部（本村村干部、本乡镇工作人员、县级人员）。
     Evidence: official, official_role, relative, kinship_term, category, path, steps (step and date).
     Profile parameters: kin_definition.
     """
@@ -210,6 +256,16 @@ def no_recusal(ctx: AuditContext) -> Iterator[Finding]:
     if j.empty:
         return
     j = j.merge(ctx.table("cases")[["case_id", "household_id", "village_code", "township"]], on="case_id")
+    # an appraisal is a step of the official's only where the post covers the village: a cadre of another
+    # village on the list took no part as an official (a copied list is VOTE-06's matter)
+    posts = ctx.table("officials").rename(columns={"person_id": "x", "village_code": "village_code_o",
+                                                   "township": "township_o"})[["x", "level", "village_code_o",
+                                                                               "township_o"]]
+    jp = j.reset_index().merge(posts, on="x")
+    covered = set(jp.loc[_covers(jp), "index"])
+    j = j[~j.step.str.startswith("民主评议") | j.index.isin(covered)]
+    if j.empty:
+        return
     roles = ctx.table("officials").drop_duplicates("person_id").set_index("person_id").role
     names = _names(ctx)
     for (case_id, x), g in j.groupby(["case_id", "x"], sort=True):

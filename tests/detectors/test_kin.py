@@ -63,12 +63,32 @@ def test_kin01_township_staff_cover_every_village_of_the_township():
     assert "乡镇民政助理员" in f.explanation
 
 
-def test_kin01_official_out_of_office_at_approval_is_not_counted():
+def test_kin01_official_who_took_office_after_approval_is_caught_without_a_recheck():
     late = [_official(OFFICIAL, start="2021-01-01")]
-    assert run_rule("KIN-01", _ctx(late)) == []
+    [f] = run_rule("KIN-01", _ctx(late))         # approved 2020-03-01, no recheck since: still on the roll
+    assert f.evidence["in_office_at"] == [] and f.evidence["overlap"] == "2021-01-01至2024-12-31"
+    assert f.evidence["term"] == "2021-01-01—至今"
     rechecked = _ctx(late, rechecks=[{"case_id": "LB1", "date": "2022-03-01"}])
     [f] = run_rule("KIN-01", rechecked)
     assert f.evidence["in_office_at"] == ["复核2022-03-01"]
+
+
+def test_kin01_term_and_enrolment_that_never_overlap_are_not_counted():
+    left_before = [_official(OFFICIAL, start="2015-01-01", end="2019-12-31")]
+    assert run_rule("KIN-01", _ctx(left_before)) == []            # left office before the approval
+    after_exit = [_official(OFFICIAL, start="2023-01-01")]
+    stopped = [_case(status="停保", exit_date="2022-06-30")]
+    assert run_rule("KIN-01", _ctx(after_exit, stopped)) == []    # took office after the case had stopped
+    [f] = run_rule("KIN-01", _ctx([_official(OFFICIAL, start="2022-01-01")], stopped))
+    assert f.evidence["overlap"] == "2022-01-01至2022-06-30"
+
+
+def test_kin01_evidence_lists_every_relative_in_the_case_closest_first():
+    [f] = run_rule("KIN-01", _ctx([_official(OFFICIAL)]))
+    terms = [r["kinship_term"] for r in f.evidence["relatives"]]
+    assert len(terms) == 2 and terms[0] == f.evidence["kinship_term"]          # 伯父/叔父 before 堂兄
+    assert [r["degree"] for r in f.evidence["relatives"]] == sorted(r["degree"] for r in f.evidence["relatives"])
+    assert all(r["path"] for r in f.evidence["relatives"])
 
 
 def test_kin01_same_name_stranger_is_never_linked():
@@ -111,6 +131,17 @@ def test_kin03_voting_on_relatives_case_at_the_appraisal_meeting():
                 votes=[{"meeting_id": "M1", "case_id": "LB1", "yes": "20", "no": "0", "result": "通过"}])
     [f] = run_rule("KIN-03", _ctx([_official(OFFICIAL)], **more))
     assert f.evidence["steps"] == ["民主评议（M1）（2020-02-15）"]
+
+
+def test_kin03_cadre_of_another_village_on_the_appraisal_list_is_not_a_recusal_case():
+    more = dict(meetings=[{"meeting_id": "M1", "village_code": V1, "date": "2020-02-15", "members_total": "21"}],
+                meeting_attendance=[{"meeting_id": "M1", "person_id": OFFICIAL, "role": "村委成员"}],
+                votes=[{"meeting_id": "M1", "case_id": "LB1", "yes": "20", "no": "0", "result": "通过"}])
+    assert run_rule("KIN-03", _ctx([_official(OFFICIAL, village=V2)], **more)) == []
+    # the same cadre handling a step of the case is taking part, whatever the post
+    wf = [{"case_id": "LB1", "step": "入户调查", "date": "2020-02-10", "handler_id": OFFICIAL}]
+    [f] = run_rule("KIN-03", _ctx([_official(OFFICIAL, village=V2)], workflow=wf, **more))
+    assert f.evidence["steps"] == ["入户调查（2020-02-10）"]
 
 
 def test_kin04_official_himself_enrolled():
