@@ -476,13 +476,41 @@ def flow_back(ctx: AuditContext) -> Iterator[Finding]:
                                   f"（{'、'.join(ev['kinds'])}）流入{desc}的账户{mask_account(to)}，合计{ev['total']:.0f}元。")
 
 
+def _unpaid_months(cases: pd.DataFrame, pay: pd.DataFrame, span: tuple) -> dict[str, list]:
+    """case_id -> the active months inside the payment records' span with no payout at all.
+
+    Active = the months strictly between the approval month and the exit month (or to the end of the
+    span while the case is on the roll): counties start paying in the approval month or the next and
+    stop in the exit month or the one before, so the two boundary months are not judged. A stopped case
+    without an exit date is left out (its end is unknown)."""
+    lo, hi = span
+    c = cases[cases.approval_date.notna()]
+    c = c[c.status.isin(["在保", "渐退"]) | c.exit_date.notna()]
+    first = (c.approval_date.dt.to_period("M") + 1).dt.to_timestamp().clip(lower=lo)
+    last = (c.exit_date.dt.to_period("M") - 1).dt.to_timestamp().fillna(hi).clip(upper=hi)
+    paid = pay.groupby("case_id").period.agg(set)
+    out = {}
+    for case_id, a, b in zip(c.index, first, last):
+        if a > b:
+            continue
+        months = pd.date_range(a, b, freq="MS")
+        got = paid.get(case_id, set())
+        gone = [m for m in months if m not in got]
+        if gone:
+            out[case_id] = gone
+    return out
+
+
 @detector("RCK-07", severity=Severity.HIGH, title_zh="发放金额或月份与审批不符", requires=("cases", "payments"),
           params=("award_tolerance_yuan",), explain_zh="{case_id}{what}")
 def payout_mismatch(ctx: AuditContext) -> Iterator[Finding]:
-    """A payout differs from the approved monthly amount, or payouts fall outside the active period.
+    """A payout differs from the approved monthly amount, payouts fall outside the active period, or
+    active months were never paid at all.
 
-    发放金额应与审批的月保障金额一致；审批前、停保（注销）后不得发放。
-    Evidence: months with the amount paid and approved, months outside the active period, overpaid_amount.
+    发放金额应与审批的月保障金额一致；审批前、停保（注销）后不得发放；在保月份（在发放记录覆盖的月份内）
+    一次也未发放的，提示核实（“挂名”在册、只为办证等情形）。
+    Evidence: months with the amount paid and approved, months outside the active period, unpaid_months,
+    overpaid_amount, payments_span (first and last month the payment records cover).
     Profile parameters: award_tolerance_yuan.
     """
     tol = float(ctx.profile.require("award_tolerance_yuan"))
@@ -491,15 +519,21 @@ def payout_mismatch(ctx: AuditContext) -> Iterator[Finding]:
     pay = pay[pay.case_id.isin(c.index)].assign(period=lambda d: pd.to_datetime(d.period))
     if pay.empty:
         return
+    span = (pay.period.min(), pay.period.max())
     pay = pay.join(c[["monthly_amount", "approval_date", "exit_date", "status"]], on="case_id")
     start = pay.approval_date.dt.to_period("M").dt.to_timestamp()
     end = pay.exit_date.dt.to_period("M").dt.to_timestamp()
     outside = (pay.period < start) | (pay.exit_date.notna() & (pay.period > end))
     wrong = (pay.amount - pay.monthly_amount).abs() > tol
-    for case_id, g in pay[outside | wrong].groupby("case_id"):
+    unpaid = _unpaid_months(c, pay, span)
+    flagged = sorted(set(pay.case_id[outside | wrong]) | set(unpaid))
+    by_case = dict(tuple(pay[outside | wrong].groupby("case_id")))
+    for case_id in flagged:
         r = c.loc[case_id]
+        g = by_case.get(case_id, pay.iloc[:0])
         o = g[outside[g.index]]
         w = g[wrong[g.index] & ~outside[g.index]]
+        missing = unpaid.get(case_id, [])
         parts, over = [], 0.0
         if len(w):
             diff = (w.amount - w.monthly_amount)
@@ -509,10 +543,17 @@ def payout_mismatch(ctx: AuditContext) -> Iterator[Finding]:
             parts.append(f"审批期外（{'停保后' if r.exit_date is not pd.NaT and pd.notna(r.exit_date) else '审批前'}）发放"
                          f"{len(o)}个月{o.amount.sum():.0f}元")
             over += float(o.amount.sum())
+        if missing:
+            parts.append(f"在保{len(missing)}个月（{missing[0]:%Y-%m}至{missing[-1]:%Y-%m}）没有任何发放记录"
+                         + ("，整个发放记录期间从未发放" if case_id not in set(pay.case_id) else ""))
         what = "，".join(parts)
         ev = {"case_id": case_id, "what": what, "overpaid_amount": round(over, 2),
               "wrong_months": [f"{p:%Y-%m}：发{a:.0f}元" for p, a in zip(w.period, w.amount)],
-              "outside_months": [f"{p:%Y-%m}" for p in o.period]}
+              "outside_months": [f"{p:%Y-%m}" for p in o.period],
+              "unpaid_months": [f"{p:%Y-%m}" for p in missing],
+              "payments_span": f"{span[0]:%Y-%m}至{span[1]:%Y-%m}"}
+        tail = f"，应追缴约{over:.0f}元" if over else "，请核实是否虚报在册或资金去向"
         yield Finding(rule="RCK-07", severity=Severity.HIGH, case_id=case_id, household_id=r.household_id,
+                      account_no=r.account_no if isinstance(r.account_no, str) else None,
                       village_code=r.village_code, township=r.township, evidence=ev,
-                      explanation=f"{case_id}{what}，应追缴约{over:.0f}元。")
+                      explanation=f"{case_id}{what}{tail}。")

@@ -176,3 +176,25 @@ def test_rck07_one_yuan_rounding_is_tolerated():
     pays = _payments()
     pays[0]["amount"] = "300.6"
     assert run_rule("RCK-07", _ctx(payments=pays)) == []
+
+
+def test_rck07_case_on_the_roll_never_paid_and_a_gap_in_payouts():
+    pays = [p for p in _payments() if p["case_id"] != "LB2"                           # LB2: never paid at all
+            and not (p["case_id"] == "LB3" and p["period"] in ("2024-05", "2024-06"))]  # LB3: two months missing
+    found = {f.case_id: f for f in run_rule("RCK-07", _ctx(payments=pays))}
+    assert set(found) == {"LB2", "LB3"}
+    assert len(found["LB2"].evidence["unpaid_months"]) == 12 and "从未发放" in found["LB2"].explanation
+    assert found["LB3"].evidence["unpaid_months"] == ["2024-05", "2024-06"]
+    assert found["LB2"].account_no == ACC["C"] and found["LB2"].evidence["payments_span"] == "2024-01至2024-12"
+
+
+def test_rck07_boundary_months_and_months_outside_the_records_are_not_judged():
+    cases = _cases()
+    cases[0] |= {"approval_date": "2024-03-20"}                           # first paid in April: fine
+    cases[1] |= {"status": "注销", "exit_date": "2024-10-06"}              # last paid in September: fine
+    cases[2] |= {"status": "停保"}                                          # stopped, exit date unknown: not judged
+    pays = [p for p in _payments(months=range(3, 13))
+            if not (p["case_id"] == "LB0" and p["period"] == "2024-03")
+            and not (p["case_id"] == "LB1" and p["period"] >= "2024-10")
+            and p["case_id"] != "LB2"]
+    assert run_rule("RCK-07", _ctx(cases=cases, payments=pays)) == []      # Jan–Feb are before the records begin
