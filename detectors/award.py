@@ -63,40 +63,60 @@ def _cv(x: pd.Series) -> float:
     return float(x.std(ddof=0) / m) if m else 0.0
 
 
+def _densest_band(amounts: pd.Series, tol_yuan: float, tol_share: float) -> tuple[float, pd.Series]:
+    """The amount with the most awards within tolerance of it (±max(tol_yuan, tol_share × amount)),
+    and the mask of those awards: 'nearly identical' amounts, not only equal ones."""
+    a = np.sort(amounts.to_numpy(dtype=float))
+    tol = np.maximum(tol_yuan, tol_share * a)
+    counts = np.searchsorted(a, a + tol, side="right") - np.searchsorted(a, a - tol, side="left")
+    centre = float(a[int(np.argmax(counts))])
+    width = max(tol_yuan, tol_share * centre)
+    return centre, (amounts - centre).abs() <= width
+
+
 @detector("AWD-02", severity=Severity.HIGH, title_zh="平均分配（搞平衡）", requires=("cases",),
-          params=("flat_rate_min_modal_share", "flat_rate_min_cases", "flat_rate_min_need_cv"),
+          params=("flat_rate_min_modal_share", "flat_rate_min_cases", "flat_rate_min_need_cv",
+                  "flat_rate_amount_tolerance_yuan", "flat_rate_amount_tolerance_share"),
           explain_zh="{village_code}共{cases}户，{modal_share_pct}的户按{modal_amount}元发放，而核算需求差异很大")
 def flat_rate(ctx: AuditContext) -> Iterator[Finding]:
     """Flat-rate village: awards nearly identical although the households' assessed need differs widely.
 
-    杜绝低保“做人情、搞平衡”：村内低保金额高度一致（同一金额占比高），而按收入核算的补差差异大。
-    与全县其他村的同一金额占比对比。Benford 首位数检验不适用于按标准计算的金额，这里用同额占比和离散度。
-    Evidence: cases, modal_amount, modal_share, cv_need_same_amount, need_range, county_median_modal_share, case_ids.
-    Profile parameters: flat_rate_min_modal_share, flat_rate_min_cases, flat_rate_min_need_cv.
+    杜绝低保“做人情、搞平衡”：村内低保金额高度一致（金额相差在容差内的户占比高，如都在480元左右），
+    而按收入核算的补差差异大。与全县其他村的同额占比对比。Benford 首位数检验不适用于按标准计算的金额，
+    这里用近似同额占比和离散度。
+    Evidence: cases, modal_amount, modal_share, amount_range (of the near-identical awards), tolerance_yuan,
+    cv_need_same_amount, need_range, county_median_modal_share, case_ids (the near-identical ones).
+    Profile parameters: flat_rate_min_modal_share, flat_rate_min_cases, flat_rate_min_need_cv,
+    flat_rate_amount_tolerance_yuan, flat_rate_amount_tolerance_share.
     """
     share_min = float(ctx.profile.fraction("flat_rate_min_modal_share"))
     need_min = ctx.profile.int("flat_rate_min_cases")
     min_cv = float(ctx.profile.require("flat_rate_min_need_cv"))
-    c = _active(ctx).dropna(subset=["per_capita_income"])
+    tol_yuan = float(ctx.profile.require("flat_rate_amount_tolerance_yuan"))
+    tol_share = float(ctx.profile.fraction("flat_rate_amount_tolerance_share"))
+    c = _active(ctx).dropna(subset=["per_capita_income", "monthly_amount"])
     if c.empty:
         return
     c = c.assign(need=top_up(ctx, c).computed)
     stats = []
-    for vc, g in c.groupby("village_code"):
-        counts = g.monthly_amount.round().value_counts()
-        stats.append((vc, g, counts.index[0], counts.iloc[0] / len(g)))
+    for vc, g in c.groupby("village_code", sort=True):
+        modal, near = _densest_band(g.monthly_amount, tol_yuan, tol_share)
+        stats.append((vc, g, modal, near, float(near.mean())))
     median_share = float(np.median([s for *_, s in stats])) if stats else 0.0
-    for vc, g, modal, share in stats:
-        same = g[g.monthly_amount.round() == modal]
+    for vc, g, modal, near, share in stats:
+        same = g[near]
         cv_need = _cv(same.need)
         if len(g) < need_min or share < share_min or cv_need < min_cv:
             continue
+        lo, hi = float(same.monthly_amount.min()), float(same.monthly_amount.max())
+        amount = f"{modal:.0f}元" if lo == hi else f"{lo:.0f}—{hi:.0f}元（约{modal:.0f}元）"
         ev = {"village_code": vc, "cases": len(g), "modal_amount": float(modal), "modal_share": round(share, 3),
-              "modal_share_pct": f"{share:.0%}", "cv_need_same_amount": round(cv_need, 3),
+              "modal_share_pct": f"{share:.0%}", "amount_range": [lo, hi], "tolerance_yuan": round(max(tol_yuan, tol_share * modal), 2),
+              "cv_need_same_amount": round(cv_need, 3),
               "need_range": [float(same.need.min()), float(same.need.max())],
-              "county_median_modal_share": round(median_share, 3), "case_ids": sorted(g.case_id)}
+              "county_median_modal_share": round(median_share, 3), "case_ids": sorted(same.case_id)}
         yield Finding(rule="AWD-02", severity=Severity.HIGH, village_code=vc, township=g.township.iloc[0], evidence=ev,
-                      explanation=f"{vc}在保{len(g)}户中{share:.0%}按{modal:.0f}元发放（全县各村中位数{median_share:.0%}），"
+                      explanation=f"{vc}在保{len(g)}户中{share:.0%}按{amount}发放（全县各村中位数{median_share:.0%}），"
                                   f"而这些户按收入核算的补差从{same.need.min():.0f}元到{same.need.max():.0f}元不等，疑似平均分配。")
 
 
@@ -160,29 +180,56 @@ def partial_enrolment(ctx: AuditContext) -> Iterator[Finding]:
                           explanation=f"{r.case_id}{ev['what']}（疑似拆户保）。")
 
 
-@detector("AWD-05", severity=Severity.MEDIUM, title_zh="轮流坐庄", requires=("cases",), params=(),
+def _entry_month(ctx: AuditContext, c: pd.DataFrame) -> pd.Series:
+    """Month benefit started: the first payout where the payments show it, else the approval month."""
+    m = c.approval_date.dt.to_period("M")
+    if "payments" in ctx.tables:
+        first = ctx.table("payments").groupby("case_id").period.min()
+        paid = pd.to_datetime(c.case_id.map(first)).dt.to_period("M")
+        m = paid.fillna(m)
+    return m
+
+
+def _match_amounts(out: list[float], inc: list[float], tol: float) -> list[tuple[float, float]]:
+    """Pairs (exit amount, entry amount) within ``tol`` yuan, each entry used once (greedy, sorted)."""
+    pairs, free = [], sorted(inc)
+    for a in sorted(out):
+        hit = next((b for b in free if abs(b - a) <= tol), None)
+        if hit is not None:
+            pairs.append((a, hit))
+            free.remove(hit)
+    return pairs
+
+
+@detector("AWD-05", severity=Severity.MEDIUM, title_zh="轮流坐庄", requires=("cases",),
+          params=("rotation_window_months", "rotation_min_rounds", "award_tolerance_yuan"),
           explain_zh="{village_code}连续{rounds}期停保与新增户数、金额一一对应")
 def rotation(ctx: AuditContext) -> Iterator[Finding]:
     """Within a village, cases exit and others enter in matching numbers and amounts in successive periods.
 
-    轮流坐庄：同村某月停保若干户，随后一两个月内新增同样户数、同样金额的户，且连续出现。
+    轮流坐庄：同村某月停保若干户，当月或随后几个月内新增同样户数、同样金额的户（以开始享受的月份计，
+    当月审批、次月发放的替补户也算），且连续出现。
     Evidence: rounds (exit month, exits, entries, amounts), case_ids.
-    Profile parameters: none.
+    Profile parameters: rotation_window_months, rotation_min_rounds, award_tolerance_yuan.
     """
-    c = ctx.table("cases")
+    window = ctx.profile.int("rotation_window_months")
+    min_rounds = ctx.profile.int("rotation_min_rounds")
+    tol = float(ctx.profile.require("award_tolerance_yuan"))
+    c = ctx.table("cases").dropna(subset=["approval_date", "monthly_amount"])
     ex = c[c.exit_date.notna()].assign(m=lambda d: d.exit_date.dt.to_period("M"))
-    en = c.assign(m=lambda d: d.approval_date.dt.to_period("M"))
-    for vc, g in ex.groupby("village_code"):
+    en = c.assign(m=_entry_month(ctx, c))
+    for vc, g in ex.groupby("village_code", sort=True):
         rounds = []
-        for month, out in g.groupby("m"):
-            inc = en[(en.village_code == vc) & (en.m > month) & (en.m <= month + 2)]
-            a_out = sorted(out.monthly_amount.round())
-            a_in = sorted(inc.monthly_amount.round())
-            matched = [a for a in a_out if a in a_in]
-            if len(out) >= 1 and len(matched) == len(out) and len(inc) >= len(out):
-                rounds.append({"exit_month": str(month), "exits": sorted(out.case_id), "amounts": a_out,
-                               "entries": sorted(inc[inc.monthly_amount.round().isin(a_out)].case_id)})
-        if len(rounds) < 2:
+        for month, out in g.groupby("m", sort=True):
+            inc = en[(en.village_code == vc) & (en.m >= month) & (en.m <= month + window)
+                     & ~en.case_id.isin(set(out.case_id))]
+            a_out = [float(x) for x in out.monthly_amount]
+            pairs = _match_amounts(a_out, [float(x) for x in inc.monthly_amount], tol)
+            if len(pairs) == len(out):
+                hit = {b for _, b in pairs}
+                rounds.append({"exit_month": str(month), "exits": sorted(out.case_id), "amounts": sorted(a_out),
+                               "entries": sorted(inc[inc.monthly_amount.astype(float).isin(hit)].case_id)})
+        if len(rounds) < min_rounds:
             continue
         ids = sorted({x for r in rounds for x in r["exits"] + r["entries"]})
         ev = {"village_code": vc, "rounds": len(rounds), "detail": rounds, "case_ids": ids}

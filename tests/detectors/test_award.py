@@ -40,6 +40,19 @@ def test_awd02_village_paying_everyone_the_same():
     assert f.village_code == V and f.evidence["modal_share"] == 1.0
 
 
+def test_awd02_nearly_identical_amounts_are_flat_rate_too():
+    # 478–482 元 for households whose top-up ranges from ~100 to ~900: "all around 480"
+    cases = [_case(i, n=1 + i % 4, income=50 + 25 * i, amount=478 + i % 5) for i in range(10)]
+    [f] = run_rule("AWD-02", _ctx(cases))
+    assert f.evidence["amount_range"] == [478.0, 482.0] and "478—482元" in f.explanation
+    assert len(f.evidence["case_ids"]) == 10
+
+
+def test_awd02_amounts_spread_beyond_the_tolerance_are_not_flat_rate():
+    cases = [_case(i, n=1 + i % 4, income=50 + 25 * i, amount=440 + 11 * i) for i in range(10)]   # 11 元 apart
+    assert run_rule("AWD-02", _ctx(cases)) == []
+
+
 def test_awd02_same_amount_for_the_same_need_is_clean():
     cases = [_case(i, n=2, income=100) for i in range(10)]          # identical households, identical awards
     assert run_rule("AWD-02", _ctx(cases)) == []
@@ -94,6 +107,29 @@ def _rotation(second_round_amount=518):
 def test_awd05_exit_and_entry_match_twice():
     [f] = run_rule("AWD-05", _ctx(_rotation()))
     assert f.evidence["rounds"] == 2
+
+
+def _rotation_by_first_payout():
+    """Replacements approved in the very month of the exits and paid from the next month."""
+    cases = [_case(1, status="停保", exit_date="2024-03-31"), _case(2, approval_date="2024-03-12", status="停保",
+                                                                  exit_date="2024-07-31"),
+             _case(3, approval_date="2024-07-15")]
+    pays = [{"case_id": "LB2", "period": f"2024-{m:02d}", "amount": "518", "account_no": "A"} for m in (4, 5, 6, 7)]
+    pays += [{"case_id": "LB3", "period": f"2024-{m:02d}", "amount": "518", "account_no": "B"} for m in (8, 9)]
+    return cases, pays
+
+
+def test_awd05_replacement_approved_in_the_exit_month_counts():
+    cases, pays = _rotation_by_first_payout()
+    [f] = run_rule("AWD-05", _ctx(cases, payments=pays))
+    assert f.evidence["rounds"] == 2 and f.evidence["detail"][0]["entries"] == ["LB2"]
+
+
+def test_awd05_replacement_starting_after_the_window_is_not_rotation():
+    cases, pays = _rotation_by_first_payout()
+    cases[2]["approval_date"] = "2024-11-15"
+    pays = [p for p in pays if p["case_id"] != "LB3"]
+    assert run_rule("AWD-05", _ctx(cases, payments=pays)) == []
 
 
 def test_awd05_different_amount_breaks_the_chain():
