@@ -8,6 +8,7 @@ from fractions import Fraction
 from itertools import combinations
 from typing import Iterator
 
+import duckdb
 import pandas as pd
 
 from audit.context import AuditContext
@@ -25,6 +26,18 @@ LINEAL = ("配偶", "父母", "子女", "祖父母", "外祖父母", "孙子女"
 def _attendance(ctx: AuditContext) -> pd.DataFrame:
     a = ctx.table("meeting_attendance")
     return a[a.signed.fillna("是") != "否"]
+
+
+def _shared_attendees(a: pd.DataFrame) -> list[tuple[str, str, int]]:
+    """(meeting, other meeting, attendees in common) for every pair of meetings anywhere in the county
+    that share at least one attendee (an inverted index on the person, not all pairs of meetings)."""
+    con = duckdb.connect()
+    con.register("a", a[["meeting_id", "person_id"]].drop_duplicates())
+    rows = con.execute("""SELECT x.meeting_id, y.meeting_id, count(*) FROM a x JOIN a y
+                          ON x.person_id = y.person_id AND x.meeting_id < y.meeting_id
+                          GROUP BY 1, 2 ORDER BY 1, 2""").fetchall()
+    con.close()
+    return rows
 
 
 def _meetings(ctx: AuditContext) -> pd.DataFrame:
@@ -208,13 +221,15 @@ def lineal_voter(ctx: AuditContext) -> Iterator[Finding]:
 @detector("VOTE-06", severity=Severity.HIGH, title_zh="评议记录疑似伪造", requires=(*TABLES, "persons"),
           params=("minutes_copy_min_jaccard",), explain_zh="会议{meeting_id}：{what}")
 def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
-    """Fabricated minutes: copied attendee lists, one person at two overlapping meetings, the dead or
-    detained recorded as present, or identical unanimous tallies for every case of a village.
+    """Fabricated minutes: copied attendee lists (compared county-wide), one person at two overlapping
+    meetings, the dead or detained recorded as present, a villager representative from another
+    village, or identical unanimous tallies for every case of a village.
 
-    A list counts as copied when its similarity reaches the profile's threshold and the meetings were
-    not both attended by the whole group (the same full group twice is normal).
+    A list counts as copied when its similarity reaches the profile's threshold, unless both meetings
+    are the same village's and were attended by the whole group (the same full group twice is normal).
 
-    评议弄虚作假：参会名单雷同、同一人同时出现在两场会议、已死亡或在押人员签到、各次会议全票一致。
+    评议弄虚作假：参会名单雷同（全县范围比对，含抄用其他村的名单）、同一人同时出现在两场会议、
+    已死亡或在押人员签到、村民代表不是本村村民、各次会议全票一致。
     Evidence: meeting_id, kind, and the other meeting / person / dates behind it.
     Profile parameters: minutes_copy_min_jaccard.
     """
@@ -235,22 +250,32 @@ def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
                        explanation=f"评议会议{mid}：{what}。")
 
     total = m.members_total.astype(int).to_dict()
-    lists_d = lists.to_dict()
-    for vc, ids in m.reset_index().groupby("village_code").meeting_id:
-        ids = [i for i in ids if i in lists_d]
-        for x, y in combinations(sorted(ids), 2):
-            s1, s2 = lists_d[x], lists_d[y]
-            common = len(s1 & s2)
-            if common * cut.denominator < cut.numerator * (len(s1) + len(s2) - common):
-                continue
-            jac = Fraction(common, len(s1 | s2))
-            full = len(s1) >= total[x] and len(s2) >= total[y]
-            if not full:                      # a full panel attending twice is no copy
-                for me, other in ((x, y), (y, x)):
-                    f = emit(me, "copied_list", f"参会名单与会议{other}相同（相似度{float(jac):.0%}，{len(s1)}人）",
-                             other_meeting=other, jaccard=_frac(jac))
-                    if f:
-                        yield f
+    village = m.village_code.to_dict()
+    for x, y, common in _shared_attendees(a):
+        n1, n2 = len(lists[x]), len(lists[y])
+        if common * cut.denominator < cut.numerator * (n1 + n2 - common):
+            continue
+        jac = Fraction(common, n1 + n2 - common)
+        same_village = village.get(x) == village.get(y)
+        full = n1 >= total.get(x, 0) and n2 >= total.get(y, 0)
+        if same_village and full:             # a village's full panel attending twice is no copy
+            continue
+        for me, other, vo in ((x, y, village.get(y)), (y, x, village.get(x))):
+            where = "" if same_village else f"（另一村{vo}的会议）"
+            f = emit(me, "copied_list", f"参会名单与会议{other}{where}相同（相似度{float(jac):.0%}，{n1}人）",
+                     other_meeting=other, other_village=vo, jaccard=_frac(jac))
+            if f:
+                yield f
+    # a villager representative who does not live in the meeting's village
+    if "persons" in ctx.tables:
+        home = ctx.table("persons").drop_duplicates("person_id").set_index("person_id").village_code
+        reps = a[a.role == "村民代表"].assign(home=lambda d: d.person_id.map(home))
+        reps = reps.assign(mv=reps.meeting_id.map(village))
+        for r in reps[reps.home.notna() & reps.mv.notna() & (reps.home != reps.mv)].itertuples(index=False):
+            f = emit(r.meeting_id, "outside_rep", f"村民代表{mask_id(r.person_id)}户籍在{r.home}，不是本村村民",
+                     person=r.person_id, home_village=r.home)
+            if f:
+                yield f
     # one person at two meetings on the same day with overlapping times
     t = a.merge(m[["date", "start_time", "end_time"]], left_on="meeting_id", right_index=True)
     t = t.assign(start=t.start_time.fillna("00:00"), end=t.end_time.fillna("23:59"))

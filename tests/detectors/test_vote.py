@@ -127,3 +127,45 @@ def test_vote07_emergency_case_needs_no_appraisal():
     assert run_rule("VOTE-07", ctx("是")) == []
     [f] = run_rule("VOTE-07", ctx("否"))
     assert f.case_id == "LB1"
+
+
+V2 = "522732001002"
+
+
+def _two_meetings(list2, village2=V2, total2="21", total1="21"):
+    att = [{"meeting_id": "M1", "person_id": p, "role": "村民代表" if i >= 4 else "村委成员", "group": f"第{i % 2 + 1}组"}
+           for i, p in enumerate(PANEL[:20])]
+    att += [{"meeting_id": "M2", "person_id": p, "role": "村委成员"} for p in list2]
+    meetings = [{"meeting_id": "M1", "village_code": V, "date": "2021-12-10", "start_time": "09:00", "end_time": "11:00",
+                 "members_total": total1},
+                {"meeting_id": "M2", "village_code": village2, "date": "2021-12-20", "start_time": "09:00",
+                 "end_time": "11:00", "members_total": total2}]
+    return _ctx(meetings=meetings, meeting_attendance=att)
+
+
+def test_vote06_attendance_list_copied_from_another_villages_meeting():
+    found = run_rule("VOTE-06", _two_meetings(PANEL[:20]))
+    copied = {f.meeting_id: f for f in found if f.evidence["kind"] == "copied_list"}
+    assert set(copied) == {"M1", "M2"} and copied["M2"].evidence["other_village"] == V
+    assert "另一村" in copied["M2"].explanation
+
+
+def test_vote06_other_villages_meeting_with_its_own_people_is_clean():
+    others = [pid("19720101", 201 + 2 * i) for i in range(20)]
+    assert [f for f in run_rule("VOTE-06", _two_meetings(others)) if f.evidence["kind"] == "copied_list"] == []
+
+
+def test_vote06_same_villages_full_panel_twice_is_no_copy():
+    found = run_rule("VOTE-06", _two_meetings(PANEL[:20], village2=V, total2="20", total1="20"))
+    assert [f for f in found if f.evidence["kind"] == "copied_list"] == []
+
+
+def test_vote06_villager_representative_from_another_village():
+    outsider = pid("19680101", 301)
+    people = _people() + [person(outsider, "P99", name="外村人", village_code=V2)]
+    att = [{"meeting_id": "M1", "person_id": p, "role": "村民代表" if i >= 4 else "村委成员", "group": f"第{i % 2 + 1}组"}
+           for i, p in enumerate(PANEL[:20])] + [{"meeting_id": "M1", "person_id": outsider, "role": "村民代表"}]
+    [f] = run_rule("VOTE-06", _ctx(persons=people, meeting_attendance=att))
+    assert f.evidence["kind"] == "outside_rep" and f.person_id == outsider and f.evidence["home_village"] == V2
+    att[-1]["role"] = "驻村干部"                         # a cadre sent from outside is no villager representative
+    assert run_rule("VOTE-06", _ctx(persons=people, meeting_attendance=att)) == []
