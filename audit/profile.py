@@ -50,6 +50,7 @@ PARAMS: dict[str, Param] = {
     "award_model_min_excess_share": Param("fraction", "统计模型：超出预期金额的比例下限"),
     "award_model_seed": Param("int", "统计模型随机种子"),
     "award_model_min_excess_yuan": Param("number", "统计模型：超出预期金额的最少元数"),
+    "award_model_min_cases": Param("int", "统计模型：拟合所需的最少在保户数"),
     # rechecks and time limits
     "recheck_months_regular": Param("int", "常补（收入无变化）家庭复核间隔（月）"),
     "recheck_months_irregular": Param("int", "非常补（收入变化不大）家庭复核间隔（月）"),

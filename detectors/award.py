@@ -296,16 +296,19 @@ def _features(ctx: AuditContext, c: pd.DataFrame) -> pd.DataFrame:
 
 
 @detector("AWD-07", severity=Severity.LOW, title_zh="金额远高于同类家庭（统计模型）", requires=("cases", "persons"),
-          params=("award_model_min_excess_share", "award_model_min_excess_yuan", "award_model_seed"),
+          params=("award_model_min_excess_share", "award_model_min_excess_yuan", "award_model_seed",
+                  "award_model_min_cases"),
           explain_zh="{case_id}月保障金{award}元，同类家庭通常约{expected}元")
 def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
     """A scikit-learn model of award on need flags cases paid far above what similar households get.
 
     统计模型：以按公式核算的补差、保障人数、人均收入、单人保、残疾、重病、年龄、劳动能力、城乡预测应得金额（交叉验证，
     每户的预测不使用该户自身），实发金额远高于预测的予以提示；与干部有近亲属关系的排在前面。
-    Evidence: award, expected, excess, excess_share, similar (plain-Chinese description of the peer group),
-    drivers (features on which the household differs from its peers), official_linked.
-    Profile parameters: award_model_min_excess_share, award_model_min_excess_yuan, award_model_seed.
+    参照金额取“同类家庭的预测金额”与“按政策核算金额（补差加允许的分类施保）”中较高者：与政策核算一致的金额从不提示。
+    Evidence: award, expected (model), policy_amount, reference, excess, excess_share, similar (plain-Chinese
+    description of the peer group), drivers (features on which the household differs from its peers), official_linked.
+    Profile parameters: award_model_min_excess_share, award_model_min_excess_yuan, award_model_seed,
+    award_model_min_cases.
     """
     import warnings
 
@@ -315,8 +318,10 @@ def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    c = _active(ctx).dropna(subset=["per_capita_income"]).reset_index(drop=True)
-    if len(c) < 50:
+    # rows in case-id order: the folds, and so the predictions, must not depend on how the file was sorted
+    c = _active(ctx).dropna(subset=["per_capita_income", "monthly_amount"]).sort_values("case_id", kind="stable")
+    c = c.reset_index(drop=True)
+    if len(c) < ctx.profile.int("award_model_min_cases"):
         return
     X = _features(ctx, c)
     y = c.monthly_amount.astype(float).to_numpy()
@@ -333,8 +338,12 @@ def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
     pred = np.clip(pred, 0, None)
     share_min = float(ctx.profile.fraction("award_model_min_excess_share"))
     yuan_min = float(ctx.profile.require("award_model_min_excess_yuan"))
-    excess = y - pred
-    flag = (excess > yuan_min) & (excess > share_min * np.maximum(pred, 1))
+    policy = top_up(ctx, c).computed.to_numpy()
+    # the reference is the higher of what similar households get and what the policy formula gives
+    # (top-up plus allowed add-ons): an award the formula explains is never an outlier
+    ref = np.maximum(pred, policy)
+    excess = y - ref
+    flag = (excess > yuan_min) & (excess > share_min * np.maximum(ref, 1))
     if not flag.any():
         return
     linked = set()
@@ -357,13 +366,16 @@ def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
         drivers = [_FEATURES_ZH[k] for k in z.index[:3] if z[k] > 0.5] or ["各项需求特征与同类家庭相近，金额差异无法用需求解释"]
         is_linked = r.case_id in linked
         ev = {"case_id": r.case_id, "award": float(y[i]), "expected": round(float(pred[i]), 0),
-              "excess": round(float(excess[i]), 0), "excess_share": round(float(excess[i] / max(pred[i], 1)), 2),
+              "policy_amount": round(float(policy[i]), 2), "reference": round(float(ref[i]), 0),
+              "excess": round(float(excess[i]), 0), "excess_share": round(float(excess[i] / max(ref[i], 1)), 2),
               "similar": similar, "peer_median_award": float(np.median(y[[X.index.get_loc(k) for k in peers.index]])),
               "drivers": drivers, "official_linked": is_linked, "model": "Huber稳健回归（核算补差等需求特征），5折交叉验证"}
         score = min(0.99, 0.3 + 0.3 * ev["excess_share"]) if not is_linked else 1.0
         yield Finding(rule="AWD-07", severity=Severity.LOW, **_where(r), score=round(score, 2), evidence=ev,
-                      explanation=f"{r.case_id}月保障金{y[i]:.0f}元，同类家庭（{similar}）通常约{pred[i]:.0f}元，"
-                                  f"高出{excess[i]:.0f}元（{ev['excess_share']:.0%}）；差异主要不在：{'、'.join(drivers)}"
+                      explanation=f"{r.case_id}月保障金{y[i]:.0f}元，按政策核算{policy[i]:.0f}元，同类家庭（{similar}）"
+                                  f"通常约{pred[i]:.0f}元，比两者中较高者高出{excess[i]:.0f}元"
+                                  f"{'（' + format(ev['excess_share'], '.0%') + '）' if ref[i] >= yuan_min else ''}；"
+                                  f"{'、'.join(drivers) if drivers[0].startswith('各项') else '与同类家庭的差别在' + '、'.join(drivers) + '，但不足以解释金额'}"
                                   f"{'；该户与干部有近亲属关系' if is_linked else ''}。")
 
 

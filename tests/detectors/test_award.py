@@ -156,6 +156,30 @@ def test_awd07_flags_the_one_paid_double():
     assert [f.case_id for f in found] == ["LB7"] and found[0].evidence["expected"] > 0
 
 
+def test_awd07_award_equal_to_the_policy_formula_is_never_an_outlier():
+    # a few households get the 30 % add-on (107.7 元): the model, which sees no add-on, expects less,
+    # but the formula (top-up plus allowed add-on) explains every yuan
+    cases = [_case(i, n=1 + i % 4, income=40 + 3 * i) for i in range(80)]
+    for i in (4, 17, 33):
+        cases[i]["addon_amount"] = "107.7"
+        cases[i]["addon_reasons"] = "老年人"
+        cases[i]["monthly_amount"] = str(float(cases[i]["monthly_amount"]) + 107.7)
+    cases[4]["monthly_amount"] = str(float(cases[4]["monthly_amount"]) + 300)      # ...and 300 元 more than that
+    found = run_rule("AWD-07", _ctx(cases))
+    assert [f.case_id for f in found] == ["LB4"]
+    assert found[0].evidence["policy_amount"] == round(float(cases[4]["monthly_amount"]) - 300, 2)
+
+
+def test_awd07_same_findings_whatever_the_row_order():
+    cases = [_case(i, n=1 + i % 4, income=40 + 3 * i) for i in range(80)]
+    for i in (7, 40):
+        cases[i]["monthly_amount"] = str(3 * float(cases[i]["monthly_amount"]))
+    a = run_rule("AWD-07", _ctx(cases))
+    b = run_rule("AWD-07", _ctx(cases[::-1]))
+    assert [(f.finding_id, f.evidence["expected"]) for f in a] == \
+        sorted([(f.finding_id, f.evidence["expected"]) for f in b], key=lambda t: [x.finding_id for x in a].index(t[0]))
+
+
 def test_awd08_stranger_pooled_into_a_case():
     c = _case(1)
     stranger = pid("19700101", 91)
