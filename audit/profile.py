@@ -98,6 +98,12 @@ PARAMS: dict[str, Param] = {
     "card_sweep_min_months": Param("int", "到账即取的最少月数"),
     "card_flowback_hours": Param("int", "资金回流匹配时间窗（小时）"),
     "card_flowback_amount_tolerance": Param("fraction", "资金回流金额匹配容差（比例）"),
+    # proactive discovery (COVER)
+    "cover_lookback_months": Param("int", "主动发现：回溯多少个月内已办结的申请视为已处理"),
+    "cover_elderly_age": Param("int", "主动发现：独居老人年龄下限（岁）"),
+    "cover_edge_days": Param("int", "主动发现：低保边缘户收入低于标准后应纳入低保的天数"),
+    "cover_refusal_grounds": Param("list", "主动发现：不予批准理由中视为依据收入财产的用语"),
+    "cover_exit_grounds": Param("list", "主动发现：停保理由中视为收入、财产或家庭成员变化的用语"),
     # data quality
     "parent_min_age_gap_years": Param("int", "父母与子女最小年龄差（年）"),
     # risk ranking
