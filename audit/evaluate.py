@@ -7,7 +7,7 @@ import pandas as pd
 
 __all__ = ["match_truth", "score", "TRUTH_KEYS"]
 
-TRUTH_KEYS = ("case_id", "person_id", "official_id", "account_no", "meeting_id", "village_code", "ref")
+TRUTH_KEYS = ("case_id", "person_id", "official_id", "account_no", "meeting_id", "village_code", "household_id", "ref")
 
 
 def _prepare(findings: pd.DataFrame) -> pd.DataFrame:
@@ -24,6 +24,8 @@ def match_truth(findings: pd.DataFrame, truth: pd.DataFrame) -> tuple[pd.Series,
     f = _prepare(findings)
     t = truth.reset_index(drop=True).copy()
     t["_tid"] = range(len(t))
+    if "household_id" not in t:
+        t["household_id"] = None
     for k in TRUTH_KEYS:
         t[k] = t[k].astype(object).where(t[k].notna() & (t[k].astype(str) != ""), None)
         t[k] = t[k].map(lambda v: None if v is None else str(v))

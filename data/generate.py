@@ -31,7 +31,7 @@ PAY_START = dt.date(2024, 1, 1)
 TOWNS = ("三合街道", "大河镇", "普安镇", "都江镇", "中和镇", "周覃镇", "九阡镇")
 VILLAGE_SYLL = "阳光红岩新合平安团结丰乐和谐民主水龙江口坝寨塘坡田湾岭营桥溪河"
 TRUTH_COLUMNS = ["rule", "case_id", "person_id", "official_id", "account_no", "meeting_id", "village_code",
-                 "ref", "detail"]
+                 "household_id", "ref", "detail"]
 STEPS = ("申请", "受理", "入户调查", "信息核对", "民主评议", "乡镇审核", "县级审批/审核确认")
 
 
@@ -205,7 +205,15 @@ class County:
             "assets": ("person_id", "as_of_date", "amount"),
             "other_rolls": ("person_id", "program", "county", "start_date", "end_date"),
             "travel": ("person_id", "date", "mode"),
+            "applications": ("application_id", "household_id", "applicant_id", "application_date", "decision",
+                             "decision_date", "reason", "case_id"),
+            "monitoring": ("household_id", "person_id", "monitor_type", "identified_date", "risk", "per_capita_income",
+                           "risk_status", "removed_date"),
+            "income_checks": ("household_id", "check_date", "per_capita_income", "financial_assets", "result", "source"),
         }.items()}
+        self.extra_workflow: list[dict] = []
+        self.app_seq = 0
+        self.no_application: set[str] = set()     # cases whose application row a plant writes itself
         self.truth = Rows(*TRUTH_COLUMNS)
         self.raw_rows: dict[str, list[dict]] = {}       # malformed rows appended at write time
         self.extra_payments: list[dict] = []
@@ -577,6 +585,91 @@ class County:
             for p in c.enrolled[:1]:
                 self.x["assets"].add(person_id=p.pid, as_of_date=dt.date(2024, 6, 30),
                                      amount=round(r.uniform(0, 6) * c.standard))
+        self.make_coverage_background()
+
+    def application_id(self, d: dt.date) -> str:
+        self.app_seq += 1
+        return f"SQ{REGION}{d.year}{d.month:02d}{self.app_seq:05d}"
+
+    def check(self, hh: Household, d: dt.date, income: float, source: str = "核对平台", standard: float | None = None):
+        std = standard if standard is not None else self.standard_for(hh.village)
+        self.x["income_checks"].add(household_id=hh.hid, check_date=d, per_capita_income=round(income, 2),
+                                    financial_assets=round(self.rng.uniform(0, 3) * std, 2),
+                                    result="符合" if income < std else "不符合", source=source)
+
+    def refused(self, hh: Household, d: dt.date, reason: str, steps=("入户调查", "信息核对")) -> str:
+        """A refused application with the workflow rows filed under its id (the steps given)."""
+        aid = self.application_id(d)
+        decided = d + dt.timedelta(days=25)
+        self.x["applications"].add(application_id=aid, household_id=hh.hid, applicant_id=hh.head.pid,
+                                   application_date=d, decision="不予批准", decision_date=decided, reason=reason)
+        staff = hh.village.town.staff[0].pid
+        days = {"受理": 3, "入户调查": 6, "信息核对": 10, "乡镇审核": 16, "县级审批/审核确认": 25}
+        for step, off in days.items():
+            if step in ("入户调查", "信息核对") and step not in steps:
+                continue
+            self.extra_workflow.append(dict(case_id=aid, step=step, date=d + dt.timedelta(days=off), handler_id=staff,
+                                            result="不同意" if step != "受理" else "受理"))
+        return aid
+
+    def plain_households(self, pred=lambda h: True) -> list[Household]:
+        """Households of plain kin units with no case, no office and no plant yet, in a seeded order."""
+        out = [h for v in self.all_villages() for u in v.units if u.kind == "plain" for h in u.households
+               if h.members and h.hid not in self.case_hids and h.hid not in self.used_people
+               and not any(p.pid in self.used_people or p.role for p in h.members) and pred(h)]
+        self.rng.shuffle(out)
+        return out
+
+    def make_coverage_background(self) -> None:
+        """Applications and checks of every roll household, and the near misses of the COVER rules:
+        refusals on assessed income with survey and check on record, monitored households above the
+        line, edge households assessed above the standard, elderly people living alone who were assessed
+        or are on the 特困 roll."""
+        r = self.rng
+        for c in self.cases:
+            if c.case_id in self.no_application:
+                continue
+            self.x["applications"].add(application_id=self.application_id(c.app_date), household_id=c.hh.hid,
+                                       applicant_id=c.hh.head.pid, application_date=c.app_date, decision="批准",
+                                       decision_date=c.approval_date, reason=None, case_id=c.case_id)
+            d = c.steps.get("信息核对", (c.app_date + dt.timedelta(days=5), None))[0]
+            self.check(c.hh, d, c.income, standard=c.standard)
+        k = self.n_plants()
+        reasons = ("经家庭经济状况核对，家庭人均月收入超过低保标准", "家庭人均收入高于当地低保标准",
+                   "家庭财产状况不符合规定（存款超过规定标准）", "家庭收入超过低保标准")
+        for i, hh in enumerate(self.plain_households()[:3 * k]):
+            std = self.standard_for(hh.village)
+            d = self.rand_date(dt.date(2023, 1, 1), dt.date(2024, 9, 1))
+            group = i % 3
+            if group == 0:          # refused on assessed income, survey and check on record
+                self.refused(hh, d, reasons[i % len(reasons)])
+                self.check(hh, d + dt.timedelta(days=6), std * r.uniform(1.6, 2.5), source="入户调查")
+                self.check(hh, d + dt.timedelta(days=10), std * r.uniform(1.6, 2.5))
+            elif group == 1:        # monitored, income well above the line
+                self.x["monitoring"].add(household_id=hh.hid, person_id=hh.head.pid,
+                                         monitor_type=r.choice(("脱贫不稳定户", "边缘易致贫户")), identified_date=d,
+                                         risk=r.choice(("因病", "因学", "因务工就业不稳")),
+                                         per_capita_income=round(12 * std * r.uniform(1.6, 3)), risk_status="未消除")
+            else:                   # 低保边缘 household assessed above the standard
+                self.x["other_rolls"].add(person_id=hh.head.pid, program=r.choice(("低保边缘", "低保边缘家庭")),
+                                          county=COUNTY, start_date=d)
+                self.check(hh, d + dt.timedelta(days=40), std * r.uniform(1.1, 1.45))
+            self.used_people.add(hh.hid)
+        dead = {p.pid for p in self.persons if p.death}
+        for v in self.all_villages():
+            for u in v.units:
+                for hh in u.households:
+                    alive = [p for p in hh.members if p.pid not in dead]
+                    if len(alive) != 1 or alive[0].age() < 60 or hh.hid in self.case_hids or hh.hid in self.used_people \
+                            or alive[0].pid in self.used_people:
+                        continue
+                    std = self.standard_for(v)
+                    if r.random() < 0.6:
+                        self.check(hh, self.rand_date(dt.date(2023, 1, 1), dt.date(2024, 10, 1)),
+                                   std * r.uniform(1.2, 3), source="入户调查")
+                    else:
+                        self.x["other_rolls"].add(person_id=alive[0].pid, program="特困", county=COUNTY,
+                                                  start_date=self.rand_date(dt.date(2015, 1, 1), dt.date(2023, 1, 1)))
 
     # ------------------------------------------------------------ planting helpers
     def n_plants(self) -> int:
@@ -728,6 +821,8 @@ class County:
                        terminal_id=v.terminal, operator_id=None, counterparty_account=None)
         for row in self.extra_payments:
             payments.add(**row)
+        for row in self.extra_workflow:
+            workflow.add(**row)
         for row in self.extra_members:
             members.add(**row)
         meetings = Rows("meeting_id", "village_code", "date", "start_time", "end_time", "members_total", "secret_ballot")

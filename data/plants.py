@@ -619,6 +619,144 @@ def plant_elig_10(c, i):
     _elig(c, "ELIG-10", "travel", "保障期间乘坐飞机", date="WHEN", mode="飞机")
 
 
+# ---------------------------------------------------------------- COVER
+def _severe(h: Household) -> bool:
+    return any(p.disability in ("一级", "二级") or p.illness == "是" for p in h.members)
+
+
+def _free_household(c: County, pred=lambda h: True, severe_ok: bool = False) -> Household:
+    """An untouched plain household; without a severely disabled or ill member unless ``severe_ok``
+    (such a member makes a poor household a COVER-03 case too)."""
+    hh = c.plain_households(lambda h: pred(h) and (severe_ok or not _severe(h)))[0]
+    c.used_people.add(hh.hid)
+    c.used_people.update(p.pid for p in hh.members)
+    return hh
+
+
+def plant_cover_01(c: County, i: int) -> None:
+    hh = _free_household(c)
+    std = c.standard_for(hh.village)
+    d = c.rand_date(dt.date(2024, 2, 1), dt.date(2024, 10, 1))
+    if i % 2:
+        c.x["monitoring"].add(household_id=hh.hid, person_id=hh.head.pid, monitor_type="突发严重困难户", identified_date=d,
+                              risk="因意外事故", per_capita_income=round(12 * std * 1.3), risk_status="未消除")
+        c.plant("COVER-01", "突发严重困难户未申请、未纳入", household_id=hh.hid)
+    else:
+        c.x["monitoring"].add(household_id=hh.hid, person_id=hh.head.pid, monitor_type=("脱贫不稳定户", "边缘易致贫户")[i % 4 // 2],
+                              identified_date=d, risk="因病", per_capita_income=round(12 * std * 0.7), risk_status="未消除")
+        c.plant("COVER-01", "监测户人均纯收入低于低保年标准，未纳入", household_id=hh.hid)
+    # near miss: a poor monitored household whose application was decided two months ago
+    near = _free_household(c)
+    std = c.standard_for(near.village)
+    c.x["monitoring"].add(household_id=near.hid, person_id=near.head.pid, monitor_type="脱贫不稳定户",
+                          identified_date=dt.date(2024, 3, 1), risk="因病", per_capita_income=round(12 * std * 0.8),
+                          risk_status="未消除")
+    c.refused(near, add_months(AS_OF, -3), "经家庭经济状况核对，家庭人均月收入超过低保标准")
+    c.check(near, add_months(AS_OF, -3) + dt.timedelta(days=6), std * 1.8, source="入户调查")
+    c.check(near, add_months(AS_OF, -3) + dt.timedelta(days=10), std * 1.8)
+
+
+def plant_cover_02(c: County, i: int) -> None:
+    hh = _free_household(c)
+    std = c.standard_for(hh.village)
+    d = c.rand_date(dt.date(2023, 6, 1), dt.date(2024, 9, 1))
+    kind = i % 4
+    if kind == 0:        # refused on income, checked on the platform, nobody went to the house
+        aid = c.refused(hh, d, "家庭人均收入高于当地低保标准", steps=("信息核对",))
+        c.check(hh, d + dt.timedelta(days=10), std * 1.1)
+        what = "以收入超标不予批准，有核对无入户调查"
+    elif kind == 1:      # refused for having children: a relative, not income
+        aid = c.refused(hh, d, ("申请人有子女，应由子女赡养", "子女有赡养能力，不予纳入")[i % 2])
+        c.check(hh, d + dt.timedelta(days=6), std * 0.6, source="入户调查")
+        c.check(hh, d + dt.timedelta(days=10), std * 0.6)
+        what = "以有子女为由不予批准，核对收入低于标准"
+    elif kind == 2:      # an occupation
+        aid = c.refused(hh, d, "户主为村小学代课教师，不予纳入")
+        c.check(hh, d + dt.timedelta(days=10), std * 0.7)
+        what = "以职业为由不予批准"
+    else:                # no quota, no survey, no check
+        aid = c.refused(hh, d, ("本村低保名额已满", "经村两委研究，不符合条件")[i % 2], steps=())
+        what = "未经调查核实、以名额为由不予批准"
+    c.plant("COVER-02", what, household_id=hh.hid)
+    _ = aid
+
+
+def plant_cover_03(c: County, i: int) -> None:
+    hh = _free_household(c, lambda h: len(h.members) >= 2, severe_ok=True)
+    std = c.standard_for(hh.village)
+    p = hh.members[1]
+    if i % 2:
+        p.disability = ("一级", "二级")[i % 4 // 2]
+    else:
+        p.illness = "是"
+    c.check(hh, c.rand_date(dt.date(2024, 1, 1), dt.date(2024, 10, 1)), std * (1.2 if i % 3 else 0.8), source="入户调查")
+    c.plant("COVER-03", "重度残疾或重病成员所在家庭收入低于1.5倍标准，无人纳入", household_id=hh.hid)
+    # near miss: the same, but the household is assessed above the 1.5x line
+    near = _free_household(c, lambda h: len(h.members) >= 2, severe_ok=True)
+    near.members[1].disability = "一级"
+    c.check(near, dt.date(2024, 5, 1), c.standard_for(near.village) * 1.7, source="入户调查")
+
+
+def plant_cover_04(c: County, i: int) -> None:
+    case = c.fresh_case()
+    exit_date = month_start(add_months(AS_OF, -4)) - dt.timedelta(days=1)
+    case.status, case.exit_date = "停保", exit_date
+    kind = i % 3
+    if kind == 0:
+        case.exit_reason = ("自愿申请退出", "本人申请退出")[i % 2]
+    elif kind == 1:
+        case.exit_reason = ("低保指标调整", "经村两委研究，取消低保资格")[i % 2]
+    else:
+        case.exit_reason = "家庭经营性收入增加"
+        c.check(case.hh, exit_date - dt.timedelta(days=15), case.standard * 0.8, source="复核")
+    c.plant("COVER-04", f"停保理由“{case.exit_reason}”，家庭仍困难", household_id=case.hh.hid)
+    # near miss: stopped for income, the exit check above the standard
+    near = c.fresh_case()
+    near.status, near.exit_date, near.exit_reason = "停保", exit_date, "家庭人均收入超过低保标准"
+    c.check(near.hh, exit_date - dt.timedelta(days=15), near.standard * 1.4, source="复核")
+
+
+def _elderly_alone(c: County, age: int, couple: bool) -> tuple[Household, Person]:
+    v = c.rng.choice(c.all_villages())
+    unit = next(u for u in v.units if u.kind == "plain")
+    hh = c.new_household(unit, "elder")
+    birth = AS_OF.replace(year=AS_OF.year - age) - dt.timedelta(days=40)
+    p = c.person(hh, "户主", "女", birth)
+    p.disability, p.illness = None, "否"
+    if couple:
+        spouse = c.person(hh, "配偶", "男", birth - dt.timedelta(days=700))
+        c.x["deaths"].add(person_id=spouse.pid, death_date=add_months(AS_OF, -3), source="殡葬")
+        spouse.death = True
+        c.relate(p, spouse, "夫")
+        c.used_people.add(spouse.pid)
+    c.used_people.update({p.pid, hh.hid})
+    return hh, p
+
+
+def plant_cover_05(c: County, i: int) -> None:
+    hh, p = _elderly_alone(c, 72 + i % 15, couple=bool(i % 2))
+    c.plant("COVER-05", "独居老人未纳入任何救助" + ("（配偶已去世，户籍仍为两人户）" if i % 2 else ""),
+            household_id=hh.hid, person_id=p.pid)
+    _elderly_alone(c, 59, couple=False)          # near miss: 59, below the age
+
+
+def plant_cover_06(c: County, i: int) -> None:
+    hh = _free_household(c)
+    std = c.standard_for(hh.village)
+    since = c.rand_date(dt.date(2022, 1, 1), dt.date(2023, 12, 1))
+    c.x["other_rolls"].add(person_id=hh.head.pid, program="低保边缘", county="三都水族自治县", start_date=since)
+    checked = c.rand_date(dt.date(2024, 3, 1), dt.date(2024, 10, 1))
+    c.check(hh, checked, std * 0.7)
+    c.plant("COVER-06", "低保边缘户收入已低于标准，未及时纳入低保", household_id=hh.hid)
+    # near miss: an edge household moved to 低保 within 20 days of its check
+    near = _free_household(c)
+    c.x["other_rolls"].add(person_id=near.head.pid, program="低保边缘", county="三都水族自治县", start_date=since)
+    check_day = dt.date(2024, 4, 2)
+    c.check(near, check_day, c.standard_for(near.village) * 0.7)
+    case = c.add_case(near, approval=check_day + dt.timedelta(days=20), single=False)
+    _ = case
+
+
 # ---------------------------------------------------------------- PRIV
 def plant_priv_01(c: County, i: int) -> None:
     case = _solo(c)

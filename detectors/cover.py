@@ -65,13 +65,20 @@ def _household_standard(ctx: AuditContext, households: pd.Series) -> pd.Series:
     return a.map(lambda x: prof.get(x) if prof.get(x) is not None else roll.get(x, np.nan)).astype(float)
 
 
-def _latest_check(ctx: AuditContext, before: pd.Timestamp | None = None) -> pd.DataFrame:
-    """Latest income check per household (household_id index): check_date, per_capita_income, source."""
+def _latest_check(ctx: AuditContext) -> pd.DataFrame:
+    """Latest income check per household (household_id index): check_date, per_capita_income, source.
+
+    A check older than a later stop of the household's case is superseded by that decision (the exit was
+    judged on newer facts) and is not used; COVER-04 judges stopped cases on their own."""
     if "income_checks" not in ctx.tables:
         return pd.DataFrame(columns=["check_date", "per_capita_income", "source"])
     k = ctx.table("income_checks").dropna(subset=["per_capita_income"])
-    k = k[pd.to_datetime(k.check_date) <= (before or pd.Timestamp(ctx.as_of))]
-    return k.sort_values(["household_id", "check_date"]).groupby("household_id").last()
+    k = k[pd.to_datetime(k.check_date) <= pd.Timestamp(ctx.as_of)]
+    latest = k.sort_values(["household_id", "check_date"]).groupby("household_id").last()
+    c = ctx.table("cases")
+    exits = c[c.exit_date.notna()].groupby("household_id").exit_date.max()
+    later = pd.to_datetime(exits.reindex(latest.index)) > pd.to_datetime(latest.check_date)
+    return latest[~later.to_numpy(dtype=bool)]
 
 
 def _members_text(ctx: AuditContext, household: str, living: pd.DataFrame) -> list[dict]:
@@ -338,7 +345,7 @@ def alone_on_no_roll(ctx: AuditContext) -> Iterator[Finding]:
     detention, with no assessed income above the standard and on no roll (低保/特困/孤儿).
 
     独居老人（户内在世者仅本人）、父母双亡或服刑的未成年人，没有收入高于标准的核对结果，也不在低保、特困、
-    孤儿名册中的，列入主动发现走访名单。
+    孤儿名册中的，列入主动发现走访名单（曾享受低保后停保的户由 COVER-04 判断）。
     Evidence: household_id, kind (elderly_alone / orphan), age, parents (masked, with date), per_capita_income,
     standard, qualifies_for, members, what.
     Profile parameters: cover_elderly_age (standards from the profile or the roll).
@@ -346,7 +353,9 @@ def alone_on_no_roll(ctx: AuditContext) -> Iterator[Finding]:
     age_min = ctx.profile.int("cover_elderly_age")
     as_of = pd.Timestamp(ctx.as_of)
     living = _living(ctx)
-    covered = _covered_households(ctx)
+    c = ctx.table("cases")
+    # a household whose case was stopped is COVER-04's to judge, not an unknown one
+    covered = _covered_households(ctx) | set(c.household_id[c.status.isin(["停保", "注销"])])
     on_roll = set()
     if "other_rolls" in ctx.tables:
         r = ctx.table("other_rolls")
