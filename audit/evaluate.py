@@ -41,9 +41,14 @@ def match_truth(findings: pd.DataFrame, truth: pd.DataFrame) -> tuple[pd.Series,
 
 
 def score(findings: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
-    """Per rule: planted, recalled, findings, true positives, recall, precision."""
+    """Per rule: planted, recalled, findings, true positives, recall, precision.
+
+    A truth row marked ``optional`` (a co-trigger a plant cannot guarantee, such as a model's outlier)
+    makes a matching finding a true positive but is not counted as planted."""
     recalled, tp = match_truth(findings, truth)
     t = truth.assign(recalled=recalled)
+    if "optional" in t:          # explains a finding when present, not required for recall
+        t = t[t.optional.fillna("") != "是"]
     f = findings.assign(tp=tp)
     rules = sorted(set(t.rule) | set(f.rule))
     rows = []

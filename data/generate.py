@@ -31,7 +31,7 @@ PAY_START = dt.date(2024, 1, 1)
 TOWNS = ("三合街道", "大河镇", "普安镇", "都江镇", "中和镇", "周覃镇", "九阡镇")
 VILLAGE_SYLL = "阳光红岩新合平安团结丰乐和谐民主水龙江口坝寨塘坡田湾岭营桥溪河"
 TRUTH_COLUMNS = ["rule", "case_id", "person_id", "official_id", "account_no", "meeting_id", "village_code",
-                 "household_id", "ref", "detail"]
+                 "household_id", "ref", "detail", "optional"]
 STEPS = ("申请", "受理", "入户调查", "信息核对", "民主评议", "乡镇审核", "县级审批/审核确认")
 
 

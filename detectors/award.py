@@ -225,10 +225,15 @@ def rotation(ctx: AuditContext) -> Iterator[Finding]:
                      & ~en.case_id.isin(set(out.case_id))]
             a_out = [float(x) for x in out.monthly_amount]
             pairs = _match_amounts(a_out, [float(x) for x in inc.monthly_amount], tol)
-            if len(pairs) == len(out):
-                hit = {b for _, b in pairs}
-                rounds.append({"exit_month": str(month), "exits": sorted(out.case_id), "amounts": sorted(a_out),
-                               "entries": sorted(inc[inc.monthly_amount.astype(float).isin(hit)].case_id)})
+            # a round: the month's exits are replaced one for one (an unrelated exit in the same month
+            # does not hide the pattern: at least two matched, or the only exit matched)
+            if pairs and len(pairs) >= min(2, len(out)):
+                hit_out, hit_in = {a for a, _ in pairs}, {b for _, b in pairs}
+                rounds.append({"exit_month": str(month),
+                               "exits": sorted(out[out.monthly_amount.astype(float).isin(hit_out)].case_id),
+                               "amounts": sorted(a for a, _ in pairs),
+                               "entries": sorted(inc[inc.monthly_amount.astype(float).isin(hit_in)].case_id),
+                               "other_exits": sorted(out[~out.monthly_amount.astype(float).isin(hit_out)].case_id)})
         if len(rounds) < min_rounds:
             continue
         ids = sorted({x for r in rounds for x in r["exits"] + r["entries"]})
