@@ -10,7 +10,11 @@ import pandas as pd
 
 from audit.context import AuditContext
 
-__all__ = ["standard", "income_line", "top_up"]
+__all__ = ["standard", "income_line", "top_up", "emergency_exempt", "POLICY_PARAMS"]
+
+# what standard(), income_line() and top_up() read: a rule using them declares these as optional
+POLICY_PARAMS = ("standard_urban_monthly", "standard_rural_monthly", "single_person_route_allowed",
+                 "single_person_route_multiple", "addon_max_share")
 
 
 def standard(ctx: AuditContext, cases: pd.DataFrame) -> pd.Series:

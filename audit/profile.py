@@ -15,7 +15,7 @@ import yaml
 
 from audit.errors import ErrorCollector, ProfileError
 
-__all__ = ["Param", "PARAMS", "Profile", "load_profile", "list_profiles", "PROFILE_DIR"]
+__all__ = ["Param", "PARAMS", "OUTPUT_PARAMS", "Profile", "load_profile", "list_profiles", "PROFILE_DIR"]
 
 PROFILE_DIR = Path(__file__).with_name("profiles")
 
@@ -119,6 +119,12 @@ PARAMS: dict[str, Param] = {
 }
 
 
+# parameters read by the outputs rather than by a rule (risk ranking, spot-check sampling)
+OUTPUT_PARAMS = ("risk_weight_high", "risk_weight_medium", "risk_weight_low", "risk_weight_official_link",
+                 "risk_weight_per_1000_yuan", "risk_weight_repeat_family", "sample_village_share",
+                 "sample_households_per_village")
+
+
 def _coerce(key: str, value: Any) -> Any:
     kind = PARAMS[key].kind
     if value is None:
@@ -155,10 +161,12 @@ class Profile:
 
     def __init__(self, name: str, title: str, document: str, chain: list[str], entries: dict[str, Entry]):
         self.name, self.title, self.document, self.chain, self.entries = name, title, document, chain, entries
+        self.reads: set[str] = set()       # every parameter asked for (the common detector checks use it)
 
     def get(self, key: str) -> Any:
         if key not in PARAMS:
             raise ProfileError(f"未知的政策参数 {key!r}。")
+        self.reads.add(key)
         e = self.entries.get(key)
         return None if e is None else e.value
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from audit.context import AuditContext
 from detectors.base import Finding, Severity, detector
-from audit.policy import income_line, standard as _standard, top_up
+from audit.policy import POLICY_PARAMS, income_line, standard as _standard, top_up
 
 __all__ = ["top_up", "award_mismatch", "flat_rate", "income_above_standard", "partial_enrolment", "rotation",
            "addon_ceiling", "award_outlier", "pooled_case"]
@@ -32,19 +32,24 @@ def _where(r) -> dict:
 
 
 @detector("AWD-01", severity=Severity.MEDIUM, title_zh="核定金额与补差计算不符", requires=("cases",),
-          params=("award_tolerance_yuan",), explain_zh="{case_id}核定{awarded}元，按补差应为{computed}元")
+          params=("award_tolerance_yuan",), optional=("income_exclusions", *POLICY_PARAMS),
+          explain_zh="{case_id}核定{awarded}元，按补差应为{computed}元")
 def award_mismatch(ctx: AuditContext) -> Iterator[Finding]:
     """The award differs from the computed top-up plus allowed add-ons beyond tolerance.
 
     按标施保：补差 =（低保标准 − 家庭人均收入）× 保障人数；单人保按倍数标准补差；分类施保按标准的一定比例增发且不累加。
-    Evidence: awarded, computed, difference, standard, per_capita_income, enrolled, allowed_addon, formula.
-    Profile parameters: award_tolerance_yuan, standard_*_monthly, single_person_route_multiple, addon_max_share.
+    Evidence: awarded, computed, difference, standard, per_capita_income, enrolled, allowed_addon, formula,
+    income_basis (the profile's income exclusions: the roll's income is taken as assessed under them).
+    Profile parameters: award_tolerance_yuan, standard_*_monthly, single_person_route_multiple, addon_max_share,
+    income_exclusions (stated, not recomputed: the roll carries no income items).
     """
     c = _active(ctx).dropna(subset=["per_capita_income"])
     if c.empty:
         return
     t = top_up(ctx, c)
     tol = float(ctx.profile.require("award_tolerance_yuan"))
+    excl = ctx.profile.get("income_exclusions") or []
+    basis = f"家庭人均收入按名册所载（本地口径不计入：{'、'.join(excl)}）" if excl else "家庭人均收入按名册所载"
     diff = c.monthly_amount.astype(float) - t.computed
     for r, tu, d in zip(c[diff.abs() > tol].itertuples(index=False), t[diff.abs() > tol].itertuples(), diff[diff.abs() > tol]):
         formula = (f"{ctx.profile.get('single_person_route_multiple')}×{tu.standard:.0f}−{r.per_capita_income:.0f}"
@@ -52,7 +57,7 @@ def award_mismatch(ctx: AuditContext) -> Iterator[Finding]:
         ev = {"case_id": r.case_id, "awarded": float(r.monthly_amount), "computed": float(tu.computed),
               "difference": round(float(d), 2), "standard": float(tu.standard), "per_capita_income": float(r.per_capita_income),
               "enrolled": int(r.enrolled_count), "allowed_addon": float(tu.allowed_addon),
-              "formula": formula + (f"+{tu.allowed_addon:.0f}" if tu.allowed_addon else "")}
+              "formula": formula + (f"+{tu.allowed_addon:.0f}" if tu.allowed_addon else ""), "income_basis": basis}
         yield Finding(rule="AWD-01", severity=Severity.MEDIUM, **_where(r), score=round(min(1.0, abs(d) / tu.standard), 2),
                       evidence=ev, explanation=f"{r.case_id}核定月保障金{r.monthly_amount:.0f}元，按补差公式{ev['formula']}"
                                                f"应为{tu.computed:.0f}元，{'多' if d > 0 else '少'}{abs(d):.0f}元。")
@@ -121,7 +126,7 @@ def flat_rate(ctx: AuditContext) -> Iterator[Finding]:
 
 
 @detector("AWD-03", severity=Severity.MEDIUM, title_zh="收入超标仍享受低保", requires=("cases",),
-          params=("single_person_route_multiple",), explain_zh="{case_id}人均收入{income}元高于{line}元")
+          params=("single_person_route_multiple",), optional=POLICY_PARAMS, explain_zh="{case_id}人均收入{income}元高于{line}元")
 def income_above_standard(ctx: AuditContext) -> Iterator[Finding]:
     """Income above the standard (or above the single-person line) with no valid gradual exit.
 
@@ -244,31 +249,39 @@ def rotation(ctx: AuditContext) -> Iterator[Finding]:
 
 
 @detector("AWD-06", severity=Severity.MEDIUM, title_zh="分类施保超比例或叠加", requires=("cases",),
-          params=("addon_max_share", "addon_cumulative"), explain_zh="{case_id}{what}")
+          params=("addon_max_share", "addon_cumulative", "award_tolerance_yuan"), optional=("addon_min_share",),
+          explain_zh="{case_id}{what}")
 def addon_ceiling(ctx: AuditContext) -> Iterator[Finding]:
-    """Add-ons (分类施保) above the ceiling share of the standard, or stacked where they must not accumulate.
+    """Add-ons (分类施保) outside the band of the standard the profile sets (above the ceiling, or below
+    the floor where one is set), or stacked where they must not accumulate.
 
     分类施保按低保标准的10%–30%增发，且不累加。
-    Evidence: addon_amount, ceiling, reasons, share.
-    Profile parameters: addon_max_share, addon_cumulative.
+    Evidence: addon_amount, ceiling, floor, reasons, share.
+    Profile parameters: addon_max_share, addon_cumulative, award_tolerance_yuan (rounding), addon_min_share
+    (where set).
     """
     c = ctx.table("cases")
     c = c[c.addon_amount.astype(float).fillna(0) > 0]
     std = _standard(ctx, c)
     hi = float(ctx.profile.fraction("addon_max_share"))
+    lo_share = ctx.profile.get("addon_min_share")
+    lo = float(lo_share) if lo_share is not None else 0.0
+    tol = float(ctx.profile.require("award_tolerance_yuan"))
     cumulative = bool(ctx.profile.get("addon_cumulative"))
     for r, s in zip(c.itertuples(index=False), std):
         reasons = [x for x in _SPLIT.split(r.addon_reasons or "") if x.strip()]
         parts = []
-        if r.addon_amount > hi * s + 0.5:
+        if r.addon_amount > hi * s + tol:
             parts.append(f"增发{r.addon_amount:.0f}元，占标准{r.addon_amount / s:.0%}，超过{hi:.0%}上限")
+        elif r.addon_amount < lo * s - tol:
+            parts.append(f"增发{r.addon_amount:.0f}元，占标准{r.addon_amount / s:.0%}，低于{lo:.0%}下限")
         if not cumulative and len(reasons) > 1:
             parts.append(f"按{'、'.join(reasons)}{len(reasons)}类叠加增发")
         if not parts:
             continue
         what = "；".join(parts)
         ev = {"case_id": r.case_id, "what": what, "addon_amount": float(r.addon_amount), "ceiling": round(hi * s, 2),
-              "share": round(float(r.addon_amount) / s, 3), "reasons": reasons}
+              "floor": round(lo * s, 2), "share": round(float(r.addon_amount) / s, 3), "reasons": reasons}
         yield Finding(rule="AWD-06", severity=Severity.MEDIUM, **_where(r), evidence=ev, explanation=f"{r.case_id}{what}。")
 
 

@@ -113,6 +113,8 @@ def holder_not_member(ctx: AuditContext) -> Iterator[Finding]:
     Evidence: account (masked), holder (masked), holder_type, official (masked, when linked), kinship_term.
     Profile parameters: card_custody_ban.
     """
+    if not ctx.profile.get("card_custody_ban"):      # the profile sets no custody ban: nothing to breach
+        return
     acc = ctx.table("accounts").set_index("account_no")
     p = ctx.table("persons")[["person_id", "household_id"]]
     m = ctx.enrolled_members
@@ -319,6 +321,8 @@ def agent_withdrawals(ctx: AuditContext) -> Iterator[Finding]:
     Evidence: account (masked), operator (masked), operator_desc, n, total, months.
     Profile parameters: card_custody_ban.
     """
+    if not ctx.profile.get("card_custody_ban"):      # the profile sets no custody ban: nothing to breach
+        return
     wd = ctx.table("withdrawals").dropna(subset=["operator_id"])
     if wd.empty:
         return

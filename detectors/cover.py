@@ -74,7 +74,7 @@ def _latest_check(ctx: AuditContext) -> pd.DataFrame:
         return pd.DataFrame(columns=["check_date", "per_capita_income", "source"])
     k = ctx.table("income_checks").dropna(subset=["per_capita_income"])
     k = k[pd.to_datetime(k.check_date) <= pd.Timestamp(ctx.as_of)]
-    latest = k.sort_values(["household_id", "check_date"]).groupby("household_id").last()
+    latest = k.sort_values(["household_id", "check_date", "per_capita_income"]).groupby("household_id").last()
     c = ctx.table("cases")
     exits = c[c.exit_date.notna()].groupby("household_id").exit_date.max()
     later = pd.to_datetime(exits.reindex(latest.index)) > pd.to_datetime(latest.check_date)
@@ -82,7 +82,7 @@ def _latest_check(ctx: AuditContext) -> pd.DataFrame:
 
 
 def _members_text(ctx: AuditContext, household: str, living: pd.DataFrame) -> list[dict]:
-    rows = living[living.household_id == household]
+    rows = living[living.household_id == household].sort_values("person_id")
     as_of = pd.Timestamp(ctx.as_of)
     out = []
     for r in rows.itertuples(index=False):
@@ -111,6 +111,7 @@ def _finding(ctx: AuditContext, rule: str, severity: Severity, household: str, w
     place = living[living.household_id == household]
     if place.empty:
         place = ctx.table("persons")[ctx.table("persons").household_id == household]
+    place = place.sort_values("person_id")
     head = place[place.relation_to_head == "户主"]
     first = (head if len(head) else place).iloc[0] if len(place) else None
     std = float(standard) if standard is not None and not np.isnan(standard) else None
@@ -154,7 +155,7 @@ def monitored_not_covered(ctx: AuditContext) -> Iterator[Finding]:
     m = ctx.table("monitoring")
     m = m[(pd.to_datetime(m.identified_date) <= as_of)
           & ~((m.risk_status == "已消除") & (pd.to_datetime(m.removed_date).fillna(as_of) <= as_of))]
-    m = m.sort_values(["household_id", "identified_date"]).groupby("household_id", as_index=False).last()
+    m = m.sort_values(["household_id", "identified_date", "person_id"]).groupby("household_id", as_index=False).last()
     covered, decided = _covered_households(ctx), _decided_within(ctx, months)
     m = m[~m.household_id.isin(covered | decided)]
     std = _household_standard(ctx, m.household_id)
@@ -273,7 +274,7 @@ def single_person_route_open(ctx: AuditContext) -> Iterator[Finding]:
         income = float(k.per_capita_income)
         if income >= mult * s:
             continue
-        who = severe[severe.household_id == h]
+        who = severe[severe.household_id == h].sort_values("person_id")
         names = "、".join(f"{mask_id(x.person_id)}（{x.disability_grade if x.disability_grade in ('一级', '二级') else ''}"
                          f"{'残疾' if x.disability_grade in ('一级', '二级') else ''}{'重病' if x.serious_illness == '是' else ''}）"
                          for x in who.itertuples(index=False))
@@ -419,7 +420,7 @@ def edge_household_not_moved(ctx: AuditContext) -> Iterator[Finding]:
     edge = r[(r.program == "低保边缘") & (pd.to_datetime(r.start_date) <= as_of)]
     hh = ctx.table("persons").set_index("person_id").household_id
     edge = edge.assign(household_id=edge.person_id.map(hh)).dropna(subset=["household_id"])
-    edge = edge.sort_values(["household_id", "start_date"]).groupby("household_id", as_index=False).first()
+    edge = edge.sort_values(["household_id", "start_date", "person_id"]).groupby("household_id", as_index=False).first()
     if edge.empty:
         return
     k = ctx.table("income_checks")

@@ -139,7 +139,7 @@ def _term(r) -> str:
 
 
 @detector("KIN-01", severity=Severity.HIGH, title_zh="干部近亲属享受低保未备案",
-          requires=("persons", "officials", "cases"), params=("kin_definition",),
+          requires=("persons", "officials", "cases"), params=("kin_definition",), optional=("kin_filing_required",),
           explain_zh="{official_name}（{official_role}）的{kinship_term}{relative_name}家享受低保，未在近亲属备案中登记")
 def unfiled_relative(ctx: AuditContext) -> Iterator[Finding]:
     """An enrolled member is a close relative of an official covering the case, and not filed.
@@ -147,8 +147,9 @@ def unfiled_relative(ctx: AuditContext) -> Iterator[Finding]:
     低保对象是负责该案件的干部（本村村干部、本乡镇工作人员、县民政局经办人员）的近亲属，且未在近亲属备案中登记。
     干部任期与该户享受低保期间有重叠即计入（审批后才上任的干部，也须对已在册的近亲属补办备案）。
     Evidence: official, official_role, relative, kinship_term, category, path, term, overlap, in_office_at
-    (approval/recheck dates in office), relatives (every related member of the case, closest first).
-    Profile parameters: kin_definition.
+    (approval/recheck dates in office), relatives (every related member of the case, closest first),
+    filing_required.
+    Profile parameters: kin_definition, kin_filing_required (wording where the notice sets no filing duty).
     """
     j = _related_cases(ctx)
     if j.empty:
@@ -157,8 +158,11 @@ def unfiled_relative(ctx: AuditContext) -> Iterator[Finding]:
     j = j[[(x, y) not in by_person and (x, c) not in by_case for x, y, c in zip(j.x, j.y, j.case_id)]]
     names = _names(ctx)
     everyone = _all_relatives(j, names)
+    required = ctx.profile.get("kin_filing_required")
+    duty = "未在近亲属备案中登记" if required else "未在近亲属备案中登记（本地政策未明确备案制度，仍须回避并从严审核）"
     for r in _closest(j).itertuples(index=False):
         ev = _kin_evidence(r, names) | {
+            "filing_required": bool(required),
             "in_office_at": r.in_office_at, "filed": False, "term": _term(r),
             "overlap": f"{r.overlap_from:%Y-%m-%d}至{r.overlap_to:%Y-%m-%d}",
             "relatives": everyone[(r.case_id, r.x)]}
@@ -166,12 +170,12 @@ def unfiled_relative(ctx: AuditContext) -> Iterator[Finding]:
                       person_id=r.y, official_id=r.x, village_code=r.village_code, township=r.township,
                       score=round(1 - 0.1 * (r.degree - 1), 2), evidence=ev,
                       explanation=f"{ev['official_name']}（{r.role}）的{r.kinship_term}{ev['relative_name']}家享受低保"
-                                  f"（{r.case_id}），未在近亲属备案中登记。")
+                                  f"（{r.case_id}），{duty}。")
 
 
 @detector("KIN-02", severity=Severity.MEDIUM, title_zh="已备案近亲属未从严审核",
           requires=("persons", "officials", "cases", "kin_filings"),
-          params=("kin_definition", "kin_strict_recheck_months"),
+          params=("kin_definition", "kin_strict_recheck_months"), optional=("strict_review_groups",),
           explain_zh="{official_name}（{official_role}）的{kinship_term}{relative_name}家已备案，但{gap}")
 def filed_relative_not_reviewed(ctx: AuditContext) -> Iterator[Finding]:
     """A filed relative's case lacks a home survey or a recheck within the strict-review interval.
@@ -179,7 +183,7 @@ def filed_relative_not_reviewed(ctx: AuditContext) -> Iterator[Finding]:
     已备案的干部近亲属低保户应从严审核：全部入户核查并定期复核。缺少入户调查记录，或在从严复核间隔内没有复核的，予以提示。
     Evidence: official, official_role, relative, kinship_term, category, path, term, gap, last_recheck,
     home_survey (bool), relatives (every related member of the case, closest first).
-    Profile parameters: kin_definition, kin_strict_recheck_months.
+    Profile parameters: kin_definition, kin_strict_recheck_months, strict_review_groups (the basis named).
     """
     j = _related_cases(ctx)
     if j.empty:
@@ -199,6 +203,8 @@ def filed_relative_not_reviewed(ctx: AuditContext) -> Iterator[Finding]:
     last = pd.to_datetime(rc.groupby("case_id").date.max()) if len(rc) else pd.Series(dtype="datetime64[ns]")
     names = _names(ctx)
     everyone = _all_relatives(j, names)
+    groups = ctx.profile.get("strict_review_groups") or []
+    basis = next((g for g in groups if "干部" in g), "基层干部近亲属（从严审核）")
     for r in _closest(j).itertuples(index=False):
         gaps = []
         if r.case_id not in surveyed:
@@ -211,6 +217,7 @@ def filed_relative_not_reviewed(ctx: AuditContext) -> Iterator[Finding]:
             continue
         gap = "、".join(gaps)
         ev = _kin_evidence(r, names) | {"gap": gap, "home_survey": r.case_id in surveyed, "term": _term(r),
+                                        "strict_review_basis": basis,
                                         "last_recheck": None if lr is None or pd.isna(lr) else f"{lr:%Y-%m-%d}",
                                         "relatives": everyone[(r.case_id, r.x)]}
         yield Finding(rule="KIN-02", severity=Severity.MEDIUM, case_id=r.case_id, household_id=r.household_id,

@@ -45,6 +45,7 @@ def _where(r) -> dict:
 
 @detector("RCK-01", severity=Severity.MEDIUM, title_zh="逾期未复核",
           requires=("cases",), params=("recheck_months_regular", "recheck_months_irregular"),
+          optional=("recheck_months_unstable", "benefit_type_map"),
           explain_zh="{case_id}最近一次复核（或审批）为{last}，应于{due}前复核，已逾期{days_overdue}天")
 def recheck_overdue(ctx: AuditContext) -> Iterator[Finding]:
     """Time since the last recheck (or approval) exceeds the interval for the case's type.
@@ -129,6 +130,8 @@ def death_not_processed(ctx: AuditContext) -> Iterator[Finding]:
 
 @detector("RCK-03", severity=Severity.MEDIUM, title_zh="渐退超期或收入超标未渐退",
           requires=("cases",), params=("gradual_exit_max_months_any",),
+          optional=("gradual_exit_max_months_civil_service", "gradual_exit_max_months_employment",
+                    "single_person_route_multiple"),
           explain_zh="{case_id}{what}")
 def gradual_exit_too_long(ctx: AuditContext) -> Iterator[Finding]:
     """Gradual exit longer than allowed for its reason, or full payouts after income passed the standard.

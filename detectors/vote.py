@@ -103,18 +103,20 @@ def approval_share(ctx: AuditContext) -> Iterator[Finding]:
 
 @detector("VOTE-03", severity=Severity.LOW, title_zh="评议小组组成不合规", requires=TABLES,
           params=("appraisal_min_members", "appraisal_rep_min_share", "appraisal_every_group"),
-          explain_zh="会议{meeting_id}：{problems_text}")
+          optional=("appraisal_secret_ballot",), explain_zh="会议{meeting_id}：{problems_text}")
 def composition(ctx: AuditContext) -> Iterator[Finding]:
     """Fewer members than required, villager representatives below their share, or a group unrepresented.
 
     评议小组总人数不少于20人，村民代表不少于二分之一，每个村民小组都有代表（小组名称归一后比较：
-    第1村民小组、1组、一组、第一组视为同一组）。
+    第1村民小组、1组、一组、第一组视为同一组）；政策要求无记名投票的，会议记录为非无记名的也予提示。
     Evidence: meeting_id, members_total, representatives, attendees, missing_groups, problems.
-    Profile parameters: appraisal_min_members, appraisal_rep_min_share, appraisal_every_group.
+    Profile parameters: appraisal_min_members, appraisal_rep_min_share, appraisal_every_group,
+    appraisal_secret_ballot (where set).
     """
     min_members = ctx.profile.int("appraisal_min_members")
     rep_share = ctx.profile.fraction("appraisal_rep_min_share")
     every = bool(ctx.profile.get("appraisal_every_group"))
+    secret = bool(ctx.profile.get("appraisal_secret_ballot"))
     a = _attendance(ctx)
     p = ctx.table("persons")
     # group labels are written many ways (第1村民小组, 1组, 一组): compare them normalised, show the register's
@@ -141,6 +143,8 @@ def composition(ctx: AuditContext) -> Iterator[Finding]:
             missing = [shown[(r.village_code, g)] for g in sorted(gone, key=lambda g: (len(g), g))]
             if missing:
                 problems.append(f"{'、'.join(missing)}没有村民代表")
+        if secret and r.secret_ballot == "否":
+            problems.append("未实行无记名投票")
         if not problems:
             continue
         ev = {"meeting_id": r.meeting_id, "members_total": int(r.members_total), "attendees": att,

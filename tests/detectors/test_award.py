@@ -197,3 +197,9 @@ def test_awd08_married_out_daughter_returning_is_kin():
     ctx = _ctx([c], members, _people([c], [person(dau, "H77", "配偶", name="女儿")]),
                relations=[{"person_id": dau, "relative_id": c["head_id"], "relation": "父"}])
     assert run_rule("AWD-08", ctx) == []
+
+
+def test_awd06_addon_below_the_ten_percent_floor():
+    [f] = run_rule("AWD-06", _ctx([_case(1, addon_amount="20", addon_reasons="老年人")]))      # 20 < 35.9
+    assert "低于10%下限" in f.explanation and f.evidence["floor"] == 35.9
+    assert run_rule("AWD-06", _ctx([_case(1, addon_amount="36", addon_reasons="老年人")])) == []

@@ -169,3 +169,12 @@ def test_vote06_villager_representative_from_another_village():
     assert f.evidence["kind"] == "outside_rep" and f.person_id == outsider and f.evidence["home_village"] == V2
     att[-1]["role"] = "驻村干部"                         # a cadre sent from outside is no villager representative
     assert run_rule("VOTE-06", _ctx(persons=people, meeting_attendance=att)) == []
+
+
+def test_vote03_open_ballot_where_the_profile_requires_a_secret_one():
+    meetings = [{"meeting_id": "M1", "village_code": V, "date": "2021-12-10", "start_time": "09:00",
+                 "end_time": "11:00", "members_total": "21", "secret_ballot": "否"}]
+    [f] = run_rule("VOTE-03", _ctx(meetings=meetings))
+    assert f.evidence["problems"] == ["未实行无记名投票"]
+    meetings[0]["secret_ballot"] = "是"
+    assert run_rule("VOTE-03", _ctx(meetings=meetings)) == []
