@@ -149,11 +149,13 @@ def income_above_standard(ctx: AuditContext) -> Iterator[Finding]:
 @detector("AWD-04", severity=Severity.MEDIUM, title_zh="户内漏保或拆户保", requires=("cases", "persons", "case_members"),
           params=("split_before_application_months",), explain_zh="{case_id}{what}")
 def partial_enrolment(ctx: AuditContext) -> Iterator[Finding]:
-    """Some household members enrolled and others not (no single-person route), or a split shortly
-    before applying as a single-person case.
+    """Some household members enrolled and others not (no single-person route), or part of a family split
+    off shortly before applying, whatever the size of the split-off part.
 
-    户内漏保：同户成员部分纳入且非单人保；拆户保：申请前不久分户为单人户后申请。
-    Evidence: household size, enrolled, not_enrolled (masked), or split_date, application_date, months_before.
+    户内漏保：同户成员部分纳入且非单人保；拆户保：申请前不久从原家庭分户（不论分出几人）后申请，
+    留在原户的成员收入未计入（003：不得仅将个别家庭成员纳入）。
+    Evidence: household size, enrolled, not_enrolled (masked), or split_date, application_date, months_before,
+    split_size.
     Profile parameters: split_before_application_months.
     """
     from audit.ids import mask_id
@@ -176,11 +178,13 @@ def partial_enrolment(ctx: AuditContext) -> Iterator[Finding]:
                           explanation=f"{r.case_id}{ev['what']}（户内漏保）。")
         sd = split.get(r.household_id)
         app = r.application_date if pd.notna(r.application_date) else r.approval_date
-        if sd is not None and pd.notna(sd) and len(members) == 1 and \
+        if sd is not None and pd.notna(sd) and members and \
                 pd.Timestamp(app) - pd.DateOffset(months=months) <= sd <= pd.Timestamp(app):
             gap = (pd.Timestamp(app) - sd).days // 30
-            ev = {"case_id": r.case_id, "what": f"申请前{gap}个月（{sd:%Y-%m-%d}）分户为单人户后申请低保",
-                  "split_date": f"{sd:%Y-%m-%d}", "application_date": f"{pd.Timestamp(app):%Y-%m-%d}", "months_before": gap}
+            part = "单人户" if len(members) == 1 else f"{len(members)}人户"
+            ev = {"case_id": r.case_id, "what": f"申请前{gap}个月（{sd:%Y-%m-%d}）分户为{part}后申请低保",
+                  "split_date": f"{sd:%Y-%m-%d}", "application_date": f"{pd.Timestamp(app):%Y-%m-%d}", "months_before": gap,
+                  "split_size": len(members)}
             yield Finding(rule="AWD-04", severity=Severity.MEDIUM, **_where(r), key_extra="split", evidence=ev,
                           explanation=f"{r.case_id}{ev['what']}（疑似拆户保）。")
 

@@ -234,16 +234,30 @@ def duplicates(ctx: AuditContext) -> Iterator[Finding]:
 @detector("ELIG-10", severity=Severity.LOW, title_zh="保障期间高消费出行", requires=("cases", "travel"),
           params=("travel_alert_modes",), explain_zh="{member_name}{what}")
 def travel(ctx: AuditContext) -> Iterator[Finding]:
-    """Flights or first-class high-speed rail during enrolment.
+    """Flights or first-class high-speed rail during enrolment: a prompt to check, not a proof.
 
-    建立救助对象购车、乘坐飞机出行预警机制。
-    Evidence: member (masked), what, overlap, overlap_months, payouts_in_overlap, overpaid_amount.
+    建立救助对象购车、乘坐飞机出行预警机制。出行本身不是停保或追缴的依据：提示入户核实出行费用来源
+    （子女、单位、医疗转诊等）和家庭收入；只有核实不符合条件时，才涉及出行以后的低保金。
+    Evidence: member (masked), what, trips, first, last, amount_at_risk (payouts from the first trip on, only
+    if the check finds the household ineligible), overpaid_amount (0: nothing is due on a trip alone).
     Profile parameters: travel_alert_modes.
     """
     modes = set(ctx.profile.require("travel_alert_modes"))
     t = ctx.table("travel")
-    t = t[t["mode"].isin(modes)].groupby(["person_id", "mode"]).agg(first=("date", "min"), n=("date", "size")).reset_index()
+    t = t[t["mode"].isin(modes)].groupby(["person_id", "mode"]).agg(
+        first=("date", "min"), last=("date", "max"), n=("date", "size")).reset_index()
     j = _enrolment(ctx).merge(t, on="person_id")
     j = j[(j["first"] >= j.start) & (j["first"] <= j.end)]
-    j["o_start"], j["o_end"] = j["first"], j.end
-    yield from _emit(ctx, "ELIG-10", Severity.LOW, j, lambda r: f"保障期间乘坐{r.mode}{r.n}次（首次{r.first:%Y-%m-%d}）")
+    names = ctx.table("persons").set_index("person_id").name
+    for r in j.sort_values(["case_id", "person_id", "mode"]).drop_duplicates(["case_id", "person_id"]).itertuples(index=False):
+        n, amount = _paid(ctx, r.case_id, r.first, r.end)
+        who = str(names.get(r.person_id, ""))[:1] + "某"
+        what = f"保障期间乘坐{r.mode}{r.n}次（首次{r.first:%Y-%m-%d}）"
+        ev = {"member": mask_id(r.person_id), "member_name": who, "what": what, "trips": int(r.n),
+              "first": f"{r.first:%Y-%m-%d}", "last": f"{r.last:%Y-%m-%d}", "amount_at_risk": amount,
+              "payouts_since_first_trip": n, "overpaid_amount": 0.0}
+        yield Finding(rule="ELIG-10", severity=Severity.LOW, case_id=r.case_id, person_id=r.person_id,
+                      household_id=r.household_id, village_code=r.village_code, township=r.township, evidence=ev,
+                      score=round(min(0.6, 0.2 + 0.1 * int(r.n)), 2),
+                      explanation=f"{r.case_id}保障成员{who}{what}，属消费预警：请入户核实出行费用来源和家庭收入；"
+                                  f"仅在核实不符合条件时，才涉及首次出行以来发放的{amount:.0f}元。")

@@ -92,6 +92,15 @@ def test_awd04_split_two_months_before_applying():
     assert f.evidence["months_before"] == 2
 
 
+def test_awd04_mother_and_child_split_off_before_applying():
+    c = _case(1, n=2, application_date="2021-12-01")
+    kid = pid("20100101", 41)
+    people = [person(c["head_id"], "H1", household_split_date="2021-09-15"), person(kid, "H1", "子", name="小明")]
+    members = [{"case_id": "LB1", "person_id": p, "enrolled": "是"} for p in (c["head_id"], kid)]
+    [f] = run_rule("AWD-04", _ctx([c], members=members, persons=people))
+    assert f.evidence["split_size"] == 2 and "分户为2人户" in f.explanation
+
+
 def test_awd04_split_years_before_is_clean():
     c = _case(1, n=1, application_date="2021-12-01")
     assert run_rule("AWD-04", _ctx([c], persons=[person(c["head_id"], "H1", household_split_date="2015-10-01")])) == []

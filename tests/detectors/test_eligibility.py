@@ -36,9 +36,10 @@ CASES = [
     ("ELIG-10", "travel", {"person_id": WIFE, "date": "2024-07-01", "mode": "飞机"},
      {"person_id": WIFE, "date": "2024-07-01", "mode": "其他"}),
 ]
+RECOVERY = [c for c in CASES if c[0] != "ELIG-10"]     # a trip alone is a prompt to check, nothing is due
 
 
-@pytest.mark.parametrize("code,table,hit,miss", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("code,table,hit,miss", RECOVERY, ids=[c[0] for c in RECOVERY])
 def test_cross_check_inside_enrolment(code, table, hit, miss):
     [f] = run_rule(code, _ctx(**{table: [hit]}))
     assert f.case_id == "LB1" and f.person_id == hit["person_id"]
@@ -48,6 +49,12 @@ def test_cross_check_inside_enrolment(code, table, hit, miss):
 @pytest.mark.parametrize("code,table,hit,miss", CASES, ids=[c[0] for c in CASES])
 def test_cross_check_near_miss(code, table, hit, miss):
     assert run_rule(code, _ctx(**{table: [miss]})) == []
+
+
+def test_elig10_one_flight_is_a_prompt_with_the_amount_at_risk_not_a_recovery():
+    [f] = run_rule("ELIG-10", _ctx(travel=[{"person_id": WIFE, "date": "2024-07-01", "mode": "飞机"}]))
+    assert f.severity.value == "low" and f.evidence["overpaid_amount"] == 0
+    assert f.evidence["amount_at_risk"] == 6 * 600 and "核实" in f.explanation and "追缴" not in f.explanation
 
 
 def test_elig01_overlap_months_and_amount():
