@@ -89,6 +89,8 @@ PARAMS: dict[str, Param] = {
     "kin_filing_required": Param("bool", "是否实行近亲属备案"),
     "kin_strict_recheck_months": Param("int", "备案近亲属从严复核间隔（月）"),
     "kin_concentration_max_p": Param("fraction", "关系保集中度检验的显著性水平"),
+    "kin_concentration_watch_p": Param("fraction", "关系保集中度：列入观察（低风险）的水平"),
+    "kin_quota_min_cadres": Param("int", "名额分配：本村至少几名村干部各有一两户近亲属在保"),
     # cards
     "card_custody_ban": Param("bool", "禁止经办人员借用、扣留银行卡"),
     "card_batch_min_accounts": Param("int", "批量取款：同一终端最少账户数"),

@@ -329,17 +329,25 @@ def official_enrolled(ctx: AuditContext) -> Iterator[Finding]:
 
 
 @detector("KIN-05", severity=Severity.MEDIUM, title_zh="村干部近亲属在本村低保中过度集中",
-          requires=("persons", "officials", "cases"), params=("kin_definition", "kin_concentration_max_p"),
+          requires=("persons", "officials", "cases"),
+          params=("kin_definition", "kin_concentration_max_p", "kin_concentration_watch_p", "kin_quota_min_cadres"),
           explain_zh="{village_name}低保户中村干部近亲属{observed}户，按人口比例应约{expected}户（p={p_value}）")
 def concentration(ctx: AuditContext) -> Iterator[Finding]:
-    """Cases linked to a village's cadres are over-represented against their share of households.
+    """Cases linked to a village's cadres are over-represented against their share of households, or the
+    roll looks shared out among the cadres (名额分配).
 
-    关系保集中：本村低保户中与本村村干部有近亲属关系的户数，显著高于这些亲属户在全村户数中的占比。
-    单侧精确二项检验：H0 为低保户与干部亲属户的关联比例等于其人口占比。
-    Evidence: households, linked_households, expected_share, cases, observed, expected, p_value, cadres, linked_cases.
-    Profile parameters: kin_definition, kin_concentration_max_p.
+    关系保集中：本村低保户中与本村村干部有近亲属关系的户数，显著高于这些亲属户在全村户数中的占比
+    （单侧精确二项检验：p 低于显著性水平为中风险；低于观察水平为低风险“观察”）；或本村多名村干部
+    各有一两户近亲属在保（名额在干部之间分配的常见情形），也予提示。
+    Evidence: households, linked_households, expected_share, cases, observed, expected, p_value, tier
+    (显著/观察/名额分配), cadres, cadres_with_relatives (cadre and their cases), linked_cases.
+    Profile parameters: kin_definition, kin_concentration_max_p, kin_concentration_watch_p, kin_quota_min_cadres.
     """
+    import math
+
     alpha = float(ctx.profile.fraction("kin_concentration_max_p"))
+    watch = float(ctx.profile.fraction("kin_concentration_watch_p"))
+    quota_min = ctx.profile.int("kin_quota_min_cadres")
     rel = ctx.official_relatives
     off = ctx.table("officials")
     cadres = off[(off.level == "村") & _in_office(off, pd.Series(pd.Timestamp(ctx.as_of), index=off.index))]
@@ -349,14 +357,14 @@ def concentration(ctx: AuditContext) -> Iterator[Finding]:
     links = rel[rel.x.isin(set(cadres.person_id))][["x", "y"]]
     links = pd.concat([links, pd.DataFrame({"x": cadres.person_id, "y": cadres.person_id})])
     linked = links.merge(p, left_on="y", right_on="person_id").merge(
-        cadres[["person_id", "village_code", "role"]].rename(columns={"person_id": "x", "village_code": "cadre_village"}),
-        on="x")
+        cadres[["person_id", "village_code", "role"]].drop_duplicates("person_id").rename(
+            columns={"person_id": "x", "village_code": "cadre_village"}), on="x")
     linked = linked[linked.village_code == linked.cadre_village]
     cases = ctx.table("cases")
     active = cases[cases.status.isin(["在保", "渐退"])]
     mem = ctx.enrolled_members.merge(p, on="person_id")
     vname = ctx.table("persons").drop_duplicates("village_code").set_index("village_code").get("village_name")
-    for vc, hh in p.groupby("village_code").household_id:
+    for vc, hh in p.groupby("village_code", sort=True).household_id:
         n_hh = hh.nunique()
         lk = linked[linked.village_code == vc]
         lk_hh = set(lk.household_id)
@@ -370,17 +378,33 @@ def concentration(ctx: AuditContext) -> Iterator[Finding]:
         if k < 2:
             continue
         pval = float(binom.sf(k - 1, n, share))
-        if pval >= alpha:
+        # 名额分配: several cadres, each with one or two relatives' cases on the roll
+        per_cadre = (case_link.merge(lk[["x", "y"]], left_on="person_id", right_on="y")
+                     .groupby("x").case_id.agg(lambda s: sorted(set(s))))
+        sharing = per_cadre[per_cadre.map(len).between(1, 2)]
+        quota = len(sharing) >= quota_min and k > n * share       # and more than their share of the roll
+        if pval < alpha:
+            tier, sev = "显著", Severity.MEDIUM
+        elif quota:
+            tier, sev = "名额分配", Severity.MEDIUM
+        elif pval < watch:
+            tier, sev = "观察", Severity.LOW
+        else:
             continue
         name = (vname.get(vc) if vname is not None else None) or vc
-        who = lk.drop_duplicates("x")
+        who = lk.drop_duplicates("x").sort_values("x")
+        roles = dict(zip(who.x, who.role))
         ev = {"village_name": name, "households": int(n_hh), "linked_households": len(lk_hh),
               "expected_share": round(share, 4), "cases": n, "observed": int(k), "expected": round(n * share, 2),
-              "p_value": float(f"{pval:.3g}"), "test": "单侧精确二项检验",
+              "p_value": float(f"{pval:.3g}"), "test": "单侧精确二项检验", "tier": tier,
               "cadres": [f"{mask_id(x)}（{r}）" for x, r in zip(who.x, who.role)],
+              "cadres_with_relatives": {f"{mask_id(x)}（{roles.get(x, '')}）": ids for x, ids in per_cadre.items()},
               "linked_cases": sorted(case_link.case_id.unique())}
-        yield Finding(rule="KIN-05", severity=Severity.MEDIUM, village_code=vc,
-                      township=vcases.township.iloc[0], score=min(1.0, round(-0.1 * float(pd.Series([pval]).clip(1e-10).map(lambda v: __import__("math").log10(v)).iloc[0]), 2)),
-                      evidence=ev,
-                      explanation=f"{name}在保{n}户中有{k}户是本村村干部的近亲属，按亲属户占全村户数{share:.1%}计应约"
-                                  f"{n * share:.1f}户（单侧二项检验 p={pval:.2g}），关系保明显集中。")
+        head = (f"{name}在保{n}户中有{k}户是本村村干部的近亲属，按亲属户占全村户数{share:.1%}计应约"
+                f"{n * share:.1f}户（单侧二项检验 p={pval:.2g}）")
+        tail = {"显著": "，关系保明显集中。",
+                "名额分配": f"；本村{len(sharing)}名村干部各有一两户近亲属在保，疑似在干部之间分配低保名额。",
+                "观察": "，偏高但未达显著水平，列入观察。"}[tier]
+        yield Finding(rule="KIN-05", severity=sev, village_code=vc, township=vcases.township.iloc[0],
+                      score=min(1.0, round(-0.1 * math.log10(max(pval, 1e-10)), 2)), evidence=ev,
+                      explanation=head + tail)

@@ -184,3 +184,38 @@ def test_kin05_cadres_relatives_concentrated():
 
 def test_kin05_proportional_share_is_clean():
     assert run_rule("KIN-05", _village(n_cases=10, linked_cases=2)) == []
+
+
+def test_kin05_watch_tier_between_the_watch_level_and_significance():
+    [f] = run_rule("KIN-05", _village(n_cases=6, linked_cases=4))       # p ≈ 0.026: below 0.05, above 0.01
+    assert f.severity.value == "low" and f.evidence["tier"] == "观察" and "观察" in f.explanation
+    assert run_rule("KIN-05", _village(n_cases=10, linked_cases=3)) == []   # p ≈ 0.4: nothing to watch
+
+
+def _quota_village(cadres_with_kin: int):
+    """40 households; each of ``cadres_with_kin`` cadres has one brother's household on a roll of 8."""
+    persons, rel, officials, cases, members = [], [], [], [], []
+    for c in range(4):
+        cadre, dad, bro = pid("19600101", 201 + 6 * c), pid("19300101", 203 + 6 * c), pid("19620101", 205 + 6 * c)
+        persons += [person(cadre, f"C{c}", name=f"干部{c}"), person(dad, f"D{c}", name=f"父{c}"),
+                    person(bro, f"B{c}", name=f"兄弟{c}")]
+        rel += [{"person_id": cadre, "relative_id": dad, "relation": "父"},
+                {"person_id": bro, "relative_id": dad, "relation": "父"}]
+        officials.append(_official(cadre, ("村党支部书记", "村委会主任", "村委委员", "村监委委员")[c]))
+        if c < cadres_with_kin:
+            cases.append(_case(f"LB{c}", head=bro, hh=f"B{c}"))
+            members += _members(f"LB{c}", (bro,))
+    for i in range(28):
+        who = pid("19700101", 301 + 2 * i)
+        persons.append(person(who, f"F{i}", name=f"户{i}"))
+        if len(cases) < 8:
+            cases.append(_case(f"LX{i}", head=who, hh=f"F{i}"))
+            members += _members(f"LX{i}", (who,))
+    return make_ctx(persons=persons, relations=rel, officials=officials, cases=cases, case_members=members)
+
+
+def test_kin05_roll_shared_out_among_several_cadres():
+    [f] = run_rule("KIN-05", _quota_village(3))
+    assert f.evidence["tier"] == "名额分配" and f.severity.value == "medium"
+    assert len(f.evidence["cadres_with_relatives"]) == 3 and f.evidence["p_value"] > 0.01
+    assert run_rule("KIN-05", _quota_village(2)) == []                   # two cadres: no sharing-out pattern
