@@ -769,7 +769,8 @@ class County:
                             person_id=p.pid, name=p.name, sex=p.sex,
                             birth_date=self.birth_override.get(p.pid, p.birth), household_id=h.hid,
                             relation_to_head=p.rel, village_code=v.code, village_name=v.name,
-                            group=f"第{int(h.hid[-4:]) % v.groups + 1}组", township=v.town.name, county=COUNTY,
+                            group=group_label(f"第{int(h.hid[-4:]) % v.groups + 1}组", int(v.code[-3:])),
+                            township=v.town.name, county=COUNTY,
                             area_type="城市" if v.town.urban else "农村", residence_status="在户", phone=p.phone,
                             disability_grade=p.disability, serious_illness=p.illness or "否",
                             labour_capacity=p.labour, household_split_date=h.split_date)
@@ -834,8 +835,10 @@ class County:
                 continue
             meetings.add(meeting_id=b.meeting_id, village_code=b.village.code, date=b.date, start_time=b.start_time,
                          end_time=b.end_time, members_total=b.members_total, secret_ballot="是")
+            style = int(b.village.code[-3:]) + 1 + len(meetings)      # another clerk writes the sign-in sheet
             for p, role, group in b.attendees:
-                attendance.add(meeting_id=b.meeting_id, person_id=p.pid, role=role, group=group or None, signed="是")
+                attendance.add(meeting_id=b.meeting_id, person_id=p.pid, role=role,
+                               group=group_label(group, style) if group else None, signed="是")
             for cid, (y, n, a, res) in b.votes.items():
                 if any(c.case_id == cid and c.no_vote for c in b.cases):
                     continue
@@ -861,6 +864,19 @@ class County:
         return out
 
 
+_CN = "零一二三四五六七八九十"
+
+
+def group_label(label: str, style: int) -> str:
+    """A village-group label as one of several clerks would write it (第3组, 3组, 第3村民小组, 三组, 第三组, 3队)."""
+    digits = "".join(ch for ch in label if ch.isdigit())
+    if not digits:
+        return label
+    n = int(digits)
+    cn = _CN[n] if n <= 10 else f"十{_CN[n - 10]}" if n < 20 else str(n)
+    return (f"第{n}组", f"{n}组", f"第{n}村民小组", f"{cn}组", f"第{cn}组", f"{n}队")[style % 6]
+
+
 def uscc(first17: str) -> str:
     """Complete a 17-character prefix into a valid unified social credit code."""
     chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -877,6 +893,27 @@ def _fmt(v: object, style: int) -> object:
     return v
 
 
+# spellings a contract code is also written in (every one is an accepted alias)
+SYNONYMS = {
+    "relation_to_head": {"配偶": ("配偶", "妻", "妻子"), "子": ("子", "儿子", "长子"), "女": ("女", "女儿", "长女"),
+                         "户主": ("户主", "本人"), "父亲": ("父亲", "父"), "母亲": ("母亲", "母")},
+    "decision": {"不予批准": ("不予批准", "不批准", "不同意"), "批准": ("批准", "同意"), "撤回": ("撤回", "已撤回")},
+}
+
+
+def _money(v: object, style: int) -> object:
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or v != v:
+        return v
+    return (v, f"{v:.2f}元", f"¥{v:,.2f}", f"{v:,.2f}")[style]
+
+
+def _month(v: object, style: int) -> object:
+    if not isinstance(v, str) or len(v) != 7:
+        return v
+    y, m = v.split("-")
+    return (v, f"{y}{m}", f"{y}年{int(m)}月")[style]
+
+
 def write_workspace(frames: dict[str, pd.DataFrame], out: Path, messy: bool, seed: int) -> None:
     from audit.schema import TABLES
 
@@ -889,6 +926,14 @@ def write_workspace(frames: dict[str, pd.DataFrame], out: Path, messy: bool, see
             for c in frame.columns:
                 if frame[c].map(lambda v: isinstance(v, dt.date)).any():
                     frame[c] = [_fmt(v, rng.randrange(6)) for v in frame[c]]
+            kinds = {col.name: col.kind for col in spec.columns}
+            for c in frame.columns:      # the same facts as several clerks and systems write them
+                if kinds.get(c) == "money":
+                    frame[c] = [_money(v, rng.randrange(4)) for v in frame[c]]
+                elif kinds.get(c) == "month":
+                    frame[c] = [_month(v, rng.randrange(3)) for v in frame[c]]
+                elif c in SYNONYMS:
+                    frame[c] = [rng.choice(SYNONYMS[c].get(v, (v,))) if isinstance(v, str) else v for v in frame[c]]
             zh = {c.name: (c.aliases[0] if c.aliases else c.name) for c in spec.columns}
             frame = frame.rename(columns=zh)
             fname = spec.zh[0]
