@@ -21,6 +21,7 @@ else:
         st.Page("app_pages/overview.py", title="总览", default=True),
         st.Page("app_pages/upload.py", title="数据导入"),
         st.Page("app_pages/findings.py", title="问题线索"),
+        st.Page("app_pages/cover.py", title="主动发现"),
         st.Page("app_pages/case.py", title="案件详情"),
         st.Page("app_pages/kinship.py", title="亲属关系图谱"),
         st.Page("app_pages/money.py", title="银行卡与资金"),

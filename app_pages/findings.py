@@ -5,6 +5,7 @@ import streamlit as st
 
 from app_pages.state import audit, current, findings, ledger_path, shown, user
 from audit.catalogue import FAMILY_ZH
+from audit.coverage import misconduct
 from audit.results import COLUMNS_ZH, SEVERITY_ZH, to_excel_bytes
 
 def _ledger():
@@ -34,7 +35,7 @@ def page() -> None:
     if res is None:
         return
     st.title("问题线索")
-    f = findings()
+    f = misconduct(findings())          # 主动发现 households are on their own page
     cols = st.columns(4)
     more = st.columns(4)
     rule = more[0].multiselect("规则", sorted(f.rule.unique()), placeholder="全部")

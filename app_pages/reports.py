@@ -4,6 +4,9 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.state import audit, context, current, findings, user
+import dataclasses
+
+from audit.coverage import misconduct
 from audit.lists import three_lists
 from audit.profile import load_profile
 from audit.report import self_audit_html
@@ -15,6 +18,7 @@ st.title("抽查与报告")
 res = current()
 prof = load_profile(res.run["profile"]["name"])
 f = findings()
+mine = dataclasses.replace(res, findings=f)        # the report holds the user's jurisdiction only
 if not user().can_export:
     st.info("只读用户不能下载清单和报告。")
 else:
@@ -32,9 +36,9 @@ else:
     c1, c2, c3 = st.columns(3)
     c1.download_button("下载抽查方案", to_excel_bytes({"抽查名单": plan}), "抽查方案.xlsx",
                        on_click=audit, args=("export", "抽查方案.xlsx"))
-    c2.download_button("下载三张清单", three_lists(f, res.run["as_of"]), "三张清单.xlsx",
+    c2.download_button("下载三张清单", three_lists(misconduct(f), res.run["as_of"]), "三张清单.xlsx",
                        on_click=audit, args=("export", "三张清单.xlsx"))
-    c3.download_button("下载自查报告（HTML，可打印为PDF）", self_audit_html(res, prof, "", None).encode("utf-8"),
+    c3.download_button("下载自查报告（HTML，可打印为PDF）", self_audit_html(mine, prof, "", None).encode("utf-8"),
                        "自查报告.html", on_click=audit, args=("export", "自查报告.html"))
     if st.button("生成 Word 版自查报告"):
         import tempfile
@@ -44,5 +48,5 @@ else:
         from audit.report import self_audit_blocks
 
         with tempfile.TemporaryDirectory() as tmp:
-            doc = to_docx(self_audit_blocks(res, prof), Path(tmp) / "自查报告.docx").read_bytes()
+            doc = to_docx(self_audit_blocks(mine, prof), Path(tmp) / "自查报告.docx").read_bytes()
         st.download_button("下载自查报告（Word）", doc, "自查报告.docx", on_click=audit, args=("export", "自查报告.docx"))

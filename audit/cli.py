@@ -88,12 +88,18 @@ def cmd_report(a: argparse.Namespace) -> int:
     from audit.results import masked, to_excel_bytes
     from audit.scoring import rank
 
+    from audit.coverage import misconduct, visit_list
+    from audit.ledger import VisitLedger
+
     res, prof = _results(a.run_dir)
     out = Path(a.run_dir)
-    (out / "三张清单.xlsx").write_bytes(three_lists(res.findings, res.run["as_of"]))
+    clues = misconduct(res.findings)
+    (out / "三张清单.xlsx").write_bytes(three_lists(clues, res.run["as_of"]))
+    visits = VisitLedger(a.ledger).frame() if a.ledger and Path(a.ledger).exists() else None
+    (out / "潜在救助对象清单.xlsx").write_bytes(to_excel_bytes({"潜在救助对象": visit_list(res.findings, visits)}))
     sheets = {}
     for level, name in (("case_id", "按案件"), ("official_id", "按干部"), ("village_code", "按村")):
-        r = rank(res.findings, prof, level)
+        r = rank(clues, prof, level)
         sheets[name] = masked(r) if level == "official_id" else r
     (out / "风险排名.xlsx").write_bytes(to_excel_bytes(sheets))
     from audit.report import write_report
@@ -105,7 +111,7 @@ def cmd_report(a: argparse.Namespace) -> int:
         ledger = Ledger(a.ledger).frame()
     written = write_report(res, prof, out, a.county or "", ledger)
     names = "、".join(p.name for p in written)
-    print(f"已写出 三张清单.xlsx、风险排名.xlsx、{names}（个人证件号已脱敏）到 {out}。")
+    print(f"已写出 三张清单.xlsx、潜在救助对象清单.xlsx、风险排名.xlsx、{names}（个人证件号已脱敏）到 {out}。")
     if len(written) == 1:
         print("未找到 Chromium，只生成了 HTML 报告；安装 chromium 后可生成 PDF。", file=sys.stderr)
     return 0
@@ -145,10 +151,15 @@ def cmd_ledger(a: argparse.Namespace) -> int:
 
     led = Ledger(a.ledger)
     if a.action == "merge":
+        from audit.coverage import misconduct
+        from audit.ledger import VisitLedger
+
         res, _ = _results(a.run_dir)
-        c = led.merge(res.findings, who=a.who)
+        c = led.merge(misconduct(res.findings), who=a.who)
         print(f"台账已更新：新增 {c['new']}，保留 {c['kept']}，重新打开 {c['reopened']}，已消除 {c['cleared']}，"
               f"已核实不属实未再提示 {c['suppressed']}。")
+        v = VisitLedger(a.ledger).merge(res.findings, who=a.who)
+        print(f"主动发现走访台账：新增待走访 {v['new']} 户，保留 {v['kept']} 户，本次未再列出 {v['unlisted']} 户。")
     elif a.action == "set":
         led.set(a.finding_id, a.who, status=a.status, assignee=a.assignee, due_date=a.due, note=a.note,
                 dismissal_reason=a.reason)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from audit.errors import AuditError
 
-__all__ = ["Ledger", "STATUSES", "DISMISSAL_REASONS"]
+__all__ = ["Ledger", "VisitLedger", "STATUSES", "VISIT_STATUSES", "DISMISSAL_REASONS"]
 
 STATUSES = ("待核实", "核实中", "属实", "部分属实", "不属实", "整改中", "已整改", "已移交纪检", "已消除")
 DISMISSAL_REASONS = ("同名不同人", "已备案", "政策允许", "数据错误", "已整改完毕", "其他")
@@ -138,5 +138,95 @@ class Ledger:
         try:
             q = "SELECT * FROM history" + (" WHERE finding_id=?" if finding_id else "") + " ORDER BY id"
             return pd.read_sql_query(q, con, params=(finding_id,) if finding_id else None)
+        finally:
+            con.close()
+
+
+VISIT_STATUSES = ("待走访", "已走访", "已纳入", "不符合条件")
+_VISIT_SCHEMA = """
+CREATE TABLE IF NOT EXISTS visit (
+  household_id TEXT PRIMARY KEY, township TEXT, village_code TEXT, rules TEXT, status TEXT NOT NULL,
+  reason TEXT, visitor TEXT, visit_date TEXT, note TEXT, first_seen TEXT, last_seen TEXT, listed INTEGER,
+  updated_at TEXT);
+CREATE TABLE IF NOT EXISTS visit_history (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, household_id TEXT, at TEXT, who TEXT, field TEXT, old TEXT, new TEXT);
+"""
+
+
+class VisitLedger(Ledger):
+    """The proactive-discovery ledger (主动发现走访台账): one row per household, 待走访 → 已走访 →
+    已纳入 / 不符合条件 (with a reason), kept across runs in the same file as the clue ledger."""
+
+    def __init__(self, path: str | Path):
+        super().__init__(path)
+        con = sqlite3.connect(self.path, timeout=30)
+        try:
+            con.executescript(_VISIT_SCHEMA)
+        finally:
+            con.close()
+
+    def merge(self, findings: pd.DataFrame, who: str = "系统", townships: set[str] | None = None) -> dict[str, int]:
+        """Bring a run's COVER findings in by household. Statuses survive; a household no longer listed
+        keeps its status and is marked as not listed in this run (only within ``townships`` when given)."""
+        cover = findings[findings.rule.str.startswith("COVER") & findings.household_id.notna()]
+        now = _now()
+        counts = {"new": 0, "kept": 0, "unlisted": 0}
+        with self._tx() as con:
+            old = {r[0]: r for r in con.execute("SELECT household_id, status, township FROM visit")}
+            seen = set()
+            for hh, g in cover.groupby("household_id", sort=True):
+                rules = "、".join(sorted(set(g.rule)))
+                first = g.iloc[0]
+                seen.add(hh)
+                if hh not in old:
+                    con.execute("INSERT INTO visit VALUES (?,?,?,?,?,NULL,NULL,NULL,NULL,?,?,1,?)",
+                                (hh, first.township, first.village_code, rules, "待走访", now, now, now))
+                    self._vlog(con, hh, who, "status", None, "待走访")
+                    counts["new"] += 1
+                else:
+                    con.execute("UPDATE visit SET rules=?, last_seen=?, listed=1 WHERE household_id=?", (rules, now, hh))
+                    counts["kept"] += 1
+            for hh, (_, status, town) in old.items():
+                if hh in seen or (townships is not None and town not in townships):
+                    continue
+                con.execute("UPDATE visit SET listed=0, updated_at=? WHERE household_id=?", (now, hh))
+                counts["unlisted"] += 1
+        return counts
+
+    @staticmethod
+    def _vlog(con, hh, who, field, old, new) -> None:
+        con.execute("INSERT INTO visit_history (household_id, at, who, field, old, new) VALUES (?,?,?,?,?,?)",
+                    (hh, _now(), who, field, old, new))
+
+    def set(self, household_id: str, who: str, *, status: str | None = None, reason: str | None = None,
+            visitor: str | None = None, visit_date: str | None = None, note: str | None = None) -> None:
+        """Record a visit; 不符合条件 needs a reason. Every changed field goes to the history."""
+        if status is not None and status not in VISIT_STATUSES:
+            raise AuditError(f"走访状态必须是 {'、'.join(VISIT_STATUSES)} 之一，实际为 {status!r}。")
+        if status == "不符合条件" and not (reason or "").strip():
+            raise AuditError("标记为不符合条件时必须写明原因（如：核对收入高于标准、有赡养人且有能力赡养）。")
+        with self._tx() as con:
+            row = con.execute("SELECT status, reason, visitor, visit_date, note FROM visit WHERE household_id=?",
+                              (household_id,)).fetchone()
+            if row is None:
+                raise AuditError(f"走访台账中没有户 {household_id}。")
+            for field, old, new in zip(("status", "reason", "visitor", "visit_date", "note"), row,
+                                       (status, reason, visitor, visit_date, note)):
+                if new is not None and new != old:
+                    con.execute(f"UPDATE visit SET {field}=?, updated_at=? WHERE household_id=?", (new, _now(), household_id))
+                    self._vlog(con, household_id, who, field, old, new)
+
+    def frame(self) -> pd.DataFrame:
+        con = sqlite3.connect(self.path)
+        try:
+            return pd.read_sql_query("SELECT * FROM visit ORDER BY household_id", con)
+        finally:
+            con.close()
+
+    def history(self, household_id: str | None = None) -> pd.DataFrame:
+        con = sqlite3.connect(self.path)
+        try:
+            q = "SELECT * FROM visit_history" + (" WHERE household_id=?" if household_id else "") + " ORDER BY id"
+            return pd.read_sql_query(q, con, params=(household_id,) if household_id else None)
         finally:
             con.close()

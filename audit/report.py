@@ -33,9 +33,32 @@ def rectification_indicators(findings: pd.DataFrame, ledger: pd.DataFrame | None
             "台账与系统一致率": f"{consistent:.1%}"}
 
 
+def _coverage_blocks(findings: pd.DataFrame, top: int) -> list[Block]:
+    """应保尽保: the proactive-discovery section (households to visit, not misconduct)."""
+    from audit.catalogue import catalogue
+    from audit.coverage import coverage, visit_list
+
+    c = coverage(findings)
+    if c.empty:
+        return [("p", "本次未发现需主动走访的潜在救助对象（或未提供防返贫监测、申请记录、经济状况核对等数据）。")]
+    by_rule = c.groupby("rule").household_id.nunique().rename("户数").reset_index()
+    by_rule.insert(1, "情形", by_rule.rule.map(lambda r: catalogue()[r].text[:60]))
+    by_rule = by_rule.rename(columns={"rule": "规则"})
+    lst = visit_list(findings)
+    return [("p", f"按照“应保尽保”和主动发现要求，比对防止返贫监测对象、申请及不予批准记录、停保记录、经济状况核对结果和"
+                  f"其他救助名册，发现{lst.shape[0]:,}户可能符合条件而未纳入保障的家庭（潜在救助对象清单另附），"
+                  f"其中紧急{(lst['紧迫程度'] == '紧急').sum():,}户。"),
+            ("table", by_rule),
+            ("p", f"按紧迫程度排序的前{min(top, len(lst))}户如下，请乡镇（街道）限期入户走访，符合条件的及时纳入。"),
+            ("table", lst.head(top)[["序号", "紧迫程度", "乡镇", "户号", "核对人均月收入（元）", "月低保标准（元）", "可能符合"]])]
+
+
 def self_audit_blocks(res: RunResults, profile, county: str = "", ledger: pd.DataFrame | None = None,
                       top: int = 10) -> list[Block]:
-    f, run = res.findings, res.run
+    from audit.coverage import misconduct
+
+    everything, run = res.findings, res.run
+    f = misconduct(everything)
     county = county or "本县"
     rows = run["row_counts"]
     by_family = f.groupby("family").agg(线索数=("rule", "size"), 高=("severity", lambda s: (s == "high").sum()),
@@ -69,9 +92,12 @@ def self_audit_blocks(res: RunResults, profile, county: str = "", ledger: pd.Dat
         ("h2", "四、重点问题线索"),
         ("p", f"按风险分排序的前{len(ranked)}条线索如下（身份证号、账号已脱敏），建议优先入户核实。"),
         ("table", ranked[["低保编号", "乡镇", "风险分", "主要问题", "涉及金额（元）"]]),
-        ("h2", "五、下一步工作"),
+        ("h2", "五、应保尽保（主动发现）情况"),
+        *_coverage_blocks(everything, top),
+        ("h2", "六、下一步工作"),
         ("p", "一是对高风险线索逐条入户核实，涉及干部及其近亲属的移交纪检监察机关；二是对逾期复核、程序缺失的案件限期整改；"
-              "三是对应追缴资金建立台账、限期追回；四是完善近亲属备案、银行卡管理和公示脱敏制度，防止问题反弹。"),
+              "三是对应追缴资金建立台账、限期追回；四是对潜在救助对象逐户走访，符合条件的及时纳入；"
+              "五是完善近亲属备案、银行卡管理和公示脱敏制度，防止问题反弹。"),
         ("p", f"未运行的规则：{'；'.join(skipped) or '无'}。"),
         ("sign", f"{county}民政局\n{today.year}年{today.month}月{today.day}日"),
     ]

@@ -57,7 +57,7 @@ def rank(findings: pd.DataFrame, profile: Profile, level: str = "case_id") -> pd
     w = {s: float(profile.require(f"risk_weight_{s}")) for s in ("high", "medium", "low")}
     w_off, w_money = float(profile.require("risk_weight_official_link")), float(profile.require("risk_weight_per_1000_yuan"))
     w_rep = float(profile.require("risk_weight_repeat_family"))
-    f = findings.dropna(subset=[level]).copy()
+    f = findings[findings.family != "COVER"].dropna(subset=[level]).copy()     # 主动发现 is not misconduct
     if f.empty:
         return pd.DataFrame(columns=[level, "score", "findings", "families", "money", "official_linked", "reasons",
                                      "township"])

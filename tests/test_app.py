@@ -11,7 +11,8 @@ from audit.auth import User
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["app_pages/overview.py", "app_pages/findings.py", "app_pages/case.py", "app_pages/kinship.py",
          "app_pages/rules.py", "app_pages/data_quality.py", "app_pages/money.py", "app_pages/procedure.py",
-         "app_pages/fairness.py", "app_pages/ledger.py", "app_pages/reports.py", "app_pages/upload.py"]
+         "app_pages/fairness.py", "app_pages/ledger.py", "app_pages/reports.py", "app_pages/upload.py",
+         "app_pages/cover.py"]
 COUNTY = User("c", "county")
 READONLY = User("r", "readonly")
 
@@ -61,7 +62,8 @@ def test_overview_numbers_match_the_findings(app):
 def test_township_user_sees_only_own_township(app):
     town = _town(app)
     df = _run(PAGES[1], town).dataframe[0].value
-    expected = app.findings[app.findings.township == town.township]
+    f = app.findings[app.findings.family != "COVER"]           # 主动发现 has its own page
+    expected = f[f.township == town.township]
     assert len(df) == len(expected) and set(df["乡镇"]) == {town.township}
 
 
@@ -114,3 +116,19 @@ def test_overview_shows_the_trend_across_runs(app, county, tmp_path, monkeypatch
     monkeypatch.setenv("DIBAO_RUN_DIR", str(base / "run-2"))
     at = _run(PAGES[0], COUNTY)
     assert len(at.get("plotly_chart")) == 4          # family, township, villages treemap, trend
+
+
+def test_cover_page_lists_households_by_jurisdiction_and_keeps_visits(app):
+    cover = app.findings[app.findings.family == "COVER"]
+    at = _run("app_pages/cover.py", COUNTY)
+    df = at.dataframe[0].value
+    assert len(df) == cover.household_id.nunique() and df["联系人"].str.contains(r"\*{8}").all()
+    at.button[0].click().run()                                   # 并入走访台账
+    assert "新增待走访" in at.success[0].value
+    form_status = [s for s in at.selectbox if s.label == "走访状态"][-1]
+    form_status.select("不符合条件")
+    next(b for b in at.button if b.label == "保存").click().run()   # no reason given: refused in Chinese
+    assert at.error and "必须写明原因" in at.error[0].value
+    town = User("t", "township", cover.township.dropna().value_counts().index[-1])
+    tdf = _run("app_pages/cover.py", town).dataframe[0].value
+    assert set(tdf["乡镇"]) == {town.township} and len(tdf) == cover[cover.township == town.township].household_id.nunique()
