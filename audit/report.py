@@ -35,14 +35,16 @@ def rectification_indicators(findings: pd.DataFrame, ledger: pd.DataFrame | None
 
 def _coverage_blocks(findings: pd.DataFrame, top: int) -> list[Block]:
     """应保尽保: the proactive-discovery section (households to visit, not misconduct)."""
-    from audit.catalogue import catalogue
     from audit.coverage import coverage, visit_list
 
     c = coverage(findings)
     if c.empty:
         return [("p", "本次未发现需主动走访的潜在救助对象（或未提供防返贫监测、申请记录、经济状况核对等数据）。")]
+    from detectors.base import all_detectors
+
+    titles = {s.code: s.title_zh for s in all_detectors()}
     by_rule = c.groupby("rule").household_id.nunique().rename("户数").reset_index()
-    by_rule.insert(1, "情形", by_rule.rule.map(lambda r: catalogue()[r].text[:60]))
+    by_rule.insert(1, "情形", by_rule.rule.map(titles))
     by_rule = by_rule.rename(columns={"rule": "规则"})
     lst = visit_list(findings)
     return [("p", f"按照“应保尽保”和主动发现要求，比对防止返贫监测对象、申请及不予批准记录、停保记录、经济状况核对结果和"
@@ -66,7 +68,8 @@ def self_audit_blocks(res: RunResults, profile, county: str = "", ledger: pd.Dat
                                         低=("severity", lambda s: (s == "low").sum())).reset_index()
     by_family.insert(0, "问题类型", by_family.pop("family").map(lambda x: f"{x} {FAMILY_ZH.get(x, '')}"))
     by_town = f.assign(乡镇=f.township.fillna("（无法定位乡镇）")).groupby("乡镇").size().rename("线索数").reset_index()
-    ranked = masked(rank(f, profile).head(top).rename(columns={
+    ranked = masked(rank(f, profile).head(top).assign(
+        money=lambda d: d.money.map(lambda v: f"{v:,.0f}"), score=lambda d: d.score.map(lambda v: f"{v:.1f}")).rename(columns={
         "case_id": "低保编号", "score": "风险分", "reasons": "主要问题", "township": "乡镇", "money": "涉及金额（元）"}))
     ind = rectification_indicators(f, ledger)
     skipped = [f"{c}（{v['reason']}）" for c, v in run["rules"].items() if v["status"] != "ran"]

@@ -116,7 +116,11 @@ def _finding(ctx: AuditContext, rule: str, severity: Severity, household: str, w
     first = (head if len(head) else place).iloc[0] if len(place) else None
     std = float(standard) if standard is not None and not np.isnan(standard) else None
     inc = None if income is None or (isinstance(income, float) and np.isnan(income)) else round(float(income), 2)
-    qualifies = _qualifies(inc if inc is not None else np.nan, std or 0.0, line or (std or 0.0), severe) if std else "待核对"
+    # a household with a grade 1–2 disabled or seriously ill member may take the single-person route
+    severe = severe or bool((place.disability_grade.isin(["一级", "二级"]) | (place.serious_illness == "是")).any())
+    mult = float(ctx.profile.get("edge_line_multiple") or 1)
+    line = line or ((std or 0.0) * mult)
+    qualifies = _qualifies(inc if inc is not None else np.nan, std or 0.0, line, severe) if std else "待核对"
     evidence = {"household_id": household, "what": what, "members": _members_text(ctx, household, living),
                 "per_capita_income": inc, "standard": std, "qualifies_for": qualifies, **ev}
     income_txt = f"核对人均月收入{inc:.0f}元，低保标准{std:.0f}元" if inc is not None and std else "未见经济状况核对结果"
@@ -140,7 +144,7 @@ def _decided_within(ctx: AuditContext, months: int) -> set[str]:
 
 # ---------------------------------------------------------------- the rules
 @detector("COVER-01", severity=Severity.HIGH, title_zh="防返贫监测户未纳入低保", requires=("persons", "cases", "monitoring"),
-          params=("cover_lookback_months",), explain_zh="户{household_id}：{what}")
+          params=("cover_lookback_months",), optional=("edge_line_multiple",), explain_zh="户{household_id}：{what}")
 def monitored_not_covered(ctx: AuditContext) -> Iterator[Finding]:
     """A monitored household (防止返贫监测对象) below the standard, or in sudden severe hardship, not covered.
 
@@ -194,7 +198,7 @@ def _steps_on_record(ctx: AuditContext, apps: pd.DataFrame) -> tuple[set, set]:
 
 
 @detector("COVER-02", severity=Severity.HIGH, title_zh="申请未经调查核实或以身份为由被拒",
-          requires=("persons", "cases", "applications"), params=("cover_refusal_grounds",),
+          requires=("persons", "cases", "applications"), params=("cover_refusal_grounds",), optional=("edge_line_multiple",),
           explain_zh="户{household_id}：{what}")
 def refusal_without_grounds(ctx: AuditContext) -> Iterator[Finding]:
     """A refused application without a home survey or an economic-status check on record, or refused for a
@@ -287,7 +291,7 @@ def single_person_route_open(ctx: AuditContext) -> Iterator[Finding]:
 
 
 @detector("COVER-04", severity=Severity.MEDIUM, title_zh="停保后仍困难或停保理由不当",
-          requires=("persons", "cases"), params=("cover_exit_grounds",), explain_zh="户{household_id}：{what}")
+          requires=("persons", "cases"), params=("cover_exit_grounds",), optional=("edge_line_multiple",), explain_zh="户{household_id}：{what}")
 def stopped_still_poor(ctx: AuditContext) -> Iterator[Finding]:
     """A case stopped although the remaining household's latest assessment is still below the standard, or
     for a reason that is not a change of income, assets or membership, and no new application since.
@@ -340,7 +344,7 @@ def stopped_still_poor(ctx: AuditContext) -> Iterator[Finding]:
 
 
 @detector("COVER-05", severity=Severity.MEDIUM, title_zh="独居老人或孤儿未纳入任何救助",
-          requires=("persons", "cases"), params=("cover_elderly_age",), explain_zh="户{household_id}：{what}")
+          requires=("persons", "cases"), params=("cover_elderly_age",), optional=("edge_line_multiple",), explain_zh="户{household_id}：{what}")
 def alone_on_no_roll(ctx: AuditContext) -> Iterator[Finding]:
     """A person living alone at or above the profile's age, or a minor whose parents are all dead or in
     detention, with no assessed income above the standard and on no roll (低保/特困/孤儿).
@@ -403,7 +407,7 @@ def alone_on_no_roll(ctx: AuditContext) -> Iterator[Finding]:
 
 
 @detector("COVER-06", severity=Severity.LOW, title_zh="低保边缘户收入降到标准以下未及时纳入",
-          requires=("persons", "cases", "other_rolls", "income_checks"), params=("cover_edge_days",),
+          requires=("persons", "cases", "other_rolls", "income_checks"), params=("cover_edge_days",), optional=("edge_line_multiple",),
           explain_zh="户{household_id}：{what}")
 def edge_household_not_moved(ctx: AuditContext) -> Iterator[Finding]:
     """A 低保边缘 household whose latest check fell below the 低保 standard, not moved to 低保 within the
