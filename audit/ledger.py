@@ -126,20 +126,19 @@ class Ledger:
                     con.execute(f"UPDATE clue SET {field}=?, updated_at=? WHERE finding_id=?", (new, _now(), finding_id))
                     self._log(con, finding_id, who, field, old, new)
 
-    def frame(self) -> pd.DataFrame:
+    def _query(self, sql: str, params: tuple | None = None) -> pd.DataFrame:
         con = sqlite3.connect(self.path)
         try:
-            return pd.read_sql_query("SELECT * FROM clue ORDER BY severity, rule, finding_id", con)
+            return pd.read_sql_query(sql, con, params=params)
         finally:
             con.close()
 
+    def frame(self) -> pd.DataFrame:
+        return self._query("SELECT * FROM clue ORDER BY severity, rule, finding_id")
+
     def history(self, finding_id: str | None = None) -> pd.DataFrame:
-        con = sqlite3.connect(self.path)
-        try:
-            q = "SELECT * FROM history" + (" WHERE finding_id=?" if finding_id else "") + " ORDER BY id"
-            return pd.read_sql_query(q, con, params=(finding_id,) if finding_id else None)
-        finally:
-            con.close()
+        q = "SELECT * FROM history" + (" WHERE finding_id=?" if finding_id else "") + " ORDER BY id"
+        return self._query(q, (finding_id,) if finding_id else None)
 
 
 VISIT_STATUSES = ("待走访", "已走访", "已纳入", "不符合条件")
@@ -217,16 +216,8 @@ class VisitLedger(Ledger):
                     self._vlog(con, household_id, who, field, old, new)
 
     def frame(self) -> pd.DataFrame:
-        con = sqlite3.connect(self.path)
-        try:
-            return pd.read_sql_query("SELECT * FROM visit ORDER BY household_id", con)
-        finally:
-            con.close()
+        return self._query("SELECT * FROM visit ORDER BY household_id")
 
     def history(self, household_id: str | None = None) -> pd.DataFrame:
-        con = sqlite3.connect(self.path)
-        try:
-            q = "SELECT * FROM visit_history" + (" WHERE household_id=?" if household_id else "") + " ORDER BY id"
-            return pd.read_sql_query(q, con, params=(household_id,) if household_id else None)
-        finally:
-            con.close()
+        q = "SELECT * FROM visit_history" + (" WHERE household_id=?" if household_id else "") + " ORDER BY id"
+        return self._query(q, (household_id,) if household_id else None)

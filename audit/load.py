@@ -44,6 +44,7 @@ REASONS_ZH = {
     "DUPLICATE_KEY": "主键重复",
 }
 SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm"}
+MAX_AMOUNT = 1e10          # no payout, income or asset in a county roll reaches ten billion yuan
 
 
 @dataclass
@@ -221,11 +222,12 @@ def _parse_column(kind: str, codes: dict[str, str], s: pd.Series) -> tuple[pd.Se
             val.loc[todo] = pd.to_datetime(s[todo].map(parse_time), errors="coerce")
         return val, val.isna() & ~blank, "BAD_DATETIME"
     if kind in ("money", "int"):
-        val = pd.to_numeric(s.where(~blank, None), errors="coerce")
+        val = pd.to_numeric(s.where(~blank, None), errors="coerce").astype(float)
         todo = val.isna() & ~blank
-        if todo.any():
-            val.loc[todo] = _map_unique(s[todo], parse_money)
-        val = val.astype(float)
+        if todo.any():      # 1,234.50 / ¥300 / ３００元: parsed one distinct text at a time (pandas 2 and 3 alike)
+            extra = pd.to_numeric(_map_unique(s[todo], parse_money), errors="coerce").astype(float)
+            val = val.where(~todo, extra.reindex(val.index))
+        val = val.where(np.isfinite(val) & (val.abs() < MAX_AMOUNT))      # inf, 1e20: not an amount
         if kind == "int":
             bad = (val.isna() | (val != np.floor(val.fillna(0)))) & ~blank
             return val.where(~bad).astype("Int64"), bad, "BAD_INT"

@@ -131,3 +131,19 @@ def test_undecodable_or_unknown_files_are_reported(tmp_path):
 def test_missing_folder_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="工作目录不存在"):
         load_workspace(tmp_path / "nope")
+
+
+def test_text_in_amount_and_count_columns_is_a_reject_not_a_crash():
+    """Under pandas 3 any text in a money column used to raise TypeError; now every such cell is a reject."""
+    from tests.factory import make_ctx, person
+
+    base = {"household_id": "H1", "head_id": HEAD, "village_code": "1", "township": "t", "area_type": "农村",
+            "benefit_type": "常补", "approval_date": "2022-01-01", "status": "在保"}
+    rows = [base | {"case_id": "LB1", "enrolled_count": "三", "monthly_amount": "待定"},
+            base | {"case_id": "LB2", "enrolled_count": "2", "monthly_amount": "1e20"},
+            base | {"case_id": "LB3", "enrolled_count": "2", "monthly_amount": "inf"},
+            base | {"case_id": "LB4", "enrolled_count": "2", "monthly_amount": "¥1,300.50"}]
+    ctx = make_ctx(persons=[person(HEAD)], cases=rows)
+    rej = ctx.rejects
+    assert sorted(zip(rej.row, rej.reason_code)) == [(2, "BAD_INT"), (2, "BAD_MONEY"), (3, "BAD_MONEY"), (4, "BAD_MONEY")]
+    assert ctx.table("cases").monthly_amount.tolist() == [1300.5]

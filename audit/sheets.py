@@ -1,0 +1,304 @@
+"""Files as real systems export them: raw grids, the header row found (not assumed), merged multi-row
+headers resolved to the column meant, and total / footer / title rows recognised as structure.
+
+A *grid* is every row of a sheet as strings with the row number Excel shows. ``locate_header`` scores
+each candidate header block (1–3 rows among the first rows) against a table's aliases; ``split_body``
+separates data rows from 合计/小计 rows, 制表人/审核人 footers, column-number rows and blank rows.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from audit.errors import InputError
+from audit.parse import norm_header, parse_money
+
+__all__ = ["Grid", "Header", "read_grids", "locate_header", "split_body", "TOTAL_WORDS", "title_period"]
+
+HEAD_SCAN = 15            # rows searched for the header
+TOTAL_WORDS = ("合计", "小计", "总计", "累计", "本页合计", "总合计")
+FOOTER_WORDS = ("制表人", "制表", "审核人", "审核", "填表人", "填报人", "负责人", "单位负责人", "经办人", "制表时间",
+                "制表日期", "打印时间", "打印日期", "以上数据", "备注:", "说明:", "注:", "联系电话:")
+_SUB_TOTAL = {"合计", "小计", "总计", "合计金额", "发放合计", "金额合计"}
+
+
+@dataclass
+class Grid:
+    label: str                              # file name, or file:sheet
+    rows: list[list[str]]
+    numbers: list[int]                      # the row number Excel (or a text editor) shows for each row
+    encoding: str = ""
+
+
+@dataclass
+class Header:
+    table: str
+    start: int                              # index in grid.rows of the first header row
+    depth: int                              # header rows (1–3)
+    columns: dict[str, list[int]]           # canonical column -> grid column indexes (several = summed)
+    labels: dict[str, str]                  # canonical column -> the header as the user wrote it
+    notes: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    score: int = 0
+
+
+# ---------------------------------------------------------------- reading
+def _cell(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, dt.datetime):
+        return v.strftime("%Y-%m-%d %H:%M:%S") if (v.hour or v.minute or v.second) else v.strftime("%Y-%m-%d")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def _csv_grid(path: Path, decode) -> Grid:
+    text, enc = decode(path.read_bytes(), path.name)
+    text = text.replace("\x00", "")
+    sample = text[:4096]
+    delim = "\t" if sample.count("\t") > sample.count(",") else ","
+    rows = [[c.strip().strip("\t") for c in r] for r in csv.reader(io.StringIO(text), delimiter=delim)]
+    return Grid(path.name, rows, list(range(1, len(rows) + 1)), enc)
+
+
+def _xlsx_grids(path: Path) -> list[Grid]:
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except (BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise InputError(f"{path.name}：不是有效的 Excel 文件，或文件已损坏（{type(exc).__name__}）。请用 Excel 打开后另存为 .xlsx 再导入。") from None
+    out = []
+    for ws in wb.worksheets:
+        rows, numbers = [], []
+        for i, r in enumerate(ws.iter_rows(values_only=True), start=1):
+            rows.append([_cell(v) for v in r])
+            numbers.append(i)
+        out.append(Grid(f"{path.name}:{ws.title}", rows, numbers, "xlsx"))
+    wb.close()
+    return out
+
+
+def _xls_grids(path: Path) -> list[Grid]:
+    head = path.read_bytes()[:512].lstrip().lower()
+    if head.startswith((b"<", b"\xef\xbb\xbf<")):        # 浪潮 next-excel writes an HTML table named .xls
+        import pandas as pd
+
+        try:
+            tables = pd.read_html(io.StringIO(path.read_bytes().decode("utf-8", errors="replace")), header=None)
+        except ValueError as exc:
+            raise InputError(f"{path.name}：.xls 文件实为网页表格，但其中没有可读取的表格（{exc}）。") from None
+        return [Grid(f"{path.name}:表{i + 1}", [[_cell(v) if v == v else "" for v in row] for row in t.itertuples(index=False)],
+                     list(range(1, len(t) + 1)), "html") for i, t in enumerate(tables)]
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path))
+    except Exception as exc:  # xlrd raises its own XLRDError and struct errors on damaged files
+        raise InputError(f"{path.name}：无法读取 .xls 文件（{type(exc).__name__}）。请用 Excel 打开后另存为 .xlsx 再导入。") from None
+    out = []
+    for sh in book.sheets():
+        rows = []
+        for r in range(sh.nrows):
+            vals = []
+            for c in range(sh.ncols):
+                cell = sh.cell(r, c)
+                if cell.ctype == xlrd.XL_CELL_DATE:
+                    vals.append(_cell(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode)))
+                else:
+                    vals.append(_cell(cell.value))
+            rows.append(vals)
+        for r0, r1, c0, c1 in getattr(sh, "merged_cells", []):      # spread a merged header's text over its span
+            if r0 < HEAD_SCAN:
+                text = rows[r0][c0]
+                for rr in range(r0, min(r1, len(rows))):
+                    for cc in range(c0, c1):
+                        if not rows[rr][cc]:
+                            rows[rr][cc] = text
+        out.append(Grid(f"{path.name}:{sh.name}", rows, list(range(1, len(rows) + 1)), "xls"))
+    return out
+
+
+def read_grids(path: Path, decode) -> list[Grid]:
+    """Every sheet of a CSV/TXT, XLSX/XLSM or XLS file as a grid; a damaged file is a Chinese InputError."""
+    suffix = path.suffix.lower()
+    if path.stat().st_size == 0:
+        raise InputError(f"{path.name}：文件是空的（0 字节）。")
+    if suffix in (".csv", ".txt"):
+        return [_csv_grid(path, decode)]
+    if suffix == ".xls":
+        return _xls_grids(path)
+    return _xlsx_grids(path)
+
+
+# ---------------------------------------------------------------- header
+def _filled(rows: list[list[str]], width: int) -> list[list[str]]:
+    """Header rows with merged spans filled: a parent's text runs right over the empty cells above its
+    sub-columns, and an empty cell below a label (a vertical merge) takes the label above."""
+    grid = [r + [""] * (width - len(r)) for r in rows]
+    for i in range(len(grid) - 1):
+        last = ""
+        for j in range(width):
+            below = any(grid[k][j] for k in range(i + 1, len(grid)))
+            if grid[i][j]:
+                last = grid[i][j]
+            elif last and below:
+                grid[i][j] = last
+            else:
+                last = ""
+    for i in range(1, len(grid)):
+        for j in range(width):
+            if not grid[i][j]:
+                grid[i][j] = grid[i - 1][j]
+    return grid
+
+
+def _paths(rows: list[list[str]], width: int) -> list[list[str]]:
+    grid = _filled(rows, width)
+    out = []
+    for j in range(width):
+        path = []
+        for i in range(len(grid)):
+            if grid[i][j] and (not path or path[-1] != grid[i][j]):
+                path.append(grid[i][j])
+        out.append(path)
+    return out
+
+
+def _resolve(paths: list[list[str]], hmap: dict[str, str], kinds: dict[str, str]) -> tuple[dict, dict, list, list]:
+    columns: dict[str, list[int]] = {}
+    labels: dict[str, str] = {}
+    notes: list[str] = []
+    groups: dict[str, list[int]] = {}
+    for j, path in enumerate(paths):
+        if not path:
+            continue
+        leaf = hmap.get(norm_header(path[-1]))
+        if leaf and leaf not in columns:
+            columns[leaf] = [j]
+            labels[leaf] = "/".join(path)
+            continue
+        for k in range(len(path) - 1):
+            parent = hmap.get(norm_header(path[k]))
+            if parent:
+                groups.setdefault(parent, []).append(j)
+                break
+    for canon, idx in groups.items():
+        if canon in columns:
+            continue
+        subs = {j: norm_header(paths[j][-1]) for j in idx}
+        total = [j for j, s in subs.items() if s in _SUB_TOTAL]
+        parent = paths[idx[0]][0]
+        if total:
+            columns[canon] = total[:1]
+            labels[canon] = "/".join(paths[total[0]])
+            notes.append(f"“{parent}”下有{len(idx)}个子列，取“{paths[total[0]][-1]}”列")
+        elif kinds.get(canon) == "money" and len(idx) > 1:
+            columns[canon] = idx
+            labels[canon] = parent
+            notes.append(f"“{parent}”下的子列（{'、'.join(paths[j][-1] for j in idx)}）没有合计列，按各子列之和计")
+        elif len(idx) == 1:
+            columns[canon] = idx
+            labels[canon] = "/".join(paths[idx[0]])
+    used = {j for v in columns.values() for j in v}
+    ignored = ["/".join(p) for j, p in enumerate(paths) if p and j not in used]
+    return columns, labels, notes, ignored
+
+
+def locate_header(grid: Grid, spec) -> Header | None:
+    """The best header block for ``spec`` among the first rows: most contract columns recognised,
+    then the most required ones, then the shallower and earlier block. None when nothing matches."""
+    hmap = spec.header_map()
+    kinds = {c.name: c.kind for c in spec.columns}
+    required = {c.name for c in spec.columns if c.required}
+    best: Header | None = None
+    scan = grid.rows[:HEAD_SCAN]
+    width = max((len(r) for r in scan), default=0)
+    for start in range(len(scan)):
+        if not any(scan[start]):
+            continue
+        for depth in (1, 2, 3):
+            block = scan[start:start + depth]
+            if len(block) < depth or not all(any(r) for r in block):
+                break
+            columns, labels, notes, ignored = _resolve(_paths(block, width), hmap, kinds)
+            score = len(columns) * 10 + len(required & set(columns)) * 3 - depth
+            if best is None or score > best.score:
+                best = Header(spec.name, start, depth, columns, labels, notes, ignored, score)
+    return best if best is not None and best.columns else None
+
+
+# ---------------------------------------------------------------- body
+def _kind(row: list[str]) -> str | None:
+    cells = [re.sub(r"\s+", "", c) for c in row if c.strip()]
+    if not cells:
+        return "空行"
+    first = cells[0]
+    if any(first.startswith(w) for w in TOTAL_WORDS) or (len(cells) > 1 and any(c in TOTAL_WORDS for c in cells[:3])):
+        return "合计行"
+    if any(first.replace("：", ":").startswith(w) for w in FOOTER_WORDS):
+        return "表尾"
+    if len(cells) >= 3 and all(c.isdigit() for c in cells) and [int(c) for c in cells] == list(range(1, len(cells) + 1)):
+        return "列序号行"
+    return None
+
+
+def split_body(grid: Grid, header: Header) -> tuple[list[int], list[tuple[int, str]]]:
+    """Indexes of data rows after the header, and (index, kind) of structural rows."""
+    data, structure = [], []
+    for i in range(header.start + header.depth, len(grid.rows)):
+        k = _kind(grid.rows[i])
+        if k is None:
+            data.append(i)
+        else:
+            structure.append((i, k))
+    return data, structure
+
+
+def total_checks(grid: Grid, header: Header, data: list[int], structure: list[tuple[int, str]],
+                 money_cols: list[str]) -> list[dict]:
+    """Compare each 合计 row with the rows imported: amount per money column, and the count where the
+    total row states one (共N户/人/条, or a number under 序号)."""
+    out = []
+    totals = [i for i, k in structure if k == "合计行"]
+    if not totals:
+        return out
+    i = totals[-1]
+    row = grid.rows[i]
+    for canon in money_cols:
+        idx = header.columns.get(canon)
+        if not idx:
+            continue
+        stated = [parse_money(row[j]) if j < len(row) else None for j in idx]
+        if any(s is None for s in stated):
+            continue
+        got = 0.0
+        for r in data:
+            vals = [parse_money(grid.rows[r][j]) if j < len(grid.rows[r]) else None for j in idx]
+            got += sum(v for v in vals if v is not None)
+        want = sum(stated)
+        if abs(got - want) > 0.5:
+            out.append({"row": grid.numbers[i], "column": header.labels.get(canon, canon),
+                        "reason": f"合计行金额{want:,.2f}元与导入明细之和{got:,.2f}元不符（相差{got - want:+,.2f}元）"})
+    text = "".join(row)
+    m = re.search(r"共\s*(\d+)\s*(户|人|条|行)", text)
+    if m and int(m.group(1)) != len(data):
+        out.append({"row": grid.numbers[i], "column": "合计",
+                    "reason": f"合计行写明共{m.group(1)}{m.group(2)}，导入明细为{len(data)}行"})
+    return out
+
+
+def title_period(grid: Grid, header: Header) -> str | None:
+    """A month named only in the title rows above the header (浪潮 发放明细: '2024-05城市低保发放明细')."""
+    text = " ".join(c for r in grid.rows[:header.start] for c in r if c)
+    m = re.search(r"(20\d\d)\s*[-年./]\s*(\d{1,2})\s*月?", text)
+    return f"{m.group(1)}-{int(m.group(2)):02d}" if m and 1 <= int(m.group(2)) <= 12 else None
