@@ -20,6 +20,7 @@ from audit.errors import ErrorCollector, InputError
 from audit.ids import id_birth_date, id_sex, mask_value, uscc_valid, validate_resident_id
 from audit.parse import norm_header, parse_date_series, parse_money, parse_month, parse_time
 from audit.schema import REQUIRED_TABLES, TABLES, TableSpec, table_by_filename
+from audit.sheets import Grid, Header, locate_header, read_grids, split_body, title_period, total_checks
 
 __all__ = ["Workspace", "SourceInfo", "load_workspace", "read_text", "REJECT_COLUMNS", "REJECT_KEYS",
            "REJECT_FRAME_COLUMNS", "REASONS_ZH"]
@@ -42,8 +43,11 @@ REASONS_ZH = {
     "UNKNOWN_CODE": "代码不在可接受取值内",
     "MISSING_VALUE": "必填项为空",
     "DUPLICATE_KEY": "主键重复",
+    "TOTAL_MISMATCH": "合计行与明细不符",
 }
-SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm"}
+SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
+MAPPING_FILE = "列对应.json"
+_re_month = __import__("re").compile(r"\d{4}-\d{1,2}|\d{4}/\d{1,2}|\d{4}年\d{1,2}月")     # the user's own header → contract column choices (saved by 数据导入)
 MAX_AMOUNT = 1e10          # no payout, income or asset in a county roll reaches ten billion yuan
 
 
@@ -59,6 +63,10 @@ class SourceInfo:
     rows_rejected: int = 0
     cells_cleared: int = 0
     ignored_columns: list[str] = field(default_factory=list)
+    header_row: int | str = 1
+    structure: list[dict] = field(default_factory=list)     # 合计行 / 表尾 / 列序号行 skipped, with row numbers
+    blank_rows: int = 0
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -69,6 +77,7 @@ class Workspace:
     rejects: pd.DataFrame
     sources: list[SourceInfo]
     warnings: list[str] = field(default_factory=list)
+    unused: list[dict] = field(default_factory=list)          # files and sheets not used, with the reason
 
     def fingerprint(self) -> str:
         h = hashlib.sha256()
@@ -98,43 +107,6 @@ def read_text(data: bytes, file: str) -> tuple[str, str]:
     return str(best), best.encoding
 
 
-def _cell(v: object) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, dt.datetime):
-        return v.strftime("%Y-%m-%d %H:%M:%S") if (v.hour or v.minute or v.second) else v.strftime("%Y-%m-%d")
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
-
-
-def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
-    text, enc = read_text(path.read_bytes(), path.name)
-    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
-                        skipinitialspace=False)
-    return frame, enc
-
-
-def _read_sheets(path: Path) -> dict[str, pd.DataFrame]:
-    from openpyxl import load_workbook
-
-    wb = load_workbook(path, read_only=True, data_only=True)
-    out = {}
-    for ws in wb.worksheets:
-        rows = ws.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            continue
-        width = len(header)
-        data = [[_cell(v) for v in r[:width]] + [""] * (width - len(r)) for r in rows
-                if any(v not in (None, "") for v in r)]
-        out[ws.title] = pd.DataFrame(data, columns=[_cell(h) for h in header], dtype=object).astype(str)
-    wb.close()
-    return out
-
-
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -143,39 +115,271 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def discover(workspace: Path) -> tuple[list[tuple[str, str, pd.DataFrame, SourceInfo]], list[str]]:
-    """Every (table, label, raw frame, source) found in the folder; ignored files as warnings."""
+# helper columns a loader step combines into contract columns (bank statements as banks give them, the
+# national 社会救助信息系统 exports that carry no 户号 or 村代码)
+_HEAD = {norm_header(h): "_head_id" for h in ("户主身份证号", "户主公民身份号码")}
+_VNAME = {norm_header(h): "_village_name" for h in ("所属社区", "所属社", "村(社区)", "村(社区)名称", "村名")}
+EXTRA_HEADERS = {
+    "cases": {**_VNAME, **{norm_header(h): "_first_month" for h in ("最初享受月", "最初享受月份", "起始保障年月")}},
+    "persons": {**_HEAD, **{norm_header(h): "_case_id" for h in ("低保(特困)证号", "低保证号", "低保编号")},
+                **{norm_header(h): "_relief" for h in ("救助类型", "是否保障对象")}},
+    "withdrawals": {
+    **{norm_header(h): "_date" for h in ("交易日期", "记账日期", "记账日", "日期")},
+    **{norm_header(h): "_summary" for h in ("摘要", "交易摘要", "摘要说明", "交易名称", "交易类型", "现金标志", "附言")},
+    **{norm_header(h): "_income" for h in ("收入", "交易金额(收入)", "收入金额", "贷方金额")},
+    **{norm_header(h): "_expense" for h in ("支出", "交易金额(支出)", "支出金额", "借方金额")},
+}}
+_CHANNEL_HINTS = (("助农", "助农取款点"), ("ATM", "ATM"), ("自助", "ATM"), ("取款机", "ATM"), ("柜员机", "ATM"),
+                  ("POS", "POS"), ("消费", "POS"), ("存现", "现金存入"), ("现金存入", "现金存入"), ("现存", "现金存入"),
+                  ("柜台", "柜台"), ("柜面", "柜台"), ("现金", "柜台"), ("转账", "转账"), ("转出", "转账"),
+                  ("转入", "转账"), ("汇款", "转账"), ("网银", "转账"), ("代发", "转账"))
+
+
+@dataclass
+class Found:
+    """One table read from a file or sheet: the raw strings under contract column names, the Excel row
+    number of every data row, and what the user's headers were."""
+
+    table: str
+    label: str
+    raw: pd.DataFrame
+    info: SourceInfo
+    headers: dict[str, str]
+    rows: pd.Series
+    checks: list[dict] = field(default_factory=list)
+    columns_written: list[str] = field(default_factory=list)
+
+
+def _frame(grid: Grid, header: Header, data: list[int]) -> pd.DataFrame:
+    out = {}
+    for canon, idx in header.columns.items():
+        if canon.startswith("_") and len(idx) > 1:          # helper text from several columns, joined
+            out[canon] = [" ".join(grid.rows[i][j] for j in idx if j < len(grid.rows[i]) and grid.rows[i][j])
+                          for i in data]
+            continue
+        if len(idx) == 1:
+            j = idx[0]
+            out[canon] = [grid.rows[i][j] if j < len(grid.rows[i]) else "" for i in data]
+        else:                 # money split over sub-columns without a total: their sum
+            vals = []
+            for i in data:
+                parts = [parse_money(grid.rows[i][j]) if j < len(grid.rows[i]) and grid.rows[i][j] else None for j in idx]
+                texts = [grid.rows[i][j] for j in idx if j < len(grid.rows[i]) and grid.rows[i][j]]
+                vals.append("" if not texts else ("无法合计：" + "/".join(texts)) if any(
+                    p is None for p, t in zip(parts, texts) if t) else f"{sum(p for p in parts if p is not None):.2f}")
+            out[canon] = vals
+    return pd.DataFrame(out, dtype=object)
+
+
+def _statement_columns(raw: pd.DataFrame, notes: list[str], label: str) -> pd.DataFrame:
+    """Bank statements as banks give them: date and time in two columns, income and expense in two
+    columns or a signed amount, no channel column (inferred from the summary where it says, else 未知)."""
+    raw = raw.copy()
+    if "_date" in raw:
+        t = raw.get("time", pd.Series("", index=raw.index)).astype(str).str.strip()
+        t = t.where(~t.str.fullmatch(r"\d{6}"), t.str.slice(0, 2) + ":" + t.str.slice(2, 4) + ":" + t.str.slice(4, 6))
+        has_date = t.str.contains(r"\d{4}[-/年.]?\d{1,2}[-/月.]?\d{1,2}", regex=True)
+        raw["time"] = raw["_date"].astype(str).str.strip().where(has_date == False, "")  # noqa: E712
+        raw["time"] = (raw["time"] + " " + t.where(has_date == False, "")).str.strip().where(~has_date, t)  # noqa: E712
+        notes.append(f"{label}：交易日期与交易时间分列，已合并")
+    if "amount" not in raw and ("_income" in raw or "_expense" in raw):
+        inc = raw.get("_income", pd.Series("", index=raw.index)).astype(str).str.strip()
+        exp = raw.get("_expense", pd.Series("", index=raw.index)).astype(str).str.strip()
+        spent = exp.str.strip("0.-").ne("") & exp.ne("")
+        raw["amount"] = exp.where(spent, inc)
+        if "direction" not in raw:
+            raw["direction"] = pd.Series(["支出" if x else "存入" for x in spent], index=raw.index)
+        notes.append(f"{label}：收入、支出分列，已合并为金额和收支")
+    if "amount" in raw and "direction" not in raw:
+        a = raw["amount"].astype(str).str.strip()
+        signed = a.str.startswith(("-", "+"))
+        if signed.any():
+            raw["direction"] = a.str.startswith("-").map({True: "支出", False: "存入"}).where(signed, "")
+            raw["amount"] = a.str.lstrip("+-")
+            notes.append(f"{label}：金额带正负号，负数记为支出、正数记为存入")
+    if "channel" not in raw:
+        summary = raw.get("_summary", pd.Series("", index=raw.index)).astype(str)
+        guess = pd.Series("未知", index=raw.index, dtype=object)
+        for word, channel in reversed(_CHANNEL_HINTS):
+            guess = guess.where(~summary.str.contains(word, regex=False), channel)
+        raw["channel"] = guess
+        unknown = int((guess == "未知").sum())
+        notes.append(f"{label}：没有交易渠道列，已按摘要推断；{unknown:,}条无法推断（记为“未知”，"
+                     f"依赖渠道的规则 CARD-04/05/07/08 对这些交易不作判断）")
+    return raw.drop(columns=[c for c in raw.columns if c.startswith("_")])
+
+
+def _village_code(township: object, name: object) -> str:
+    """A stable code for a village known only by name (the national export has no 村代码)."""
+    import hashlib as _h
+
+    key = f"{township or ''}|{name or ''}"
+    return "V" + _h.sha1(key.encode("utf-8")).hexdigest()[:10].upper()
+
+
+def _derivable(table: str, header: Header, grid: Grid, file_name: str) -> dict[str, str]:
+    """Required columns a file lacks that can be derived from what it has, with how (said once)."""
+    have = set(header.columns)
+    out = {}
+    if table == "withdrawals":
+        out["channel"] = "按摘要推断"
+        if "account_no" not in have and _own_account(grid, header, file_name):
+            out["account_no"] = "取自文件名或表头上方的卡号"
+    if table == "payments" and "period" not in have and title_period(grid, header):
+        out["period"] = "取自标题"
+    if table in ("cases", "persons"):
+        if "household_id" not in have and ("head_id" in have or "_head_id" in have):
+            out["household_id"] = "无户号，按户主身份证号归户"
+        if "village_code" not in have and ("_village_name" in have or "village_name" in have):
+            out["village_code"] = "无村代码，按乡镇与村（社区）名称生成固定代码"
+    if table == "persons" and "county" not in have:
+        out["county"] = "未注明县（市、区）"
+    if table == "cases":
+        if "area_type" not in have and ("农村" in file_name or "城市" in file_name):
+            out["area_type"] = "城乡类别取自文件名"
+        if "benefit_type" not in have:
+            out["benefit_type"] = "导出中没有保障类别（常补/非常补），RCK-01 对这些户不判断复核间隔"
+        if "approval_date" not in have and "_first_month" in have:
+            out["approval_date"] = "无审批日期，取最初享受月的1日"
+        if "status" not in have:
+            out["status"] = "导出即在保名单，状态记为在保"
+    return out
+
+
+def _own_account(grid: Grid, header: Header, file_name: str) -> str | None:
+    import re as _re
+
+    text = " ".join([file_name] + [c for r in grid.rows[:header.start] for c in r if c])
+    m = _re.search(r"(?<!\d)(\d{16,19})(?!\d)", text)
+    return m.group(1) if m else None
+
+
+def _apply_derived(table: str, raw: pd.DataFrame, how: dict[str, str], grid: Grid, header: Header,
+                   file_name: str) -> pd.DataFrame:
+    raw = raw.copy()
+    n = len(raw)
+    blank = pd.Series([""] * n, index=raw.index, dtype=object)
+    if "household_id" in how:
+        raw["household_id"] = raw["head_id"] if "head_id" in raw else raw["_head_id"]
+    if "village_code" in how:
+        names = raw["_village_name"] if "_village_name" in raw else raw["village_name"]
+        town = raw["township"] if "township" in raw else blank
+        raw["village_code"] = [_village_code(t, v) for t, v in zip(town, names)]
+        if "village_name" not in raw:
+            raw["village_name"] = names
+    if "county" in how:
+        raw["county"] = "未注明"
+    if "area_type" in how:
+        raw["area_type"] = "农村" if "农村" in file_name else "城市"
+    if "benefit_type" in how:
+        raw["benefit_type"] = "未注明"
+    if "approval_date" in how:
+        raw["approval_date"] = raw["_first_month"].astype(str).str.strip().map(
+            lambda v: (m.strftime("%Y-%m-%d") if (m := parse_month(v)) is not None else v) if v else v)
+    if "status" in how:
+        raw["status"] = "在保"
+    if "account_no" in how:
+        raw["account_no"] = _own_account(grid, header, file_name)
+    return raw
+
+
+def _identify(grid: Grid, named: str | None) -> tuple[str | None, Header | None, str]:
+    """The table a grid holds: by its name when it names one, else by its headers. Returns the table,
+    the header and, when none fits, the reason in Chinese."""
+    file_name = grid.label.split(":", 1)[0]
+    if named is not None:
+        h = locate_header(grid, TABLES[named], EXTRA_HEADERS.get(named))
+        return named, h, "" if h else "找不到表头"
+    best: tuple[int, str, Header] | None = None
+    for name, spec in TABLES.items():
+        h = locate_header(grid, spec, EXTRA_HEADERS.get(name))
+        if h is None:
+            continue
+        can = _derivable(name, h, grid, file_name)
+        missing = [c.name for c in spec.columns if c.required and c.name not in h.columns and c.name not in can]
+        rank = (0 if missing else 1, sum(1 for c in spec.columns if c.required), h.score)
+        if best is None or rank > best[0]:
+            best = (rank, name, h, missing)
+    if best is None:
+        return None, None, "表头与任何数据表都不对应"
+    (complete, _, _), name, h, missing = best
+    if not complete:
+        return None, None, (f"表头最接近“{TABLES[name].zh[0]}”（{name}），但缺少必填列："
+                            f"{'、'.join(missing)}")
+    return name, h, ""
+
+
+def discover(workspace: Path) -> tuple[list[Found], list[str], list[dict]]:
+    """Every table found in the folder (by file or sheet name, else by its headers), the warnings, and
+    every file or sheet not used with the reason."""
     if not workspace.is_dir():
         raise InputError(f"工作目录不存在或不是文件夹：{workspace}")
-    found, warnings = [], []
+    found, warnings, unused = [], [], []
     for path in sorted(p for p in workspace.iterdir() if p.is_file() and not p.name.startswith((".", "~$"))):
+        if path.name in {"truth.csv", "README.md", MAPPING_FILE}:
+            continue
         if path.suffix.lower() not in SUFFIXES:
-            if path.name not in {"truth.csv", "README.md"}:
-                warnings.append(f"已忽略文件 {path.name}：不是 CSV/XLSX 表格")
+            unused.append({"file": path.name, "reason": "不是 CSV/XLSX/XLS 表格"})
             continue
         digest, size = _sha256(path), path.stat().st_size
-        table = table_by_filename(path.stem)
-        if path.suffix.lower() in {".csv", ".txt"}:
-            if table is None:
-                if path.name != "truth.csv":
-                    warnings.append(f"已忽略文件 {path.name}：文件名不对应任何数据表")
-                continue
-            frame, enc = _read_csv(path)
-            found.append((table, path.name, frame, SourceInfo(table, path.name, enc, digest, size)))
+        try:
+            grids = [g for g in read_grids(path, read_text) if any(any(c for c in r) for r in g.rows)]
+        except InputError as exc:
+            unused.append({"file": path.name, "reason": str(exc)})
             continue
-        sheets = _read_sheets(path)
-        if table is not None:  # a file per table: take its first sheet
-            first = next(iter(sheets.values()), pd.DataFrame())
-            found.append((table, path.name, first, SourceInfo(table, path.name, "xlsx", digest, size)))
+        if not grids:
+            unused.append({"file": path.name, "reason": "文件中没有数据"})
             continue
-        for sheet, frame in sheets.items():
-            t = table_by_filename(sheet)
-            if t is None:
-                warnings.append(f"已忽略工作表 {path.name}:{sheet}：表名不对应任何数据表")
+        named = table_by_filename(path.stem)
+        for n, grid in enumerate(grids):
+            if named is not None and n > 0:
+                unused.append({"file": grid.label, "reason": f"文件名对应数据表 {named}，只读取第一个工作表"})
                 continue
-            label = f"{path.name}:{sheet}"
-            found.append((t, label, frame, SourceInfo(t, label, "xlsx", digest, size)))
-    return found, warnings
+            sheet = grid.label.split(":", 1)[1] if ":" in grid.label else None
+            table = named or (table_by_filename(sheet) if sheet else None)
+            table, header, why = _identify(grid, table)
+            if table is None or header is None:
+                unused.append({"file": grid.label, "reason": why})
+                continue
+            label = path.name if (named is not None or len(grids) == 1) else grid.label
+            data, structure = split_body(grid, header)
+            info = SourceInfo(table, label, grid.encoding, digest, size)
+            info.header_row = grid.numbers[header.start] if header.depth == 1 else \
+                f"{grid.numbers[header.start]}-{grid.numbers[header.start + header.depth - 1]}"
+            info.structure = [{"row": grid.numbers[i], "kind": k} for i, k in structure if k != "空行"]
+            info.blank_rows = sum(1 for _, k in structure if k == "空行")
+            info.ignored_columns = header.ignored
+            info.notes = list(header.notes)
+            raw = _frame(grid, header, data)
+            how = _derivable(table, header, grid, path.name)
+            if table == "withdrawals":
+                raw = _statement_columns(raw, info.notes, label)
+                how.pop("channel", None)
+            if table == "payments" and "period" in how:
+                month = title_period(grid, header)
+                raw["period"] = month
+                info.notes.append(f"{label}：发放月份取自标题（{month}）")
+                how.pop("period")
+            raw = _apply_derived(table, raw, how, grid, header, path.name)
+            info.notes += [f"{label}：{v}" for v in how.values()]
+            if table == "persons" and "_case_id" in raw:       # the national person export: members too
+                m = raw[raw["_case_id"].astype(str).str.strip() != ""]
+                enrolled = (m["_relief"].astype(str).str.strip() != "") if "_relief" in m else pd.Series(True, index=m.index)
+                members = pd.DataFrame({"case_id": m["_case_id"], "person_id": m["person_id"],
+                                        "enrolled": enrolled.map({True: "是", False: "否"})})
+                minfo = SourceInfo("case_members", f"{label}（保障成员）", grid.encoding, digest, size)
+                minfo.notes = [f"{label}：保障成员取自人员表的低保证号，救助类型为空的记为未纳入保障"]
+                rows_m = pd.Series([grid.numbers[i] for i in data])[m.index.to_numpy()]
+                found.append(Found("case_members", minfo.file, members.reset_index(drop=True), minfo,
+                                   {"case_id": "低保(特困)证号", "person_id": "身份证号", "enrolled": "救助类型"},
+                                   rows_m.reset_index(drop=True)))
+            raw = raw.drop(columns=[c for c in raw.columns if c.startswith("_")])
+            money = [c.name for c in TABLES[table].columns if c.kind == "money"]
+            checks = total_checks(grid, header, data, structure, money)
+            labels = dict(header.labels)
+            found.append(Found(table, label, raw, info, labels, pd.Series([grid.numbers[i] for i in data]), checks,
+                               header.order))
+    return found, warnings, unused
 
 
 # ---------------------------------------------------------------- parsing columns
@@ -256,15 +460,18 @@ def _normalise_strings(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def parse_table(spec: TableSpec, label: str, raw: pd.DataFrame, info: SourceInfo,
-                row_offset: int = 2, headers: dict[str, str] | None = None) -> tuple[pd.DataFrame, list[dict]]:
+                row_offset: int = 2, headers: dict[str, str] | None = None,
+                rows: pd.Series | None = None) -> tuple[pd.DataFrame, list[dict]]:
     """Parse one raw string frame (canonical headers) into typed columns and reject records.
 
     ``headers`` maps canonical names back to the file's own headers, so that a reject names
-    the column as the user sees it in Excel.
+    the column as the user sees it in Excel; ``rows`` gives each row's Excel row number (else
+    ``row_offset`` onwards: a header in row 1).
     """
     headers = headers or {}
-    raw = _normalise_strings(raw)
-    rows = pd.Series(np.arange(len(raw)) + row_offset, index=raw.index)
+    raw = _normalise_strings(raw.reset_index(drop=True))
+    rows = (pd.Series(np.arange(len(raw)) + row_offset, index=raw.index) if rows is None
+            else pd.Series(np.asarray(rows), index=raw.index))
     rejects: list[dict] = []
     bad_rows = pd.Series(False, index=raw.index)
     out = {}
@@ -355,49 +562,54 @@ def load_workspace(workspace: str | Path, progress: Callable[[str], None] | None
         or when a file cannot be decoded.
     """
     workspace = Path(workspace)
-    found, warnings = discover(workspace)
+    found, warnings, unused = discover(workspace)
     problems = ErrorCollector(InputError, f"无法导入工作目录 {workspace}")
     seen: dict[str, str] = {}
     mapped = []
-    for table, label, raw, info in found:
-        if table in seen:
-            problems.add(f"数据表 {table} 出现在两个文件中：{seen[table]} 和 {label}；请只保留一个。")
+    for f in found:
+        if f.table in seen:
+            problems.add(f"数据表 {f.table} 出现在两个文件中：{seen[f.table]} 和 {f.label}；请只保留一个。")
             continue
-        seen[table] = label
-        spec = TABLES[table]
-        hmap = spec.header_map()
-        rename, ignored = {}, []
-        for h in raw.columns:
-            canon = hmap.get(norm_header(h))
-            if canon is None or canon in rename.values():
-                ignored.append(str(h))
-            else:
-                rename[h] = canon
+        seen[f.table] = f.label
+        spec = TABLES[f.table]
         for col in spec.columns:
-            if col.required and col.name not in rename.values():
-                problems.add(f"{label}: 缺少必填列 '{col.name}'。可接受的列名：{'、'.join(col.all_names())}。"
-                             f"文件中的列：{'、'.join(map(str, raw.columns)) or '（无）'}。")
-        info.ignored_columns = ignored
-        if ignored:
-            warnings.append(f"{label}: 未识别的列已忽略：{'、'.join(ignored)}")
-        mapped.append((spec, label, raw[list(rename)].rename(columns=rename), info,
-                       {v: str(k) for k, v in rename.items()}))
+            if col.required and col.name not in f.raw.columns:
+                cols = f.columns_written
+                problems.add(f"{f.label}: 缺少必填列 '{col.name}'。可接受的列名：{'、'.join(col.all_names())}。"
+                             f"文件中的列（第{f.info.header_row}行）：{'、'.join(cols) or '（无）'}。")
+        if f.info.ignored_columns:
+            warnings.append(f"{f.label}: 未识别的列已忽略：{'、'.join(f.info.ignored_columns)}")
+        warnings.extend(f.info.notes)
+        if f.info.structure:
+            kinds = pd.Series([x["kind"] for x in f.info.structure]).value_counts()
+            warnings.append(f"{f.label}: 表头在第{f.info.header_row}行；跳过表格结构行 " +
+                            "、".join(f"{k}{v}行" for k, v in kinds.items()) + "（不是数据，未作为异常）")
+        mapped.append(f)
     for t in REQUIRED_TABLES:
         if t not in seen:
             names = "、".join((t, *TABLES[t].zh))
-            problems.add(f"缺少必需的数据表 {t}：请提供文件名或工作表名为 {names} 之一的 CSV/XLSX。")
+            near = [u for u in unused if TABLES[t].zh[0] in u["reason"] or f"（{t}）" in u["reason"]]
+            hint = f"（{near[0]['file']}：{near[0]['reason']}）" if near else ""
+            problems.add(f"缺少必需的数据表 {t}：请提供文件名或工作表名为 {names} 之一的 CSV/XLSX，"
+                         f"或表头能识别为该表的文件{hint}。")
+    for u in unused:
+        warnings.append(f"未使用 {u['file']}：{u['reason']}")
     problems.raise_if_any()
 
     tables, rejects, sources = {}, [], []
-    for spec, label, raw, info, headers in mapped:
+    for f in mapped:
+        spec = TABLES[f.table]
         if progress:
-            progress(f"导入 {label}（{len(raw):,} 行）")
-        frame, rej = parse_table(spec, label, raw, info, headers=headers)
+            progress(f"导入 {f.label}（{len(f.raw):,} 行）")
+        frame, rej = parse_table(spec, f.label, f.raw, f.info, headers=f.headers, rows=f.rows)
         if spec.name == "persons":
             frame = _derive_person_fields(frame)
         tables[spec.name] = frame
         rejects.extend(rej)
-        sources.append(info)
+        for c in f.checks:          # a 合计 row that does not agree with the rows: reported, nothing dropped
+            rejects.append({"table": spec.name, "file": f.label, "row": c["row"], "column": c["column"], "value": "",
+                            "reason_code": "TOTAL_MISMATCH", "reason": c["reason"], "action": "请核对"})
+        sources.append(f.info)
     rej = pd.DataFrame(rejects, columns=REJECT_FRAME_COLUMNS)
     return Workspace(tables, rej.sort_values(["file", "row"], kind="stable").reset_index(drop=True),
-                     sources, warnings)
+                     sources, warnings, unused)

@@ -31,9 +31,18 @@ def norm_text(value: object) -> str:
     return unicodedata.normalize("NFKC", str(value)).strip()
 
 
+_UNIT = re.compile(r"\((元|万元|人|户|个|天|月|岁|次|平方米|㎡|m2|元/年|元/月|元/人|元/人/月|元/人·月|元/户)\)$")
+
+
 def norm_header(value: object) -> str:
-    """Header key: NFKC, no spaces, lower case; （） and () compare equal."""
-    return re.sub(r"\s+", "", norm_text(value)).lower()
+    """Header key: NFKC, no spaces, lower case; （） and () compare equal; a unit suffix such as （元）
+    or （平方米） and the variant 帐 (for 账) do not matter.
+
+    >>> norm_header("月保障金额（元）") == norm_header("月保障金额"), norm_header("银行帐号") == norm_header("银行账号")
+    (True, True)
+    """
+    key = re.sub(r"\s+", "", norm_text(value)).lower().replace("帐", "账")
+    return _UNIT.sub("", key)
 
 
 def _excel_serial(s: str) -> dt.date | None:

@@ -72,6 +72,14 @@ OFFICIAL_ROLES = _codes("村党支部书记", "村委会主任", "村委委员",
                         extra={"驻村干部": "驻村干部/第一书记", "第一书记": "驻村干部/第一书记",
                                "村支书": "村党支部书记", "村主任": "村委会主任"})
 AREA = _codes("城市", "农村", extra={"urban": "城市", "rural": "农村", "城镇": "城市"})
+# 收付标志 进/出 (调单), 借贷 借 Dr/贷 Cr (交通银行)
+DIRECTION = _codes("支出", "存入", extra={"出": "支出", "进": "存入", "借": "支出", "贷": "存入", "借dr": "支出",
+                                         "贷cr": "存入", "借 dr": "支出", "贷 cr": "存入", "支": "支出", "收": "存入",
+                                         "收入": "存入", "转出": "支出", "转入": "存入"})
+# 未知: a statement without a channel column, where the summary does not say (the rules that need it say so)
+CHANNEL = _codes("ATM", "柜台", "POS", "助农取款点", "转账", "现金存入", "未知",
+                 extra={"自动柜员机": "ATM", "自助设备": "ATM", "柜面": "柜台", "网银": "转账", "超级网银": "转账",
+                        "掌上银行": "转账", "手机银行": "转账", "电子商务": "POS"})
 SEX = _codes("男", "女", extra={"m": "男", "f": "女", "male": "男", "female": "女", "1": "男", "2": "女"})
 
 PERSONS = TableSpec("persons", ("人员", "户籍人口"), (
@@ -82,10 +90,10 @@ PERSONS = TableSpec("persons", ("人员", "户籍人口"), (
     C("household_id", "str", True, "户号"),
     C("relation_to_head", "enum", True, "与户主关系", codes=RELATION_TO_HEAD),
     C("village_code", "str", True, "村(社区)代码", "村代码"),
-    C("village_name", "str", False, "村(社区)", "村(社区)名称", "村名"),
+    C("village_name", "str", False, "村(社区)", "村(社区)名称", "村名", "所属社区", "所属社", "所属村(社区)"),
     C("group", "str", False, "村民小组"),
-    C("township", "str", True, "乡镇(街道)", "乡镇"),
-    C("county", "str", True, "县(市、区)", "县"),
+    C("township", "str", True, "乡镇(街道)", "乡镇", "所属街道", "所属街", "所属乡镇"),
+    C("county", "str", True, "县(市、区)", "县", "所属区县", "所属区"),
     C("area_type", "enum", False, "城乡类别", codes=AREA),
     C("residence_status", "enum", False, "居住状态", codes=_codes("在户", "外出", "户居分离")),
     C("phone", "str", False, "联系电话", "手机号"),
@@ -122,18 +130,18 @@ KIN_FILINGS = TableSpec("kin_filings", ("近亲属备案",), (
 ))
 
 CASES = TableSpec("cases", ("低保名册", "低保对象", "案件"), (
-    C("case_id", "str", True, "低保编号", "低保证号"),
+    C("case_id", "str", True, "低保编号", "低保证号", "低保(特困)证号", "低保证编号", "低保证件号码"),
     C("household_id", "str", True, "户号"),
-    C("head_id", "id", True, "户主身份证号"),
+    C("head_id", "id", True, "户主身份证号", "户主公民身份号码"),
     C("village_code", "str", True, "村(社区)代码", "村代码"),
-    C("township", "str", True, "乡镇(街道)", "乡镇"),
+    C("township", "str", True, "乡镇(街道)", "乡镇", "所属街道", "所属街", "所属乡镇"),
     C("area_type", "enum", True, "城乡类别", codes=AREA),
-    C("benefit_type", "str", True, "保障类别"),
-    C("enrolled_count", "int", True, "保障人数"),
-    C("monthly_amount", "money", True, "月保障金额", "保障金额"),
-    C("per_capita_income", "money", False, "家庭人均月收入", "人均收入"),
-    C("standard", "money", False, "月低保标准", "低保标准"),
-    C("addon_amount", "money", False, "分类施保金额"),
+    C("benefit_type", "str", True, "保障类别", "享受保障类别"),
+    C("enrolled_count", "int", True, "保障人数", "保障人口", "保障人口数", "享受保障人数"),
+    C("monthly_amount", "money", True, "月保障金额", "保障金额", "户月保障金额", "户月保障金"),
+    C("per_capita_income", "money", False, "家庭人均月收入", "人均收入", "家庭月均收入"),
+    C("standard", "money", False, "月低保标准", "低保标准", "最低生活标准", "最低生活保障标准"),
+    C("addon_amount", "money", False, "分类施保金额", "家庭分类施保总额", "分类施保总额", "分类施保金"),
     C("addon_reasons", "str", False, "增发类别"),
     C("application_date", "date", False, "申请日期"),
     C("acceptance_date", "date", False, "受理日期"),
@@ -147,7 +155,7 @@ CASES = TableSpec("cases", ("低保名册", "低保对象", "案件"), (
       codes=_codes("公职录用", "务工就业", "公益性岗位", "产业增收", "其他")),
     C("labour_unstable", "enum", False, "有劳动能力且收入不稳定", codes=YES_NO),
     C("single_person_route", "enum", False, "单人保", codes=YES_NO),
-    C("account_no", "str", False, "发放账号"),
+    C("account_no", "str", False, "发放账号", "银行账号", "一卡通账号"),
     C("emergency", "enum", False, "先行救助", codes=YES_NO),
 ), key=("case_id",))
 
@@ -158,33 +166,32 @@ CASE_MEMBERS = TableSpec("case_members", ("保障成员",), (
 ), key=("case_id", "person_id"))
 
 PAYMENTS = TableSpec("payments", ("发放记录",), (
-    C("case_id", "str", True, "低保编号"),
-    C("period", "month", True, "发放月份"),
-    C("amount", "money", True, "发放金额", "金额"),
-    C("account_no", "str", True, "发放账号", "银行账号"),
+    C("case_id", "str", True, "低保编号", "低保证号", "低保(特困)证号"),
+    C("period", "month", True, "发放月份", "发放年月"),
+    C("amount", "money", True, "发放金额", "金额", "发放合计", "实发金额"),
+    C("account_no", "str", True, "发放账号", "银行账号", "账号", "一卡通账号", "银行卡号"),
     C("paid_date", "date", False, "发放日期"),
 ))
 
 ACCOUNTS = TableSpec("accounts", ("发放账户",), (
-    C("account_no", "str", True, "银行账号/卡号", "银行账号", "卡号"),
-    C("holder_id", "holder_id", True, "户名身份证号/户名证件号", "户名身份证号", "户名证件号"),
-    C("holder_name", "str", False, "户名"),
+    C("account_no", "str", True, "银行账号/卡号", "银行账号", "卡号", "账号", "开户行账号", "一卡通账号"),
+    C("holder_id", "holder_id", True, "户名身份证号/户名证件号", "户名身份证号", "户名证件号", "身份证号"),
+    C("holder_name", "str", False, "户名", "账户名称", "银行账户名称"),
     C("holder_type", "enum", False, "账户类型", codes=_codes("个人", "村集体", "单位")),
-    C("bank", "str", False, "开户行"),
+    C("bank", "str", False, "开户行", "开户银行"),
     C("reserved_phone", "str", False, "预留手机号"),
     C("opened_date", "date", False, "开户日期"),
 ), key=("account_no",))
 
 WITHDRAWALS = TableSpec("withdrawals", ("账户流水",), (
-    C("account_no", "str", True, "银行账号", "账号"),
+    C("account_no", "str", True, "银行账号", "账号", "交易卡号", "交易账号", "借记卡号", "卡号"),
     C("time", "datetime", True, "交易时间"),
     C("amount", "money", True, "交易金额", "金额"),
-    C("direction", "enum", False, "收支", codes=_codes("支出", "存入"), default="支出"),
-    C("channel", "enum", True, "渠道", "交易渠道",
-      codes=_codes("ATM", "柜台", "POS", "助农取款点", "转账", "现金存入")),
-    C("terminal_id", "str", False, "终端号/网点", "终端号", "网点"),
+    C("direction", "enum", False, "收支", "收付标志", "借贷", "借贷标志", codes=DIRECTION, default="支出"),
+    C("channel", "enum", True, "渠道", "交易渠道", codes=CHANNEL),
+    C("terminal_id", "str", False, "终端号/网点", "终端号", "网点", "交易网点名称", "网点名称"),
     C("operator_id", "id", False, "代办人身份证号"),
-    C("counterparty_account", "str", False, "对方账号"),
+    C("counterparty_account", "str", False, "对方账号", "交易对手账卡号", "对方卡号/账号", "对方账户", "对手账号"),
 ))
 
 RECHECKS = TableSpec("rechecks", ("复核记录",), (
@@ -245,16 +252,16 @@ NOTICES = TableSpec("notices", ("公示",), (
 
 
 def _xcheck(name, zh, *cols):
-    return TableSpec(name, zh, (C("person_id", "id", True, "公民身份号码", "身份证号"), *cols))
+    return TableSpec(name, zh, (C("person_id", "id", True, "公民身份号码", "身份证号", "身份证号码", "身份证件号码"), *cols))
 
 
 CROSS_CHECKS = (
     _xcheck("vehicles", ("车辆",), C("plate", "str", False, "号牌号码", "车牌号"),
             C("vehicle_type", "enum", True, "车辆类型", codes=_codes("小型汽车", "大型农用车", "工程机械", "船舶", "摩托车")),
-            C("registered_date", "date", True, "登记日期"), C("deregistered_date", "date", False, "注销日期")),
+            C("registered_date", "date", True, "登记日期", "初次登记日期"), C("deregistered_date", "date", False, "注销日期")),
     _xcheck("businesses", ("工商登记",), C("role", "enum", True, "身份", "角色", codes=_codes("法定代表人", "股东", "经营者")),
-            C("entity_name", "str", False, "企业名称"), C("registered_capital", "money", False, "注册资本"),
-            C("employees", "int", False, "从业人数"), C("start_date", "date", True, "成立日期", "开始日期"),
+            C("entity_name", "str", False, "企业名称", "公司名称"), C("registered_capital", "money", False, "注册资本"),
+            C("employees", "int", False, "从业人数", "参保人数"), C("start_date", "date", True, "成立日期", "开始日期"),
             C("end_date", "date", False, "注销日期", "结束日期")),
     _xcheck("properties", ("不动产",), C("property_type", "enum", True, "房屋类型",
             codes=_codes("住宅", "商业", "办公", "别墅", "其他")), C("area", "money", False, "面积"),
@@ -263,7 +270,8 @@ CROSS_CHECKS = (
             C("employer_type", "enum", True, "单位类型", codes=_codes("机关", "事业单位", "社会团体", "国有企业", "大中型民营企业")),
             C("start_date", "date", True, "开始日期"), C("end_date", "date", False, "结束日期"),
             C("monthly_salary", "money", False, "月工资")),
-    _xcheck("deaths", ("死亡殡葬", "死亡"), C("death_date", "date", True, "死亡日期"), C("source", "str", False, "来源")),
+    _xcheck("deaths", ("死亡殡葬", "死亡"), C("death_date", "date", True, "死亡日期", "去世日期"),
+            C("source", "str", False, "来源", "殡仪馆", "火化单位")),
     _xcheck("detentions", ("服刑在押",), C("start_date", "date", True, "开始日期"), C("end_date", "date", False, "结束日期")),
     _xcheck("insurance", ("商业养老保险",), C("product", "str", False, "产品"), C("start_date", "date", True, "开始日期"),
             C("annual_premium", "money", False, "年缴保费")),

@@ -44,6 +44,7 @@ class Header:
     notes: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     score: int = 0
+    order: list[str] = field(default_factory=list)   # every header as written, left to right
 
 
 # ---------------------------------------------------------------- reading
@@ -102,7 +103,7 @@ def _xls_grids(path: Path) -> list[Grid]:
     import xlrd
 
     try:
-        book = xlrd.open_workbook(str(path))
+        book = xlrd.open_workbook(str(path), formatting_info=True)       # merged cells need the formatting
     except Exception as exc:  # xlrd raises its own XLRDError and struct errors on damaged files
         raise InputError(f"{path.name}：无法读取 .xls 文件（{type(exc).__name__}）。请用 Excel 打开后另存为 .xlsx 再导入。") from None
     out = []
@@ -183,6 +184,9 @@ def _resolve(paths: list[list[str]], hmap: dict[str, str], kinds: dict[str, str]
         if not path:
             continue
         leaf = hmap.get(norm_header(path[-1]))
+        if leaf and leaf.startswith("_") and leaf in columns:      # helper text columns: every one counts
+            columns[leaf].append(j)
+            continue
         if leaf and leaf not in columns:
             columns[leaf] = [j]
             labels[leaf] = "/".join(path)
@@ -214,49 +218,97 @@ def _resolve(paths: list[list[str]], hmap: dict[str, str], kinds: dict[str, str]
     return columns, labels, notes, ignored
 
 
-def locate_header(grid: Grid, spec) -> Header | None:
+def _looks_like_value(cell: str) -> bool:
+    c = cell.replace(",", "").replace("元", "").strip()
+    return bool(re.fullmatch(r"[-+]?\d+(\.\d+)?|\d{17}[\dXx]|\d{4}[-/年.]\d{1,2}([-/月.]\d{1,2})?日?", c))
+
+
+def _continues(row: list[str], above: list[list[str]], columns: dict[str, list[int]]) -> bool:
+    """A row under a header block that is itself header: text only (no amount, ID or date), and empty
+    under most columns the block above names (a merged header's second row)."""
+    cells = [c for c in row if c]
+    if not cells or any(_looks_like_value(c) for c in cells):
+        return False
+    named = [j for j in range(len(above[-1])) if above[-1][j]] if above else []
+    empty = sum(1 for j in named if j >= len(row) or not row[j])
+    repeated = sum(1 for j in named if j < len(row) and row[j] == above[-1][j])   # a vertical merge spread down
+    return empty + repeated >= max(1, len(named) // 2) and repeated < len(named)
+
+
+_META = ("制表单位", "填报单位", "填表单位", "统计单位", "单位:", "日期:", "制表日期", "填报日期", "统计时间", "数据截至")
+
+
+def _is_title(row: list[str]) -> bool:
+    """A title or 制表单位/日期 row above the header: one text (a merged cell spread over the row) or a
+    meta line; never part of the header block."""
+    cells = [c for c in row if c]
+    first = re.sub(r"\s+", "", cells[0]).replace("：", ":") if cells else ""
+    return bool(cells) and (len(set(cells)) == 1 and len(row) > 2 or any(first.startswith(w) for w in _META))
+
+
+def locate_header(grid: Grid, spec, extra: dict[str, str] | None = None) -> Header | None:
     """The best header block for ``spec`` among the first rows: most contract columns recognised,
-    then the most required ones, then the shallower and earlier block. None when nothing matches."""
-    hmap = spec.header_map()
+    then the most required ones, then the shallower and earlier block. None when nothing matches.
+    ``extra`` maps further headers (normalised) to helper columns (``_date`` …) the loader combines."""
+    hmap = {**spec.header_map(), **(extra or {})}
     kinds = {c.name: c.kind for c in spec.columns}
     required = {c.name for c in spec.columns if c.required}
     best: Header | None = None
     scan = grid.rows[:HEAD_SCAN]
     width = max((len(r) for r in scan), default=0)
     for start in range(len(scan)):
-        if not any(scan[start]):
+        if not any(scan[start]) or _is_title(scan[start]):
             continue
         for depth in (1, 2, 3):
             block = scan[start:start + depth]
             if len(block) < depth or not all(any(r) for r in block):
                 break
-            columns, labels, notes, ignored = _resolve(_paths(block, width), hmap, kinds)
+            paths = _paths(block, width)
+            columns, labels, notes, ignored = _resolve(paths, hmap, kinds)
             score = len(columns) * 10 + len(required & set(columns)) * 3 - depth
+            nxt = scan[start + depth] if start + depth < len(scan) else []
+            if depth > 1 and _continues(block[-1], block[:-1], columns):
+                score += depth            # the lower row is the sub-header of a merged header, not data
             if best is None or score > best.score:
-                best = Header(spec.name, start, depth, columns, labels, notes, ignored, score)
+                best = Header(spec.name, start, depth, columns, labels, notes, ignored, score,
+                              ["/".join(p) for p in paths if p])
     return best if best is not None and best.columns else None
 
 
 # ---------------------------------------------------------------- body
-def _kind(row: list[str]) -> str | None:
-    cells = [re.sub(r"\s+", "", c) for c in row if c.strip()]
-    if not cells:
+def _kind(row: list[str], first_body_row: bool = False) -> str | None:
+    """合计行, 表尾, 列序号行 (only right under the header), 空行 — or None for a data row. Cheap on data rows:
+    only the first few non-empty cells are looked at."""
+    head = []
+    for c in row:
+        if c:
+            head.append(c)
+            if len(head) == 3 and not first_body_row:
+                break
+    if not head:
         return "空行"
-    first = cells[0]
-    if any(first.startswith(w) for w in TOTAL_WORDS) or (len(cells) > 1 and any(c in TOTAL_WORDS for c in cells[:3])):
-        return "合计行"
-    if any(first.replace("：", ":").startswith(w) for w in FOOTER_WORDS):
+    if "计" in "".join(head):
+        cells = [re.sub(r"\s+", "", c) for c in head]
+        if any(cells[0].startswith(w) for w in TOTAL_WORDS) or any(c in TOTAL_WORDS for c in cells):
+            return "合计行"
+    first = re.sub(r"\s+", "", head[0]).replace("：", ":")
+    if any(first.startswith(w) for w in FOOTER_WORDS):
         return "表尾"
-    if len(cells) >= 3 and all(c.isdigit() for c in cells) and [int(c) for c in cells] == list(range(1, len(cells) + 1)):
-        return "列序号行"
+    if first_body_row:
+        nums = [re.sub(r"\s+", "", c) for c in row if c.strip()]
+        nums = nums[1:] if nums and not nums[0].isdigit() else nums
+        if len(nums) >= 3 and all(c.isdigit() for c in nums) and \
+                all(int(a) < int(b) for a, b in zip(nums, nums[1:])) and int(nums[0]) <= 2:
+            return "列序号行"
     return None
 
 
 def split_body(grid: Grid, header: Header) -> tuple[list[int], list[tuple[int, str]]]:
     """Indexes of data rows after the header, and (index, kind) of structural rows."""
     data, structure = [], []
-    for i in range(header.start + header.depth, len(grid.rows)):
-        k = _kind(grid.rows[i])
+    first = header.start + header.depth
+    for i in range(first, len(grid.rows)):
+        k = _kind(grid.rows[i], i == first)
         if k is None:
             data.append(i)
         else:

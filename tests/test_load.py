@@ -78,7 +78,7 @@ def test_missing_required_column_stops_with_every_problem(tmp_path):
         load_workspace(tmp_path)
     msg = str(exc.value)
     assert "户籍人口.csv: 缺少必填列 'household_id'" in msg and "可接受的列名：household_id、户号" in msg
-    assert "'name'" in msg and "文件中的列：公民身份号码" in msg
+    assert "'name'" in msg and "文件中的列（第1行）：公民身份号码" in msg
     assert "缺少必需的数据表 officials" in msg and "（共3处）" in msg
 
 

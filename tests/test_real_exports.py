@@ -1,0 +1,220 @@
+"""Files in the layouts real systems produce (REAL-EXPORTS.md): synthetic people, real headers and
+structure — title and 制表单位 rows, merged two- and three-row headers, 合计 rows, 制表人 footers, .xls
+written by Excel 97 (xlwt) with merged cells, the national 社会救助信息系统 family and person exports,
+bank statements with date and time apart and no channel column."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+
+from audit.load import load_workspace
+from audit.run import run_audit
+from tests.factory import pid
+
+HEADS = [pid("19600101", 2 * i + 1) for i in range(6)]
+WIVES = [pid("19620101", 2 * i + 2) for i in range(6)]
+
+
+def _xlsx(path, rows, merges=()):
+    wb = Workbook()
+    ws = wb.active
+    for r in rows:
+        ws.append(r)
+    for m in merges:
+        ws.merge_cells(m)
+    wb.save(path)
+
+
+def _xls(path, rows, merges=()):
+    xlwt = pytest.importorskip("xlwt")
+    book = xlwt.Workbook(encoding="utf-8")
+    sh = book.add_sheet("Sheet1")
+    merged = {}
+    for r0, r1, c0, c1 in merges:
+        merged[(r0, c0)] = (r1, c1)
+    covered = {(r, c) for (r0, c0), (r1, c1) in merged.items() for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)}
+    for i, row in enumerate(rows):
+        for j, v in enumerate(row):
+            if (i, j) in merged:
+                r1, c1 = merged[(i, j)]
+                sh.write_merge(i, r1, j, c1, v)
+            elif (i, j) not in covered and v not in (None, ""):
+                sh.write(i, j, v)
+    book.save(str(path))
+
+
+def _minimal_register(ws, village="522732001001"):
+    """persons, officials and cases under contract names, so a single real file can be imported beside them."""
+    persons = [{"person_id": h, "name": f"户主{i}", "household_id": f"H{i}", "relation_to_head": "户主",
+                "village_code": village, "township": "大河镇", "county": "三都水族自治县"} for i, h in enumerate(HEADS)]
+    pd.DataFrame(persons).to_csv(ws / "persons.csv", index=False)
+    pd.DataFrame([{"person_id": HEADS[0], "role": "村委会主任", "level": "村", "village_code": village}]).to_csv(
+        ws / "officials.csv", index=False)
+    cases = [{"case_id": f"LB{i}", "household_id": f"H{i}", "head_id": h, "village_code": village, "township": "大河镇",
+              "area_type": "农村", "benefit_type": "常补", "enrolled_count": 2, "monthly_amount": 600,
+              "approval_date": "2023-01-10", "status": "在保"} for i, h in enumerate(HEADS)]
+    pd.DataFrame(cases).to_csv(ws / "cases.csv", index=False)
+
+
+# ---------------------------------------------------------------- R4: 浪潮 发放签字表 (.xls, merged 2-row header)
+def _signature_roster(total_amount: float):
+    head1 = ["地区", "姓名", "身份证号", "低保证号", "保障人数", "保障金（元）", "分类施保金（元）", "其他专项补贴金", "",
+             "发放合计（元）", "居住地址", "账户名称", "开户银行", "银行账号", "领取人"]
+    head2 = ["", "", "", "", "", "", "", "高龄补贴", "物价补贴", "", "", "", "", "", ""]
+    rows = [["2024年5月农村低保金发放签字表"] + [""] * 14, ["制表单位：大河镇民政所"] + [""] * 14,
+            ["日期：2024-06-01"] + [""] * 14, head1, head2]
+    for i, h in enumerate(HEADS[:5]):
+        rows.append(["大河村", f"户主{i}", h, f"LB{i}", 2, 500, 60, 20, 20, 600, "大河村", f"户主{i}", "农业银行",
+                     f"62284800000000{i:05d}", ""])
+    rows.append(["合计", "", "", "", 10, 2500, 300, 100, 100, total_amount, "", "", "", "", ""])
+    rows.append(["制表人：王某", "", "", "", "", "", "", "审核人：李某", "", "", "", "", "", "", ""])
+    merges = [(0, 0, 0, 14), (1, 1, 0, 14), (2, 2, 0, 14), (3, 3, 7, 8)] + \
+        [(3, 4, c, c) for c in (0, 1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 14)]
+    return rows, merges
+
+
+def test_r4_signature_roster_xls_with_title_merged_header_total_and_footer(tmp_path):
+    _minimal_register(tmp_path)
+    rows, merges = _signature_roster(3000)
+    _xls(tmp_path / "大河镇2024年5月低保发放签字表.xls", rows, merges)
+    ws = load_workspace(tmp_path)
+    pay = ws.tables["payments"]
+    assert len(pay) == 5 and pay.amount.tolist() == [600.0] * 5                  # 发放合计, not 保障金
+    assert set(pay.period.dt.strftime("%Y-%m")) == {"2024-05"}                   # the month is only in the title
+    assert pay.src_row.tolist() == [6, 7, 8, 9, 10]                              # Excel's own row numbers
+    assert ws.rejects.empty                                                      # 合计 and 制表人 are structure
+    src = next(s for s in ws.sources if s.table == "payments")
+    assert src.header_row == "4-5" and {x["kind"] for x in src.structure} == {"合计行", "表尾"}
+    assert any("发放月份取自标题" in n for n in src.notes)
+
+
+def test_r4_total_row_that_disagrees_with_the_rows_is_a_data_finding(tmp_path):
+    _minimal_register(tmp_path)
+    rows, merges = _signature_roster(3600)          # the rows add up to 3,000
+    _xls(tmp_path / "发放签字表.xls", rows, merges)
+    ws = load_workspace(tmp_path)
+    [r] = ws.rejects.itertuples()
+    assert r.reason_code == "TOTAL_MISMATCH" and r.row == 11 and "3,600.00" in r.reason and r.action == "请核对"
+    assert len(ws.tables["payments"]) == 5                                       # nothing dropped
+
+
+# ---------------------------------------------------------------- merged 月保障金额 over 保障金/分类施保金/合计
+def test_merged_monthly_amount_resolves_to_its_total_sub_column(tmp_path):
+    _minimal_register(tmp_path)
+    (tmp_path / "cases.csv").unlink()
+    head1 = ["低保编号", "户号", "户主身份证号", "村代码", "乡镇", "城乡类别", "保障类别", "保障人数", "月保障金额", "", "",
+             "审批日期", "状态"]
+    head2 = ["", "", "", "", "", "", "", "", "保障金", "分类施保金", "合计", "", ""]
+    rows = [["大河镇低保名册（2024年12月）"] + [""] * 12, head1, head2]
+    for i, h in enumerate(HEADS[:4]):
+        rows.append([f"LB{i}", f"H{i}", h, "522732001001", "大河镇", "农村", "常补", 2, 500, 60, 560, "2023-01-10", "在保"])
+    _xlsx(tmp_path / "低保名册.xlsx", rows, merges=["A1:M1", "I2:K2"] + [f"{c}2:{c}3" for c in "ABCDEFGHLM"])
+    ws = load_workspace(tmp_path)
+    c = ws.tables["cases"]
+    assert c.monthly_amount.tolist() == [560.0] * 4 and c.addon_amount.tolist() == [60.0] * 4
+    src = next(s for s in ws.sources if s.table == "cases")
+    assert any("取“合计”列" in n for n in src.notes)
+
+
+def test_amount_split_over_sub_columns_without_a_total_is_their_sum(tmp_path):
+    """R9 村城保名册: 领取金额 over 家庭补差 / 重点救助60元 / 残疾人救助, no 合计 sub-column."""
+    _minimal_register(tmp_path)
+    head1 = ["序号", "户主姓名", "低保证号", "发放月份", "发放金额", "", "", "发放账号"]
+    head2 = ["", "", "", "", "家庭补差", "重点救助60元", "残疾人救助", ""]
+    rows = [["七田村城保名册"] + [""] * 7, head1, head2]
+    for i in range(3):
+        rows.append([i + 1, f"户主{i}", f"LB{i}", "2024-05", 300, 60, 0, f"6228480000000000{i:03d}"])
+    _xlsx(tmp_path / "城保名册.xlsx", rows, merges=["A1:H1", "E2:G2"])
+    ws = load_workspace(tmp_path)
+    assert ws.tables["payments"].amount.tolist() == [360.0] * 3
+    assert any("按各子列之和计" in n for n in next(s for s in ws.sources if s.table == "payments").notes)
+
+
+# ---------------------------------------------------------------- R1 + R2: the national export as a workspace
+def _national(ws):
+    fam = ["户主姓名", "户主身份证号", "家庭人口", "保障人口", "家庭年总收入（元）", "家庭年均收入（元）", "户月保障金额（元）",
+           "家庭分类施保总额（元）", "人员分类施保总额（元）", "合计（元）", "联系电话", "家庭住址", "所属省", "所属市", "所属区县",
+           "所属街道", "所属社区", "低保（特困）证号", "最初享受月", "申请原因", "救助金计算方式", "分档类型", "开户银行",
+           "银行账户名称", "银行帐号", "一卡通账号"]
+    rows = [fam]
+    people = [["姓名", "身份证号", "户主身份证号", "与户主关系", "性别", "出生日期", "残疾等级", "劳动能力", "救助类型",
+               "户月保障金额（元）", "所属区县", "所属街道", "所属社区", "低保（特困）证号"]]
+    for i, (h, w) in enumerate(zip(HEADS[:4], WIVES[:4])):
+        town, village = ("大河镇", "大河村") if i < 2 else ("周覃镇", "板告村")
+        rows.append([f"户主{i}", h, 2, 2, 4000, 2000, 560, "", "", 560, "", "", "贵州省", "黔南州", "三都水族自治县",
+                     town, village, f"52273220190{i}", "2019-03", "因病", "补差", "", "农业银行", f"户主{i}",
+                     f"62284800000000{i:05d}", ""])
+        people.append([f"户主{i}", h, h, "本人", "男", "1960-01-01", "", "有", "农村低保", 560, "三都水族自治县", town,
+                       village, f"52273220190{i}"])
+        people.append([f"妻{i}", w, h, "妻", "女", "1962-01-01", "二级", "部分丧失", "农村低保", 560, "三都水族自治县",
+                       town, village, f"52273220190{i}"])
+    _xlsx(ws / "农村低保家庭查询_20240630.xlsx", rows)
+    _xlsx(ws / "农村低保人员查询_20240630.xlsx", people)
+    pd.DataFrame([{"身份证号": HEADS[5], "姓名": "干部", "职务": "村委会主任", "层级": "村"}]).to_csv(ws / "干部.csv", index=False)
+
+
+def test_national_family_and_person_exports_are_a_workspace(tmp_path):
+    _national(tmp_path)
+    ws = load_workspace(tmp_path)
+    c, p, m = ws.tables["cases"], ws.tables["persons"], ws.tables["case_members"]
+    assert len(c) == 4 and len(p) == 8 and len(m) == 8 and ws.rejects.empty
+    assert set(c.area_type) == {"农村"} and set(c.status) == {"在保"}
+    assert c.household_id.tolist() == c.head_id.tolist()                  # households keyed by 户主身份证号
+    assert c.approval_date.min() == pd.Timestamp("2019-03-01")
+    assert c.village_code.nunique() == 2 and set(c.village_code) == set(p.village_code)   # stable generated codes
+    assert c.village_code.str.startswith("V").all()
+    notes = " ".join(ws.warnings)
+    assert "按户主身份证号归户" in notes and "城乡类别取自文件名" in notes and "保障类别" in notes
+    again = load_workspace(tmp_path)
+    assert again.tables["cases"].village_code.tolist() == c.village_code.tolist()
+
+
+def test_national_export_audits_end_to_end(tmp_path):
+    _national(tmp_path)
+    res = run_audit(tmp_path, "sandu-2021", tmp_path / "out")
+    assert res.run["rules"]["AWD-01"]["status"] == "ran" and (tmp_path / "out" / "findings.csv").exists()
+    assert res.run["row_counts"]["cases"]["loaded"] == 4
+
+
+# ---------------------------------------------------------------- files not used are listed with the reason
+def test_unrecognised_and_damaged_files_are_listed_with_the_reason(tmp_path):
+    _minimal_register(tmp_path)
+    (tmp_path / "会议纪要.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    _xlsx(tmp_path / "统计表.xlsx", [["地区", "低保户数", "低保人数"], ["大河镇", 10, 20], ["合计", 10, 20]])
+    (tmp_path / "说明.docx").write_bytes(b"x")
+    ws = load_workspace(tmp_path)
+    unused = {u["file"].split(":")[0]: u["reason"] for u in ws.unused}
+    assert "已损坏" in unused["会议纪要.xlsx"] and "不是 CSV" in unused["说明.docx"]
+    assert "统计表.xlsx" in unused
+    assert any(w.startswith("未使用 会议纪要.xlsx") for w in ws.warnings)
+
+
+# ---------------------------------------------------------------- bank statements
+def test_b7_investigation_statement_gbk_with_in_out_flag_and_no_channel(tmp_path):
+    _minimal_register(tmp_path)
+    head = "交易卡号,交易账号,账户开户名称,开户人证件号码,交易时间,交易金额,交易余额,收付标志,交易对手账卡号,现金标志,摘要说明,交易网点名称"
+    lines = [head,
+             "6228480000000000001,,户主0,,2024-05-11 09:01:00,600.00,0.00,出,,现金,ATM取款,大河村助农点",
+             "6228480000000000001,,户主0,,2024-05-12 10:00:00,\t600.00,600.00,进,6228480000000000099,,转账存入,网银",
+             "6228480000000000001,,户主0,,2024-05-13 10:00:00,50.00,550.00,出,,,其他,",
+             "合计,,,,,1250.00,,,,,,"]
+    (tmp_path / "调单交易明细.csv").write_bytes("\n".join(lines).encode("gb18030"))
+    ws = load_workspace(tmp_path)
+    w = ws.tables["withdrawals"]
+    assert len(w) == 3 and w.direction.tolist() == ["支出", "存入", "支出"]
+    assert w.channel.tolist() == ["ATM", "转账", "未知"] and w.amount.tolist() == [600.0, 600.0, 50.0]
+    assert any("没有交易渠道列" in n for n in ws.warnings) and ws.rejects.empty
+
+
+def test_b1_statement_with_date_and_time_apart_signed_amounts_and_the_card_in_the_preamble(tmp_path):
+    _minimal_register(tmp_path)
+    lines = ["账户明细查询", "卡号：6228480000000000007", "交易日期,交易时间,交易摘要,交易金额,本次余额,对手信息,日 志 号,交易渠道,交易附言",
+             "20240510,093015,代发,+600.00,600.00,民政局,1,电子商务,",
+             "20240510,101500,取款,-600.00,0.00,,2,自动柜员机,"]
+    (tmp_path / "农行流水.csv").write_text("\n".join(lines), encoding="utf-8")
+    ws = load_workspace(tmp_path)
+    w = ws.tables["withdrawals"]
+    assert w.account_no.tolist() == ["6228480000000000007"] * 2
+    assert w.time.tolist() == [pd.Timestamp("2024-05-10 09:30:15"), pd.Timestamp("2024-05-10 10:15:00")]
+    assert w.direction.tolist() == ["存入", "支出"] and w.channel.tolist() == ["POS", "ATM"] and w.amount.tolist() == [600.0] * 2
