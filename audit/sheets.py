@@ -261,7 +261,8 @@ def locate_header(grid: Grid, spec, extra: dict[str, str] | None = None) -> Head
             continue
         for depth in (1, 2, 3):
             block = scan[start:start + depth]
-            if len(block) < depth or not all(any(r) for r in block):
+            if len(block) < depth or not all(any(r) for r in block) or \
+                    any(_kind(r) is not None for r in block[1:]):      # a 合计 or 制表人 row is never header
                 break
             paths = _paths(block, width)
             columns, labels, notes, ignored = _resolve(paths, hmap, kinds)
