@@ -65,6 +65,7 @@ PARAMS: dict[str, Param] = {
     "approval_limit_workdays_extended": Param("int", "特殊情况延长时限（工作日）"),
     "notice_min_days": Param("int", "公示最短天数"),
     "notice_stages_required": Param("list", "必须的公示阶段"),
+    "notice_link_window_days": Param("int", "无低保编号的公示：审批前后多少天内的公示对应到案件"),
     "five_steps_required": Param("list", "审核审批必经环节"),
     "emergency_skip_steps": Param("list", "先行救助（紧急救助）可免的环节"),
     # appraisal

@@ -212,19 +212,19 @@ def approval_too_slow(ctx: AuditContext) -> Iterator[Finding]:
 
 
 @detector("RCK-05", severity=Severity.MEDIUM, title_zh="公示天数不足或缺少公示环节",
-          requires=("cases", "notices"), params=("notice_min_days", "notice_stages_required"),
+          requires=("cases", "notices"), params=("notice_min_days", "notice_stages_required", "notice_link_window_days"),
           optional=("emergency_skip_steps",), explain_zh="{case_id}{what}")
 def notice_too_short(ctx: AuditContext) -> Iterator[Finding]:
     """A public notice shorter than the minimum days, or a required notice stage missing.
 
     公示时间不少于规定天数（首尾两天都计入）；三榜公示地区须有一榜（村）、二榜（乡镇）、三榜（县审批后）。
+    公示没有低保编号时（实际公示只列姓名），按村、公示日期与审批日期的先后和公示中列出的户主姓名对应到案件。
     先行救助（紧急救助）案件按政策可免公示的，不提示缺少公示。
     Evidence: stage, start, end, days, min_days; or missing_stages.
-    Profile parameters: notice_min_days, notice_stages_required, emergency_skip_steps (where set).
+    Profile parameters: notice_min_days, notice_stages_required, notice_link_window_days (notices without
+    低保编号), emergency_skip_steps (where set).
     """
-    n = ctx.table("notices").dropna(subset=["case_ids"])
-    n = n.assign(case_id=n.case_ids.str.replace("；", ";").str.split(";")).explode("case_id")
-    n["case_id"] = n.case_id.str.strip()
+    n = notice_links(ctx)
     n["days"] = (pd.to_datetime(n.end_date) - pd.to_datetime(n.start_date)).dt.days + 1
     min_days = ctx.profile.int("notice_min_days")
     required = ctx.profile.require("notice_stages_required")
@@ -250,6 +250,37 @@ def notice_too_short(ctx: AuditContext) -> Iterator[Finding]:
         yield Finding(rule="RCK-05", severity=Severity.MEDIUM, **_where(r), key_extra="missing",
                       evidence={"case_id": r.case_id, "what": what, "missing_stages": missing},
                       explanation=f"{r.case_id}{what}。")
+
+
+def notice_links(ctx: AuditContext) -> pd.DataFrame:
+    """Every (notice, case) pair: by the notice's 低保编号 list where it has one; otherwise — real notices
+    carry names, not case ids — by village, by the stage's dates around the case's approval and, where the
+    notice text lists names, by the head's name. Columns of notices plus case_id and linked_by."""
+    n = ctx.table("notices")
+    has = n.case_ids.notna() & (n.case_ids.astype(str).str.strip() != "")
+    listed = n[has].assign(case_id=n[has].case_ids.str.replace("；", ";").str.split(";")).explode("case_id")
+    listed["case_id"] = listed.case_id.str.strip()
+    listed = listed[listed.case_id != ""].assign(linked_by="低保编号")
+    rest = n[~has]
+    if rest.empty:
+        return listed.reset_index(drop=True)
+    days = ctx.profile.int("notice_link_window_days")
+    window = {"一榜": (-days, 0), "二榜": (-days, 0), "三榜": (0, days)}     # a stage's start against approval
+    c = ctx.table("cases")[["case_id", "village_code", "head_id", "approval_date"]]
+    names = ctx.table("persons").drop_duplicates("person_id").set_index("person_id").name if "persons" in ctx.tables \
+        else pd.Series(dtype=object)
+    j = rest.merge(c, on="village_code")
+    lo = j.stage.map(lambda s: window.get(s, (-days, days))[0])
+    hi = j.stage.map(lambda s: window.get(s, (-days, days))[1])
+    gap = (pd.to_datetime(j.start_date) - pd.to_datetime(j.approval_date)).dt.days
+    j = j[(gap >= lo) & (gap <= hi)]
+    head = j.head_id.map(names)
+    text = j.text.fillna("").astype(str)
+    named = pd.Series([isinstance(h, str) and len(h) >= 2 and h in t for h, t in zip(head, text)], index=j.index)
+    # a notice whose text lists names links only the cases it names; one without text links by village and date
+    lists_names = text.str.len() > 0
+    j = j[named | ~lists_names].assign(linked_by=["姓名" if x else "村与日期" for x in named[named | ~lists_names]])
+    return pd.concat([listed, j.drop(columns=["head_id", "approval_date"])], ignore_index=True)
 
 
 def _rank(step: str) -> int:

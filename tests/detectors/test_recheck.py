@@ -174,3 +174,24 @@ def test_rck05_emergency_case_needs_no_notice_an_ordinary_case_does():
     assert run_rule("RCK-05", _ctx([_case(emergency="是")], notices=notices)) == []
     [f] = run_rule("RCK-05", _ctx([_case()], notices=notices))
     assert f.evidence["missing_stages"] == ["二榜", "三榜"]
+
+
+def _named_notices(text_for=None, stages=("一榜", "二榜", "三榜")):
+    days = {"一榜": "2021-12-11", "二榜": "2021-12-25", "三榜": "2022-01-15"}
+    return [{"village_code": "522732001001", "stage": st, "start_date": days[st],
+             "end_date": days[st][:8] + f"{int(days[st][8:]) + 6:02d}",
+             "text": (text_for or {}).get(st, "张三，保障人数2人，月保障金600元")} for st in stages]
+
+
+def test_rck05_notices_without_case_ids_link_by_village_dates_and_names():
+    # real notices list names, not 低保编号: the case's head 张三 is named in all three stages
+    assert run_rule("RCK-05", _ctx(notices=_named_notices())) == []
+    [f] = run_rule("RCK-05", _ctx(notices=_named_notices({"三榜": "李五，保障人数1人"})))
+    assert f.evidence["missing_stages"] == ["三榜"]          # the 三榜 names someone else
+
+
+def test_rck05_notice_far_from_the_approval_does_not_count():
+    notices = _named_notices()
+    notices[2] |= {"start_date": "2023-06-01", "end_date": "2023-06-07"}     # 17 months after approval
+    [f] = run_rule("RCK-05", _ctx(notices=notices))
+    assert f.evidence["missing_stages"] == ["三榜"]
