@@ -25,8 +25,20 @@ def page() -> None:
     st.dataframe(rej, hide_index=True, width="stretch")
     if len(rej):
         st.download_button("导出导入异常 Excel", to_excel_bytes({"导入异常": rej}), "导入异常.xlsx")
+    unused = res.run.get("unused_files") or []
+    if unused:
+        st.subheader(f"未使用的文件和工作表（{len(unused)} 个）")
+        st.dataframe(pd.DataFrame([{"文件": u["file"], "原因": u["reason"]} for u in unused]), hide_index=True,
+                     width="stretch")
+    structure = [{"文件": s_["file"], "表头行": s_.get("header_row", 1), "跳过的结构行": "、".join(
+        f"第{x['row']}行{x['kind']}" for x in s_.get("structure", []))} for s_ in res.run.get("inputs", [])
+        if s_.get("structure")]
+    if structure:
+        st.subheader("表头与结构行（合计、制表人等，不是数据）")
+        st.dataframe(pd.DataFrame(structure), hide_index=True, width="stretch")
     for w in res.run.get("warnings", []):
-        st.warning(w)
+        if not w.startswith("未使用 "):
+            st.warning(w)
     skipped = [(c, v["reason"]) for c, v in res.run["rules"].items() if v["status"] != "ran"]
     if skipped:
         st.subheader("未运行的规则")

@@ -22,7 +22,8 @@ from audit.parse import norm_header, parse_date_series, parse_money, parse_month
 from audit.schema import REQUIRED_TABLES, TABLES, TableSpec, table_by_filename
 from audit.sheets import Grid, Header, locate_header, read_grids, split_body, title_period, total_checks
 
-__all__ = ["Workspace", "SourceInfo", "load_workspace", "read_text", "REJECT_COLUMNS", "REJECT_KEYS",
+__all__ = ["Workspace", "SourceInfo", "load_workspace", "inspect_workspace", "read_mapping", "save_mapping",
+           "read_text", "REJECT_COLUMNS", "REJECT_KEYS",
            "REJECT_FRAME_COLUMNS", "REASONS_ZH"]
 
 REJECT_COLUMNS = ["table", "file", "row", "column", "value", "reason_code", "reason", "action"]
@@ -283,16 +284,63 @@ def _apply_derived(table: str, raw: pd.DataFrame, how: dict[str, str], grid: Gri
     return raw
 
 
-def _identify(grid: Grid, named: str | None) -> tuple[str | None, Header | None, str]:
-    """The table a grid holds: by its name when it names one, else by its headers. Returns the table,
-    the header and, when none fits, the reason in Chinese."""
+def read_mapping(workspace: Path) -> dict:
+    """The user's saved column mapping (列对应.json): {file: {"table": name, "columns": {header: column}}}."""
+    import json
+
+    path = Path(workspace) / MAPPING_FILE
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{MAPPING_FILE}：列对应文件不是有效的 JSON（{exc}）。请删除后在数据导入页面重新设置。") from None
+    return data if isinstance(data, dict) else {}
+
+
+def save_mapping(workspace: Path, file: str, table: str, columns: dict[str, str]) -> Path:
+    """Save (merge) one file's mapping into 列对应.json in the workspace, atomically."""
+    import json
+
+    if table not in TABLES:
+        raise InputError(f"未知的数据表 {table!r}。")
+    bad = [c for c in columns.values() if c not in {col.name for col in TABLES[table].columns}]
+    if bad:
+        raise InputError(f"数据表 {table} 没有这些列：{'、'.join(bad)}。")
+    data = read_mapping(workspace)
+    data[file] = {"table": table, "columns": {str(k): v for k, v in columns.items() if k}}
+    path = Path(workspace) / MAPPING_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def _guess_headers(grid: Grid) -> list[str]:
+    """The likeliest header row of a file nothing recognised: the first row with three or more cells."""
+    for r in grid.rows[:15]:
+        cells = [c for c in r if c]
+        if len(cells) >= 3 and len(set(cells)) > 1:
+            return cells
+    return []
+
+
+def _user_extra(entry: dict | None) -> dict[str, str]:
+    return {norm_header(h): c for h, c in ((entry or {}).get("columns") or {}).items()}
+
+
+def _identify(grid: Grid, named: str | None, user: dict | None = None) -> tuple[str | None, Header | None, str]:
+    """The table a grid holds: by the user's mapping, by its name when it names one, else by its
+    headers. Returns the table, the header and, when none fits, the reason in Chinese."""
     file_name = grid.label.split(":", 1)[0]
+    named = (user or {}).get("table") or named
+    mine = _user_extra(user)
     if named is not None:
-        h = locate_header(grid, TABLES[named], EXTRA_HEADERS.get(named))
+        h = locate_header(grid, TABLES[named], {**EXTRA_HEADERS.get(named, {}), **mine})
         return named, h, "" if h else "找不到表头"
     best: tuple[int, str, Header] | None = None
     for name, spec in TABLES.items():
-        h = locate_header(grid, spec, EXTRA_HEADERS.get(name))
+        h = locate_header(grid, spec, {**EXTRA_HEADERS.get(name, {}), **mine})
         if h is None:
             continue
         can = _derivable(name, h, grid, file_name)
@@ -315,6 +363,7 @@ def discover(workspace: Path) -> tuple[list[Found], list[str], list[dict]]:
     if not workspace.is_dir():
         raise InputError(f"工作目录不存在或不是文件夹：{workspace}")
     found, warnings, unused = [], [], []
+    mapping = read_mapping(workspace)
     for path in sorted(p for p in workspace.iterdir() if p.is_file() and not p.name.startswith((".", "~$"))):
         if path.name in {"truth.csv", "README.md", MAPPING_FILE}:
             continue
@@ -337,9 +386,12 @@ def discover(workspace: Path) -> tuple[list[Found], list[str], list[dict]]:
                 continue
             sheet = grid.label.split(":", 1)[1] if ":" in grid.label else None
             table = named or (table_by_filename(sheet) if sheet else None)
-            table, header, why = _identify(grid, table)
+            user = mapping.get(grid.label) or mapping.get(path.name)
+            table, header, why = _identify(grid, table, user)
+            if user:
+                warnings.append(f"{grid.label}：按保存的列对应（{MAPPING_FILE}）读取为 {table}")
             if table is None or header is None:
-                unused.append({"file": grid.label, "reason": why})
+                unused.append({"file": grid.label, "reason": why, "headers": _guess_headers(grid)})
                 continue
             label = path.name if (named is not None or len(grids) == 1) else grid.label
             data, structure = split_body(grid, header)
@@ -613,3 +665,21 @@ def load_workspace(workspace: str | Path, progress: Callable[[str], None] | None
     rej = pd.DataFrame(rejects, columns=REJECT_FRAME_COLUMNS)
     return Workspace(tables, rej.sort_values(["file", "row"], kind="stable").reset_index(drop=True),
                      sources, warnings, unused)
+
+
+def inspect_workspace(workspace: str | Path) -> list[dict]:
+    """What the import makes of each file, for the column-mapping screen: the table it was read as (or
+    None), every header as written, the contract columns recognised and the required ones missing."""
+    found, _, unused = discover(Path(workspace))
+    out = []
+    for f in found:
+        if f.label.endswith("（保障成员）"):
+            continue
+        spec = TABLES[f.table]
+        missing = [c.name for c in spec.columns if c.required and c.name not in f.raw.columns]
+        out.append({"file": f.label, "table": f.table, "headers": f.columns_written, "recognised": f.headers,
+                    "missing": missing})
+    for u in unused:
+        out.append({"file": u["file"], "table": None, "headers": u.get("headers", []), "recognised": {},
+                    "missing": [], "reason": u["reason"]})
+    return out

@@ -88,7 +88,8 @@ def _save_store(out: Path, ws: Workspace, fp: str) -> None:
         con.unregister("_f")
     con.register("_f", ws.rejects)
     con.execute('CREATE TABLE "_rejects" AS SELECT * FROM _f')
-    meta = {"fingerprint": fp, "sources": [dataclasses.asdict(s) for s in ws.sources], "warnings": ws.warnings}
+    meta = {"fingerprint": fp, "sources": [dataclasses.asdict(s) for s in ws.sources], "warnings": ws.warnings,
+            "unused": ws.unused}
     con.execute("CREATE TABLE _meta (k VARCHAR, v VARCHAR)")
     con.execute("INSERT INTO _meta VALUES ('meta', ?)", [json.dumps(meta, ensure_ascii=False)])
     con.close()
@@ -112,7 +113,7 @@ def _load_store(out: Path, fp: str) -> Workspace | None:
     except (duckdb.Error, KeyError, TypeError, json.JSONDecodeError):
         return None
     return Workspace(tables, rejects.reindex(columns=REJECT_FRAME_COLUMNS),
-                     [SourceInfo(**s) for s in meta["sources"]], meta["warnings"])
+                     [SourceInfo(**s) for s in meta["sources"]], meta["warnings"], meta.get("unused", []))
 
 
 def run_detectors(ctx: AuditContext, specs: list[DetectorSpec], *, strict: bool = False,
@@ -201,7 +202,7 @@ def run_audit(workspace: str | Path, profile: str | Profile = "sandu-2021", out:
         "inputs": [dataclasses.asdict(s) for s in ws.sources],
         "row_counts": {s.table: {"read": s.rows_read, "loaded": s.rows_loaded, "rejected": s.rows_rejected,
                                  "cells_cleared": s.cells_cleared} for s in ws.sources},
-        "rejects": len(ws.rejects), "warnings": ws.warnings,
+        "rejects": len(ws.rejects), "warnings": ws.warnings, "unused_files": ws.unused,
         "rules": log,
         "rules_summary": {k: sum(1 for v in log.values() if v["status"] == k) for k in ("ran", "skipped", "error")},
         "findings": {"total": len(frame), **frame.groupby("rule").size().to_dict()},

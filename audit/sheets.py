@@ -218,6 +218,12 @@ def _resolve(paths: list[list[str]], hmap: dict[str, str], kinds: dict[str, str]
     return columns, labels, notes, ignored
 
 
+def _structural_start(row: list[str]) -> bool:
+    """The row begins like a total or footer line (its first cell), unlike a sub-header with a 合计 column."""
+    first = next((re.sub(r"\s+", "", c).replace("：", ":") for c in row if c), "")
+    return bool(first) and (any(first.startswith(w) for w in TOTAL_WORDS) or any(first.startswith(w) for w in FOOTER_WORDS))
+
+
 def _looks_like_value(cell: str) -> bool:
     c = cell.replace(",", "").replace("元", "").strip()
     return bool(re.fullmatch(r"[-+]?\d+(\.\d+)?|\d{17}[\dXx]|\d{4}[-/年.]\d{1,2}([-/月.]\d{1,2})?日?", c))
@@ -262,7 +268,7 @@ def locate_header(grid: Grid, spec, extra: dict[str, str] | None = None) -> Head
         for depth in (1, 2, 3):
             block = scan[start:start + depth]
             if len(block) < depth or not all(any(r) for r in block) or \
-                    any(_kind(r) is not None for r in block[1:]):      # a 合计 or 制表人 row is never header
+                    any(_structural_start(r) for r in block[1:]):      # a 合计 or 制表人 row is never header
                 break
             paths = _paths(block, width)
             columns, labels, notes, ignored = _resolve(paths, hmap, kinds)

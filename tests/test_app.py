@@ -132,3 +132,25 @@ def test_cover_page_lists_households_by_jurisdiction_and_keeps_visits(app):
     town = User("t", "township", cover.township.dropna().value_counts().index[-1])
     tdf = _run("app_pages/cover.py", town).dataframe[0].value
     assert set(tdf["乡镇"]) == {town.township} and len(tdf) == cover[cover.township == town.township].household_id.nunique()
+
+
+def test_upload_page_offers_the_column_mapping_when_columns_are_missing(app, tmp_path):
+    import pandas as pd
+    from openpyxl import Workbook
+
+    from tests.factory import pid
+
+    head = pid("19600101", 1)
+    pd.DataFrame([{"person_id": head, "name": "张三", "household_id": "H1", "relation_to_head": "户主",
+                   "village_code": "V1", "township": "大河镇", "county": "三都"}]).to_csv(tmp_path / "persons.csv", index=False)
+    pd.DataFrame([{"person_id": head, "role": "村委会主任", "level": "村"}]).to_csv(tmp_path / "officials.csv", index=False)
+    wb = Workbook()
+    wb.active.append(["编号", "户", "户主证件", "村", "镇", "城乡", "类别", "人数", "月发放", "批准日", "在保否"])
+    wb.active.append(["LB1", "H1", head, "V1", "大河镇", "农村", "常补", 1, 300, "2023-01-10", "在保"])
+    wb.save(tmp_path / "我县名册.xlsx")
+    at = _run("app_pages/upload.py", COUNTY)
+    at.text_input[0].input(str(tmp_path)).run()
+    at.button[0].click().run(timeout=120)
+    assert not at.exception
+    assert any("列对应" in h.value for h in at.subheader)
+    assert any("户主证件" in o for s in at.selectbox for o in s.options)

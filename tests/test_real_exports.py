@@ -218,3 +218,26 @@ def test_b1_statement_with_date_and_time_apart_signed_amounts_and_the_card_in_th
     assert w.account_no.tolist() == ["6228480000000000007"] * 2
     assert w.time.tolist() == [pd.Timestamp("2024-05-10 09:30:15"), pd.Timestamp("2024-05-10 10:15:00")]
     assert w.direction.tolist() == ["存入", "支出"] and w.channel.tolist() == ["POS", "ATM"] and w.amount.tolist() == [600.0] * 2
+
+
+def test_saved_column_mapping_is_used_by_the_next_import(tmp_path):
+    """A file with headers no alias knows: the user maps them once (列对应.json), and the import uses it."""
+    from audit.errors import InputError
+    from audit.load import inspect_workspace, save_mapping
+
+    _minimal_register(tmp_path)
+    (tmp_path / "cases.csv").unlink()
+    rows = [["编号", "户", "户主证件", "村", "镇", "城乡", "类别", "人数", "月发放", "批准日", "在保否"]]
+    rows += [[f"LB{i}", f"H{i}", h, "522732001001", "大河镇", "农村", "常补", 2, 600, "2023-01-10", "在保"]
+             for i, h in enumerate(HEADS[:3])]
+    _xlsx(tmp_path / "我县名册.xlsx", rows)
+    with pytest.raises(InputError, match="缺少必需的数据表 cases"):
+        load_workspace(tmp_path)
+    [item] = [i for i in inspect_workspace(tmp_path) if i["file"].startswith("我县名册")]
+    assert item["table"] is None and "户主证件" in item["headers"]
+    names = dict(zip(["case_id", "household_id", "head_id", "village_code", "township", "area_type", "benefit_type",
+                      "enrolled_count", "monthly_amount", "approval_date", "status"], rows[0]))
+    save_mapping(tmp_path, item["file"], "cases", {v: k for k, v in names.items()})
+    ws = load_workspace(tmp_path)
+    assert len(ws.tables["cases"]) == 3 and ws.tables["cases"].monthly_amount.tolist() == [600.0] * 3
+    assert any("列对应" in w for w in ws.warnings)
