@@ -6,7 +6,6 @@ import json
 
 import pandas as pd
 
-from audit.catalogue import catalogue
 from audit.results import masked
 
 __all__ = ["COVER", "misconduct", "coverage", "visit_list"]
@@ -49,7 +48,9 @@ def visit_list(findings: pd.DataFrame, visits: pd.DataFrame | None = None, full_
             "可能符合", "发现依据", "情况说明", "政策依据", "走访状态", "不符合原因", "走访人", "走访日期"]
     if f.empty:
         return pd.DataFrame(columns=cols)
-    titles = {c: d.text for c, d in catalogue().items()}
+    from detectors.base import all_detectors
+
+    titles = {spec.code: spec.title_zh for spec in all_detectors()}
     f = masked(f, full_view=full_view)
     rows = []
     for hh, g in f.groupby("household_id", sort=True):
@@ -64,7 +65,7 @@ def visit_list(findings: pd.DataFrame, visits: pd.DataFrame | None = None, full_
                      "核对人均月收入（元）": "" if income is None else f"{income:,.0f}",
                      "月低保标准（元）": "" if not ev.get("standard") else f"{ev['standard']:,.0f}",
                      "可能符合": ev.get("qualifies_for", ""),
-                     "发现依据": "；".join(f"{r}（{titles.get(r, '')[:40]}）" for r in sorted(set(g.rule))),
+                     "发现依据": "；".join(f"{r}（{titles.get(r, '')}）" for r in sorted(set(g.rule))),
                      "情况说明": " / ".join(g.explanation), "政策依据": top.policy_ref})
     out = pd.DataFrame(rows).sort_values(["_u", "_n", "_gap", "户号"], ascending=[True, False, False, True])
     out = out.drop(columns=["_u", "_n", "_gap"])

@@ -256,6 +256,7 @@ def notice_links(ctx: AuditContext) -> pd.DataFrame:
     """Every (notice, case) pair: by the notice's 低保编号 list where it has one; otherwise — real notices
     carry names, not case ids — by village, by the stage's dates around the case's approval and, where the
     notice text lists names, by the head's name. Columns of notices plus case_id and linked_by."""
+    days = ctx.profile.int("notice_link_window_days")
     n = ctx.table("notices")
     has = n.case_ids.notna() & (n.case_ids.astype(str).str.strip() != "")
     listed = n[has].assign(case_id=n[has].case_ids.str.replace("；", ";").str.split(";")).explode("case_id")
@@ -264,7 +265,6 @@ def notice_links(ctx: AuditContext) -> pd.DataFrame:
     rest = n[~has]
     if rest.empty:
         return listed.reset_index(drop=True)
-    days = ctx.profile.int("notice_link_window_days")
     window = {"一榜": (-days, 0), "二榜": (-days, 0), "三榜": (0, days)}     # a stage's start against approval
     c = ctx.table("cases")[["case_id", "village_code", "head_id", "approval_date"]]
     names = ctx.table("persons").drop_duplicates("person_id").set_index("person_id").name if "persons" in ctx.tables \
