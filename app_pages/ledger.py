@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.state import audit, findings, ledger_path, user
+from audit.coverage import misconduct
 from audit.ledger import DISMISSAL_REASONS, STATUSES, Ledger
 from audit.results import to_excel_bytes
 
@@ -12,7 +13,8 @@ path = ledger_path()
 led = Ledger(path)
 mine = findings()
 if st.button("把本次审计结果并入台账", disabled=user().role == "readonly"):
-    counts = led.merge(mine, who=user().username)
+    towns = {user().township} if user().role == "township" else None
+    counts = led.merge(misconduct(mine), who=user().username, townships=towns)
     audit("ledger_merge", str(counts))
     st.success(f"新增 {counts['new']}，保留 {counts['kept']}，重新打开 {counts['reopened']}，已消除 {counts['cleared']}。")
 t = led.frame()

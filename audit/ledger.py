@@ -63,12 +63,18 @@ class Ledger:
         finally:
             con.close()
 
-    def merge(self, findings: pd.DataFrame, who: str = "系统") -> dict[str, int]:
-        """Bring a run's findings into the ledger; returns counts of new, kept, reopened, cleared."""
+    def merge(self, findings: pd.DataFrame, who: str = "系统", townships: set[str] | None = None) -> dict[str, int]:
+        """Bring a run's findings into the ledger; returns counts of new, kept, reopened, cleared.
+
+        ``townships``: the merging user's jurisdiction. Only clues of those townships are touched — a
+        township user's merge never clears (已消除) another township's clues."""
         now = _now()
         counts = {"new": 0, "kept": 0, "reopened": 0, "cleared": 0, "suppressed": 0}
+        if townships is not None:
+            findings = findings[findings.township.isin(townships)]
         with self._tx() as con:
-            old = {r[0]: r for r in con.execute("SELECT finding_id, status, evidence_hash FROM clue")}
+            old = {r[0]: r for r in con.execute("SELECT finding_id, status, evidence_hash, township FROM clue")
+                   if townships is None or r[3] in townships}
             seen = set()
             for r in findings.itertuples(index=False):
                 h = hashlib.sha1(str(r.evidence).encode("utf-8")).hexdigest()[:16]
@@ -96,7 +102,7 @@ class Ledger:
                     counts["kept"] += 1
                 con.execute("UPDATE clue SET status=?, explanation=?, evidence_hash=?, last_seen=?, updated_at=? "
                             "WHERE finding_id=?", (new_status, r.explanation, h, now, now, r.finding_id))
-            for fid, (_, status, _) in old.items():
+            for fid, (_, status, _, _) in old.items():
                 if fid not in seen and status not in ("已消除", "不属实", "已整改", "已移交纪检"):
                     con.execute("UPDATE clue SET status='已消除', updated_at=? WHERE finding_id=?", (now, fid))
                     self._log(con, fid, who, "status", status, "已消除")

@@ -11,7 +11,7 @@ import pandas as pd
 from audit.catalogue import FAMILY_ZH, catalogue
 from audit.ids import mask_account, mask_id
 
-__all__ = ["RunResults", "load_results", "masked", "to_excel_bytes", "SEVERITY_ZH", "COLUMNS_ZH"]
+__all__ = ["csv_safe", "RunResults", "load_results", "masked", "to_excel_bytes", "SEVERITY_ZH", "COLUMNS_ZH"]
 
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
 COLUMNS_ZH = {"finding_id": "线索编号", "rule": "规则", "family": "规则族", "severity": "严重程度", "score": "分值",
@@ -78,13 +78,31 @@ def _mask_evidence(text: str) -> str:
     return re.sub(r"\d{17}[\dXx]|\d{11,19}", repl, text) if isinstance(text, str) else text
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text from input files is data, never a formula: a text cell starting with = + - @ (or a tab) gets
+    a leading apostrophe in CSV exports, the way Excel itself marks typed text."""
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = out[c].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+    return out
+
+
 def to_excel_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
-    """An .xlsx workbook with frozen headers, filters and readable column widths."""
+    """An .xlsx workbook with frozen headers, filters and readable column widths; text that looks like a
+    formula (=HYPERLINK(…) in a case id) is stored as text, never as a live formula."""
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xw:
         for name, frame in sheets.items():
             frame.to_excel(xw, sheet_name=name[:31], index=False)
             ws = xw.sheets[name[:31]]
+            for row in ws.iter_rows(min_row=1):
+                for cell in row:
+                    if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith("=")):
+                        cell.data_type = "s"
             ws.freeze_panes = "A2"
             ws.auto_filter.ref = ws.dimensions
             for i, col in enumerate(frame.columns, 1):

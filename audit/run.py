@@ -5,6 +5,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import os
 import time
 import traceback
 from dataclasses import dataclass
@@ -17,9 +18,10 @@ import pandas as pd
 from audit import __version__
 from audit.context import AuditContext
 from audit.errors import AuditError
-from audit.load import REJECT_COLUMNS, REJECT_FRAME_COLUMNS, SUFFIXES, SourceInfo, Workspace, load_workspace
+from audit.load import MAPPING_FILE, REJECT_COLUMNS, REJECT_FRAME_COLUMNS, SUFFIXES, SourceInfo, Workspace, load_workspace
 from audit.profile import Profile, load_profile
 from audit.progress import Progress
+from audit.results import csv_safe
 from detectors.base import FINDING_COLUMNS, DetectorSpec, Finding, all_detectors
 
 __all__ = ["AuditResult", "run_audit", "findings_frame", "default_as_of", "run_detectors", "open_store"]
@@ -65,13 +67,24 @@ def default_as_of(tables: dict[str, pd.DataFrame]) -> tuple[dt.date, str]:
 def folder_fingerprint(workspace: Path) -> str:
     """Hash of every table file and of the import code (a new loader invalidates the store)."""
     h = hashlib.sha256()
-    for mod in ("load.py", "schema.py", "parse.py", "ids.py"):
+    for mod in ("load.py", "sheets.py", "schema.py", "parse.py", "ids.py"):
         h.update((Path(__file__).parent / mod).read_bytes())
     for p in sorted(workspace.iterdir()):
-        if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith((".", "~$")):
+        if p.is_file() and (p.suffix.lower() in SUFFIXES or p.name == MAPPING_FILE) and not p.name.startswith((".", "~$")):
             h.update(p.name.encode())
             h.update(hashlib.sha256(p.read_bytes()).digest())
     return h.hexdigest()[:16]
+
+
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """Write through a temporary file in the same folder and rename it over ``path`` (atomic on POSIX)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise AuditError(f"无法写出 {path}：{exc.strerror or exc}（请检查文件夹是否可写、磁盘是否已满）。") from None
 
 
 def open_store(out: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -210,11 +223,15 @@ def run_audit(workspace: str | Path, profile: str | Profile = "sandu-2021", out:
     }
     if out_dir:
         with progress.stage("write", "写出结果", 0.95):
-            frame.to_csv(out_dir / "findings.csv", index=False, encoding="utf-8-sig")
-            frame.to_parquet(out_dir / "findings.parquet", index=False)
-            ws.rejects.reindex(columns=REJECT_COLUMNS).to_csv(out_dir / "rejects.csv", index=False, encoding="utf-8-sig")
+            # every output is written beside its name and renamed into place: a run killed while writing
+            # leaves the previous file, never half a file; run.json goes last (it marks a complete run)
+            atomic_write(out_dir / "findings.csv",
+                         lambda p: csv_safe(frame).to_csv(p, index=False, encoding="utf-8-sig"))
+            atomic_write(out_dir / "findings.parquet", lambda p: frame.to_parquet(p, index=False))
+            atomic_write(out_dir / "rejects.csv", lambda p: csv_safe(ws.rejects.reindex(columns=REJECT_COLUMNS)).to_csv(
+                p, index=False, encoding="utf-8-sig"))
         run["timings"] = progress.timings
-        (out_dir / "run.json").write_text(json.dumps(run, ensure_ascii=False, indent=2, default=str),
-                                          encoding="utf-8")
+        text = json.dumps(run, ensure_ascii=False, indent=2, default=str)
+        atomic_write(out_dir / "run.json", lambda p: p.write_text(text, encoding="utf-8"))
     progress.done(f"完成：{len(frame):,} 条问题线索，{len(ws.rejects):,} 条导入异常")
     return AuditResult(frame, run, out_dir, ctx)

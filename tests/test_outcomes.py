@@ -163,3 +163,20 @@ def test_sampling_minimums_under_every_profile(audited, name):
     cases = audited.ctx.table("cases")
     plan, meta = sampling_plan(cases[cases.status == "在保"], rank(audited.findings, prof), prof, seed=1)
     assert meta["meets_minimums"] and meta["village_share_required"] == "1/3"
+
+
+def test_township_merge_touches_only_its_own_clues(tmp_path, audited):
+    """A township user's merge must not mark other townships' clues 已消除 nor reopen them later."""
+    from audit.ledger import Ledger
+
+    f = audited.findings.dropna(subset=["township"])
+    towns = sorted(f.township.unique())
+    led = Ledger(tmp_path / "l.sqlite")
+    led.merge(f)
+    other = f[f.township != towns[0]].finding_id.iloc[0]
+    led.set(other, "县纪委", status="核实中")
+    mine = f[f.township == towns[0]]
+    counts = led.merge(mine, who="乡镇", townships={towns[0]})
+    assert counts["cleared"] == 0
+    t = led.frame().set_index("finding_id")
+    assert t.loc[other, "status"] == "核实中" and not (t[t.township != towns[0]].status == "已消除").any()

@@ -97,3 +97,35 @@ def test_case_timeline_orders_the_procedure(audited):
     for a, b in (("申请", "受理"), ("受理", "民主评议"), ("民主评议", "乡镇审核"), ("乡镇审核", "县级审批/审核确认")):
         assert events.index(a) < events.index(b)
     assert {"一榜公示", "民主评议会议", "审批"} <= set(events)
+
+
+def test_formula_text_from_input_stays_text_in_csv_and_excel(tmp_path):
+    """A case id written as =HYPERLINK(…) must not become a live formula in any export."""
+    import io
+
+    import openpyxl
+
+    from audit.results import csv_safe, to_excel_bytes
+
+    frame = pd.DataFrame({"case_id": ['=HYPERLINK("http://x","点我")', "+1", "LB1"], "n": [1, -2, 3]})
+    assert csv_safe(frame).case_id.tolist() == ["'=HYPERLINK(\"http://x\",\"点我\")", "'+1", "LB1"]
+    assert csv_safe(frame).n.tolist() == [1, -2, 3]                       # numbers untouched
+    ws = openpyxl.load_workbook(io.BytesIO(to_excel_bytes({"表": frame}))).active
+    assert ws["A2"].data_type == "s" and ws["A2"].value.startswith("=HYPERLINK")
+
+
+def test_outputs_are_written_atomically(tmp_path):
+    from audit.run import atomic_write
+
+    target = tmp_path / "findings.csv"
+    target.write_text("old", encoding="utf-8")
+
+    def crash(p):
+        p.write_text("half", encoding="utf-8")
+        raise OSError(28, "No space left on device")
+
+    from audit.errors import AuditError
+
+    with pytest.raises(AuditError, match="无法写出"):
+        atomic_write(target, crash)
+    assert target.read_text(encoding="utf-8") == "old" and not list(tmp_path.glob(".*.tmp"))
