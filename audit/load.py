@@ -152,22 +152,23 @@ class Found:
 
 
 def _frame(grid: Grid, header: Header, data: list[int]) -> pd.DataFrame:
+    width = max((j for idx in header.columns.values() for j in idx), default=-1) + 1
+    body = [grid.rows[i] for i in data]
+    body = [r if len(r) >= width else r + [""] * (width - len(r)) for r in body]
+    cols = list(zip(*body)) if body else [()] * width          # one transpose, at C speed
     out = {}
     for canon, idx in header.columns.items():
-        if canon.startswith("_") and len(idx) > 1:          # helper text from several columns, joined
-            out[canon] = [" ".join(grid.rows[i][j] for j in idx if j < len(grid.rows[i]) and grid.rows[i][j])
-                          for i in data]
-            continue
         if len(idx) == 1:
-            j = idx[0]
-            out[canon] = [grid.rows[i][j] if j < len(grid.rows[i]) else "" for i in data]
-        else:                 # money split over sub-columns without a total: their sum
+            out[canon] = list(cols[idx[0]]) if body else []
+        elif canon.startswith("_"):          # helper text from several columns, joined
+            out[canon] = [" ".join(x for x in parts if x) for parts in zip(*(cols[j] for j in idx))] if body else []
+        else:                                # money split over sub-columns without a total: their sum
             vals = []
-            for i in data:
-                parts = [parse_money(grid.rows[i][j]) if j < len(grid.rows[i]) and grid.rows[i][j] else None for j in idx]
-                texts = [grid.rows[i][j] for j in idx if j < len(grid.rows[i]) and grid.rows[i][j]]
-                vals.append("" if not texts else ("无法合计：" + "/".join(texts)) if any(
-                    p is None for p, t in zip(parts, texts) if t) else f"{sum(p for p in parts if p is not None):.2f}")
+            for parts in (zip(*(cols[j] for j in idx)) if body else []):
+                texts = [t for t in parts if t and t.strip()]
+                nums = [parse_money(t) for t in texts]
+                vals.append("" if not texts else ("无法合计：" + "/".join(texts)) if any(v is None for v in nums)
+                            else f"{sum(nums):.2f}")
             out[canon] = vals
     return pd.DataFrame(out, dtype=object)
 

@@ -62,10 +62,13 @@ def _cell(v: object) -> str:
 
 def _csv_grid(path: Path, decode) -> Grid:
     text, enc = decode(path.read_bytes(), path.name)
-    text = text.replace("\x00", "")
+    text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
     sample = text[:4096]
     delim = "\t" if sample.count("\t") > sample.count(",") else ","
-    rows = [[c.strip().strip("\t") for c in r] for r in csv.reader(io.StringIO(text), delimiter=delim)]
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delim))      # cells are stripped when parsed
+    except csv.Error as exc:
+        raise InputError(f"{path.name}：无法按 CSV 读取（{exc}）。请用 Excel 打开后另存为 CSV 或 .xlsx 再导入。") from None
     return Grid(path.name, rows, list(range(1, len(rows) + 1)), enc)
 
 
@@ -220,8 +223,8 @@ def _resolve(paths: list[list[str]], hmap: dict[str, str], kinds: dict[str, str]
 
 def _structural_start(row: list[str]) -> bool:
     """The row begins like a total or footer line (its first cell), unlike a sub-header with a 合计 column."""
-    first = next((re.sub(r"\s+", "", c).replace("：", ":") for c in row if c), "")
-    return bool(first) and (any(first.startswith(w) for w in TOTAL_WORDS) or any(first.startswith(w) for w in FOOTER_WORDS))
+    first = next((c for c in row if c and not c.isspace()), "")
+    return bool(first) and bool(_TOTAL_RE.match(first) or _FOOTER_RE.match(first))
 
 
 def _looks_like_value(cell: str) -> bool:
@@ -283,24 +286,24 @@ def locate_header(grid: Grid, spec, extra: dict[str, str] | None = None) -> Head
 
 
 # ---------------------------------------------------------------- body
+_TOTAL_RE = re.compile(r"\s*(?:本页合计|总合计|合\s*计|小\s*计|总\s*计|累\s*计)")
+_FOOTER_RE = re.compile(r"\s*(?:" + "|".join(re.escape(w).replace(":", "[:：]") for w in FOOTER_WORDS) + ")")
+
+
 def _kind(row: list[str], first_body_row: bool = False) -> str | None:
     """合计行, 表尾, 列序号行 (only right under the header), 空行 — or None for a data row. Cheap on data rows:
-    only the first few non-empty cells are looked at."""
-    head = []
-    for c in row:
-        if c:
-            head.append(c)
-            if len(head) == 3 and not first_body_row:
-                break
-    if not head:
+    one regular expression on the first non-empty cell."""
+    first = next((c for c in row if c and not c.isspace()), None)
+    if first is None:
         return "空行"
-    if "计" in "".join(head):
-        cells = [re.sub(r"\s+", "", c) for c in head]
-        if any(cells[0].startswith(w) for w in TOTAL_WORDS) or any(c in TOTAL_WORDS for c in cells):
-            return "合计行"
-    first = re.sub(r"\s+", "", head[0]).replace("：", ":")
-    if any(first.startswith(w) for w in FOOTER_WORDS):
+    if _TOTAL_RE.match(first):
+        return "合计行"
+    if _FOOTER_RE.match(first):
         return "表尾"
+    if len(first) <= 3 and first.strip().isdigit():          # "1 | 合计 | …": a numbered total line
+        second = next((c for c in row[row.index(first) + 1:] if c and not c.isspace()), "")
+        if _TOTAL_RE.fullmatch(second.strip()):
+            return "合计行"
     if first_body_row:
         nums = [re.sub(r"\s+", "", c) for c in row if c.strip()]
         nums = nums[1:] if nums and not nums[0].isdigit() else nums
