@@ -241,3 +241,15 @@ def test_saved_column_mapping_is_used_by_the_next_import(tmp_path):
     ws = load_workspace(tmp_path)
     assert len(ws.tables["cases"]) == 3 and ws.tables["cases"].monthly_amount.tolist() == [600.0] * 3
     assert any("列对应" in w for w in ws.warnings)
+
+
+def test_r8_bank_account_list_imports_as_accounts(tmp_path):
+    """浪潮 银行账户 list: 身份证号 is the holder, 开户银行/账户名称/银行账号 map to the contract."""
+    _minimal_register(tmp_path)
+    rows = [["地区", "户主姓名", "身份证号", "低保证号", "起始保障年月", "开户银行", "账户名称", "银行账号", "账号状态"]]
+    rows += [["大河村", f"户主{i}", h, f"LB{i}", "2019-03", "农业银行", f"户主{i}", f"62284800000000{i:05d}", "1"]
+             for i, h in enumerate(HEADS[:4])]
+    _xlsx(tmp_path / "samBankAccountList.xlsx", rows)
+    ws = load_workspace(tmp_path)
+    a = ws.tables["accounts"]
+    assert len(a) == 4 and a.holder_id.tolist() == HEADS[:4] and set(a.bank) == {"农业银行"} and ws.rejects.empty
