@@ -10,7 +10,7 @@ import pandas as pd
 
 from audit.context import AuditContext
 
-__all__ = ["standard", "income_line", "top_up", "emergency_exempt", "POLICY_PARAMS"]
+__all__ = ["standard", "area_standard", "income_line", "top_up", "emergency_exempt", "POLICY_PARAMS"]
 
 # what standard(), income_line() and top_up() read: a rule using them declares these as optional
 POLICY_PARAMS = ("standard_urban_monthly", "standard_rural_monthly", "single_person_route_allowed",
@@ -23,6 +23,15 @@ def standard(ctx: AuditContext, cases: pd.DataFrame) -> pd.Series:
     prof = cases.area_type.map({"城市": u, "农村": r}).astype(float)
     own = cases.standard.astype(float) if "standard" in cases else pd.Series(float("nan"), index=cases.index)
     return prof.fillna(own)
+
+
+def area_standard(ctx: AuditContext, area: pd.Series) -> pd.Series:
+    """Monthly standard for an area type (城市/农村) where no case row is at hand (a household not on the
+    roll): the profile's, else the median of the roll's own standards for that area type."""
+    prof = {"城市": ctx.profile.get("standard_urban_monthly"), "农村": ctx.profile.get("standard_rural_monthly")}
+    c = ctx.table("cases")
+    roll = c.dropna(subset=["standard"]).groupby("area_type").standard.median().to_dict() if "standard" in c else {}
+    return area.map(lambda x: prof.get(x) if prof.get(x) is not None else roll.get(x, float("nan"))).astype(float)
 
 
 def _single(ctx: AuditContext, cases: pd.DataFrame) -> pd.Series:

@@ -20,7 +20,7 @@ from audit.parse import norm_header, parse_money
 __all__ = ["Grid", "Header", "read_grids", "locate_header", "split_body", "TOTAL_WORDS", "title_period"]
 
 HEAD_SCAN = 15            # rows searched for the header
-TOTAL_WORDS = ("合计", "小计", "总计", "累计", "本页合计", "总合计")
+TOTAL_WORDS = ("本页合计", "总合计", "合计", "小计", "总计", "累计")
 FOOTER_WORDS = ("制表人", "制表", "审核人", "审核", "填表人", "填报人", "负责人", "单位负责人", "经办人", "制表时间",
                 "制表日期", "打印时间", "打印日期", "以上数据", "备注:", "说明:", "注:", "联系电话:")
 _SUB_TOTAL = {"合计", "小计", "总计", "合计金额", "发放合计", "金额合计"}
@@ -276,7 +276,6 @@ def locate_header(grid: Grid, spec, extra: dict[str, str] | None = None) -> Head
             paths = _paths(block, width)
             columns, labels, notes, ignored = _resolve(paths, hmap, kinds)
             score = len(columns) * 10 + len(required & set(columns)) * 3 - depth
-            nxt = scan[start + depth] if start + depth < len(scan) else []
             if depth > 1 and _continues(block[-1], block[:-1], columns):
                 score += depth            # the lower row is the sub-header of a merged header, not data
             if best is None or score > best.score:
@@ -286,7 +285,8 @@ def locate_header(grid: Grid, spec, extra: dict[str, str] | None = None) -> Head
 
 
 # ---------------------------------------------------------------- body
-_TOTAL_RE = re.compile(r"\s*(?:本页合计|总合计|合\s*计|小\s*计|总\s*计|累\s*计)")
+# a total word, spaces allowed between its characters (合  计)
+_TOTAL_RE = re.compile(r"\s*(?:" + "|".join("\\s*".join(w) for w in TOTAL_WORDS) + ")")
 _FOOTER_RE = re.compile(r"\s*(?:" + "|".join(re.escape(w).replace(":", "[:：]") for w in FOOTER_WORDS) + ")")
 
 

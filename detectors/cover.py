@@ -13,6 +13,7 @@ import pandas as pd
 
 from audit.context import AuditContext
 from audit.ids import mask_id
+from audit.policy import area_standard
 from detectors.base import Finding, Severity, detector
 
 __all__ = ["monitored_not_covered", "refusal_without_grounds", "single_person_route_open", "stopped_still_poor",
@@ -57,12 +58,7 @@ def _household_standard(ctx: AuditContext, households: pd.Series) -> pd.Series:
     """Monthly standard per household: the profile's for its area type, else the roll's median for that type."""
     p = ctx.table("persons")
     area = p.dropna(subset=["area_type"]).groupby("household_id").area_type.first()
-    prof = {"城市": ctx.profile.get("standard_urban_monthly"), "农村": ctx.profile.get("standard_rural_monthly")}
-    c = ctx.table("cases")
-    roll = c.dropna(subset=["standard"]).groupby("area_type").standard.median().to_dict() if "standard" in c else {}
-    default_area = "农村"
-    a = households.map(area).fillna(default_area)
-    return a.map(lambda x: prof.get(x) if prof.get(x) is not None else roll.get(x, np.nan)).astype(float)
+    return area_standard(ctx, households.map(area).fillna("农村"))    # no area type recorded: rural, the lower line
 
 
 def _latest_check(ctx: AuditContext) -> pd.DataFrame:
