@@ -19,6 +19,9 @@ __all__ = ["Block", "to_html", "to_docx", "chromium", "print_pdf", "write_all", 
 Block = tuple[str, Any]          # ("red", text) ("h1", text) ("h2", text) ("p", text) ("table", frame) ("fig", figure) ("sign", text)
 
 CSS = """
+@page { size: A4; margin: 37mm 26mm 35mm 28mm; }   /* GB/T 9704: A4, 天头37mm, 订口28mm, 版心156×225mm */
+@media print { body { max-width: none; margin: 0; } }
+.fig, tr { break-inside: avoid; page-break-inside: avoid; }   /* a chart or a table row never splits across pages */
 body { font-family: "Noto Serif CJK SC", "Noto Sans CJK SC", "SimSun", serif; max-width: 820px; margin: 40px auto;
        color: #111; line-height: 1.9; font-size: 16px; }
 .red-head { color: #c00; text-align: center; font-size: 30px; letter-spacing: 4px; font-weight: bold;
@@ -63,7 +66,8 @@ def to_html(blocks: list[Block], title: str) -> str:
         elif kind == "table":
             parts.append(_table_html(value))
         elif kind == "fig":
-            parts.append(value.to_html(full_html=False, include_plotlyjs=js, config={"staticPlot": True}))
+            parts.append('<div class="fig">' + value.to_html(full_html=False, include_plotlyjs=js,
+                                                            config={"staticPlot": True}) + "</div>")
             js = False
     return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             f"<style>{CSS}</style></head><body>{''.join(parts)}</body></html>")
@@ -104,6 +108,10 @@ def to_docx(blocks: list[Block], path: Path) -> Path:
     from docx.shared import Cm, Pt, RGBColor
 
     doc = Document()
+    for section in doc.sections:            # A4 with the GB/T 9704 margins (python-docx defaults to US Letter)
+        section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+        section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
+        section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
     style = doc.styles["Normal"]
     style.font.name, style.font.size = "SimSun", Pt(12)
     style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
