@@ -45,6 +45,7 @@ REASONS_ZH = {
     "MISSING_VALUE": "必填项为空",
     "DUPLICATE_KEY": "主键重复",
     "TOTAL_MISMATCH": "合计行与明细不符",
+    "NO_CASE_FOR_ID": "发放表没有低保编号，且该身份证号不是低保名册中任何户的户主",
 }
 SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
 MAPPING_FILE = "列对应.json"
@@ -121,7 +122,9 @@ def _sha256(path: Path) -> str:
 _HEAD = {norm_header(h): "_head_id" for h in ("户主身份证号", "户主公民身份号码")}
 _VNAME = {norm_header(h): "_village_name" for h in ("所属社区", "所属社", "村(社区)", "村(社区)名称", "村名")}
 EXTRA_HEADERS = {
-    "cases": {**_VNAME, **{norm_header(h): "_first_month" for h in ("最初享受月", "最初享受月份", "起始保障年月")}},
+    "payments": {norm_header(h): "_person_id" for h in ("身份证号", "身份证号码", "公民身份号码", "户主身份证号")},
+    "cases": {**_VNAME, **{norm_header(h): "_first_month" for h in ("最初享受月", "最初享受月份", "起始保障年月")},
+              **{norm_header(h): "_id" for h in ("身份证号", "身份证号码")}, norm_header("地区"): "_village_name"},
     "persons": {**_HEAD, **{norm_header(h): "_case_id" for h in ("低保(特困)证号", "低保证号", "低保编号")},
                 **{norm_header(h): "_relief" for h in ("救助类型", "是否保障对象")}},
     "withdrawals": {
@@ -149,6 +152,7 @@ class Found:
     rows: pd.Series
     checks: list[dict] = field(default_factory=list)
     columns_written: list[str] = field(default_factory=list)
+    join_ids: pd.Series | None = None       # payments without 低保编号: each row's ID, matched to cases later
 
 
 def _frame(grid: Grid, header: Header, data: list[int]) -> pd.DataFrame:
@@ -229,6 +233,8 @@ def _derivable(table: str, header: Header, grid: Grid, file_name: str) -> dict[s
             out["account_no"] = "取自文件名或表头上方的卡号"
     if table == "payments" and "period" not in have and title_period(grid, header):
         out["period"] = "取自标题"
+    if table == "payments" and "case_id" not in have and "_person_id" in have:
+        out["case_id"] = "发放表没有低保编号，按身份证号对应到低保名册的户主"
     if table in ("cases", "persons"):
         if "household_id" not in have and ("head_id" in have or "_head_id" in have):
             out["household_id"] = "无户号，按户主身份证号归户"
@@ -237,8 +243,15 @@ def _derivable(table: str, header: Header, grid: Grid, file_name: str) -> dict[s
     if table == "persons" and "county" not in have:
         out["county"] = "未注明县（市、区）"
     if table == "cases":
-        if "area_type" not in have and ("农村" in file_name or "城市" in file_name):
-            out["area_type"] = "城乡类别取自文件名"
+        if "head_id" not in have and "_id" in have:
+            out["head_id"] = "一户一行的名册，身份证号即户主身份证号"
+            if "household_id" not in have:
+                out["household_id"] = "无户号，按户主身份证号归户"
+        if "township" not in have:
+            out["township"] = "导出没有乡镇（街道）列，记为未注明（按乡镇的权限和统计对这些户不适用）"
+        where = _area_hint(grid, header, file_name)
+        if "area_type" not in have and where:
+            out["area_type"] = f"城乡类别取自{where[1]}（{where[0]}）"
         if "benefit_type" not in have:
             out["benefit_type"] = "导出中没有保障类别（常补/非常补），RCK-01 对这些户不判断复核间隔"
         if "approval_date" not in have and "_first_month" in have:
@@ -246,6 +259,16 @@ def _derivable(table: str, header: Header, grid: Grid, file_name: str) -> dict[s
         if "status" not in have:
             out["status"] = "导出即在保名单，状态记为在保"
     return out
+
+
+def _area_hint(grid: Grid, header: Header, file_name: str) -> tuple[str, str] | None:
+    """城市/农村 named by the file name or the title above the header (the national and 浪潮 exports)."""
+    title = " ".join(c for r in grid.rows[:header.start] for c in r if c)
+    for text, where in ((file_name, "文件名"), (title, "标题")):
+        for word, area in (("农村", "农村"), ("城市", "城市"), ("城镇", "城市")):
+            if word in text:
+                return area, where
+    return None
 
 
 def _own_account(grid: Grid, header: Header, file_name: str) -> str | None:
@@ -261,6 +284,10 @@ def _apply_derived(table: str, raw: pd.DataFrame, how: dict[str, str], grid: Gri
     raw = raw.copy()
     n = len(raw)
     blank = pd.Series([""] * n, index=raw.index, dtype=object)
+    if "head_id" in how:
+        raw["head_id"] = raw["_id"]
+    if "township" in how:
+        raw["township"] = "未注明"
     if "household_id" in how:
         raw["household_id"] = raw["head_id"] if "head_id" in raw else raw["_head_id"]
     if "village_code" in how:
@@ -272,7 +299,7 @@ def _apply_derived(table: str, raw: pd.DataFrame, how: dict[str, str], grid: Gri
     if "county" in how:
         raw["county"] = "未注明"
     if "area_type" in how:
-        raw["area_type"] = "农村" if "农村" in file_name else "城市"
+        raw["area_type"] = _area_hint(grid, header, file_name)[0]
     if "benefit_type" in how:
         raw["benefit_type"] = "未注明"
     if "approval_date" in how:
@@ -426,12 +453,16 @@ def discover(workspace: Path) -> tuple[list[Found], list[str], list[dict]]:
                 found.append(Found("case_members", minfo.file, members.reset_index(drop=True), minfo,
                                    {"case_id": "低保(特困)证号", "person_id": "身份证号", "enrolled": "救助类型"},
                                    rows_m.reset_index(drop=True)))
+            join = None
+            if table == "payments" and "case_id" in how:
+                join = raw["_person_id"].astype(str).str.strip().str.upper().reset_index(drop=True)
+                raw["case_id"] = ""
             raw = raw.drop(columns=[c for c in raw.columns if c.startswith("_")])
             money = [c.name for c in TABLES[table].columns if c.kind == "money"]
             checks = total_checks(grid, header, data, structure, money)
             labels = dict(header.labels)
             found.append(Found(table, label, raw, info, labels, pd.Series([grid.numbers[i] for i in data]), checks,
-                               header.order))
+                               header.order, join))
     return found, warnings, unused
 
 
@@ -650,11 +681,26 @@ def load_workspace(workspace: str | Path, progress: Callable[[str], None] | None
     problems.raise_if_any()
 
     tables, rejects, sources = {}, [], []
-    for f in mapped:
+    for f in sorted(mapped, key=lambda f: f.join_ids is not None):     # joins after the tables they join to
         spec = TABLES[f.table]
+        unmatched = []
+        if f.join_ids is not None:
+            heads = dict(zip(tables["cases"].head_id, tables["cases"].case_id)) if "cases" in tables else {}
+            found_case = f.join_ids.map(heads)
+            miss = found_case.isna().to_numpy()
+            for row, pid_ in zip(f.rows[miss], f.join_ids[miss]):
+                unmatched.append({"table": spec.name, "file": f.label, "row": int(row), "column": "身份证号",
+                                  "value": mask_value("person_id", pid_), "reason_code": "NO_CASE_FOR_ID",
+                                  "reason": REASONS_ZH["NO_CASE_FOR_ID"], "action": "整行剔除", "person_id": pid_ or None})
+            f.raw = f.raw[~miss].assign(case_id=found_case[~miss].to_numpy())
+            f.rows = f.rows[~miss].reset_index(drop=True)
         if progress:
             progress(f"导入 {f.label}（{len(f.raw):,} 行）")
         frame, rej = parse_table(spec, f.label, f.raw, f.info, headers=f.headers, rows=f.rows)
+        if unmatched:
+            rej += unmatched
+            f.info.rows_read += len(unmatched)
+            f.info.rows_rejected += len(unmatched)
         if spec.name == "persons":
             frame = _derive_person_fields(frame)
         tables[spec.name] = frame

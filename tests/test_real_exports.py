@@ -253,3 +253,38 @@ def test_r8_bank_account_list_imports_as_accounts(tmp_path):
     ws = load_workspace(tmp_path)
     a = ws.tables["accounts"]
     assert len(a) == 4 and a.holder_id.tolist() == HEADS[:4] and set(a.bank) == {"农业银行"} and ws.rejects.empty
+
+
+def test_r3_payout_detail_without_case_ids_joins_to_the_roll_by_id(tmp_path):
+    """浪潮 发放明细: title with the month, 制表单位/日期 rows, no 低保编号 — matched to cases by 身份证号."""
+    _minimal_register(tmp_path)
+    stranger = pid("19700101", 99)
+    rows = [["2024-05城市低保发放明细"] + [""] * 9, ["制表单位：大河镇民政所"] + [""] * 9, ["日期：2024-06-01"] + [""] * 9,
+            ["属地", "姓名", "身份证号", "保障人数", "保障金（元）", "分类施保金（元）", "发放合计（元）", "账户名称", "开户银行", "账号"]]
+    for i, h in enumerate(HEADS[:3] + [stranger]):
+        rows.append(["大河村", f"户主{i}", h, 2, 540, 60, 600, f"户主{i}", "农业银行", f"62284800000000{i:05d}"])
+    rows.append(["合计", "", "", 8, 2160, 240, 2400, "", "", ""])
+    _xlsx(tmp_path / "2024-05城市低保发放明细.xlsx", rows, merges=["A1:J1", "A2:J2", "A3:J3"])
+    ws = load_workspace(tmp_path)
+    pay = ws.tables["payments"]
+    assert pay.case_id.tolist() == ["LB0", "LB1", "LB2"] and pay.amount.tolist() == [600.0] * 3
+    assert set(pay.period.dt.strftime("%Y-%m")) == {"2024-05"}
+    [r] = ws.rejects.itertuples()                       # the ID that is not on the roll: named, not dropped
+    assert r.row == 8 and r.reason_code == "NO_CASE_FOR_ID" and r.person_id == stranger
+
+
+def test_r5_family_query_xls_with_title_and_footer_imports_as_cases(tmp_path):
+    """浪潮 低保家庭查询: title row, header, data, a 制表人/制表时间 last row; 身份证号 is the head's."""
+    _minimal_register(tmp_path)
+    (tmp_path / "cases.csv").unlink()
+    rows = [["城市低保家庭查询"] + [""] * 10,
+            ["地区", "户主姓名", "身份证号", "低保证号", "主要致贫原因", "家庭人口数", "保障人口数", "保障金额（元）", "供养方式",
+             "起始保障年月", "家庭住址"]]
+    rows += [["大河村", f"户主{i}", h, f"LB{i}", "因病", 3, 2, 600, "", "2020-07", "大河村"] for i, h in enumerate(HEADS[:3])]
+    rows.append(["制表人：王某", "", "", "", "", "", "", "制表时间：2024-06-30", "", "", ""])
+    _xls(tmp_path / "queryFamilyActionExcel.xls", rows, [(0, 0, 0, 10)])
+    ws = load_workspace(tmp_path)
+    c = ws.tables["cases"]
+    assert c.case_id.tolist() == ["LB0", "LB1", "LB2"] and c.head_id.tolist() == HEADS[:3] and ws.rejects.empty
+    assert c.monthly_amount.tolist() == [600.0] * 3 and set(c.area_type) == {"城市"}
+    assert c.approval_date.min() == pd.Timestamp("2020-07-01") and c.village_code.nunique() == 1
