@@ -185,8 +185,7 @@ def _statement_columns(raw: pd.DataFrame, notes: list[str], label: str) -> pd.Da
         t = raw.get("time", pd.Series("", index=raw.index)).astype(str).str.strip()
         t = t.where(~t.str.fullmatch(r"\d{6}"), t.str.slice(0, 2) + ":" + t.str.slice(2, 4) + ":" + t.str.slice(4, 6))
         has_date = t.str.contains(r"\d{4}[-/年.]?\d{1,2}[-/月.]?\d{1,2}", regex=True)
-        raw["time"] = raw["_date"].astype(str).str.strip().where(has_date == False, "")  # noqa: E712
-        raw["time"] = (raw["time"] + " " + t.where(has_date == False, "")).str.strip().where(~has_date, t)  # noqa: E712
+        raw["time"] = t.where(has_date, (raw["_date"].astype(str).str.strip() + " " + t).str.strip())
         notes.append(f"{label}：交易日期与交易时间分列，已合并")
     if "amount" not in raw and ("_income" in raw or "_expense" in raw):
         inc = raw.get("_income", pd.Series("", index=raw.index)).astype(str).str.strip()
