@@ -9,6 +9,7 @@ import streamlit as st
 
 from audit.auth import User, log_access, scope
 from audit.results import RunResults, load_results, masked
+from audit.store import open_store, store_tables
 
 
 def run_dir() -> Path:
@@ -37,12 +38,9 @@ def _context(folder: str, stamp: float):
     from audit.context import AuditContext
     from audit.load import REJECT_COLUMNS
     from audit.profile import load_profile
-    from audit.run import open_store
-
     res = load_results(folder)
     con = open_store(Path(folder), read_only=True)
-    names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
-    tables = {n: con.table(f'"{n}"').df() for n in names if not n.startswith("_")}
+    tables = store_tables(con)
     con.close()
     return AuditContext(tables, load_profile(res.run["profile"]["name"]), dt.date.fromisoformat(res.run["as_of"]),
                         pd.DataFrame(columns=REJECT_COLUMNS))
@@ -51,8 +49,6 @@ def _context(folder: str, stamp: float):
 @st.cache_data(show_spinner=False, max_entries=64)
 def _case_tables(folder: str, stamp: float, case_id: str) -> dict[str, pd.DataFrame]:
     """Only one case's rows of every table, read with SQL from the run's store (fast at any county size)."""
-    from audit.run import open_store
-
     con = open_store(Path(folder), read_only=True)
     have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     q = lambda sql: con.execute(sql, [case_id]).df()  # noqa: E731
@@ -93,8 +89,6 @@ def case_context(case_id: str):
 
 @st.cache_data(show_spinner=False)
 def case_list(folder: str, stamp: float) -> pd.DataFrame:
-    from audit.run import open_store
-
     con = open_store(Path(folder), read_only=True)
     out = con.execute("SELECT case_id, township, village_code FROM cases").df()
     con.close()

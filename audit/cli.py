@@ -127,7 +127,7 @@ def cmd_sample(a: argparse.Namespace) -> int:
     from audit.scoring import rank
 
     res, prof = _results(a.run_dir)
-    from audit.run import open_store
+    from audit.store import open_store
 
     con = open_store(Path(a.run_dir), read_only=True)
     cases = con.execute("SELECT case_id, village_code, township, monthly_amount FROM cases WHERE status = '在保'").df()
@@ -179,7 +179,7 @@ def cmd_packet(a: argparse.Namespace) -> int:
     from audit.context import AuditContext
     from audit.load import REJECT_COLUMNS
     from audit.packet import write_packet
-    from audit.run import open_store
+    from audit.store import open_store
     import datetime as _dt
 
     import pandas as pd

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pandas as pd
 
 from audit.catalogue import FAMILY_ZH, catalogue
 from audit.ids import mask_account, mask_id
+from audit.store import read_run
 
 __all__ = ["csv_safe", "RunResults", "load_results", "masked", "to_excel_bytes", "SEVERITY_ZH", "COLUMNS_ZH"]
 
@@ -40,7 +40,7 @@ class RunResults:
 
 def load_results(folder: str | Path) -> RunResults:
     folder = Path(folder)
-    run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    run = read_run(folder)
     findings = pd.read_parquet(folder / "findings.parquet")
     rejects = pd.read_csv(folder / "rejects.csv", dtype=str, encoding="utf-8-sig", keep_default_na=False)
     return RunResults(folder, findings, rejects, run)

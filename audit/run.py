@@ -5,14 +5,12 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-import os
 import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-import duckdb
 import pandas as pd
 
 from audit import __version__
@@ -22,11 +20,11 @@ from audit.load import MAPPING_FILE, REJECT_COLUMNS, REJECT_FRAME_COLUMNS, SUFFI
 from audit.profile import Profile, load_profile
 from audit.progress import Progress
 from audit.results import csv_safe
+from audit.store import STORE, RunWriter, asdicts, open_store, read_store, write_store
 from detectors.base import FINDING_COLUMNS, DetectorSpec, Finding, all_detectors
 
 __all__ = ["AuditResult", "run_audit", "findings_frame", "default_as_of", "run_detectors", "open_store"]
 
-STORE = "workspace.duckdb"
 
 
 @dataclass
@@ -76,55 +74,16 @@ def folder_fingerprint(workspace: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    """Write through a temporary file in the same folder and rename it over ``path`` (atomic on POSIX)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise AuditError(f"无法写出 {path}：{exc.strerror or exc}（请检查文件夹是否可写、磁盘是否已满）。") from None
-
-
-def open_store(out: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(out / STORE), read_only=read_only)
-
-
-def _save_store(out: Path, ws: Workspace, fp: str) -> None:
-    tmp = out / (STORE + ".tmp")
-    tmp.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp))
-    for name, frame in ws.tables.items():
-        con.register("_f", frame)
-        con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _f')
-        con.unregister("_f")
-    con.register("_f", ws.rejects)
-    con.execute('CREATE TABLE "_rejects" AS SELECT * FROM _f')
-    meta = {"fingerprint": fp, "sources": [dataclasses.asdict(s) for s in ws.sources], "warnings": ws.warnings,
-            "unused": ws.unused}
-    con.execute("CREATE TABLE _meta (k VARCHAR, v VARCHAR)")
-    con.execute("INSERT INTO _meta VALUES ('meta', ?)", [json.dumps(meta, ensure_ascii=False)])
-    con.close()
-    tmp.replace(out / STORE)
+def _save_store(writer: RunWriter, ws: Workspace, fp: str) -> None:
+    meta = {"fingerprint": fp, "sources": asdicts(ws.sources), "warnings": ws.warnings, "unused": ws.unused}
+    writer.stage(STORE, lambda p: write_store(p, ws.tables, ws.rejects, meta))
 
 
 def _load_store(out: Path, fp: str) -> Workspace | None:
-    path = out / STORE
-    if not path.exists():
+    got = read_store(out / STORE)
+    if got is None or got[2].get("fingerprint") != fp:
         return None
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-        meta = json.loads(con.execute("SELECT v FROM _meta WHERE k='meta'").fetchone()[0])
-        if meta["fingerprint"] != fp:
-            con.close()
-            return None
-        names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
-        tables = {n: con.table(f'"{n}"').df() for n in names if not n.startswith("_")}
-        rejects = con.table("_rejects").df()
-        con.close()
-    except (duckdb.Error, KeyError, TypeError, json.JSONDecodeError):
-        return None
+    tables, rejects, meta = got
     return Workspace(tables, rejects.reindex(columns=REJECT_FRAME_COLUMNS),
                      [SourceInfo(**s) for s in meta["sources"]], meta["warnings"], meta.get("unused", []))
 
@@ -171,8 +130,19 @@ def run_audit(workspace: str | Path, profile: str | Profile = "sandu-2021", out:
     progress = progress or Progress(quiet=True)
     workspace = Path(workspace)
     out_dir = Path(out) if out else None
-    if out_dir:
-        out_dir.mkdir(parents=True, exist_ok=True)
+    writer = RunWriter(out_dir) if out_dir else None
+    try:
+        return _run(workspace, profile=profile, writer=writer, as_of=as_of, strict=strict, rules=rules,
+                    progress=progress)
+    except BaseException:
+        if writer:
+            writer.abort()       # staged files of an unfinished run are removed; the previous run stays
+        raise
+
+
+def _run(workspace: Path, profile: str | Profile, writer: RunWriter | None, as_of: dt.date | None,
+         strict: bool, rules: list[str] | None, progress: Progress) -> AuditResult:
+    out_dir = writer.folder if writer else None
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
     with progress.stage("fingerprint", "计算输入指纹", 0.02):
         fp = folder_fingerprint(workspace) if workspace.is_dir() else ""
@@ -181,8 +151,10 @@ def run_audit(workspace: str | Path, profile: str | Profile = "sandu-2021", out:
     with progress.stage("import", "导入数据（沿用已导入的数据库）" if reused else "导入数据", 0.05):
         if ws is None:
             ws = load_workspace(workspace, progress=lambda m: progress.say(m))
-            if out_dir:
-                _save_store(out_dir, ws, fp)
+            if writer:
+                _save_store(writer, ws, fp)
+    if writer and reused:
+        writer.keep(STORE)
     if as_of is None:
         as_of, as_of_basis = default_as_of(ws.tables)
     else:
@@ -221,17 +193,15 @@ def run_audit(workspace: str | Path, profile: str | Profile = "sandu-2021", out:
         "findings": {"total": len(frame), **frame.groupby("rule").size().to_dict()},
         "timings": progress.timings,
     }
-    if out_dir:
+    if writer:
         with progress.stage("write", "写出结果", 0.95):
-            # every output is written beside its name and renamed into place: a run killed while writing
-            # leaves the previous file, never half a file; run.json goes last (it marks a complete run)
-            atomic_write(out_dir / "findings.csv",
-                         lambda p: csv_safe(frame).to_csv(p, index=False, encoding="utf-8-sig"))
-            atomic_write(out_dir / "findings.parquet", lambda p: frame.to_parquet(p, index=False))
-            atomic_write(out_dir / "rejects.csv", lambda p: csv_safe(ws.rejects.reindex(columns=REJECT_COLUMNS)).to_csv(
+            # staged beside their names, then renamed in with run.json last (audit.store): a run killed
+            # while writing leaves the previous run whole, and readers never mix two runs
+            writer.stage("findings.csv", lambda p: csv_safe(frame).to_csv(p, index=False, encoding="utf-8-sig"))
+            writer.stage("findings.parquet", lambda p: frame.to_parquet(p, index=False))
+            writer.stage("rejects.csv", lambda p: csv_safe(ws.rejects.reindex(columns=REJECT_COLUMNS)).to_csv(
                 p, index=False, encoding="utf-8-sig"))
         run["timings"] = progress.timings
-        text = json.dumps(run, ensure_ascii=False, indent=2, default=str)
-        atomic_write(out_dir / "run.json", lambda p: p.write_text(text, encoding="utf-8"))
+        writer.commit(run)
     progress.done(f"完成：{len(frame):,} 条问题线索，{len(ws.rejects):,} 条导入异常")
     return AuditResult(frame, run, out_dir, ctx)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -115,7 +117,7 @@ def test_formula_text_from_input_stays_text_in_csv_and_excel(tmp_path):
 
 
 def test_outputs_are_written_atomically(tmp_path):
-    from audit.run import atomic_write
+    from audit.store import atomic_write
 
     target = tmp_path / "findings.csv"
     target.write_text("old", encoding="utf-8")
@@ -129,3 +131,75 @@ def test_outputs_are_written_atomically(tmp_path):
     with pytest.raises(AuditError, match="无法写出"):
         atomic_write(target, crash)
     assert target.read_text(encoding="utf-8") == "old" and not list(tmp_path.glob(".*.tmp"))
+
+
+def _killed_rerun(county, out, stage_name):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DIBAO_TEST_KILL_AFTER_STAGING": stage_name}
+    code = ("import sys; from audit.run import run_audit; "
+            "run_audit(sys.argv[1], 'sandu-2021', sys.argv[2], rules=['KIN-01'])")
+    return subprocess.run([sys.executable, "-c", code, str(county), str(out)], env=env, capture_output=True)
+
+
+@pytest.mark.parametrize("stage_name", ["workspace.duckdb", "findings.parquet", "rejects.csv", "run.json"])
+def test_a_run_killed_while_writing_leaves_the_previous_run_whole(county, tmp_path, stage_name):
+    from audit.results import load_results
+
+    first = run_audit(county, "sandu-2021", tmp_path, rules=["KIN", "CARD"])
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    # a different rule selection and a changed input so that every output would differ
+    (county / "zz_note.txt").write_text("x", encoding="utf-8")
+    try:
+        proc = _killed_rerun(county, tmp_path, stage_name)
+    finally:
+        (county / "zz_note.txt").unlink()
+    assert proc.returncode == 137, proc.stderr.decode()
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file() and not p.name.startswith(".staged-")}
+    assert after == before                                         # nothing of the killed run is visible
+    res = load_results(tmp_path)                                   # and the previous run reads as complete
+    assert sorted(res.findings.finding_id) == sorted(first.findings.finding_id)
+    again = run_audit(county, "sandu-2021", tmp_path, rules=["KIN-01"])   # the next run cleans up
+    assert not list(tmp_path.glob(".staged-*")) and again.run["outputs"]["findings.parquet"]["bytes"] > 0
+
+
+def test_a_reader_never_mixes_two_runs_and_a_damaged_run_json_is_a_chinese_error(audited, tmp_path):
+    import shutil
+
+    from audit.store import RunFolderError, read_run
+
+    for p in audited.out.iterdir():
+        if p.is_file():
+            shutil.copy(p, tmp_path / p.name)
+    assert read_run(tmp_path)["as_of"] == audited.run["as_of"]
+    # a newer findings file renamed in before its run.json (a reader arriving mid-commit)
+    with open(tmp_path / "findings.parquet", "ab") as f:
+        f.write(b"\0")
+    with pytest.raises(RunFolderError, match="不完整.*findings.parquet"):
+        read_run(tmp_path, wait=0.2)
+    (tmp_path / "run.json").write_text('{"as_of": "2024-', encoding="utf-8")
+    with pytest.raises(RunFolderError, match="已损坏") as got:
+        read_run(tmp_path)
+    assert str(tmp_path.parent) not in str(got.value)              # no server paths for the user
+    (tmp_path / "run.json").unlink()
+    with pytest.raises(RunFolderError, match="没有找到审计结果"):
+        read_run(tmp_path)
+
+
+def test_a_full_disk_while_writing_is_a_clear_error_and_the_previous_run_stays(county, tmp_path, monkeypatch):
+    from audit.errors import AuditError
+    from audit.results import load_results
+
+    first = run_audit(county, "sandu-2021", tmp_path, rules=["KIN-01"])
+
+    def full(self, path, **kw):
+        Path(path).write_bytes(b"PAR1half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
+    with pytest.raises(AuditError, match="无法写出.*磁盘是否已满.*上一次的运行结果保持不变"):
+        run_audit(county, "sandu-2021", tmp_path, rules=["KIN", "CARD"])
+    monkeypatch.undo()
+    assert not list(tmp_path.glob(".staged-*"))
+    assert load_results(tmp_path).findings.finding_id.tolist() == first.findings.finding_id.tolist()

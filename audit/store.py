@@ -1,0 +1,206 @@
+"""Run folders on disk: writing a run so that readers only ever see a complete one, and reading it back.
+
+A run is committed in two steps. Every output (findings, rejects, the imported workspace store) is first
+written beside its final name as a hidden staged file, flushed to disk and hashed; then the staged files
+are renamed into place and ``run.json`` — which lists each output's size and SHA-256 — is renamed last.
+A run killed while writing leaves the previous run untouched (only staged files, removed by the next
+run); a reader that opens the folder while a new run is being renamed in sees the sizes disagree with
+``run.json`` and waits for the commit instead of mixing two runs. The CLI, the exports and the
+dashboard all read through :func:`read_run` and :func:`open_store`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import pandas as pd
+
+from audit.errors import AuditError
+
+__all__ = ["STORE", "RUN_FILE", "RunWriter", "RunFolderError", "read_run", "open_store", "store_tables",
+           "atomic_write"]
+
+STORE = "workspace.duckdb"
+RUN_FILE = "run.json"
+_STAGED_PREFIX = ".staged-"
+# test hook: the name of an output after whose staging the process is killed (simulates a kill mid-write)
+_KILL_ENV = "DIBAO_TEST_KILL_AFTER_STAGING"
+
+
+class RunFolderError(AuditError):
+    """A run folder that cannot be read: missing, damaged or still being written (message in Chinese)."""
+
+
+def _digest(path: Path) -> dict:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return {"bytes": path.stat().st_size, "sha256": h.hexdigest()}
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_error(path: Path, exc: OSError) -> AuditError:
+    return AuditError(f"无法写出 {path}：{exc.strerror or exc}（请检查文件夹是否可写、磁盘是否已满）。"
+                      f"上一次的运行结果保持不变。")
+
+
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """Write one file through a temporary name in the same folder and rename it over ``path``."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        write(tmp)
+        _fsync(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _write_error(path, exc) from None
+
+
+class RunWriter:
+    """Stage a run's outputs, then commit them with ``run.json`` last (see the module docstring)."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.staged: dict[str, Path] = {}
+        self.manifest: dict[str, dict] = {}
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _write_error(self.folder, exc) from None
+        for old in self.folder.glob(_STAGED_PREFIX + "*"):     # left by a run that was killed
+            old.unlink(missing_ok=True)
+
+    def path(self, name: str) -> Path:
+        return self.folder / f"{_STAGED_PREFIX}{name}"
+
+    def stage(self, name: str, write: Callable[[Path], object]) -> None:
+        tmp = self.path(name)
+        try:
+            write(tmp)
+            _fsync(tmp)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            self.abort()
+            raise _write_error(self.folder / name, exc) from None
+        self.staged[name] = tmp
+        self.manifest[name] = _digest(tmp)
+        if os.environ.get(_KILL_ENV) == name:
+            os._exit(137)
+
+    def keep(self, name: str) -> None:
+        """An output reused unchanged from the previous run (listed in the manifest as it is)."""
+        self.manifest[name] = _digest(self.folder / name)
+
+    def commit(self, run: dict) -> None:
+        run["outputs"] = self.manifest
+        text = json.dumps(run, ensure_ascii=False, indent=2, default=str)
+        self.stage(RUN_FILE, lambda p: p.write_text(text, encoding="utf-8"))
+        try:
+            for name, tmp in self.staged.items():
+                if name != RUN_FILE:
+                    os.replace(tmp, self.folder / name)
+            os.replace(self.staged[RUN_FILE], self.folder / RUN_FILE)
+            _fsync(self.folder)
+        except OSError as exc:
+            self.abort()
+            raise _write_error(self.folder, exc) from None
+
+    def abort(self) -> None:
+        for tmp in self.staged.values():
+            tmp.unlink(missing_ok=True)
+        self.staged.clear()
+
+
+def _check(folder: Path, run: dict) -> str | None:
+    for name, want in run.get("outputs", {}).items():
+        path = folder / name
+        if not path.exists():
+            return f"缺少 {name}"
+        if path.stat().st_size != want["bytes"]:
+            return f"{name} 与 run.json 记录的不一致"
+    return None
+
+
+def read_run(folder: str | Path, wait: float = 3.0) -> dict:
+    """``run.json`` of a complete run; waits up to ``wait`` seconds for a commit in progress."""
+    folder = Path(folder)
+    deadline = time.monotonic() + wait
+    while True:
+        path = folder / RUN_FILE
+        if not path.exists():
+            raise RunFolderError(f"没有找到审计结果：{folder.name} 中没有 run.json。请先运行 dibao-audit run。")
+        try:
+            run = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(run, dict) or "as_of" not in run:
+                raise ValueError
+        except (ValueError, UnicodeDecodeError):
+            raise RunFolderError(f"审计结果 {folder.name}/run.json 已损坏，无法读取。请重新运行 dibao-audit run。") from None
+        problem = _check(folder, run)
+        if problem is None:
+            return run
+        if time.monotonic() > deadline:
+            raise RunFolderError(f"审计结果 {folder.name} 不完整（{problem}）：可能正在重新运行，请稍后刷新；"
+                                 f"如仍不完整，请重新运行 dibao-audit run。")
+        time.sleep(0.1)
+
+
+def open_store(folder: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    path = Path(folder) / STORE
+    if read_only and not path.exists():
+        raise RunFolderError(f"审计结果 {Path(folder).name} 中没有导入数据库 {STORE}。请重新运行 dibao-audit run。")
+    return duckdb.connect(str(path), read_only=read_only)
+
+
+def store_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
+    names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+    return {n: con.table(f'"{n}"').df() for n in names if not n.startswith("_")}
+
+
+def write_store(path: Path, tables: dict[str, pd.DataFrame], rejects: pd.DataFrame, meta: dict) -> None:
+    """The imported workspace as a DuckDB file (tables, ``_rejects`` and ``_meta``)."""
+    path.unlink(missing_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        for name, frame in {**tables, "_rejects": rejects}.items():
+            con.register("_f", frame)
+            con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _f')
+            con.unregister("_f")
+        con.execute("CREATE TABLE _meta (k VARCHAR, v VARCHAR)")
+        con.execute("INSERT INTO _meta VALUES ('meta', ?)", [json.dumps(meta, ensure_ascii=False, default=str)])
+    finally:
+        con.close()
+
+
+def read_store(path: Path) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, dict] | None:
+    """Tables, rejects and metadata of a store written by :func:`write_store`; None when unreadable."""
+    if not path.exists():
+        return None
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            meta = json.loads(con.execute("SELECT v FROM _meta WHERE k='meta'").fetchone()[0])
+            tables = store_tables(con)
+            rejects = con.table("_rejects").df()
+        finally:
+            con.close()
+    except (duckdb.Error, KeyError, TypeError, json.JSONDecodeError):
+        return None
+    return tables, rejects, meta
+
+
+def asdicts(items) -> list[dict]:
+    return [dataclasses.asdict(i) for i in items]
