@@ -44,6 +44,9 @@ def cmd_run(a: argparse.Namespace) -> int:
     print(f"审计完成：{len(res.findings):,} 条问题线索（高 {int((res.findings.severity == 'high').sum())}，"
           f"中 {int((res.findings.severity == 'medium').sum())}，低 {int((res.findings.severity == 'low').sum())}）；"
           f"规则 运行 {s['ran']} / 跳过 {s['skipped']} / 出错 {s['error']}；导入异常 {res.run['rejects']} 条。")
+    print(f"核查基准日：{res.run['as_of']}（{res.run['as_of_basis']}）")
+    for w in res.run["warnings"]:
+        print(f"  提示：{w}")
     print(f"结果目录：{Path(a.out).resolve()}（findings.csv、rejects.csv、run.json）")
     for code, entry in res.run["rules"].items():
         if entry["status"] == "error":

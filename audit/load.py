@@ -39,6 +39,7 @@ REASONS_ZH = {
     "BAD_DATE": "日期无法识别",
     "BAD_MONTH": "月份无法识别",
     "BAD_DATETIME": "时间无法识别",
+    "DATE_OUT_OF_RANGE": "日期超出合理范围（1900—2099年），多为占位值或录入错误",
     "BAD_MONEY": "金额无法识别",
     "BAD_INT": "不是整数",
     "UNKNOWN_CODE": "代码不在可接受取值内",
@@ -51,6 +52,9 @@ SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
 MAPPING_FILE = "列对应.json"
 _re_month = __import__("re").compile(r"\d{4}-\d{1,2}|\d{4}/\d{1,2}|\d{4}年\d{1,2}月")     # the user's own header → contract column choices (saved by 数据导入)
 MAX_AMOUNT = 1e10          # no payout, income or asset in a county roll reaches ten billion yuan
+# dates a county roll can hold (births from 1900, nothing planned past 2099): 9999-12-31 placeholders and
+# Excel serials such as 99999 (year 2173) are rejected instead of moving the reference date or the rules
+DATE_RANGE = (pd.Timestamp("1900-01-01"), pd.Timestamp("2099-12-31 23:59:59"))
 
 
 @dataclass
@@ -485,6 +489,9 @@ def _map_unique(s: pd.Series, fn: Callable[[str], object]) -> pd.Series:
     return s.map(lookup)
 
 
+_DATE_REASON = {"date": "BAD_DATE", "month": "BAD_MONTH", "datetime": "BAD_DATETIME"}
+
+
 def _parse_column(kind: str, codes: dict[str, str], s: pd.Series) -> tuple[pd.Series, pd.Series, str]:
     """Returns (parsed values, bad mask, reason code for bad cells)."""
     blank = s == ""
@@ -496,18 +503,21 @@ def _parse_column(kind: str, codes: dict[str, str], s: pd.Series) -> tuple[pd.Se
     if kind == "holder_id":
         res = _map_unique(s, _check_holder)
         return res.map(lambda r: r[0]).where(~blank, None), res.map(lambda r: r[1]).notna() & ~blank, "BAD_HOLDER_ID"
-    if kind == "date":
-        val, bad = parse_date_series(s)
-        return val.dt.normalize(), bad, "BAD_DATE"
-    if kind == "month":
-        val = pd.to_datetime(_map_unique(s, parse_month), errors="coerce")
-        return val, val.isna() & ~blank, "BAD_MONTH"
-    if kind == "datetime":
-        val = pd.to_datetime(s, format="%Y-%m-%d %H:%M:%S", errors="coerce")
-        todo = val.isna() & ~blank
-        if todo.any():
-            val.loc[todo] = pd.to_datetime(s[todo].map(parse_time), errors="coerce")
-        return val, val.isna() & ~blank, "BAD_DATETIME"
+    if kind in ("date", "month", "datetime"):
+        if kind == "date":
+            val, _ = parse_date_series(s)
+            val = val.dt.normalize()
+        elif kind == "month":
+            val = pd.to_datetime(_map_unique(s, parse_month), errors="coerce")
+        else:
+            val = pd.to_datetime(s, format="%Y-%m-%d %H:%M:%S", errors="coerce")
+            todo = val.isna() & ~blank
+            if todo.any():
+                val.loc[todo] = pd.to_datetime(s[todo].map(parse_time), errors="coerce")
+        unreadable = val.isna() & ~blank
+        outside = val.notna() & ((val < DATE_RANGE[0]) | (val > DATE_RANGE[1]))
+        reason = pd.Series(np.where(outside, "DATE_OUT_OF_RANGE", _DATE_REASON[kind]), index=s.index)
+        return val.where(~outside), unreadable | outside, reason
     if kind in ("money", "int"):
         val = pd.to_numeric(s.where(~blank, None), errors="coerce").astype(float)
         todo = val.isna() & ~blank
@@ -709,8 +719,32 @@ def load_workspace(workspace: str | Path, progress: Callable[[str], None] | None
                             "reason_code": "TOTAL_MISMATCH", "reason": c["reason"], "action": "请核对"})
         sources.append(f.info)
     rej = pd.DataFrame(rejects, columns=REJECT_FRAME_COLUMNS)
+    _refuse_empty_tables(tables, sources, rej, warnings)
     return Workspace(tables, rej.sort_values(["file", "row"], kind="stable").reset_index(drop=True),
                      sources, warnings, unused)
+
+
+def _refuse_empty_tables(tables: dict[str, pd.DataFrame], sources: list[SourceInfo], rej: pd.DataFrame,
+                         warnings: list[str]) -> None:
+    """A table whose file had rows but none imported (columns shifted by a stray comma, a wrong sheet)
+    must not let its rules "run" on nothing: a required table stops the import, another is left out."""
+    problems = ErrorCollector(InputError, "导入的数据表为空")
+    for name in list(tables):
+        read = sum(s.rows_read for s in sources if s.table == name)
+        if len(tables[name]) or not read:
+            continue
+        mine = rej[rej.table == name]
+        top = mine.groupby(["column", "reason"]).size().sort_values(ascending=False).head(3)
+        why = "；".join(f"{col}：{reason}（{n}行）" for (col, reason), n in top.items())
+        files = "、".join(sorted({s.file for s in sources if s.table == name}))
+        text = (f"{files}：全部{read}行均未能导入（{why}）。常见原因是列错位（行首或行尾多了逗号）或选错了工作表，"
+                f"请打开文件核对后重新导入。")
+        if name in REQUIRED_TABLES:
+            problems.add(text)
+        else:
+            del tables[name]
+            warnings.append(text + f"依赖 {name} 表的规则将跳过。")
+    problems.raise_if_any()
 
 
 def inspect_workspace(workspace: str | Path) -> list[dict]:

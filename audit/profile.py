@@ -65,6 +65,7 @@ PARAMS: dict[str, Param] = {
     "approval_limit_workdays_extended": Param("int", "特殊情况延长时限（工作日）"),
     "notice_min_days": Param("int", "公示最短天数"),
     "notice_stages_required": Param("list", "必须的公示阶段"),
+    "as_of_min_period_share": Param("fraction", "核查基准日：发放行数不到各月中位数该比例的月份不作为最后发放月"),
     "notice_link_window_days": Param("int", "无低保编号的公示：审批前后多少天内的公示对应到案件"),
     "five_steps_required": Param("list", "审核审批必经环节"),
     "emergency_skip_steps": Param("list", "先行救助（紧急救助）可免的环节"),
@@ -123,7 +124,7 @@ PARAMS: dict[str, Param] = {
 
 
 # parameters read by the outputs rather than by a rule (risk ranking, spot-check sampling)
-OUTPUT_PARAMS = ("risk_weight_high", "risk_weight_medium", "risk_weight_low", "risk_weight_official_link",
+OUTPUT_PARAMS = ("as_of_min_period_share", "risk_weight_high", "risk_weight_medium", "risk_weight_low", "risk_weight_official_link",
                  "risk_weight_per_1000_yuan", "risk_weight_repeat_family", "sample_village_share",
                  "sample_households_per_village")
 

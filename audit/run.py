@@ -49,16 +49,28 @@ def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
     return frame.astype({c: "object" for c in FINDING_COLUMNS if c != "score"})
 
 
-def default_as_of(tables: dict[str, pd.DataFrame]) -> tuple[dt.date, str]:
-    """End of the latest payout period; never the wall clock."""
+def default_as_of(tables: dict[str, pd.DataFrame], min_share: float = 0.1) -> tuple[dt.date, str, str | None]:
+    """End of the latest real payout month — never the wall clock, never one stray row.
+
+    A month holding fewer than ``min_share`` of the median month's payment rows (a typo such as 2042-01
+    in one row) does not count; such rows are named in the returned warning.
+    """
     pay = tables.get("payments")
     if pay is not None and len(pay) and pay.period.notna().any():
-        last = pd.Timestamp(pay.period.max())
-        return (last + pd.offsets.MonthEnd(0)).date(), "最新发放月份的月末"
+        per_month = pay.period.dropna().value_counts().sort_index()
+        real = per_month[per_month >= min_share * per_month.median()]
+        last = pd.Timestamp(real.index.max())
+        stray = per_month[per_month.index > last]
+        warning = None
+        if len(stray):
+            warning = (f"发放记录中有{int(stray.sum())}行的发放月份晚于最后一个正常发放月"
+                       f"（{last:%Y年%m月}），最晚为{pd.Timestamp(stray.index.max()):%Y年%m月}：多为录入错误，"
+                       f"未据此确定核查基准日，请核对。")
+        return (last + pd.offsets.MonthEnd(0)).date(), "最新发放月份的月末", warning
     cases = tables["cases"]
     dates = pd.concat([pd.to_datetime(cases[c]) for c in ("approval_date", "exit_date") if c in cases]).dropna()
     if len(dates):
-        return dates.max().date(), "名册中最晚的审批/停保日期（无发放记录）"
+        return dates.max().date(), "名册中最晚的审批/停保日期（无发放记录）", None
     raise AuditError("无法确定核查基准日：没有发放记录，名册中也没有日期。请用 --as-of 指定。")
 
 
@@ -156,7 +168,9 @@ def _run(workspace: Path, profile: str | Profile, writer: RunWriter | None, as_o
     if writer and reused:
         writer.keep(STORE)
     if as_of is None:
-        as_of, as_of_basis = default_as_of(ws.tables)
+        as_of, as_of_basis, stray = default_as_of(ws.tables, float(prof.fraction("as_of_min_period_share")))
+        if stray:
+            ws.warnings.append(stray)
     else:
         as_of_basis = "命令行 --as-of"
     ctx = AuditContext(ws.tables, prof, as_of, ws.rejects)

@@ -273,7 +273,7 @@ def addon_ceiling(ctx: AuditContext) -> Iterator[Finding]:
     tol = float(ctx.profile.require("award_tolerance_yuan"))
     cumulative = bool(ctx.profile.get("addon_cumulative"))
     for r, s in zip(c.itertuples(index=False), std):
-        reasons = [x for x in _SPLIT.split(r.addon_reasons or "") if x.strip()]
+        reasons = [x for x in _SPLIT.split(r.addon_reasons if isinstance(r.addon_reasons, str) else "") if x.strip()]
         parts = []
         if r.addon_amount > hi * s + tol:
             parts.append(f"增发{r.addon_amount:.0f}元，占标准{r.addon_amount / s:.0%}，超过{hi:.0%}上限")

@@ -523,7 +523,8 @@ def payout_mismatch(ctx: AuditContext) -> Iterator[Finding]:
     pay = pay[pay.case_id.isin(c.index)].assign(period=lambda d: pd.to_datetime(d.period))
     if pay.empty:
         return
-    span = (pay.period.min(), pay.period.max())
+    # months the payment records cover, never past the reference month (one mistyped 2042-01 is not coverage)
+    span = (pay.period.min(), min(pay.period.max(), pd.Timestamp(ctx.as_of).to_period("M").to_timestamp()))
     pay = pay.join(c[["monthly_amount", "approval_date", "exit_date", "status"]], on="case_id")
     start = pay.approval_date.dt.to_period("M").dt.to_timestamp()
     end = pay.exit_date.dt.to_period("M").dt.to_timestamp()

@@ -58,7 +58,7 @@ def _household_standard(ctx: AuditContext, households: pd.Series) -> pd.Series:
     """Monthly standard per household: the profile's for its area type, else the roll's median for that type."""
     p = ctx.table("persons")
     area = p.dropna(subset=["area_type"]).groupby("household_id").area_type.first()
-    return area_standard(ctx, households.map(area).fillna("农村"))    # no area type recorded: rural, the lower line
+    return area_standard(ctx, households.map(area).astype(object).fillna("农村"))    # no area type recorded: rural, the lower line
 
 
 def _latest_check(ctx: AuditContext) -> pd.DataFrame:

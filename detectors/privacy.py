@@ -20,7 +20,7 @@ def scan_text(text: str) -> list[tuple[str, str]]:
     [('id', '522732198001010016'), ('phone', '13912345678')]
     """
     found = []
-    for m in _DIGITS.finditer(text or ""):
+    for m in _DIGITS.finditer(text if isinstance(text, str) else ""):
         s = m.group(1)
         if len(s) == 18 and validate_resident_id(s)[1] is None:
             found.append(("id", s.upper()))

@@ -212,3 +212,9 @@ def test_awd06_addon_below_the_ten_percent_floor():
     [f] = run_rule("AWD-06", _ctx([_case(1, addon_amount="20", addon_reasons="老年人")]))      # 20 < 35.9
     assert "低于10%下限" in f.explanation and f.evidence["floor"] == 35.9
     assert run_rule("AWD-06", _ctx([_case(1, addon_amount="36", addon_reasons="老年人")])) == []
+
+
+def test_awd06_an_addon_without_reasons_does_not_stop_the_rule_for_the_others():
+    found = run_rule("AWD-06", _ctx([_case(1, addon_amount="50", addon_reasons=""),
+                                     _case(2, addon_amount="160", addon_reasons="重度残疾;重病")]))
+    assert [f.case_id for f in found] == ["LB2"]

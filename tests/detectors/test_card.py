@@ -198,3 +198,10 @@ def test_rck07_boundary_months_and_months_outside_the_records_are_not_judged():
             and not (p["case_id"] == "LB1" and p["period"] >= "2024-10")
             and p["case_id"] != "LB2"]
     assert run_rule("RCK-07", _ctx(cases=cases, payments=pays)) == []      # Jan–Feb are before the records begin
+
+
+def test_rck07_one_mistyped_future_period_does_not_make_every_case_unpaid():
+    pays = _payments() + [{"case_id": "LB0", "period": "2042-01", "amount": "300", "account_no": ACC["A"],
+                           "paid_date": "2024-12-10"}]
+    found = run_rule("RCK-07", _ctx(payments=pays))       # as_of 2024-12-31: 2025-01..2042-01 is not coverage
+    assert [f.case_id for f in found] == []

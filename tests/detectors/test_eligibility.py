@@ -119,3 +119,9 @@ def test_priv01_full_id_phone_and_card_exposed():
 def test_priv01_masked_or_invalid_numbers_are_clean():
     text = f"张某 5227**********12 电话139****5678 编号{_not_an_id_nor_card()} 金额1077元"
     assert run_rule("PRIV-01", _ctx(notices=_notice(text))) == []
+
+
+def test_priv01_a_blank_notice_text_does_not_stop_the_rule_for_the_others():
+    notices = _notice("") + _notice(f"李某 电话13912345678")
+    [f] = run_rule("PRIV-01", _ctx(notices=notices))
+    assert f.evidence["kind"] == "phone"
