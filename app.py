@@ -3,14 +3,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.state import audit, user
+from app_pages.state import audit, hide_table_downloads, session_expired, user
 
 st.set_page_config(page_title="低保审计", page_icon="🔎", layout="wide")
 
 u = user()
+if u is not None and (why := session_expired()):
+    audit("session_expired", why)
+    for k in ("user", "login_at", "seen_at"):
+        st.session_state.pop(k, None)
+    st.session_state["login_notice"] = "登录已超时（" + why + "），请重新登录。"
+    u = None
 if u is None:
     st.navigation([st.Page("app_pages/login.py", title="登录")], position="hidden").run()
 else:
+    hide_table_downloads()
     with st.sidebar:
         st.caption(f"当前用户：{u.label}")
         if st.button("退出登录"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.state import audit, case_context, case_list, findings, ledger_path, run_dir, shown, user
+from app_pages.state import audit, case_context, case_list, download, findings, ledger_path, md, run_dir, shown, user
 from audit import figures
 from audit.auth import scope
 from audit.ids import mask_account, mask_id
@@ -29,9 +29,10 @@ def _full_context():
     return context()
 
 
-def _md(text: str) -> str:
-    """Masked numbers contain * which markdown would take for emphasis."""
-    return str(text).replace("*", "\\*")
+def _packet(finding_id: str, f) -> bytes:
+    from audit.packet import packet_html
+
+    return packet_html(_full_context(), f, finding_id).encode("utf-8")
 
 
 def page() -> None:
@@ -59,7 +60,7 @@ def page() -> None:
     cols[2].metric("保障人数", int(c.enrolled_count))
     cols[3].metric("状态", c.status)
     cols[4].metric("乡镇", c.township)
-    st.caption(_md(f"户号 {c.household_id} · 户主 {c.head_id if full else mask_id(c.head_id)} · 发放账号 "
+    st.caption(md(f"户号 {c.household_id} · 户主 {c.head_id if full else mask_id(c.head_id)} · 发放账号 "
                    f"{c.account_no if full else mask_account(c.account_no)} · 审批 {c.approval_date:%Y-%m-%d}"))
     st.subheader("问题线索")
     mine = shown(f[f.case_id == case_id])
@@ -68,15 +69,10 @@ def page() -> None:
     ledger = _ledger_status()
     for r in mine.itertuples(index=False):
         if r.finding_id in ledger:
-            st.caption(f"台账状态：{ledger[r.finding_id]}（在“整改台账”页修改）")
-        st.markdown(f"**{r.rule}**（{SEVERITY_ZH[r.severity]}）{_md(r.explanation)}  \n政策依据：{_md(r.policy_ref)}")
-        if user().can_export:
-            from audit.packet import packet_html
-
-            st.download_button(f"下载交办单 {r.finding_id}",
-                               (lambda fid=r.finding_id: packet_html(_full_context(), f, fid).encode("utf-8")),
-                               f"交办单-{r.finding_id}.html", key=f"pk-{r.finding_id}",
-                               on_click=audit, args=("export", f"交办单-{r.finding_id}"))
+            st.caption(f"台账状态：{md(ledger[r.finding_id])}（在“整改台账”页修改）")
+        st.markdown(f"**{r.rule}**（{SEVERITY_ZH[r.severity]}）{md(r.explanation)}  \n政策依据：{md(r.policy_ref)}")
+        download(f"下载交办单 {r.finding_id}", lambda fid=r.finding_id: (_packet(fid, f), 1),
+                 f"交办单-{r.finding_id}.html", key=f"pk-{r.finding_id}")
     left, right = st.columns(2)
     with left:
         st.subheader("保障成员")

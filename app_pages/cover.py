@@ -5,7 +5,7 @@ import datetime as dt
 
 import streamlit as st
 
-from app_pages.state import audit, findings, ledger_path, user
+from app_pages.state import audit, download, findings, ledger_path, user
 from audit.coverage import coverage, visit_list
 from audit.ledger import VISIT_STATUSES, VisitLedger
 from audit.results import to_excel_bytes
@@ -63,9 +63,7 @@ def page() -> None:
                         st.rerun()
                     except Exception as exc:  # shown to the user in Chinese
                         st.error(str(exc))
-    if u.can_export:
-        st.download_button("导出潜在救助对象清单 Excel", to_excel_bytes({"潜在救助对象": pick}), "潜在救助对象清单.xlsx",
-                           on_click=audit, args=("export", "潜在救助对象清单.xlsx"))
+    download("导出潜在救助对象清单 Excel", lambda: (to_excel_bytes({"潜在救助对象": pick}), len(pick)), "潜在救助对象清单.xlsx")
 
 
 page()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.state import current, user
+from app_pages.state import current, download, user
 from audit.results import to_excel_bytes
 
 
@@ -22,9 +22,12 @@ def page() -> None:
     st.subheader(f"导入异常（{len(res.rejects):,} 条）")
     rej = res.rejects.rename(columns={"table": "数据表", "file": "文件", "row": "行号", "column": "列", "value": "值",
                                       "reason_code": "原因代码", "reason": "原因", "action": "处理"})
-    st.dataframe(rej, hide_index=True, width="stretch")
-    if len(rej):
-        st.download_button("导出导入异常 Excel", to_excel_bytes({"导入异常": rej}), "导入异常.xlsx")
+    if user().role == "township":       # rejects name rows of every township's files: county users see them
+        st.info("导入异常明细涉及全县各乡镇的原始文件，由县级用户查看和处理。")
+    else:
+        st.dataframe(rej, hide_index=True, width="stretch")
+        if len(rej):
+            download("导出导入异常 Excel", lambda: (to_excel_bytes({"导入异常": rej}), len(rej)), "导入异常.xlsx")
     unused = res.run.get("unused_files") or []
     if unused:
         st.subheader(f"未使用的文件和工作表（{len(unused)} 个）")

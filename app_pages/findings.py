@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.state import audit, current, findings, ledger_path, shown, user
+from app_pages.state import current, download, findings, ledger_path, shown, user
 from audit.catalogue import FAMILY_ZH
 from audit.coverage import misconduct
 from audit.results import COLUMNS_ZH, SEVERITY_ZH, to_excel_bytes
@@ -67,10 +67,7 @@ def page() -> None:
     view = shown(f)[SHOWN].assign(severity=lambda d: d.severity.map(SEVERITY_ZH)).rename(columns=COLUMNS_ZH).fillna("")
     st.caption(f"共 {len(view):,} 条" + ("" if user().full_view else "（身份证号、账号已脱敏）"))
     st.dataframe(view, hide_index=True, width="stretch")
-    if user().can_export:
-        st.download_button("导出 Excel", to_excel_bytes({"问题线索": view}), "问题线索.xlsx",
-                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                           on_click=audit, args=("export", f"问题线索.xlsx（{len(view)}条）"))
+    download("导出 Excel", lambda: (to_excel_bytes({"问题线索": view}), len(view)), "问题线索.xlsx")
 
 
 page()

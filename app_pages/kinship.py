@@ -5,7 +5,7 @@ import json
 
 import streamlit as st
 
-from app_pages.state import audit, context, findings, user
+from app_pages.state import audit, context, findings, md, user
 from audit import figures
 from audit.auth import scope
 from audit.ids import mask_id
@@ -41,7 +41,7 @@ def page() -> None:
     st.plotly_chart(fig, width="stretch")
     st.caption("方块为干部，红色为低保对象，灰色为户籍未登记的亲属；粗红线为线索中的亲属路径。")
     for r in mine.itertuples(index=False):
-        st.markdown(f"**{r.rule}** " + r.explanation.replace("*", "\\*"))
+        st.markdown(f"**{r.rule}** " + md(r.explanation))
 
 
 page()

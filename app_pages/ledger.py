@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.state import audit, findings, ledger_path, user
+from app_pages.state import audit, download, findings, ledger_path, shown, user
 from audit.coverage import misconduct
 from audit.ledger import DISMISSAL_REASONS, STATUSES, Ledger
 from audit.results import to_excel_bytes
@@ -18,7 +18,8 @@ if st.button("把本次审计结果并入台账", disabled=user().role == "reado
     audit("ledger_merge", str(counts))
     st.success(f"新增 {counts['new']}，保留 {counts['kept']}，重新打开 {counts['reopened']}，已消除 {counts['cleared']}。")
 t = led.frame()
-t = t[t.finding_id.isin(set(mine.finding_id)) | (user().role != "township")]
+if user().role == "township":
+    t = t[(t.township == user().township) | t.finding_id.isin(set(mine.finding_id))]
 if t.empty:
     st.info("台账还是空的：点击上方按钮，把本次审计的问题线索并入台账。")
     st.stop()
@@ -43,6 +44,8 @@ if len(t) and user().role != "readonly":
                 st.rerun()
             except Exception as exc:  # shown to the user in Chinese
                 st.error(str(exc))
-if user().can_export and len(t):
-    st.download_button("导出台账 Excel", to_excel_bytes({"线索台账": t, "变更记录": led.history()}), "台账.xlsx",
-                       on_click=audit, args=("export", "台账.xlsx"))
+if len(t):
+    def _ledger_file() -> tuple[bytes, int]:
+        return to_excel_bytes({name: shown(frame) for name, frame in led.export(t).items()}), len(t)
+
+    download("导出台账 Excel", _ledger_file, "台账.xlsx")

@@ -1,22 +1,26 @@
-"""登录: username and password against the local users file."""
+"""登录: username and password against the local users file, throttled (audit.auth.sign_in)."""
 from __future__ import annotations
+
+import time
 
 import streamlit as st
 
-from app_pages.state import log_access, run_dir, users_file
-from audit.auth import authenticate, load_users
+from app_pages.state import run_dir, users_file
+from audit.auth import load_users, sign_in
 
 st.title("低保审计 · 登录")
+if notice := st.session_state.pop("login_notice", None):
+    st.info(notice)
 if not load_users(users_file()):
-    st.warning(f"尚未创建用户。请在服务器上运行：`dibao-audit users add 用户名 --role county --users {users_file()}`")
+    st.warning("尚未创建用户。请管理员在服务器上运行 dibao-audit users add 创建账号。")
 with st.form("login"):
     name = st.text_input("用户名")
     password = st.text_input("密码", type="password")
     if st.form_submit_button("登录"):
-        u = authenticate(users_file(), name, password)
+        u, message = sign_in(users_file(), name, password, run_dir())
         if u is None:
-            st.error("用户名或密码不正确。")
+            st.error(message)
         else:
             st.session_state["user"] = u
-            log_access(run_dir(), u, "login")
+            st.session_state["login_at"] = st.session_state["seen_at"] = time.time()
             st.rerun()

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.state import current, findings
+from pathlib import Path
+
+from app_pages.state import current, findings, md
 from audit import figures
 
 
@@ -13,7 +15,7 @@ def page() -> None:
         return
     f, run = findings(), res.run
     st.title("总览")
-    st.caption(f"政策配置：{run['profile']['name']}　核查基准日：{run['as_of']}　工作目录：{run['workspace']}")
+    st.caption(f"政策配置：{run['profile']['name']}　核查基准日：{run['as_of']}　工作目录：{md(Path(run['workspace']).name)}")
     c = st.columns(5)
     c[0].metric("问题线索", f"{len(f):,}")
     c[1].metric("高风险", f"{int((f.severity == 'high').sum()):,}")

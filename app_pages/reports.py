@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.state import audit, context, current, findings, user
+from app_pages.state import context, current, download, findings, user
 import dataclasses
 
 from audit.coverage import misconduct
@@ -34,12 +34,11 @@ else:
     st.dataframe(plan.rename(columns={"village_code": "村代码", "township": "乡镇", "case_id": "低保编号",
                                       "why": "抽取原因", "score": "风险分", "reasons": "风险理由"}), hide_index=True)
     c1, c2, c3 = st.columns(3)
-    c1.download_button("下载抽查方案", to_excel_bytes({"抽查名单": plan}), "抽查方案.xlsx",
-                       on_click=audit, args=("export", "抽查方案.xlsx"))
-    c2.download_button("下载三张清单", three_lists(misconduct(f), res.run["as_of"]), "三张清单.xlsx",
-                       on_click=audit, args=("export", "三张清单.xlsx"))
-    c3.download_button("下载自查报告（HTML，可打印为PDF）", self_audit_html(mine, prof, "", None).encode("utf-8"),
-                       "自查报告.html", on_click=audit, args=("export", "自查报告.html"))
+    download("下载抽查方案", lambda: (to_excel_bytes({"抽查名单": plan}), len(plan)), "抽查方案.xlsx", where=c1)
+    download("下载三张清单", lambda: (three_lists(misconduct(f), res.run["as_of"]), len(misconduct(f))), "三张清单.xlsx",
+             where=c2)
+    download("下载自查报告（HTML，可打印为PDF）", lambda: (self_audit_html(mine, prof, "", None).encode("utf-8"), len(f)),
+             "自查报告.html", where=c3)
     if st.button("生成 Word 版自查报告"):
         import tempfile
         from pathlib import Path
@@ -49,4 +48,4 @@ else:
 
         with tempfile.TemporaryDirectory() as tmp:
             doc = to_docx(self_audit_blocks(mine, prof), Path(tmp) / "自查报告.docx").read_bytes()
-        st.download_button("下载自查报告（Word）", doc, "自查报告.docx", on_click=audit, args=("export", "自查报告.docx"))
+        download("下载自查报告（Word）", lambda: (doc, len(f)), "自查报告.docx")

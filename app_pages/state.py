@@ -1,15 +1,22 @@
 """Where pages get the audit run and the signed-in user: cached loads, jurisdiction and masking."""
 from __future__ import annotations
 
+import logging
 import os
+import re
+import time
+from typing import Callable
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from audit.auth import User, log_access, scope
+from audit.auth import LoginPolicy, User, log_access, scope
 from audit.results import RunResults, load_results, masked
-from audit.store import open_store, store_tables
+from audit.store import RunFolderError, open_store, read_run, store_tables
+
+
+_LOG = logging.getLogger("dibao.dashboard")
 
 
 def run_dir() -> Path:
@@ -95,16 +102,73 @@ def case_list(folder: str, stamp: float) -> pd.DataFrame:
     return out
 
 
+def session_expired(now: float | None = None) -> str | None:
+    """Why the signed-in session has expired (idle or too long), else None; marks it as used."""
+    pol = LoginPolicy.from_env()
+    now = time.time() if now is None else now
+    seen = st.session_state.get("seen_at", now)
+    start = st.session_state.get("login_at", now)
+    if now - seen > pol.idle_minutes * 60:
+        return f"超过{pol.idle_minutes}分钟未操作"
+    if now - start > pol.max_session_hours * 3600:
+        return f"登录已超过{pol.max_session_hours}小时"
+    st.session_state["seen_at"] = now
+    st.session_state.setdefault("login_at", now)
+    return None
+
+
+def hide_table_downloads() -> None:
+    """The table toolbar's "download as CSV" bypasses masking scope and the access log: every export goes
+    through :func:`download` instead."""
+    st.html("<style>[data-testid='stElementToolbar'] button[aria-label*='ownload'],"
+            "[data-testid='stElementToolbar'] button[title*='ownload'],"
+            "[data-testid='stElementToolbarButton']:has(svg[data-testid*='ownload'])"
+            "{display:none !important}</style>")
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
+
+
+def md(text: object) -> str:
+    """Text from input files or users, escaped for st.markdown/caption/info: shown as written, never as a
+    link, an image, emphasis, a colour directive or a formula."""
+    return _MD_SPECIAL.sub(r"\\\1", "" if text is None else str(text))
+
+
+def download(label: str, make: Callable[[], tuple[bytes, int]], file_name: str, *, key: str | None = None,
+             where=None, mime: str | None = None) -> None:
+    """An export button for users who may export: the file is built only when clicked, served once to this
+    session (no standing link), and logged with who, which file and how many rows."""
+    u = user()
+    if u is None or not u.can_export:
+        return
+    folder = run_dir()
+
+    def build() -> bytes:
+        blob, rows = make()
+        log_access(folder, u, "export", file_name, rows=rows)
+        return blob
+
+    (where or st).download_button(label, build, file_name, mime=mime, key=key or f"dl-{file_name}", on_click="ignore")
+
+
 def user() -> User | None:
     return st.session_state.get("user")
 
 
-def current() -> RunResults | None:
+def current() -> RunResults:
+    """The run shown; a missing, damaged or half-written run is a Chinese message and the page stops."""
     run_json = run_dir() / "run.json"
-    if not run_json.exists():
-        st.error(f"没有找到审计结果：{run_dir()}。请先运行 `dibao-audit run <工作目录> --out {run_dir()}`。")
-        return None
-    return _cached(str(run_dir()), run_json.stat().st_mtime)
+    try:
+        read_run(run_dir())            # complete and readable (waits for a commit in progress)
+        return _cached(str(run_dir()), run_json.stat().st_mtime)
+    except RunFolderError as exc:
+        st.error(f"{exc}" if run_json.exists() else
+                 "没有找到审计结果。请在“数据导入”页上传数据，或由管理员运行 dibao-audit run 生成结果。")
+    except Exception as exc:             # never a traceback or a server path on screen: logged instead
+        _LOG.exception("reading the run folder failed: %s", type(exc).__name__)
+        st.error("审计结果无法读取（文件可能已损坏）。请重新运行审计；问题已记入服务器日志。")
+    st.stop()
 
 
 def context():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages.state import audit, run_dir, user
+from app_pages.state import audit, md, run_dir, user
 from audit.errors import AuditError
 from audit.profile import list_profiles
 from audit.progress import Progress
@@ -69,12 +69,12 @@ def _mapping_screen(ws: Path) -> None:
     if not todo:
         return
     st.subheader("列对应：请为未识别的列指定含义")
-    st.caption(f"选择会保存到 {ws / '列对应.json'}，下次导入（包括命令行）自动使用。")
+    st.caption("选择会保存到工作目录中的 列对应.json，下次导入（包括命令行）自动使用。")
     names = {t: f"{spec.zh[0]}（{t}）" for t, spec in TABLES.items()}
     with st.form("mapping"):
         chosen = {}
         for item in todo:
-            st.markdown(f"**{item['file']}**" + (f" — {item['reason']}" if item.get("reason") else ""))
+            st.markdown(f"**{md(item['file'])}**" + (f" — {md(item['reason'])}" if item.get("reason") else ""))
             keys = list(names)
             table = st.selectbox("这个文件是", keys, format_func=names.get, key=f"t:{item['file']}",
                                  index=keys.index(item["table"]) if item["table"] in keys else 0)

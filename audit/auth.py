@@ -8,9 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import dataclasses
 import json
 import os
 import secrets
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -19,7 +21,7 @@ import pandas as pd
 from audit.errors import AuditError
 
 __all__ = ["User", "ROLES_ZH", "hash_password", "verify_password", "load_users", "add_user", "authenticate",
-           "scope", "log_access"]
+           "scope", "log_access", "log_event", "LoginPolicy", "LoginGuard", "sign_in"]
 
 ROLES_ZH = {"county": "县级纪检", "township": "乡镇", "readonly": "只读"}
 _ITER = 240_000
@@ -86,11 +88,100 @@ def add_user(path: str | Path, username: str, password: str, role: str, township
     return user
 
 
+# stands in for an unknown user's hash, so that a wrong name costs the same time as a wrong password
+_DUMMY_HASH = hash_password("dummy-password", salt=b"\0" * 16)
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    """Dashboard sign-in settings (tool settings, not policy; environment variables override them)."""
+    max_failures: int = 5          # failed attempts for one user name within the window ...
+    window_minutes: int = 15       # ... lock the name for lockout_minutes
+    lockout_minutes: int = 15
+    idle_minutes: int = 30         # a session unused this long must sign in again
+    max_session_hours: int = 10    # and any session after this long
+
+    @classmethod
+    def from_env(cls) -> "LoginPolicy":
+        env = {f.name: os.environ.get(f"DIBAO_LOGIN_{f.name.upper()}") for f in dataclasses.fields(cls)}
+        return cls(**{k: int(v) for k, v in env.items() if v})
+
+
+class LoginGuard:
+    """Failed sign-ins per user name, kept in a file beside the users file (survives a restart)."""
+
+    def __init__(self, users_path: str | Path, policy: LoginPolicy | None = None):
+        self.path = Path(users_path).with_name(".login_failures.json")
+        self.policy = policy or LoginPolicy.from_env()
+
+    def _read(self) -> dict[str, list[float]]:
+        try:
+            return json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def _write(self, data: dict[str, list[float]]) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        tmp.replace(self.path)
+
+    def _key(self, username: str) -> str:
+        return hashlib.sha256(username.strip().lower().encode("utf-8")).hexdigest()[:16]
+
+    def locked_until(self, username: str, now: float | None = None) -> float | None:
+        now = time.time() if now is None else now
+        recent = [t for t in self._read().get(self._key(username), [])
+                  if now - t < self.policy.window_minutes * 60]
+        if len(recent) >= self.policy.max_failures:
+            until = recent[-1] + self.policy.lockout_minutes * 60
+            return until if until > now else None
+        return None
+
+    def failed(self, username: str, now: float | None = None) -> int:
+        now = time.time() if now is None else now
+        data = self._read()
+        key = self._key(username)
+        keep = [t for t in data.get(key, []) if now - t < max(self.policy.window_minutes, self.policy.lockout_minutes) * 60]
+        data[key] = keep + [now]
+        self._write(data)
+        return len(data[key])
+
+    def succeeded(self, username: str) -> None:
+        data = self._read()
+        if data.pop(self._key(username), None) is not None:
+            self._write(data)
+
+
 def authenticate(path: str | Path, username: str, password: str) -> User | None:
     u = load_users(path).get(username)
-    if not u or not verify_password(password, u["password"]):
+    ok = verify_password(password, u["password"] if u else _DUMMY_HASH)
+    if not u or not ok:
         return None
     return User(u["username"], u["role"], u.get("township"), bool(u.get("full_view")), u.get("display_name", ""))
+
+
+def sign_in(path: str | Path, username: str, password: str, log_folder: str | Path,
+            guard: LoginGuard | None = None, now: float | None = None) -> tuple[User | None, str]:
+    """Check a sign-in with throttling: (user, "") on success, (None, Chinese message) otherwise.
+    Every attempt is logged (the name as typed, truncated; never the password)."""
+    guard = guard or LoginGuard(path)
+    name = username.strip()[:64]
+    until = guard.locked_until(name, now)
+    if until is not None:
+        log_event(log_folder, name[:32], "", "login_locked")
+        left = max(1, round((until - (time.time() if now is None else now)) / 60))
+        return None, f"该用户连续登录失败次数过多，已暂时锁定，请约{left}分钟后再试，或联系管理员。"
+    u = authenticate(path, name, password)
+    if u is None:
+        n = guard.failed(name, now)
+        log_event(log_folder, name[:32], "", "login_failed", f"第{n}次")
+        rest = guard.policy.max_failures - n
+        tail = f"再失败{rest}次将锁定{guard.policy.lockout_minutes}分钟。" if rest > 0 else \
+            f"已锁定{guard.policy.lockout_minutes}分钟。"
+        return None, "用户名或密码不正确。" + tail
+    guard.succeeded(name)
+    log_access(log_folder, u, "login")
+    return u, ""
 
 
 def scope(frame: pd.DataFrame, user: User, column: str = "township") -> pd.DataFrame:
@@ -102,9 +193,16 @@ def scope(frame: pd.DataFrame, user: User, column: str = "township") -> pd.DataF
     return frame[frame[column] == user.township]
 
 
-def log_access(folder: str | Path, user: User, action: str, target: str = "") -> None:
+def log_access(folder: str | Path, user: User, action: str, target: str = "", rows: int | None = None) -> None:
     """Append who did what to the run folder's access log (JSON lines; never personal numbers)."""
-    entry = {"time": dt.datetime.now().isoformat(timespec="seconds"), "user": user.username, "role": user.role,
+    log_event(folder, user.username, user.role, action, target, rows)
+
+
+def log_event(folder: str | Path, username: str, role: str, action: str, target: str = "",
+              rows: int | None = None) -> None:
+    entry = {"time": dt.datetime.now().isoformat(timespec="seconds"), "user": username, "role": role,
              "action": action, "target": target}
+    if rows is not None:
+        entry["rows"] = int(rows)
     with open(Path(folder) / "access_log.jsonl", "a", encoding="utf-8") as f:
         f.write(json.dumps(entry, ensure_ascii=False) + "\n")

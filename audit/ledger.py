@@ -146,6 +146,12 @@ class Ledger:
         q = "SELECT * FROM history" + (" WHERE finding_id=?" if finding_id else "") + " ORDER BY id"
         return self._query(q, (finding_id,) if finding_id else None)
 
+    def export(self, entries: pd.DataFrame) -> dict[str, pd.DataFrame]:
+        """The sheets of a ledger export holding exactly ``entries`` (the user's jurisdiction) and their
+        own change history — never another township's."""
+        hist = self.history()
+        return {"线索台账": entries, "变更记录": hist[hist.finding_id.isin(set(entries.finding_id))]}
+
 
 VISIT_STATUSES = ("待走访", "已走访", "已纳入", "不符合条件")
 _VISIT_SCHEMA = """

@@ -5,9 +5,7 @@ Nothing is dropped silently: every rejected row or cleared cell is a row of the 
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import io
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -17,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from audit.errors import ErrorCollector, InputError
-from audit.ids import id_birth_date, id_sex, mask_value, uscc_valid, validate_resident_id
+from audit.ids import mask_value, uscc_valid, validate_resident_id
 from audit.parse import norm_header, parse_date_series, parse_money, parse_month, parse_time
 from audit.schema import REQUIRED_TABLES, TABLES, TableSpec, table_by_filename
 from audit.sheets import Grid, Header, locate_header, read_grids, split_body, title_period, total_checks

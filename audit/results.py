@@ -11,7 +11,7 @@ from audit.catalogue import FAMILY_ZH, catalogue
 from audit.ids import mask_account, mask_id
 from audit.store import read_run
 
-__all__ = ["csv_safe", "RunResults", "load_results", "masked", "to_excel_bytes", "SEVERITY_ZH", "COLUMNS_ZH"]
+__all__ = ["csv_safe", "RunResults", "load_results", "masked", "mask_text", "to_excel_bytes", "SEVERITY_ZH", "COLUMNS_ZH"]
 
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
 COLUMNS_ZH = {"finding_id": "线索编号", "rule": "规则", "family": "规则族", "severity": "严重程度", "score": "分值",
@@ -56,12 +56,18 @@ def masked(frame: pd.DataFrame, full_view: bool = False) -> pd.DataFrame:
             out[col] = out[col].map(lambda v: mask_id(v) if isinstance(v, str) else v)
     if "account_no" in out:
         out["account_no"] = out["account_no"].map(lambda v: mask_account(v) if isinstance(v, str) else v)
-    if "evidence" in out:
-        out["evidence"] = out["evidence"].map(_mask_evidence)
+    for col in FREE_TEXT:
+        if col in out:
+            out[col] = out[col].map(mask_text)
     return out
 
 
-def _mask_evidence(text: str) -> str:
+# columns that hold free text (from input files or typed by users) where numbers may appear
+FREE_TEXT = ("evidence", "explanation", "note", "detail", "dismissal_reason", "old", "new", "reason", "value")
+
+
+def mask_text(text: str) -> str:
+    """Mask every resident ID, bank card and mobile number inside a free text."""
     import re
 
     from audit.ids import luhn_valid, validate_resident_id

@@ -238,10 +238,22 @@ def _continues(row: list[str], above: list[list[str]], columns: dict[str, list[i
     cells = [c for c in row if c]
     if not cells or any(_looks_like_value(c) for c in cells):
         return False
-    named = [j for j in range(len(above[-1])) if above[-1][j]] if above else []
+    top = above[-1] if above else []
+    named = [j for j in range(len(top)) if top[j]]
     empty = sum(1 for j in named if j >= len(row) or not row[j])
-    repeated = sum(1 for j in named if j < len(row) and row[j] == above[-1][j])   # a vertical merge spread down
-    return empty + repeated >= max(1, len(named) // 2) and repeated < len(named)
+    repeated = sum(1 for j in named if j < len(row) and row[j] == top[j])   # a vertical merge spread down
+    # the row's own texts must sit under merged spans (a parent cell followed by empty ones): sub-columns
+    # of 月保障金额 do, a data row with one stray word (",待定") under ordinary columns does not
+    new = [j for j, c in enumerate(row) if c and not (j < len(top) and c == top[j])]
+    def spanned(j: int) -> bool:        # empty above, or above a merged cell (blank or spread to a neighbour)
+        if j >= len(top):
+            return False
+        left, right = (top[j - 1] if j else None), (top[j + 1] if j + 1 < len(top) else None)
+        return not top[j] or right == "" or top[j] in (left, right)
+
+    in_span = all(spanned(j) for j in new)
+    return (empty + repeated >= max(1, len(named) // 2) and repeated < len(named)
+            and len(new) >= 2 and in_span)
 
 
 _META = ("制表单位", "填报单位", "填表单位", "统计单位", "单位:", "日期:", "制表日期", "填报日期", "统计时间", "数据截至")
@@ -271,7 +283,8 @@ def locate_header(grid: Grid, spec, extra: dict[str, str] | None = None) -> Head
         for depth in (1, 2, 3):
             block = scan[start:start + depth]
             if len(block) < depth or not all(any(r) for r in block) or \
-                    any(_structural_start(r) for r in block[1:]):      # a 合计 or 制表人 row is never header
+                    any(_structural_start(r) for r in block[1:]) or \
+                    any(_looks_like_value(c) for r in block[1:] for c in r if c):   # nor a row holding values
                 break
             paths = _paths(block, width)
             columns, labels, notes, ignored = _resolve(paths, hmap, kinds)

@@ -154,3 +154,67 @@ def test_upload_page_offers_the_column_mapping_when_columns_are_missing(app, tmp
     assert not at.exception
     assert any("列对应" in h.value for h in at.subheader)
     assert any("户主证件" in o for s in at.selectbox for o in s.options)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_readonly_users_have_no_export_control_on_any_page(app, page):
+    at = _run(page, READONLY)
+    assert not at.get("download_button")
+
+
+def test_every_export_is_built_on_click_and_logged_with_rows(app, monkeypatch):
+    import json
+
+    import streamlit as st
+
+    import app_pages.state as state
+
+    got = {}
+    monkeypatch.setattr(st, "download_button", lambda label, data, name, **kw: got.update(data=data, name=name, **kw))
+    monkeypatch.setattr(state, "user", lambda: COUNTY)
+    built = []
+    state.download("导出", lambda: (built.append(1) or b"xlsx-bytes", 42), "问题线索.xlsx")
+    assert callable(got["data"]) and not built and got["on_click"] == "ignore"      # nothing made until clicked
+    assert got["data"]() == b"xlsx-bytes"
+    entry = json.loads((app.out / "access_log.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+    assert (entry["user"], entry["action"], entry["target"], entry["rows"]) == ("c", "export", "问题线索.xlsx", 42)
+    monkeypatch.setattr(state, "user", lambda: READONLY)
+    got.clear()
+    state.download("导出", lambda: (b"", 0), "x.xlsx")
+    assert not got
+
+
+def test_an_idle_session_expires_and_asks_to_sign_in_again(app):
+    import time
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["user"] = COUNTY
+    at.session_state["login_at"] = time.time() - 3600
+    at.session_state["seen_at"] = time.time() - 31 * 60
+    at.run()
+    assert not at.exception and at.title[0].value == "低保审计 · 登录"
+    assert any("登录已超时" in i.value for i in at.info)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["user"] = COUNTY
+    at.session_state["login_at"] = at.session_state["seen_at"] = time.time() - 60
+    at.run()
+    assert at.title[0].value != "低保审计 · 登录"
+
+
+def test_a_damaged_run_is_a_chinese_message_without_paths(audited, monkeypatch, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(audited.out, run)
+    (run / "run.json").write_text("{broken", encoding="utf-8")
+    monkeypatch.setenv("DIBAO_RUN_DIR", str(run))
+    monkeypatch.setenv("DIBAO_USERS", str(tmp_path / "users.json"))
+    for page in PAGES[:3]:
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.session_state["user"] = COUNTY
+        at.run()
+        if page != PAGES[0]:
+            at.switch_page(page).run()
+        assert not at.exception
+        text = " ".join(e.value for e in at.error)
+        assert "已损坏" in text and str(tmp_path) not in text and "Traceback" not in text

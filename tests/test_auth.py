@@ -36,3 +36,58 @@ def test_access_log_records_who_and_what(tmp_path):
     log_access(tmp_path, user, "open_case", "LB1")
     entry = json.loads((tmp_path / "access_log.jsonl").read_text(encoding="utf-8"))
     assert (entry["user"], entry["action"], entry["target"]) == ("c", "open_case", "LB1")
+
+
+def _log(folder):
+    return [json.loads(line) for line in (folder / "access_log.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_sign_in_locks_a_name_after_repeated_failures_and_logs_every_attempt(tmp_path):
+    from audit.auth import LoginGuard, LoginPolicy, sign_in
+
+    f = tmp_path / "users.json"
+    add_user(f, "zhang", "s3cret-pass", "county")
+    guard = LoginGuard(f, LoginPolicy(max_failures=3, window_minutes=15, lockout_minutes=10))
+    t0 = 1_000_000.0
+    for i in range(3):
+        u, msg = sign_in(f, "zhang", "wrong", tmp_path, guard, now=t0 + i)
+        assert u is None and "用户名或密码不正确" in msg
+    assert "已锁定10分钟" in msg
+    u, msg = sign_in(f, "zhang", "s3cret-pass", tmp_path, guard, now=t0 + 60)     # right password, still locked
+    assert u is None and "暂时锁定" in msg and "9分钟" in msg
+    u, msg = sign_in(f, "zhang", "s3cret-pass", tmp_path, guard, now=t0 + 11 * 60)  # lock over
+    assert u is not None and msg == ""
+    assert guard.locked_until("zhang", now=t0 + 11 * 60) is None
+    actions = [e["action"] for e in _log(tmp_path)]
+    assert actions == ["login_failed"] * 3 + ["login_locked", "login"]
+    assert "s3cret-pass" not in (tmp_path / "access_log.jsonl").read_text(encoding="utf-8")
+    # the failures survive a restart of the dashboard (a new guard reads the same file)
+    for i in range(3):
+        sign_in(f, "zhang", "wrong", tmp_path, guard, now=t0 + 2000 + i)
+    assert LoginGuard(f, guard.policy).locked_until("zhang", now=t0 + 2010) is not None
+
+
+def test_an_unknown_user_costs_a_full_password_check(tmp_path, monkeypatch):
+    import audit.auth as auth
+
+    f = tmp_path / "users.json"
+    add_user(f, "zhang", "s3cret-pass", "county")
+    calls = []
+    real = auth.verify_password
+    monkeypatch.setattr(auth, "verify_password", lambda p, h: calls.append(h) or real(p, h))
+    assert auth.authenticate(f, "nobody", "whatever") is None
+    assert auth.authenticate(f, "zhang", "whatever") is None
+    assert len(calls) == 2 and all(h.startswith("pbkdf2_sha256$240000$") for h in calls)
+
+
+def test_markdown_from_input_is_shown_as_written():
+    import re
+
+    from app_pages.state import md
+
+    hostile = ["[点我](http://evil.example/x)", "![](http://evil.example/a.png)", "**粗体** _斜体_", ":red[红字]",
+               "$x^2$", "<img src=x onerror=alert(1)>", "# 标题", "`代码`", "LB1\\]"]
+    for text in hostile:
+        out = md(text)
+        assert re.sub(r"\\(.)", r"\1", out) == text                    # nothing lost
+        assert not re.search(r"(?<!\\)[\[\]()!*_:$<>`#]", out)          # every special character escaped

@@ -99,8 +99,8 @@ def test_unknown_code_in_required_column(tmp_path):
     df = pd.read_csv(tmp_path / "低保名册.csv", encoding="utf-8-sig", dtype=str)
     df["状态"] = ["待定"]
     df.to_csv(tmp_path / "低保名册.csv", index=False)
-    ws = load_workspace(tmp_path)
-    assert ws.tables["cases"].empty and ws.rejects.reason_code.tolist() == ["UNKNOWN_CODE"]
+    with pytest.raises(InputError, match="低保名册.csv：全部1行均未能导入（状态：代码不在可接受取值内（1行））"):
+        load_workspace(tmp_path)      # a required table with nothing imported stops the run, with the reason
 
 
 def test_one_workbook_with_a_sheet_per_table_and_real_excel_dates(tmp_path):

@@ -180,3 +180,25 @@ def test_township_merge_touches_only_its_own_clues(tmp_path, audited):
     assert counts["cleared"] == 0
     t = led.frame().set_index("finding_id")
     assert t.loc[other, "status"] == "核实中" and not (t[t.township != towns[0]].status == "已消除").any()
+
+
+def test_a_township_ledger_export_holds_only_its_own_clues_and_history(tmp_path, audited):
+    from audit.coverage import misconduct
+    from audit.results import masked
+
+    led = Ledger(tmp_path / "ledger.sqlite")
+    f = misconduct(audited.findings)
+    led.merge(f)
+    towns = f.township.dropna().value_counts().index
+    mine, other = towns[0], towns[1]
+    a = f[f.township == mine].finding_id.iloc[0]
+    b = f[f.township == other].finding_id.iloc[0]
+    led.set(a, "乡镇甲", note="已入户")
+    led.set(b, "乡镇乙", note="联系电话13912345678")
+    t = led.frame()
+    sheets = led.export(t[t.township == mine])
+    assert set(sheets["线索台账"].township) == {mine}
+    assert a in set(sheets["变更记录"].finding_id) and b not in set(sheets["变更记录"].finding_id)
+    everyone = masked(led.export(t)["变更记录"])                  # and a phone in a note is masked
+    assert everyone.new.str.contains("139\\*\\*\\*\\*5678").any()
+    assert not everyone.new.str.contains("13912345678").any()
