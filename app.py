@@ -38,4 +38,4 @@ else:
         st.Page("app_pages/reports.py", title="抽查与报告"),
         st.Page("app_pages/rules.py", title="规则"),
         st.Page("app_pages/data_quality.py", title="数据质量"),
-    ]).run()
+    ], expanded=True).run()

@@ -76,6 +76,13 @@ def cmd_profiles(a: argparse.Namespace) -> int:
     return 0
 
 
+def put(path: Path, data: bytes) -> None:
+    """Write an export atomically (a kill or a full disk never leaves half a workbook)."""
+    from audit.store import atomic_write
+
+    atomic_write(Path(path), lambda tmp: tmp.write_bytes(data))
+
+
 def _results(run_dir: str):
     from audit.profile import load_profile
     from audit.results import load_results
@@ -97,14 +104,14 @@ def cmd_report(a: argparse.Namespace) -> int:
     res, prof = _results(a.run_dir)
     out = Path(a.run_dir)
     clues = misconduct(res.findings)
-    (out / "三张清单.xlsx").write_bytes(three_lists(clues, res.run["as_of"]))
+    put(out / "三张清单.xlsx", three_lists(clues, res.run["as_of"]))
     visits = VisitLedger(a.ledger).frame() if a.ledger and Path(a.ledger).exists() else None
-    (out / "潜在救助对象清单.xlsx").write_bytes(to_excel_bytes({"潜在救助对象": visit_list(res.findings, visits)}))
+    put(out / "潜在救助对象清单.xlsx", to_excel_bytes({"潜在救助对象": visit_list(res.findings, visits)}))
     sheets = {}
     for level, name in (("case_id", "按案件"), ("official_id", "按干部"), ("village_code", "按村")):
         r = rank(clues, prof, level)
         sheets[name] = masked(r) if level == "official_id" else r
-    (out / "风险排名.xlsx").write_bytes(to_excel_bytes(sheets))
+    put(out / "风险排名.xlsx", to_excel_bytes(sheets))
     from audit.report import write_report
 
     ledger = None
@@ -139,7 +146,7 @@ def cmd_sample(a: argparse.Namespace) -> int:
     path = Path(a.run_dir) / "抽查方案.xlsx"
     meta_frame = pd.DataFrame([{"项目": k, "值": json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v}
                                for k, v in meta.items()])
-    path.write_bytes(to_excel_bytes({"抽查名单": plan.rename(columns={
+    put(path, to_excel_bytes({"抽查名单": plan.rename(columns={
         "village_code": "村代码", "township": "乡镇", "case_id": "低保编号", "why": "抽取原因", "score": "风险分",
         "reasons": "风险理由"}), "方案参数": meta_frame}))
     ok = "满足" if meta["meets_minimums"] else "未满足"
@@ -150,7 +157,7 @@ def cmd_sample(a: argparse.Namespace) -> int:
 
 def cmd_ledger(a: argparse.Namespace) -> int:
     from audit.ledger import Ledger
-    from audit.results import to_excel_bytes
+    from audit.results import masked, to_excel_bytes
 
     led = Ledger(a.ledger)
     if a.action == "merge":
@@ -169,7 +176,7 @@ def cmd_ledger(a: argparse.Namespace) -> int:
         print(f"已更新线索 {a.finding_id}。")
     elif a.action == "export":
         out = Path(a.out or "台账.xlsx")
-        out.write_bytes(to_excel_bytes({"线索台账": led.frame(), "变更记录": led.history()}))
+        put(out, to_excel_bytes({"线索台账": masked(led.frame()), "变更记录": masked(led.history())}))
         print(f"已导出 {out}")
     else:
         f = led.frame()

@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from audit.store import atomic_write
+
 __all__ = ["Block", "to_html", "to_docx", "chromium", "print_pdf", "write_all", "CSS"]
 
 Block = tuple[str, Any]          # ("red", text) ("h1", text) ("h2", text) ("p", text) ("table", frame) ("fig", figure) ("sign", text)
@@ -80,8 +82,9 @@ def print_pdf(page: Path) -> Path | None:
         return None
     pdf = page.with_suffix(".pdf")
     with tempfile.TemporaryDirectory() as profile_dir:
-        subprocess.run([browser, *_browser_args(profile_dir), "--no-pdf-header-footer", "--virtual-time-budget=15000",
-                        f"--print-to-pdf={pdf}", page.resolve().as_uri()], check=True, capture_output=True, timeout=180)
+        atomic_write(pdf, lambda tmp: subprocess.run(
+            [browser, *_browser_args(profile_dir), "--no-pdf-header-footer", "--virtual-time-budget=15000",
+             f"--print-to-pdf={tmp}", page.resolve().as_uri()], check=True, capture_output=True, timeout=180))
     return pdf
 
 
@@ -150,13 +153,13 @@ def to_docx(blocks: list[Block], path: Path) -> Path:
                     doc.add_picture(str(png), width=Cm(15.5))
                 else:
                     doc.add_paragraph("（图表见 PDF 版：本机未安装 Chromium）")
-        doc.save(path)
+        atomic_write(path, lambda tmp: doc.save(str(tmp)))
     return path
 
 
 def write_all(blocks: list[Block], page: Path, title: str, word: bool = True) -> list[Path]:
     """``page`` (.html), the same as .pdf where Chromium is installed, and as .docx."""
-    page.write_text(to_html(blocks, title), encoding="utf-8")
+    atomic_write(page, lambda tmp: tmp.write_text(to_html(blocks, title), encoding="utf-8"))
     written = [page]
     pdf = print_pdf(page)
     if pdf:

@@ -289,7 +289,7 @@ def locate_header(grid: Grid, spec, extra: dict[str, str] | None = None) -> Head
             paths = _paths(block, width)
             columns, labels, notes, ignored = _resolve(paths, hmap, kinds)
             score = len(columns) * 10 + len(required & set(columns)) * 3 - depth
-            if depth > 1 and _continues(block[-1], block[:-1], columns):
+            if depth > 1 and all(_continues(block[k], block[:k], columns) for k in range(1, depth)):
                 score += depth            # the lower row is the sub-header of a merged header, not data
             if best is None or score > best.score:
                 best = Header(spec.name, start, depth, columns, labels, notes, ignored, score,

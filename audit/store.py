@@ -68,6 +68,9 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise _write_error(path, exc) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 class RunWriter:

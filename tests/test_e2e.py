@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -77,6 +78,18 @@ def test_login_findings_case_kinship_in_chromium(server, audited):
         _shot(page, "2_findings.png")
         body = page.inner_text("body")
         assert not any(pid in body for pid in set(audited.findings.person_id.dropna()))
+        # the table toolbar offers no unlogged CSV download; the export button builds the file on click
+        page.locator("[data-testid='stDataFrame']").first.hover()
+        page.wait_for_timeout(500)
+        toolbar = page.locator("[data-testid='stElementToolbar'] button:visible")
+        labels = [(b.get_attribute("aria-label") or "") + (b.get_attribute("title") or "") for b in toolbar.all()]
+        assert labels and not any("ownload" in x for x in labels), labels
+        with page.expect_download(timeout=60000) as dl:
+            page.get_by_role("button", name="导出 Excel").click()
+        got = dl.value
+        assert got.suggested_filename == "问题线索.xlsx" and Path(got.path()).read_bytes()[:2] == b"PK"
+        entries = (audited.out / "access_log.jsonl").read_text(encoding="utf-8").splitlines()
+        assert any('"export"' in e and "问题线索.xlsx" in e and '"rows"' in e for e in entries)
         page.get_by_role("link", name="案件详情").click()
         page.get_by_text("办理时间线").wait_for(timeout=60000)
         _shot(page, "3_case.png")
@@ -88,4 +101,14 @@ def test_login_findings_case_kinship_in_chromium(server, audited):
         _shot(page, "5_cover.png")
         body = page.inner_text("body")
         assert not any(pid in body for pid in set(audited.findings.person_id.dropna()))
+        # the link the export was served from is gone once the session moved on: no standing public URL
+        page.get_by_role("link", name="总览").click()
+        page.get_by_text("高风险").first.wait_for(timeout=60000)
+        page.wait_for_timeout(1500)
+        assert got.url.startswith(server + "/media/")
+        try:
+            status = urllib.request.urlopen(got.url, timeout=5).status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        assert status == 404, status
         browser.close()

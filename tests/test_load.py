@@ -147,3 +147,17 @@ def test_text_in_amount_and_count_columns_is_a_reject_not_a_crash():
     rej = ctx.rejects
     assert sorted(zip(rej.row, rej.reason_code)) == [(2, "BAD_INT"), (2, "BAD_MONEY"), (3, "BAD_MONEY"), (4, "BAD_MONEY")]
     assert ctx.table("cases").monthly_amount.tolist() == [1300.5]
+
+
+@pytest.mark.parametrize("rows", [
+    [["待定", "", ""], ["", "待定", "待定"]],                          # stray words under ordinary columns
+    [[HEAD, "2023-01-10", "2023-01-10"], ["", "待定", "待定"]],        # equal neighbours look like a spread merge
+])
+def test_data_rows_under_a_one_row_header_are_never_taken_as_a_second_header_row(tmp_path, rows):
+    _write_minimal(tmp_path)
+    lines = ["person_id,start_date,end_date"] + [",".join(r) for r in rows]
+    (tmp_path / "服刑在押.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ws = load_workspace(tmp_path)
+    src = next(s for s in ws.sources if s.table == "detentions")
+    assert src.header_row == 1 and src.rows_read == 2
+    assert src.rows_loaded + src.rows_rejected == 2

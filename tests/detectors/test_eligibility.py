@@ -122,6 +122,6 @@ def test_priv01_masked_or_invalid_numbers_are_clean():
 
 
 def test_priv01_a_blank_notice_text_does_not_stop_the_rule_for_the_others():
-    notices = _notice("") + _notice(f"李某 电话13912345678")
+    notices = _notice("") + _notice("李某 电话13912345678")
     [f] = run_rule("PRIV-01", _ctx(notices=notices))
     assert f.evidence["kind"] == "phone"
