@@ -1,9 +1,12 @@
 """低保审计仪表盘: a router over small page scripts in app_pages/ (logic lives in audit.*)."""
 from __future__ import annotations
 
+import logging
+import os
+
 import streamlit as st
 
-from app_pages.state import audit, hide_table_downloads, session_expired, user
+from app_pages.state import audit, hide_table_downloads, md, session_expired, user
 
 st.set_page_config(page_title="低保审计", page_icon="🔎", layout="wide")
 
@@ -19,12 +22,12 @@ if u is None:
 else:
     hide_table_downloads()
     with st.sidebar:
-        st.caption(f"当前用户：{u.label}")
+        st.caption(f"当前用户：{md(u.label)}")
         if st.button("退出登录"):
             audit("logout")
             del st.session_state["user"]
             st.rerun()
-    st.navigation([
+    page = st.navigation([
         st.Page("app_pages/overview.py", title="总览", default=True),
         st.Page("app_pages/upload.py", title="数据导入"),
         st.Page("app_pages/findings.py", title="问题线索"),
@@ -38,4 +41,12 @@ else:
         st.Page("app_pages/reports.py", title="抽查与报告"),
         st.Page("app_pages/rules.py", title="规则"),
         st.Page("app_pages/data_quality.py", title="数据质量"),
-    ], expanded=True).run()
+    ], expanded=True)
+    try:
+        page.run()
+    except Exception as exc:            # never a traceback or a server path on screen: a log entry instead
+        if os.environ.get("DIBAO_RAISE_PAGE_ERRORS"):      # tests see the real error
+            raise
+        logging.getLogger("dibao.dashboard").exception("page %s failed", page.title)
+        audit("page_error", f"{page.title}: {type(exc).__name__}")
+        st.error("页面出错，已记入服务器日志。请刷新页面重试；如仍出错，请联系管理员。")

@@ -255,7 +255,7 @@ def cmd_serve(a: argparse.Namespace) -> int:
     _demo_users(users)
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", a.address,
            "--server.port", str(a.port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--client.toolbarMode", "minimal", "--theme.base", "light"]
+           "--client.toolbarMode", "minimal", "--client.showErrorDetails", "none", "--theme.base", "light"]
     print(f"仪表盘地址：http://{a.address}:{a.port}（按 Ctrl+C 停止）", file=sys.stderr)
     return subprocess.call(cmd, env=env)
 

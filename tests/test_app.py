@@ -218,3 +218,14 @@ def test_a_damaged_run_is_a_chinese_message_without_paths(audited, monkeypatch, 
         assert not at.exception
         text = " ".join(e.value for e in at.error)
         assert "已损坏" in text and str(tmp_path) not in text and "Traceback" not in text
+
+
+def test_a_page_error_is_a_chinese_message_and_a_log_entry(app, monkeypatch):
+    import app_pages.state as state
+
+    monkeypatch.delenv("DIBAO_RAISE_PAGE_ERRORS")
+    monkeypatch.setattr(state, "shown", lambda frame: (_ for _ in ()).throw(KeyError("/srv/secret/path")))
+    at = _run(PAGES[1], COUNTY)
+    assert any("页面出错" in e.value for e in at.error)
+    assert "/srv/secret" not in " ".join(e.value for e in at.error)
+    assert '"page_error"' in (app.out / "access_log.jsonl").read_text(encoding="utf-8")

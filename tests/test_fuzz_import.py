@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from audit.errors import InputError
 from audit.load import load_workspace
 from tests.factory import pid
+from tests.fuzz_tally import tried
 
 HEAD = pid("19600101", 1)
 COLUMNS = [("低保编号", "case_id"), ("户号", "household_id"), ("户主身份证号", "head_id"), ("村代码", "village_code"),
@@ -73,11 +74,14 @@ def test_malformed_roster_files_never_crash_and_every_row_is_accounted_for(case)
         _register(ws)
         (ws / "低保名册.csv").write_bytes(data)
         try:
-            res = load_workspace(ws)
+            with tried("roster") as tally:
+                res = load_workspace(ws)
         except InputError as exc:             # a clear Chinese message naming the file, never a traceback
             assert "低保名册.csv" in str(exc) or "cases" in str(exc)
             return
         src = next(s for s in res.sources if s.table == "cases")
+        tally.update({"roster:rows_loaded": src.rows_loaded, "roster:rows_rejected": src.rows_rejected,
+                      "roster:structure": len(src.structure)})
         assert src.rows_loaded + src.rows_rejected + len(src.structure) + src.blank_rows == n_rows + n_struct
         assert len(res.tables["cases"]) == src.rows_loaded
         rejected = res.rejects[(res.rejects.table == "cases") & (res.rejects.action == "整行剔除")]
@@ -93,6 +97,7 @@ def test_arbitrary_bytes_as_a_workbook_or_csv_never_crash(blob):
         (ws / "低保名册.xlsx").write_bytes(blob)
         (ws / "发放记录.csv").write_bytes(blob)
         try:
-            load_workspace(ws)
+            with tried("bytes"):
+                load_workspace(ws)
         except InputError as exc:
             assert "cases" in str(exc) or "低保名册" in str(exc)

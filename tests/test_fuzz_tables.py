@@ -14,6 +14,7 @@ from audit.errors import InputError
 from audit.load import load_workspace
 from audit.schema import TABLES
 from tests.factory import pid
+from tests.fuzz_tally import tried
 from tests.test_fuzz_import import COLUMNS, ODD, TEXT, _register
 from tests.test_fuzz_import import GOOD as ROSTER
 
@@ -64,7 +65,8 @@ def test_every_table_survives_malformed_files_and_accounts_for_every_row(case):
         name = f"{spec.zh[0]}.csv"
         (ws / name).write_bytes(data)
         try:
-            res = load_workspace(ws)
+            with tried("tables") as tally:
+                res = load_workspace(ws)
         except InputError as exc:                # a clear Chinese message naming the file
             assert name in str(exc)
             return
@@ -73,6 +75,8 @@ def test_every_table_survives_malformed_files_and_accounts_for_every_row(case):
             assert any(u["file"] == name and u["reason"] for u in res.unused)
             return
         src = mine[0]
+        tally.update({"tables:rows_loaded": src.rows_loaded, "tables:rows_rejected": src.rows_rejected,
+                      "tables:structure": len(src.structure)})
         assert src.rows_loaded + src.rows_rejected + len(src.structure) + src.blank_rows == n_rows
         if src.rows_loaded:
             assert len(res.tables[src.table]) == src.rows_loaded
