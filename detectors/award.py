@@ -319,7 +319,7 @@ def _features(ctx: AuditContext, c: pd.DataFrame) -> pd.DataFrame:
 
 @detector("AWD-07", severity=Severity.LOW, title_zh="金额远高于同类家庭（统计模型）", requires=("cases", "persons"),
           params=("award_model_min_excess_share", "award_model_min_excess_yuan", "award_model_seed",
-                  "award_model_min_cases"),
+                  "award_model_min_cases", "award_model_driver_min_z"),
           explain_zh="{case_id}月保障金{award}元，同类家庭通常约{expected}元")
 def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
     """A scikit-learn model of award on need flags cases paid far above what similar households get.
@@ -330,7 +330,7 @@ def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
     Evidence: award, expected (model), policy_amount, reference, excess, excess_share, similar (plain-Chinese
     description of the peer group), drivers (features on which the household differs from its peers), official_linked.
     Profile parameters: award_model_min_excess_share, award_model_min_excess_yuan, award_model_seed,
-    award_model_min_cases.
+    award_model_min_cases, award_model_driver_min_z.
     """
     import warnings
 
@@ -360,6 +360,7 @@ def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
     pred = np.clip(pred, 0, None)
     share_min = float(ctx.profile.fraction("award_model_min_excess_share"))
     yuan_min = float(ctx.profile.require("award_model_min_excess_yuan"))
+    driver_z = float(ctx.profile.require("award_model_driver_min_z"))
     policy = top_up(ctx, c).computed.to_numpy()
     # the reference is the higher of what similar households get and what the policy formula gives
     # (top-up plus allowed add-ons): an award the formula explains is never an outlier
@@ -385,7 +386,7 @@ def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
         similar = (f"{int(X.iloc[i].enrolled)}人户、人均收入约{X.iloc[i].income:.0f}元、"
                    f"{'有重度残疾' if X.iloc[i].disability >= 3 else '无重度残疾'}、{'城市' if X.iloc[i].urban else '农村'}")
         z = (Xn.iloc[i] - Xn.loc[peers.index].mean()).abs().sort_values(ascending=False)
-        drivers = [_FEATURES_ZH[k] for k in z.index[:3] if z[k] > 0.5] or ["各项需求特征与同类家庭相近，金额差异无法用需求解释"]
+        drivers = [_FEATURES_ZH[k] for k in z.index[:3] if z[k] > driver_z] or ["各项需求特征与同类家庭相近，金额差异无法用需求解释"]
         is_linked = r.case_id in linked
         ev = {"case_id": r.case_id, "award": float(y[i]), "expected": round(float(pred[i]), 0),
               "policy_amount": round(float(policy[i]), 2), "reference": round(float(ref[i]), 0),

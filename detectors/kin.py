@@ -330,7 +330,8 @@ def official_enrolled(ctx: AuditContext) -> Iterator[Finding]:
 
 @detector("KIN-05", severity=Severity.MEDIUM, title_zh="村干部近亲属在本村低保中过度集中",
           requires=("persons", "officials", "cases"),
-          params=("kin_definition", "kin_concentration_max_p", "kin_concentration_watch_p", "kin_quota_min_cadres"),
+          params=("kin_definition", "kin_concentration_max_p", "kin_concentration_watch_p", "kin_quota_min_cadres",
+                  "kin_concentration_min_cases"),
           explain_zh="{village_name}低保户中村干部近亲属{observed}户，按人口比例应约{expected}户（p={p_value}）")
 def concentration(ctx: AuditContext) -> Iterator[Finding]:
     """Cases linked to a village's cadres are over-represented against their share of households, or the
@@ -341,13 +342,15 @@ def concentration(ctx: AuditContext) -> Iterator[Finding]:
     各有一两户近亲属在保（名额在干部之间分配的常见情形），也予提示。
     Evidence: households, linked_households, expected_share, cases, observed, expected, p_value, tier
     (显著/观察/名额分配), cadres, cadres_with_relatives (cadre and their cases), linked_cases.
-    Profile parameters: kin_definition, kin_concentration_max_p, kin_concentration_watch_p, kin_quota_min_cadres.
+    Profile parameters: kin_definition, kin_concentration_max_p, kin_concentration_watch_p, kin_quota_min_cadres,
+    kin_concentration_min_cases.
     """
     import math
 
     alpha = float(ctx.profile.fraction("kin_concentration_max_p"))
     watch = float(ctx.profile.fraction("kin_concentration_watch_p"))
     quota_min = ctx.profile.int("kin_quota_min_cadres")
+    min_cases = ctx.profile.int("kin_concentration_min_cases")
     rel = ctx.official_relatives
     off = ctx.table("officials")
     cadres = off[(off.level == "村") & _in_office(off, pd.Series(pd.Timestamp(ctx.as_of), index=off.index))]
@@ -375,7 +378,7 @@ def concentration(ctx: AuditContext) -> Iterator[Finding]:
             continue
         case_link = mem[mem.case_id.isin(set(vcases.case_id)) & mem.person_id.isin(set(lk.y))]
         k = case_link.case_id.nunique()
-        if k < 2:
+        if k < min_cases:
             continue
         pval = float(binom.sf(k - 1, n, share))
         # 名额分配: several cadres, each with one or two relatives' cases on the roll

@@ -223,7 +223,8 @@ def lineal_voter(ctx: AuditContext) -> Iterator[Finding]:
 
 
 @detector("VOTE-06", severity=Severity.HIGH, title_zh="评议记录疑似伪造", requires=(*TABLES, "persons"),
-          params=("minutes_copy_min_jaccard",), explain_zh="会议{meeting_id}：{what}")
+          params=("minutes_copy_min_jaccard", "unanimous_min_meetings", "unanimous_min_votes"),
+          explain_zh="会议{meeting_id}：{what}")
 def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
     """Fabricated minutes: copied attendee lists (compared county-wide), one person at two overlapping
     meetings, the dead or detained recorded as present, a villager representative from another
@@ -235,9 +236,11 @@ def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
     评议弄虚作假：参会名单雷同（全县范围比对，含抄用其他村的名单）、同一人同时出现在两场会议、
     已死亡或在押人员签到、村民代表不是本村村民、各次会议全票一致。
     Evidence: meeting_id, kind, and the other meeting / person / dates behind it.
-    Profile parameters: minutes_copy_min_jaccard.
+    Profile parameters: minutes_copy_min_jaccard, unanimous_min_meetings, unanimous_min_votes.
     """
     cut = ctx.profile.fraction("minutes_copy_min_jaccard")
+    min_meetings = int(ctx.profile.require("unanimous_min_meetings"))
+    min_votes = int(ctx.profile.require("unanimous_min_votes"))
     m = ctx.table("meetings").set_index("meeting_id")
     a = _attendance(ctx)
     lists = a.groupby("meeting_id").person_id.agg(frozenset)
@@ -304,11 +307,11 @@ def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
                      person=r.person_id, since=f"{getattr(r, col):%Y-%m-%d}")
             if f:
                 yield f
-    # identical unanimous tallies for every case of every meeting of a village (3+ meetings, 5+ votes)
+    # identical unanimous tallies for every case of every meeting of a village (enough meetings and votes)
     v = ctx.table("votes").merge(m[["village_code"]], left_on="meeting_id", right_index=True)
     v = v.assign(unanimous=(v.no.astype(int) == 0) & (v.abstain.fillna(0).astype(int) == 0))
     for vc, g in v.groupby("village_code"):
-        if g.meeting_id.nunique() >= 3 and len(g) >= 5 and g.unanimous.all():
+        if g.meeting_id.nunique() >= min_meetings and len(g) >= min_votes and g.unanimous.all():
             for mid in sorted(g.meeting_id.unique()):
                 f = emit(mid, "all_unanimous", f"本村{g.meeting_id.nunique()}次会议、{len(g)}个案件全部全票通过，无一反对或弃权",
                          meetings=int(g.meeting_id.nunique()), cases=len(g))

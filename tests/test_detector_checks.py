@@ -93,3 +93,49 @@ def test_every_profile_parameter_is_used_by_a_rule_or_an_output():
     for key in OUTPUT_PARAMS:     # an output parameter is read by name (risk_weight_{high,…} by its stem)
         stem = re.sub(r"_(high|medium|low)$", "_", key)
         assert key in src or stem in src, key
+
+
+# numbers in detector comparisons that are definitions, not tuning: each with the reason it is not a threshold
+DEFINITIONS = {
+    ("award.py", "X.iloc[i].disability >= 3"): "the model's disability feature: 3 = 一、二级（重度）in its own coding",
+    ("card.py", "per.map(len) >= 2"): "shared means two or more",
+    ("card.py", "g.account_no.nunique() >= 2"): "shared means two or more",
+    ("card.py", "g.case_id.nunique() >= 2"): "shared means two or more",
+    ("cover.py", "living.age < 18"): "未成年人: 民法典第十七条",
+    ("privacy.py", "len(s) == 18"): "resident ID length, GB 11643",
+    ("privacy.py", "16 <= len(s) <= 19"): "bank card number length, ISO/IEC 7812",
+    ("privacy.py", "len(s) == 11"): "mainland mobile number length",
+    ("recheck.py", "days <= 30"): "display bucket of overdue days (≤30/31–90/91–180/>180), not a rule",
+    ("recheck.py", "days <= 90"): "display bucket",
+    ("recheck.py", "days <= 180"): "display bucket",
+    ("recheck.py", "len(h) >= 2"): "a name has at least two characters",
+}
+
+
+def _numeric_comparisons():
+    import ast
+
+    for path in sorted((Path(__file__).parents[1] / "detectors").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Compare):
+                for c in (node.left, *node.comparators):
+                    if isinstance(c, ast.Constant) and type(c.value) in (int, float) and c.value not in (0, 1):
+                        yield path.name, ast.unparse(node)
+                        break
+
+
+def test_no_threshold_is_a_literal_in_a_detector():
+    found = set(_numeric_comparisons())
+    assert found - set(DEFINITIONS) == set(), "move these thresholds into a profile (tool-defaults.yaml)"
+    assert set(DEFINITIONS) - found == set(), "stale entries in DEFINITIONS"
+
+
+def test_every_tool_default_and_profile_value_is_a_declared_parameter_someone_reads():
+    from audit.profile import PROFILE_DIR
+
+    declared = {p for s in SPECS for p in (*s.params, *s.optional)} | set(OUTPUT_PARAMS)
+    for f in PROFILE_DIR.glob("*.yaml"):
+        import yaml
+
+        keys = set((yaml.safe_load(f.read_text(encoding="utf-8")) or {}).get("params", {}))
+        assert keys <= declared, (f.name, keys - declared)
