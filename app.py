@@ -1,4 +1,5 @@
 """低保审计仪表盘: a router over small page scripts in app_pages/ (logic lives in audit.*)."""
+
 from __future__ import annotations
 
 import logging
@@ -27,25 +28,28 @@ else:
             audit("logout")
             del st.session_state["user"]
             st.rerun()
-    page = st.navigation([
-        st.Page("app_pages/overview.py", title="总览", default=True),
-        st.Page("app_pages/upload.py", title="数据导入"),
-        st.Page("app_pages/findings.py", title="问题线索"),
-        st.Page("app_pages/cover.py", title="主动发现"),
-        st.Page("app_pages/case.py", title="案件详情"),
-        st.Page("app_pages/kinship.py", title="亲属关系图谱"),
-        st.Page("app_pages/money.py", title="银行卡与资金"),
-        st.Page("app_pages/procedure.py", title="评议与程序"),
-        st.Page("app_pages/fairness.py", title="待遇公平"),
-        st.Page("app_pages/ledger.py", title="整改台账"),
-        st.Page("app_pages/reports.py", title="抽查与报告"),
-        st.Page("app_pages/rules.py", title="规则"),
-        st.Page("app_pages/data_quality.py", title="数据质量"),
-    ], expanded=True)
+    page = st.navigation(
+        [
+            st.Page("app_pages/overview.py", title="总览", default=True),
+            st.Page("app_pages/upload.py", title="数据导入"),
+            st.Page("app_pages/findings.py", title="问题线索"),
+            st.Page("app_pages/cover.py", title="主动发现"),
+            st.Page("app_pages/case.py", title="案件详情"),
+            st.Page("app_pages/kinship.py", title="亲属关系图谱"),
+            st.Page("app_pages/money.py", title="银行卡与资金"),
+            st.Page("app_pages/procedure.py", title="评议与程序"),
+            st.Page("app_pages/fairness.py", title="待遇公平"),
+            st.Page("app_pages/ledger.py", title="整改台账"),
+            st.Page("app_pages/reports.py", title="抽查与报告"),
+            st.Page("app_pages/rules.py", title="规则"),
+            st.Page("app_pages/data_quality.py", title="数据质量"),
+        ],
+        expanded=True,
+    )
     try:
         page.run()
-    except Exception as exc:            # never a traceback or a server path on screen: a log entry instead
-        if os.environ.get("DIBAO_RAISE_PAGE_ERRORS"):      # tests see the real error
+    except Exception as exc:  # never a traceback or a server path on screen: a log entry instead
+        if os.environ.get("DIBAO_RAISE_PAGE_ERRORS"):  # tests see the real error
             raise
         logging.getLogger("dibao.dashboard").exception("page %s failed", page.title)
         audit("page_error", f"{page.title}: {type(exc).__name__}")

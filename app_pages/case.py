@@ -1,4 +1,5 @@
 """案件详情: one case — members, award vs top-up, timeline, payouts, findings."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -8,9 +9,9 @@ from app_pages.state import audit, case_context, case_list, download, findings, 
 from audit import figures
 from audit.auth import scope
 from audit.ids import mask_account, mask_id
+from audit.policy import top_up
 from audit.results import SEVERITY_ZH
 from audit.timeline import case_timeline
-from audit.policy import top_up
 
 
 def _ledger_status() -> dict:
@@ -40,14 +41,16 @@ def page() -> None:
     f = findings()
     st.title("案件详情")
     flagged, mine = set(f.case_id.dropna()), set(cases.case_id)
-    options = [c for c in f.case_id.dropna().drop_duplicates() if c in mine] + \
-        [c for c in cases.case_id if c not in flagged]
+    options = [c for c in f.case_id.dropna().drop_duplicates() if c in mine] + [
+        c for c in cases.case_id if c not in flagged
+    ]
     if not options:
         st.info("您的管辖范围内没有低保案件。")
         return
     default = st.session_state.get("case_id")
-    case_id = st.selectbox("低保编号（有问题线索的排在前面）", options,
-                           index=options.index(default) if default in options else 0)
+    case_id = st.selectbox(
+        "低保编号（有问题线索的排在前面）", options, index=options.index(default) if default in options else 0
+    )
     audit("open_case", case_id)
     ctx = case_context(case_id)
     c = ctx.table("cases").iloc[0]
@@ -56,12 +59,18 @@ def page() -> None:
     cols = st.columns(5)
     cols[0].metric("月保障金（核定）", f"{c.monthly_amount:.0f}元")
     gap = c.monthly_amount - tu.computed
-    cols[1].metric("按补差应为", f"{tu.computed:.0f}元", f"{gap:+.0f}元" if abs(gap) >= 1 else None, delta_color="inverse")
+    cols[1].metric(
+        "按补差应为", f"{tu.computed:.0f}元", f"{gap:+.0f}元" if abs(gap) >= 1 else None, delta_color="inverse"
+    )
     cols[2].metric("保障人数", int(c.enrolled_count))
     cols[3].metric("状态", c.status)
     cols[4].metric("乡镇", c.township)
-    st.caption(md(f"户号 {c.household_id} · 户主 {c.head_id if full else mask_id(c.head_id)} · 发放账号 "
-                   f"{c.account_no if full else mask_account(c.account_no)} · 审批 {c.approval_date:%Y-%m-%d}"))
+    st.caption(
+        md(
+            f"户号 {c.household_id} · 户主 {c.head_id if full else mask_id(c.head_id)} · 发放账号 "
+            f"{c.account_no if full else mask_account(c.account_no)} · 审批 {c.approval_date:%Y-%m-%d}"
+        )
+    )
     st.subheader("问题线索")
     mine = shown(f[f.case_id == case_id])
     if mine.empty:
@@ -71,28 +80,54 @@ def page() -> None:
         if r.finding_id in ledger:
             st.caption(f"台账状态：{md(ledger[r.finding_id])}（在“整改台账”页修改）")
         st.markdown(f"**{r.rule}**（{SEVERITY_ZH[r.severity]}）{md(r.explanation)}  \n政策依据：{md(r.policy_ref)}")
-        download(f"下载交办单 {r.finding_id}", lambda fid=r.finding_id: (_packet(fid, f), 1),
-                 f"交办单-{r.finding_id}.html", key=f"pk-{r.finding_id}")
+        download(
+            f"下载交办单 {r.finding_id}",
+            lambda fid=r.finding_id: (_packet(fid, f), 1),
+            f"交办单-{r.finding_id}.html",
+            key=f"pk-{r.finding_id}",
+        )
     left, right = st.columns(2)
     with left:
         st.subheader("保障成员")
         p = ctx.table("persons").set_index("person_id")
         m = ctx.table("case_members")
-        m = m[m.case_id == case_id].join(p[["name", "relation_to_head", "birth_date", "disability_grade"]], on="person_id")
-        m = m.assign(person_id=m.person_id if full else m.person_id.map(mask_id),
-                     birth_date=m.birth_date.dt.strftime("%Y-%m-%d")).fillna("")
-        st.dataframe(m.rename(columns={"person_id": "身份证号", "name": "姓名", "relation_to_head": "与户主关系",
-                                       "birth_date": "出生日期", "disability_grade": "残疾等级", "enrolled": "纳入保障"})
-                     [["姓名", "身份证号", "与户主关系", "出生日期", "残疾等级", "纳入保障"]], hide_index=True)
+        m = m[m.case_id == case_id].join(
+            p[["name", "relation_to_head", "birth_date", "disability_grade"]], on="person_id"
+        )
+        m = m.assign(
+            person_id=m.person_id if full else m.person_id.map(mask_id), birth_date=m.birth_date.dt.strftime("%Y-%m-%d")
+        ).fillna("")
+        st.dataframe(
+            m.rename(
+                columns={
+                    "person_id": "身份证号",
+                    "name": "姓名",
+                    "relation_to_head": "与户主关系",
+                    "birth_date": "出生日期",
+                    "disability_grade": "残疾等级",
+                    "enrolled": "纳入保障",
+                }
+            )[["姓名", "身份证号", "与户主关系", "出生日期", "残疾等级", "纳入保障"]],
+            hide_index=True,
+        )
     with right:
         st.subheader("办理时间线")
         t = case_timeline(ctx, case_id)
-        st.dataframe(t.assign(date=t.date.dt.strftime("%Y-%m-%d")).rename(
-            columns={"date": "日期", "event": "环节", "detail": "说明", "source": "来源"}), hide_index=True, height=320)
+        st.dataframe(
+            t.assign(date=t.date.dt.strftime("%Y-%m-%d")).rename(
+                columns={"date": "日期", "event": "环节", "detail": "说明", "source": "来源"}
+            ),
+            hide_index=True,
+            height=320,
+        )
     st.subheader("发放与支取")
     pay = ctx.table("payments")
     pay = pay[pay.case_id == case_id]
-    wd = ctx.table("withdrawals") if "withdrawals" in ctx.tables else pd.DataFrame(columns=["account_no", "time", "amount", "channel", "terminal_id"])
+    wd = (
+        ctx.table("withdrawals")
+        if "withdrawals" in ctx.tables
+        else pd.DataFrame(columns=["account_no", "time", "amount", "channel", "terminal_id"])
+    )
     wd = wd[wd.account_no.isin(set(pay.account_no))]
     st.plotly_chart(figures.payouts_chart(pay, wd), width="stretch")
 

@@ -1,4 +1,5 @@
 """主动发现: households that should be covered but are not (COVER), with the visit ledger per household."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -57,13 +58,23 @@ def page() -> None:
                 day = st.date_input("走访日期", value=dt.date.today(), format="YYYY-MM-DD")
                 if st.form_submit_button("保存"):
                     try:
-                        led.set(hh, u.username, status=new, reason=reason or None, visitor=visitor or None,
-                                visit_date=day.isoformat())
+                        led.set(
+                            hh,
+                            u.username,
+                            status=new,
+                            reason=reason or None,
+                            visitor=visitor or None,
+                            visit_date=day.isoformat(),
+                        )
                         audit("visit_set", f"{hh} → {new}")
                         st.rerun()
                     except Exception as exc:  # shown to the user in Chinese
                         st.error(str(exc))
-    download("导出潜在救助对象清单 Excel", lambda: (to_excel_bytes({"潜在救助对象": pick}), len(pick)), "潜在救助对象清单.xlsx")
+    download(
+        "导出潜在救助对象清单 Excel",
+        lambda: (to_excel_bytes({"潜在救助对象": pick}), len(pick)),
+        "潜在救助对象清单.xlsx",
+    )
 
 
 page()

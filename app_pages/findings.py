@@ -1,4 +1,5 @@
 """问题线索: filtered list of findings, masked, with an Excel export."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -7,6 +8,7 @@ from app_pages.state import current, download, findings, ledger_path, shown, use
 from audit.catalogue import FAMILY_ZH
 from audit.coverage import misconduct
 from audit.results import COLUMNS_ZH, SEVERITY_ZH, to_excel_bytes
+
 
 def _ledger():
     from audit.ledger import Ledger
@@ -26,8 +28,19 @@ def _with_status(status: list[str]) -> set[str]:
     return set() if t is None else set(t[t.status.isin(status)].finding_id)
 
 
-SHOWN = ["severity", "rule", "explanation", "case_id", "person_id", "official_id", "account_no", "township",
-         "village_code", "policy_ref", "finding_id"]
+SHOWN = [
+    "severity",
+    "rule",
+    "explanation",
+    "case_id",
+    "person_id",
+    "official_id",
+    "account_no",
+    "township",
+    "village_code",
+    "policy_ref",
+    "finding_id",
+]
 
 
 def page() -> None:
@@ -35,14 +48,16 @@ def page() -> None:
     if res is None:
         return
     st.title("问题线索")
-    f = misconduct(findings())          # 主动发现 households are on their own page
+    f = misconduct(findings())  # 主动发现 households are on their own page
     cols = st.columns(4)
     more = st.columns(4)
     rule = more[0].multiselect("规则", sorted(f.rule.unique()), placeholder="全部")
     village = more[1].multiselect("村", sorted(f.village_code.dropna().unique()), placeholder="全部")
     official = more[2].selectbox("涉及干部", ["全部", "涉及干部的线索"])
     status = more[3].multiselect("台账状态", _statuses(), placeholder="全部")
-    fam = cols[0].multiselect("规则族", sorted(f.family.unique()), format_func=lambda x: f"{x} {FAMILY_ZH.get(x, '')}", placeholder="全部")
+    fam = cols[0].multiselect(
+        "规则族", sorted(f.family.unique()), format_func=lambda x: f"{x} {FAMILY_ZH.get(x, '')}", placeholder="全部"
+    )
     sev = cols[1].multiselect("严重程度", ["high", "medium", "low"], format_func=SEVERITY_ZH.get, placeholder="全部")
     town = cols[2].multiselect("乡镇", sorted(f.township.dropna().unique()), placeholder="全部")
     text = cols[3].text_input("搜索（说明、低保编号、线索编号、证件号后4位）")
@@ -62,8 +77,12 @@ def page() -> None:
         f = f[f.finding_id.isin(_with_status(status))]
     if text:
         tail = text[-4:] if len(text) >= 4 else "\0"
-        f = f[f.explanation.str.contains(text, regex=False) | f.case_id.fillna("").str.contains(text, regex=False)
-              | f.finding_id.str.startswith(text) | f.person_id.fillna("").str.endswith(tail)]
+        f = f[
+            f.explanation.str.contains(text, regex=False)
+            | f.case_id.fillna("").str.contains(text, regex=False)
+            | f.finding_id.str.startswith(text)
+            | f.person_id.fillna("").str.endswith(tail)
+        ]
     view = shown(f)[SHOWN].assign(severity=lambda d: d.severity.map(SEVERITY_ZH)).rename(columns=COLUMNS_ZH).fillna("")
     st.caption(f"共 {len(view):,} 条" + ("" if user().full_view else "（身份证号、账号已脱敏）"))
     st.dataframe(view, hide_index=True, width="stretch")

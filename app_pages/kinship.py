@@ -1,4 +1,5 @@
 """亲属关系图谱: an official's or a household's relatives as a network, the KIN paths highlighted."""
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,11 @@ def page() -> None:
         return
     names = ctx.table("persons").set_index("person_id").name
     roles = off.drop_duplicates("person_id").set_index("person_id").role
-    who = st.selectbox("干部（有关系保线索的排在前面）", choices,
-                       format_func=lambda p: f"{str(names.get(p, ''))[:1]}某某（{roles.get(p, '')}）{mask_id(p)}")
+    who = st.selectbox(
+        "干部（有关系保线索的排在前面）",
+        choices,
+        format_func=lambda p: f"{str(names.get(p, ''))[:1]}某某（{roles.get(p, '')}）{mask_id(p)}",
+    )
     radius = st.slider("关系步数", 1, 4, 3)
     audit("open_kinship", mask_id(who))
     G = ctx.kinship.ego_graph(who, radius=radius)
@@ -36,8 +40,9 @@ def page() -> None:
     path = json.loads(mine.evidence.iloc[0]).get("path") if len(mine) else None
     people = path[::2] if path else None
     members = set(ctx.table("case_members").person_id) if "case_members" in ctx.tables else set()
-    fig = figures.kinship_network(G, who, people, officials=set(ctx.table("officials").person_id),
-                                  beneficiaries=members, mask=mask_id)
+    fig = figures.kinship_network(
+        G, who, people, officials=set(ctx.table("officials").person_id), beneficiaries=members, mask=mask_id
+    )
     st.plotly_chart(fig, width="stretch")
     st.caption("方块为干部，红色为低保对象，灰色为户籍未登记的亲属；粗红线为线索中的亲属路径。")
     for r in mine.itertuples(index=False):

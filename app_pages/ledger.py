@@ -1,4 +1,5 @@
 """整改台账: the clue ledger — status, assignee, notes and history."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -16,7 +17,9 @@ if st.button("把本次审计结果并入台账", disabled=user().role == "reado
     towns = {user().township} if user().role == "township" else None
     counts = led.merge(misconduct(mine), who=user().username, townships=towns)
     audit("ledger_merge", str(counts))
-    st.success(f"新增 {counts['new']}，保留 {counts['kept']}，重新打开 {counts['reopened']}，已消除 {counts['cleared']}。")
+    st.success(
+        f"新增 {counts['new']}，保留 {counts['kept']}，重新打开 {counts['reopened']}，已消除 {counts['cleared']}。"
+    )
 t = led.frame()
 if user().role == "township":
     t = t[(t.township == user().township) | t.finding_id.isin(set(mine.finding_id))]
@@ -24,11 +27,25 @@ if t.empty:
     st.info("台账还是空的：点击上方按钮，把本次审计的问题线索并入台账。")
     st.stop()
 st.caption(f"台账共 {len(t):,} 条：" + "，".join(f"{k} {v}" for k, v in t.status.value_counts().items()))
-st.dataframe(t[["finding_id", "rule", "status", "assignee", "due_date", "note", "dismissal_reason", "township",
-                "explanation"]].rename(columns={"finding_id": "线索编号", "rule": "规则", "status": "状态",
-                                                "assignee": "承办人", "due_date": "期限", "note": "备注",
-                                                "dismissal_reason": "不属实原因", "township": "乡镇",
-                                                "explanation": "说明"}).fillna(""), hide_index=True, width="stretch")
+st.dataframe(
+    t[["finding_id", "rule", "status", "assignee", "due_date", "note", "dismissal_reason", "township", "explanation"]]
+    .rename(
+        columns={
+            "finding_id": "线索编号",
+            "rule": "规则",
+            "status": "状态",
+            "assignee": "承办人",
+            "due_date": "期限",
+            "note": "备注",
+            "dismissal_reason": "不属实原因",
+            "township": "乡镇",
+            "explanation": "说明",
+        }
+    )
+    .fillna(""),
+    hide_index=True,
+    width="stretch",
+)
 if len(t) and user().role != "readonly":
     with st.form("edit"):
         fid = st.selectbox("线索编号", list(t.finding_id))
@@ -38,13 +55,20 @@ if len(t) and user().role != "readonly":
         reason = st.selectbox("不属实原因（状态为不属实时必填）", ("",) + DISMISSAL_REASONS)
         if st.form_submit_button("保存"):
             try:
-                led.set(fid, user().username, status=status, assignee=assignee or None, note=note or None,
-                        dismissal_reason=reason or None)
+                led.set(
+                    fid,
+                    user().username,
+                    status=status,
+                    assignee=assignee or None,
+                    note=note or None,
+                    dismissal_reason=reason or None,
+                )
                 audit("ledger_set", f"{fid} → {status}")
                 st.rerun()
             except Exception as exc:  # shown to the user in Chinese
                 st.error(str(exc))
 if len(t):
+
     def _ledger_file() -> tuple[bytes, int]:
         return to_excel_bytes({name: shown(frame) for name, frame in led.export(t).items()}), len(t)
 

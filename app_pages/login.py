@@ -1,4 +1,5 @@
 """登录: username and password against the local users file, throttled (audit.auth.sign_in)."""
+
 from __future__ import annotations
 
 import time

@@ -1,9 +1,10 @@
 """总览: key figures and charts."""
+
 from __future__ import annotations
 
-import streamlit as st
-
 from pathlib import Path
+
+import streamlit as st
 
 from app_pages.state import current, findings, md
 from audit import figures
@@ -15,7 +16,9 @@ def page() -> None:
         return
     f, run = findings(), res.run
     st.title("总览")
-    st.caption(f"政策配置：{run['profile']['name']}　核查基准日：{run['as_of']}　工作目录：{md(Path(run['workspace']).name)}")
+    st.caption(
+        f"政策配置：{run['profile']['name']}　核查基准日：{run['as_of']}　工作目录：{md(Path(run['workspace']).name)}"
+    )
     c = st.columns(5)
     c[0].metric("问题线索", f"{len(f):,}")
     c[1].metric("高风险", f"{int((f.severity == 'high').sum()):,}")
@@ -53,11 +56,21 @@ def _trend():
         meta = folder / "run.json"
         if folder.is_dir() and meta.exists():
             run = json.loads(meta.read_text(encoding="utf-8"))
-            f = pd.read_parquet(folder / "findings.parquet", columns=["severity"]) if (folder / "findings.parquet").exists() else None
+            f = (
+                pd.read_parquet(folder / "findings.parquet", columns=["severity"])
+                if (folder / "findings.parquet").exists()
+                else None
+            )
             if f is None:
                 continue
-            rows.append({"运行": folder.name, "核查基准日": run["as_of"], "时间": meta.stat().st_mtime,
-                         **{k: int((f.severity == k).sum()) for k in ("high", "medium", "low")}})
+            rows.append(
+                {
+                    "运行": folder.name,
+                    "核查基准日": run["as_of"],
+                    "时间": meta.stat().st_mtime,
+                    **{k: int((f.severity == k).sum()) for k in ("high", "medium", "low")},
+                }
+            )
     return pd.DataFrame(rows).sort_values("时间") if rows else pd.DataFrame()
 
 

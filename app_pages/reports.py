@@ -1,11 +1,12 @@
 """抽查与报告: spot-check plan, 三张清单 and the self-audit report for download."""
+
 from __future__ import annotations
+
+import dataclasses
 
 import streamlit as st
 
 from app_pages.state import context, current, download, findings, user
-import dataclasses
-
 from audit.coverage import misconduct
 from audit.lists import three_lists
 from audit.profile import load_profile
@@ -18,7 +19,7 @@ st.title("抽查与报告")
 res = current()
 prof = load_profile(res.run["profile"]["name"])
 f = findings()
-mine = dataclasses.replace(res, findings=f)        # the report holds the user's jurisdiction only
+mine = dataclasses.replace(res, findings=f)  # the report holds the user's jurisdiction only
 if not user().can_export:
     st.info("只读用户不能下载清单和报告。")
 else:
@@ -29,16 +30,37 @@ else:
     if user().role == "township":
         cases = cases[cases.township == user().township]
     plan, meta = sampling_plan(cases, rank(f, prof), prof, seed=int(seed), weighted=weighted)
-    st.caption(f"抽查 {meta['villages_sampled']}/{meta['villages_total']} 个村、{meta['households_sampled']} 户；"
-               f"{'满足' if meta['meets_minimums'] else '未满足'}最低抽查要求")
-    st.dataframe(plan.rename(columns={"village_code": "村代码", "township": "乡镇", "case_id": "低保编号",
-                                      "why": "抽取原因", "score": "风险分", "reasons": "风险理由"}), hide_index=True)
+    st.caption(
+        f"抽查 {meta['villages_sampled']}/{meta['villages_total']} 个村、{meta['households_sampled']} 户；"
+        f"{'满足' if meta['meets_minimums'] else '未满足'}最低抽查要求"
+    )
+    st.dataframe(
+        plan.rename(
+            columns={
+                "village_code": "村代码",
+                "township": "乡镇",
+                "case_id": "低保编号",
+                "why": "抽取原因",
+                "score": "风险分",
+                "reasons": "风险理由",
+            }
+        ),
+        hide_index=True,
+    )
     c1, c2, c3 = st.columns(3)
     download("下载抽查方案", lambda: (to_excel_bytes({"抽查名单": plan}), len(plan)), "抽查方案.xlsx", where=c1)
-    download("下载三张清单", lambda: (three_lists(misconduct(f), res.run["as_of"]), len(misconduct(f))), "三张清单.xlsx",
-             where=c2)
-    download("下载自查报告（HTML，可打印为PDF）", lambda: (self_audit_html(mine, prof, "", None).encode("utf-8"), len(f)),
-             "自查报告.html", where=c3)
+    download(
+        "下载三张清单",
+        lambda: (three_lists(misconduct(f), res.run["as_of"]), len(misconduct(f))),
+        "三张清单.xlsx",
+        where=c2,
+    )
+    download(
+        "下载自查报告（HTML，可打印为PDF）",
+        lambda: (self_audit_html(mine, prof, "", None).encode("utf-8"), len(f)),
+        "自查报告.html",
+        where=c3,
+    )
     if st.button("生成 Word 版自查报告"):
         import tempfile
         from pathlib import Path

@@ -1,4 +1,5 @@
 """规则: every rule with its text, policy source and status in this run; the profile's parameters."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -16,8 +17,13 @@ def page() -> None:
     st.dataframe(res.rule_table(), hide_index=True, width="stretch")
     st.subheader(f"政策参数（{res.run['profile']['name']}）")
     params = res.run["profile"]["params"]
-    st.dataframe(pd.DataFrame([{"参数": k, "含义": p.zh, "取值": str(params.get(k, "（政策未规定）"))}
-                               for k, p in PARAMS.items()]), hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(
+            [{"参数": k, "含义": p.zh, "取值": str(params.get(k, "（政策未规定）"))} for k, p in PARAMS.items()]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 
 
 page()

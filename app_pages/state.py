@@ -1,12 +1,13 @@
 """Where pages get the audit run and the signed-in user: cached loads, jurisdiction and masking."""
+
 from __future__ import annotations
 
 import logging
 import os
 import re
 import time
-from typing import Callable
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 import streamlit as st
@@ -14,7 +15,6 @@ import streamlit as st
 from audit.auth import LoginPolicy, User, log_access, scope
 from audit.results import RunResults, load_results, masked
 from audit.store import RunFolderError, open_store, read_run, store_tables
-
 
 _LOG = logging.getLogger("dibao.dashboard")
 
@@ -45,12 +45,17 @@ def _context(folder: str, stamp: float):
     from audit.context import AuditContext
     from audit.load import REJECT_COLUMNS
     from audit.profile import load_profile
+
     res = load_results(folder)
     con = open_store(Path(folder), read_only=True)
     tables = store_tables(con)
     con.close()
-    return AuditContext(tables, load_profile(res.run["profile"]["name"]), dt.date.fromisoformat(res.run["as_of"]),
-                        pd.DataFrame(columns=REJECT_COLUMNS))
+    return AuditContext(
+        tables,
+        load_profile(res.run["profile"]["name"]),
+        dt.date.fromisoformat(res.run["as_of"]),
+        pd.DataFrame(columns=REJECT_COLUMNS),
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -90,8 +95,12 @@ def case_context(case_id: str):
 
     res = current()
     tables = _case_tables(str(run_dir()), (run_dir() / "run.json").stat().st_mtime, case_id)
-    return AuditContext(tables, load_profile(res.run["profile"]["name"]), dt.date.fromisoformat(res.run["as_of"]),
-                        pd.DataFrame(columns=REJECT_COLUMNS))
+    return AuditContext(
+        tables,
+        load_profile(res.run["profile"]["name"]),
+        dt.date.fromisoformat(res.run["as_of"]),
+        pd.DataFrame(columns=REJECT_COLUMNS),
+    )
 
 
 @st.cache_data(show_spinner=False)
@@ -120,10 +129,12 @@ def session_expired(now: float | None = None) -> str | None:
 def hide_table_downloads() -> None:
     """The table toolbar's "download as CSV" bypasses masking scope and the access log: every export goes
     through :func:`download` instead."""
-    st.html("<style>[data-testid='stElementToolbar'] button[aria-label*='ownload'],"
-            "[data-testid='stElementToolbar'] button[title*='ownload'],"
-            "[data-testid='stElementToolbarButton']:has(svg[data-testid*='ownload'])"
-            "{display:none !important}</style>")
+    st.html(
+        "<style>[data-testid='stElementToolbar'] button[aria-label*='ownload'],"
+        "[data-testid='stElementToolbar'] button[title*='ownload'],"
+        "[data-testid='stElementToolbarButton']:has(svg[data-testid*='ownload'])"
+        "{display:none !important}</style>"
+    )
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
@@ -135,8 +146,15 @@ def md(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", "" if text is None else str(text))
 
 
-def download(label: str, make: Callable[[], tuple[bytes, int]], file_name: str, *, key: str | None = None,
-             where=None, mime: str | None = None) -> None:
+def download(
+    label: str,
+    make: Callable[[], tuple[bytes, int]],
+    file_name: str,
+    *,
+    key: str | None = None,
+    where=None,
+    mime: str | None = None,
+) -> None:
     """An export button for users who may export: the file is built only when clicked, served once to this
     session (no standing link), and logged with who, which file and how many rows."""
     u = user()
@@ -160,12 +178,15 @@ def current() -> RunResults:
     """The run shown; a missing, damaged or half-written run is a Chinese message and the page stops."""
     run_json = run_dir() / "run.json"
     try:
-        read_run(run_dir())            # complete and readable (waits for a commit in progress)
+        read_run(run_dir())  # complete and readable (waits for a commit in progress)
         return _cached(str(run_dir()), run_json.stat().st_mtime)
     except RunFolderError as exc:
-        st.error(f"{exc}" if run_json.exists() else
-                 "没有找到审计结果。请在“数据导入”页上传数据，或由管理员运行 dibao-audit run 生成结果。")
-    except Exception as exc:             # never a traceback or a server path on screen: logged instead
+        st.error(
+            f"{exc}"
+            if run_json.exists()
+            else "没有找到审计结果。请在“数据导入”页上传数据，或由管理员运行 dibao-audit run 生成结果。"
+        )
+    except Exception as exc:  # never a traceback or a server path on screen: logged instead
         _LOG.exception("reading the run folder failed: %s", type(exc).__name__)
         st.error("审计结果无法读取（文件可能已损坏）。请重新运行审计；问题已记入服务器日志。")
     st.stop()

@@ -1,4 +1,5 @@
 """数据导入: upload a county's exports (or name a folder), pick a profile, run the audit with progress."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,8 +17,11 @@ st.title("数据导入")
 if user().role != "county":
     st.info("只有县级用户可以导入数据、运行审计。")
     st.stop()
-files = st.file_uploader("上传导出的表格（CSV/XLSX/XLS，可多选；全国社会救助信息系统、浪潮系统导出的原表即可，"
-                         "表头自动识别）", accept_multiple_files=True, type=["csv", "xlsx", "xlsm", "xls", "txt"])
+files = st.file_uploader(
+    "上传导出的表格（CSV/XLSX/XLS，可多选；全国社会救助信息系统、浪潮系统导出的原表即可，表头自动识别）",
+    accept_multiple_files=True,
+    type=["csv", "xlsx", "xlsm", "xls", "txt"],
+)
 folder = st.text_input("或填写服务器上的工作目录", placeholder="例如 /data/三都县/2024年12月")
 profiles = [p["name"] for p in list_profiles() if p["name"] != "tool-defaults"]
 profile = st.selectbox("政策配置", profiles, index=profiles.index("sandu-2021") if "sandu-2021" in profiles else 0)
@@ -29,7 +33,7 @@ if st.button("运行审计", type="primary", disabled=not (files or folder)):
         ws.mkdir(parents=True, exist_ok=True)
         for f in files:
             (ws / Path(f.name).name).write_bytes(f.getvalue())
-        if st.session_state.get("mapping"):         # the column mapping chosen for these uploads before
+        if st.session_state.get("mapping"):  # the column mapping chosen for these uploads before
             (ws / "列对应.json").write_text(st.session_state["mapping"], encoding="utf-8")
     else:
         ws = Path(folder)
@@ -37,7 +41,9 @@ if st.button("运行审计", type="primary", disabled=not (files or folder)):
     bar = st.progress(0.0, text="准备中…")
     st.session_state["import_ws"] = str(ws)
     try:
-        res = run_audit(ws, profile, out, progress=Progress(sink=lambda msg, frac: bar.progress(min(frac, 1.0), text=msg)))
+        res = run_audit(
+            ws, profile, out, progress=Progress(sink=lambda msg, frac: bar.progress(min(frac, 1.0), text=msg))
+        )
     except AuditError as exc:
         st.error(str(exc))
         st.session_state["needs_mapping"] = True
@@ -45,8 +51,10 @@ if st.button("运行审计", type="primary", disabled=not (files or folder)):
     st.session_state.pop("needs_mapping", None)
     audit("run_audit", f"{ws.name} → {out.name}")
     st.session_state["run_dir"] = str(out)
-    st.success(f"完成：{len(res.findings):,} 条问题线索，{res.run['rejects']:,} 条导入异常。"
-               f"其他页面现在显示这次审计的结果（{out.name}）。")
+    st.success(
+        f"完成：{len(res.findings):,} 条问题线索，{res.run['rejects']:,} 条导入异常。"
+        f"其他页面现在显示这次审计的结果（{out.name}）。"
+    )
     if res.run["rejects"]:
         import pandas as pd
 
@@ -76,14 +84,22 @@ def _mapping_screen(ws: Path) -> None:
         for item in todo:
             st.markdown(f"**{md(item['file'])}**" + (f" — {md(item['reason'])}" if item.get("reason") else ""))
             keys = list(names)
-            table = st.selectbox("这个文件是", keys, format_func=names.get, key=f"t:{item['file']}",
-                                 index=keys.index(item["table"]) if item["table"] in keys else 0)
+            table = st.selectbox(
+                "这个文件是",
+                keys,
+                format_func=names.get,
+                key=f"t:{item['file']}",
+                index=keys.index(item["table"]) if item["table"] in keys else 0,
+            )
             spec = TABLES[table]
             picks = {}
             for col in (c for c in spec.columns if c.required and c.name not in item["recognised"]):
                 options = ["（文件中没有）"] + item["headers"]
-                picks[col.name] = st.selectbox(f"{col.aliases[0] if col.aliases else col.name}（{col.name}）对应文件中的列",
-                                               options, key=f"c:{item['file']}:{col.name}")
+                picks[col.name] = st.selectbox(
+                    f"{col.aliases[0] if col.aliases else col.name}（{col.name}）对应文件中的列",
+                    options,
+                    key=f"c:{item['file']}:{col.name}",
+                )
             chosen[item["file"]] = (table, picks)
         if st.form_submit_button("保存列对应"):
             for file, (table, picks) in chosen.items():

@@ -1,4 +1,5 @@
 """``python -m audit`` runs the command-line interface."""
+
 from __future__ import annotations
 
 from audit.cli import main

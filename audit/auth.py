@@ -3,12 +3,13 @@
 Roles: ``county`` (县级纪检, whole county), ``township`` (乡镇, own township only) and ``readonly``
 (只读, whole county, no export). Personal numbers stay masked unless the user has ``full_view``.
 """
+
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
-import dataclasses
 import json
 import os
 import secrets
@@ -20,8 +21,21 @@ import pandas as pd
 
 from audit.errors import AuditError
 
-__all__ = ["User", "ROLES_ZH", "hash_password", "verify_password", "load_users", "add_user", "authenticate",
-           "scope", "log_access", "log_event", "LoginPolicy", "LoginGuard", "sign_in"]
+__all__ = [
+    "User",
+    "ROLES_ZH",
+    "hash_password",
+    "verify_password",
+    "load_users",
+    "add_user",
+    "authenticate",
+    "scope",
+    "log_access",
+    "log_event",
+    "LoginPolicy",
+    "LoginGuard",
+    "sign_in",
+]
 
 ROLES_ZH = {"county": "县级纪检", "township": "乡镇", "readonly": "只读"}
 _ITER = 240_000
@@ -68,8 +82,15 @@ def load_users(path: str | Path) -> dict[str, dict]:
     return {u["username"]: u for u in data.get("users", [])}
 
 
-def add_user(path: str | Path, username: str, password: str, role: str, township: str | None = None,
-             full_view: bool = False, display_name: str = "") -> User:
+def add_user(
+    path: str | Path,
+    username: str,
+    password: str,
+    role: str,
+    township: str | None = None,
+    full_view: bool = False,
+    display_name: str = "",
+) -> User:
     """Add or replace a user; the file is written atomically and holds only password hashes."""
     if role not in ROLES_ZH:
         raise AuditError(f"角色必须是 {'、'.join(ROLES_ZH)} 之一，实际为 {role!r}。")
@@ -95,11 +116,12 @@ _DUMMY_HASH = hash_password("dummy-password", salt=b"\0" * 16)
 @dataclass(frozen=True)
 class LoginPolicy:
     """Dashboard sign-in settings (tool settings, not policy; environment variables override them)."""
-    max_failures: int = 5          # failed attempts for one user name within the window ...
-    window_minutes: int = 15       # ... lock the name for lockout_minutes
+
+    max_failures: int = 5  # failed attempts for one user name within the window ...
+    window_minutes: int = 15  # ... lock the name for lockout_minutes
     lockout_minutes: int = 15
-    idle_minutes: int = 30         # a session unused this long must sign in again
-    max_session_hours: int = 10    # and any session after this long
+    idle_minutes: int = 30  # a session unused this long must sign in again
+    max_session_hours: int = 10  # and any session after this long
 
     @classmethod
     def from_env(cls) -> "LoginPolicy":
@@ -130,8 +152,7 @@ class LoginGuard:
 
     def locked_until(self, username: str, now: float | None = None) -> float | None:
         now = time.time() if now is None else now
-        recent = [t for t in self._read().get(self._key(username), [])
-                  if now - t < self.policy.window_minutes * 60]
+        recent = [t for t in self._read().get(self._key(username), []) if now - t < self.policy.window_minutes * 60]
         if len(recent) >= self.policy.max_failures:
             until = recent[-1] + self.policy.lockout_minutes * 60
             return until if until > now else None
@@ -141,7 +162,9 @@ class LoginGuard:
         now = time.time() if now is None else now
         data = self._read()
         key = self._key(username)
-        keep = [t for t in data.get(key, []) if now - t < max(self.policy.window_minutes, self.policy.lockout_minutes) * 60]
+        keep = [
+            t for t in data.get(key, []) if now - t < max(self.policy.window_minutes, self.policy.lockout_minutes) * 60
+        ]
         data[key] = keep + [now]
         self._write(data)
         return len(data[key])
@@ -160,8 +183,14 @@ def authenticate(path: str | Path, username: str, password: str) -> User | None:
     return User(u["username"], u["role"], u.get("township"), bool(u.get("full_view")), u.get("display_name", ""))
 
 
-def sign_in(path: str | Path, username: str, password: str, log_folder: str | Path,
-            guard: LoginGuard | None = None, now: float | None = None) -> tuple[User | None, str]:
+def sign_in(
+    path: str | Path,
+    username: str,
+    password: str,
+    log_folder: str | Path,
+    guard: LoginGuard | None = None,
+    now: float | None = None,
+) -> tuple[User | None, str]:
     """Check a sign-in with throttling: (user, "") on success, (None, Chinese message) otherwise.
     Every attempt is logged (the name as typed, truncated; never the password)."""
     guard = guard or LoginGuard(path)
@@ -176,8 +205,11 @@ def sign_in(path: str | Path, username: str, password: str, log_folder: str | Pa
         n = guard.failed(name, now)
         log_event(log_folder, name[:32], "", "login_failed", f"第{n}次")
         rest = guard.policy.max_failures - n
-        tail = f"再失败{rest}次将锁定{guard.policy.lockout_minutes}分钟。" if rest > 0 else \
-            f"已锁定{guard.policy.lockout_minutes}分钟。"
+        tail = (
+            f"再失败{rest}次将锁定{guard.policy.lockout_minutes}分钟。"
+            if rest > 0
+            else f"已锁定{guard.policy.lockout_minutes}分钟。"
+        )
         return None, "用户名或密码不正确。" + tail
     guard.succeeded(name)
     log_access(log_folder, u, "login")
@@ -198,10 +230,16 @@ def log_access(folder: str | Path, user: User, action: str, target: str = "", ro
     log_event(folder, user.username, user.role, action, target, rows)
 
 
-def log_event(folder: str | Path, username: str, role: str, action: str, target: str = "",
-              rows: int | None = None) -> None:
-    entry = {"time": dt.datetime.now().isoformat(timespec="seconds"), "user": username, "role": role,
-             "action": action, "target": target}
+def log_event(
+    folder: str | Path, username: str, role: str, action: str, target: str = "", rows: int | None = None
+) -> None:
+    entry = {
+        "time": dt.datetime.now().isoformat(timespec="seconds"),
+        "user": username,
+        "role": role,
+        "action": action,
+        "target": target,
+    }
     if rows is not None:
         entry["rows"] = int(rows)
     with open(Path(folder) / "access_log.jsonl", "a", encoding="utf-8") as f:

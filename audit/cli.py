@@ -1,4 +1,5 @@
 """Command-line interface: ``dibao-audit run|generate|profiles|serve``."""
+
 from __future__ import annotations
 
 import argparse
@@ -41,9 +42,11 @@ def cmd_run(a: argparse.Namespace) -> int:
     ws = ensure_sample() if a.workspace == "sample" else Path(a.workspace)
     res = run_audit(ws, a.profile, a.out, as_of=a.as_of, strict=a.strict, progress=Progress(quiet=a.quiet))
     s = res.run["rules_summary"]
-    print(f"审计完成：{len(res.findings):,} 条问题线索（高 {int((res.findings.severity == 'high').sum())}，"
-          f"中 {int((res.findings.severity == 'medium').sum())}，低 {int((res.findings.severity == 'low').sum())}）；"
-          f"规则 运行 {s['ran']} / 跳过 {s['skipped']} / 出错 {s['error']}；导入异常 {res.run['rejects']} 条。")
+    print(
+        f"审计完成：{len(res.findings):,} 条问题线索（高 {int((res.findings.severity == 'high').sum())}，"
+        f"中 {int((res.findings.severity == 'medium').sum())}，低 {int((res.findings.severity == 'low').sum())}）；"
+        f"规则 运行 {s['ran']} / 跳过 {s['skipped']} / 出错 {s['error']}；导入异常 {res.run['rejects']} 条。"
+    )
     print(f"核查基准日：{res.run['as_of']}（{res.run['as_of_basis']}）")
     for w in res.run["warnings"]:
         print(f"  提示：{w}")
@@ -58,8 +61,10 @@ def cmd_generate(a: argparse.Namespace) -> int:
     from data.generate import generate
 
     counts = generate(a.residents, a.seed, a.out, profile=a.profile, anomaly_rate=a.anomaly_rate, messy=a.messy)
-    print(f"已生成模拟县数据到 {a.out}：人员 {counts['persons']:,}，低保户 {counts['cases']:,}，"
-          f"埋设问题 {counts['truth']:,} 条（truth.csv）。")
+    print(
+        f"已生成模拟县数据到 {a.out}：人员 {counts['persons']:,}，低保户 {counts['cases']:,}，"
+        f"埋设问题 {counts['truth']:,} 条（truth.csv）。"
+    )
     return 0
 
 
@@ -94,12 +99,11 @@ def _results(run_dir: str):
 
 
 def cmd_report(a: argparse.Namespace) -> int:
+    from audit.coverage import misconduct, visit_list
+    from audit.ledger import VisitLedger
     from audit.lists import three_lists
     from audit.results import masked, to_excel_bytes
     from audit.scoring import rank
-
-    from audit.coverage import misconduct, visit_list
-    from audit.ledger import VisitLedger
 
     res, prof = _results(a.run_dir)
     out = Path(a.run_dir)
@@ -144,14 +148,32 @@ def cmd_sample(a: argparse.Namespace) -> int:
     con.close()
     plan, meta = sampling_plan(cases, rank(res.findings, prof), prof, seed=a.seed, weighted=a.weighted)
     path = Path(a.run_dir) / "抽查方案.xlsx"
-    meta_frame = pd.DataFrame([{"项目": k, "值": json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v}
-                               for k, v in meta.items()])
-    put(path, to_excel_bytes({"抽查名单": plan.rename(columns={
-        "village_code": "村代码", "township": "乡镇", "case_id": "低保编号", "why": "抽取原因", "score": "风险分",
-        "reasons": "风险理由"}), "方案参数": meta_frame}))
+    meta_frame = pd.DataFrame(
+        [{"项目": k, "值": json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v} for k, v in meta.items()]
+    )
+    put(
+        path,
+        to_excel_bytes(
+            {
+                "抽查名单": plan.rename(
+                    columns={
+                        "village_code": "村代码",
+                        "township": "乡镇",
+                        "case_id": "低保编号",
+                        "why": "抽取原因",
+                        "score": "风险分",
+                        "reasons": "风险理由",
+                    }
+                ),
+                "方案参数": meta_frame,
+            }
+        ),
+    )
     ok = "满足" if meta["meets_minimums"] else "未满足"
-    print(f"抽查方案：{meta['villages_sampled']}/{meta['villages_total']} 个村、{meta['households_sampled']} 户，"
-          f"随机种子 {a.seed}，{ok}最低抽查要求。已写出 {path}")
+    print(
+        f"抽查方案：{meta['villages_sampled']}/{meta['villages_total']} 个村、{meta['households_sampled']} 户，"
+        f"随机种子 {a.seed}，{ok}最低抽查要求。已写出 {path}"
+    )
     return 0
 
 
@@ -166,13 +188,22 @@ def cmd_ledger(a: argparse.Namespace) -> int:
 
         res, _ = _results(a.run_dir)
         c = led.merge(misconduct(res.findings), who=a.who)
-        print(f"台账已更新：新增 {c['new']}，保留 {c['kept']}，重新打开 {c['reopened']}，已消除 {c['cleared']}，"
-              f"已核实不属实未再提示 {c['suppressed']}。")
+        print(
+            f"台账已更新：新增 {c['new']}，保留 {c['kept']}，重新打开 {c['reopened']}，已消除 {c['cleared']}，"
+            f"已核实不属实未再提示 {c['suppressed']}。"
+        )
         v = VisitLedger(a.ledger).merge(res.findings, who=a.who)
         print(f"主动发现走访台账：新增待走访 {v['new']} 户，保留 {v['kept']} 户，本次未再列出 {v['unlisted']} 户。")
     elif a.action == "set":
-        led.set(a.finding_id, a.who, status=a.status, assignee=a.assignee, due_date=a.due, note=a.note,
-                dismissal_reason=a.reason)
+        led.set(
+            a.finding_id,
+            a.who,
+            status=a.status,
+            assignee=a.assignee,
+            due_date=a.due,
+            note=a.note,
+            dismissal_reason=a.reason,
+        )
         print(f"已更新线索 {a.finding_id}。")
     elif a.action == "export":
         out = Path(a.out or "台账.xlsx")
@@ -186,13 +217,14 @@ def cmd_ledger(a: argparse.Namespace) -> int:
 
 
 def cmd_packet(a: argparse.Namespace) -> int:
+    import datetime as _dt
+
+    import pandas as pd
+
     from audit.context import AuditContext
     from audit.load import REJECT_COLUMNS
     from audit.packet import write_packet
     from audit.store import open_store
-    import datetime as _dt
-
-    import pandas as pd
 
     res, prof = _results(a.run_dir)
     con = open_store(Path(a.run_dir), read_only=True)
@@ -218,8 +250,10 @@ def cmd_users(a: argparse.Namespace) -> int:
 
     if a.action == "list":
         for u in load_users(a.users).values():
-            print(f"{u['username']:<16}{ROLES_ZH[u['role']]}{('·' + u['township']) if u.get('township') else ''}"
-                  f"{'（可查看完整证件号）' if u.get('full_view') else ''}")
+            print(
+                f"{u['username']:<16}{ROLES_ZH[u['role']]}{('·' + u['township']) if u.get('township') else ''}"
+                f"{'（可查看完整证件号）' if u.get('full_view') else ''}"
+            )
         return 0
     password = sys.stdin.readline().rstrip("\n") if a.password_stdin else getpass.getpass("密码（至少8位）：")
     user = add_user(a.users, a.name, password, a.role, a.township, a.full_view)
@@ -253,9 +287,27 @@ def cmd_serve(a: argparse.Namespace) -> int:
     if not (Path(a.run_dir) / "run.json").exists():
         raise AuditError(f"没有找到审计结果 {a.run_dir}：请先运行 dibao-audit run <工作目录> --out {a.run_dir}")
     _demo_users(users)
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", a.address,
-           "--server.port", str(a.port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--client.toolbarMode", "minimal", "--client.showErrorDetails", "none", "--theme.base", "light"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.address",
+        a.address,
+        "--server.port",
+        str(a.port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+        "--client.showErrorDetails",
+        "none",
+        "--theme.base",
+        "light",
+    ]
     print(f"仪表盘地址：http://{a.address}:{a.port}（按 Ctrl+C 停止）", file=sys.stderr)
     return subprocess.call(cmd, env=env)
 

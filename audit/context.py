@@ -1,4 +1,5 @@
 """AuditContext: what a detector sees (validated tables, profile, reference date, store)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,8 +21,14 @@ class AuditContext:
     frames (``table``). Detectors never read files.
     """
 
-    def __init__(self, tables: dict[str, pd.DataFrame], profile: Profile, as_of: dt.date,
-                 rejects: pd.DataFrame | None = None, con: duckdb.DuckDBPyConnection | None = None):
+    def __init__(
+        self,
+        tables: dict[str, pd.DataFrame],
+        profile: Profile,
+        as_of: dt.date,
+        rejects: pd.DataFrame | None = None,
+        con: duckdb.DuckDBPyConnection | None = None,
+    ):
         self.tables, self.profile, self.as_of = tables, profile, as_of
         self.rejects = rejects if rejects is not None else pd.DataFrame()
         self._con = con
@@ -77,5 +84,4 @@ class AuditContext:
         if person_id is None or person_id not in self.person_place.index:
             return {"household_id": None, "village_code": None, "township": None}
         row = self.person_place.loc[person_id]
-        return {"household_id": row["household_id"], "village_code": row["village_code"],
-                "township": row["township"]}
+        return {"household_id": row["household_id"], "village_code": row["village_code"], "township": row["township"]}

@@ -1,5 +1,6 @@
 """潜在救助对象清单: the COVER findings as households for the civil-affairs bureau to visit, ordered by
 urgency, kept apart from the misconduct clues (问题线索) that go to discipline inspection."""
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,12 @@ def _ev(text: object) -> dict:
 def _members(ev: dict) -> str:
     parts = []
     for m in ev.get("members", []):
-        bits = [m.get("name", "某"), m.get("relation") or "", f"{m['age']}岁" if m.get("age") is not None else "",
-                m.get("notes") or ""]
+        bits = [
+            m.get("name", "某"),
+            m.get("relation") or "",
+            f"{m['age']}岁" if m.get("age") is not None else "",
+            m.get("notes") or "",
+        ]
         parts.append("".join(b for b in bits[:1]) + "（" + "，".join(b for b in bits[1:] if b) + "）")
     return "；".join(parts)
 
@@ -44,8 +49,25 @@ def visit_list(findings: pd.DataFrame, visits: pd.DataFrame | None = None, full_
     """One row per household, most urgent first: who lives there, assessed income against the standard,
     what it appears to qualify for, why it is listed (rule and explanation) and the visit status."""
     f = coverage(findings)
-    cols = ["序号", "紧迫程度", "乡镇", "村代码", "户号", "联系人", "家庭成员", "核对人均月收入（元）", "月低保标准（元）",
-            "可能符合", "发现依据", "情况说明", "政策依据", "走访状态", "不符合原因", "走访人", "走访日期"]
+    cols = [
+        "序号",
+        "紧迫程度",
+        "乡镇",
+        "村代码",
+        "户号",
+        "联系人",
+        "家庭成员",
+        "核对人均月收入（元）",
+        "月低保标准（元）",
+        "可能符合",
+        "发现依据",
+        "情况说明",
+        "政策依据",
+        "走访状态",
+        "不符合原因",
+        "走访人",
+        "走访日期",
+    ]
     if f.empty:
         return pd.DataFrame(columns=cols)
     from detectors.base import all_detectors
@@ -57,23 +79,42 @@ def visit_list(findings: pd.DataFrame, visits: pd.DataFrame | None = None, full_
         g = g.assign(_u=g.severity.map(_URGENCY)).sort_values(["_u", "rule"])
         top = g.iloc[0]
         ev = _ev(top.evidence)
-        income = next((e.get("per_capita_income") for e in map(_ev, g.evidence) if e.get("per_capita_income") is not None),
-                      None)
-        rows.append({"_u": int(top._u), "_n": len(g), "_gap": (ev.get("standard") or 0) - (income or 0),
-                     "紧迫程度": URGENCY_ZH[top.severity], "乡镇": top.township, "村代码": top.village_code, "户号": hh,
-                     "联系人": top.person_id, "家庭成员": _members(ev),
-                     "核对人均月收入（元）": "" if income is None else f"{income:,.0f}",
-                     "月低保标准（元）": "" if not ev.get("standard") else f"{ev['standard']:,.0f}",
-                     "可能符合": ev.get("qualifies_for", ""),
-                     "发现依据": "；".join(f"{r}（{titles.get(r, '')}）" for r in sorted(set(g.rule))),
-                     "情况说明": " / ".join(g.explanation), "政策依据": top.policy_ref})
+        income = next(
+            (e.get("per_capita_income") for e in map(_ev, g.evidence) if e.get("per_capita_income") is not None), None
+        )
+        rows.append(
+            {
+                "_u": int(top._u),
+                "_n": len(g),
+                "_gap": (ev.get("standard") or 0) - (income or 0),
+                "紧迫程度": URGENCY_ZH[top.severity],
+                "乡镇": top.township,
+                "村代码": top.village_code,
+                "户号": hh,
+                "联系人": top.person_id,
+                "家庭成员": _members(ev),
+                "核对人均月收入（元）": "" if income is None else f"{income:,.0f}",
+                "月低保标准（元）": "" if not ev.get("standard") else f"{ev['standard']:,.0f}",
+                "可能符合": ev.get("qualifies_for", ""),
+                "发现依据": "；".join(f"{r}（{titles.get(r, '')}）" for r in sorted(set(g.rule))),
+                "情况说明": " / ".join(g.explanation),
+                "政策依据": top.policy_ref,
+            }
+        )
     out = pd.DataFrame(rows).sort_values(["_u", "_n", "_gap", "户号"], ascending=[True, False, False, True])
     out = out.drop(columns=["_u", "_n", "_gap"])
-    v = visits if visits is not None and len(visits) else pd.DataFrame(
-        columns=["household_id", "status", "reason", "visitor", "visit_date"])
+    v = (
+        visits
+        if visits is not None and len(visits)
+        else pd.DataFrame(columns=["household_id", "status", "reason", "visitor", "visit_date"])
+    )
     v = v.set_index("household_id").astype(object)
-    for col, src, blank in (("走访状态", "status", "待走访"), ("不符合原因", "reason", ""), ("走访人", "visitor", ""),
-                            ("走访日期", "visit_date", "")):
+    for col, src, blank in (
+        ("走访状态", "status", "待走访"),
+        ("不符合原因", "reason", ""),
+        ("走访人", "visitor", ""),
+        ("走访日期", "visit_date", ""),
+    ):
         out[col] = out["户号"].map(v[src]).astype(object).where(lambda x: x.notna(), blank)
     out.insert(0, "序号", range(1, len(out) + 1))
     return out[cols].reset_index(drop=True)

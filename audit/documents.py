@@ -3,6 +3,7 @@
 Word files are built with python-docx (a maintained library: styles, tables and pictures without
 hand-written OOXML); charts go into Word as PNG pictures rendered by headless Chromium.
 """
+
 from __future__ import annotations
 
 import html
@@ -18,7 +19,9 @@ from audit.store import atomic_write
 
 __all__ = ["Block", "to_html", "to_docx", "chromium", "print_pdf", "write_all", "CSS"]
 
-Block = tuple[str, Any]          # ("red", text) ("h1", text) ("h2", text) ("p", text) ("table", frame) ("fig", figure) ("sign", text)
+Block = tuple[
+    str, Any
+]  # ("red", text) ("h1", text) ("h2", text) ("p", text) ("table", frame) ("fig", figure) ("sign", text)
 
 CSS = """
 @page { size: A4; margin: 37mm 26mm 35mm 28mm; }   /* GB/T 9704: A4, 天头37mm, 订口28mm, 版心156×225mm */
@@ -43,14 +46,24 @@ def chromium() -> str | None:
 
 
 def _browser_args(profile_dir: str) -> list[str]:
-    return ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", f"--user-data-dir={profile_dir}"]
+    return [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile_dir}",
+    ]
 
 
 def _table_html(frame: pd.DataFrame) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-                   for row in frame.fillna("").itertuples(index=False))
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+        for row in frame.fillna("").itertuples(index=False)
+    )
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
@@ -68,11 +81,16 @@ def to_html(blocks: list[Block], title: str) -> str:
         elif kind == "table":
             parts.append(_table_html(value))
         elif kind == "fig":
-            parts.append('<div class="fig">' + value.to_html(full_html=False, include_plotlyjs=js,
-                                                            config={"staticPlot": True}) + "</div>")
+            parts.append(
+                '<div class="fig">'
+                + value.to_html(full_html=False, include_plotlyjs=js, config={"staticPlot": True})
+                + "</div>"
+            )
             js = False
-    return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f"<style>{CSS}</style></head><body>{''.join(parts)}</body></html>")
+    return (
+        f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{CSS}</style></head><body>{''.join(parts)}</body></html>"
+    )
 
 
 def print_pdf(page: Path) -> Path | None:
@@ -82,9 +100,22 @@ def print_pdf(page: Path) -> Path | None:
         return None
     pdf = page.with_suffix(".pdf")
     with tempfile.TemporaryDirectory() as profile_dir:
-        atomic_write(pdf, lambda tmp: subprocess.run(
-            [browser, *_browser_args(profile_dir), "--no-pdf-header-footer", "--virtual-time-budget=15000",
-             f"--print-to-pdf={tmp}", page.resolve().as_uri()], check=True, capture_output=True, timeout=180))
+        atomic_write(
+            pdf,
+            lambda tmp: subprocess.run(
+                [
+                    browser,
+                    *_browser_args(profile_dir),
+                    "--no-pdf-header-footer",
+                    "--virtual-time-budget=15000",
+                    f"--print-to-pdf={tmp}",
+                    page.resolve().as_uri(),
+                ],
+                check=True,
+                capture_output=True,
+                timeout=180,
+            ),
+        )
     return pdf
 
 
@@ -94,12 +125,25 @@ def _figure_png(fig, folder: Path, name: str) -> Path | None:
         return None
     page = folder / f"{name}.html"
     fig = fig.update_layout(width=900, height=500)
-    page.write_text(fig.to_html(full_html=True, include_plotlyjs="inline", config={"staticPlot": True}), encoding="utf-8")
+    page.write_text(
+        fig.to_html(full_html=True, include_plotlyjs="inline", config={"staticPlot": True}), encoding="utf-8"
+    )
     png = folder / f"{name}.png"
     with tempfile.TemporaryDirectory() as profile_dir:
-        subprocess.run([browser, *_browser_args(profile_dir), "--window-size=940,540", "--hide-scrollbars",
-                        "--virtual-time-budget=10000", f"--screenshot={png}", page.resolve().as_uri()],
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                browser,
+                *_browser_args(profile_dir),
+                "--window-size=940,540",
+                "--hide-scrollbars",
+                "--virtual-time-budget=10000",
+                f"--screenshot={png}",
+                page.resolve().as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     return png if png.exists() else None
 
 
@@ -111,7 +155,7 @@ def to_docx(blocks: list[Block], path: Path) -> Path:
     from docx.shared import Cm, Pt, RGBColor
 
     doc = Document()
-    for section in doc.sections:            # A4 with the GB/T 9704 margins (python-docx defaults to US Letter)
+    for section in doc.sections:  # A4 with the GB/T 9704 margins (python-docx defaults to US Letter)
         section.page_width, section.page_height = Cm(21.0), Cm(29.7)
         section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
         section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)

@@ -1,4 +1,5 @@
 """Exception hierarchy; every message names the thing, what is allowed and what was found."""
+
 from __future__ import annotations
 
 __all__ = ["AuditError", "InputError", "ProfileError", "RegistryError", "ErrorCollector"]

@@ -1,4 +1,5 @@
 """Recall and precision of findings against a generator's truth.csv (planted violations)."""
+
 from __future__ import annotations
 
 import json
@@ -47,15 +48,23 @@ def score(findings: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     makes a matching finding a true positive but is not counted as planted."""
     recalled, tp = match_truth(findings, truth)
     t = truth.assign(recalled=recalled)
-    if "optional" in t:          # explains a finding when present, not required for recall
+    if "optional" in t:  # explains a finding when present, not required for recall
         t = t[t.optional.fillna("") != "是"]
     f = findings.assign(tp=tp)
     rules = sorted(set(t.rule) | set(f.rule))
     rows = []
     for rule in rules:
         tr, fr = t[t.rule == rule], f[f.rule == rule]
-        rows.append({"rule": rule, "family": rule.split("-")[0], "planted": len(tr), "recalled": int(tr.recalled.sum()),
-                     "findings": len(fr), "true_pos": int(fr.tp.sum())})
+        rows.append(
+            {
+                "rule": rule,
+                "family": rule.split("-")[0],
+                "planted": len(tr),
+                "recalled": int(tr.recalled.sum()),
+                "findings": len(fr),
+                "true_pos": int(fr.tp.sum()),
+            }
+        )
     out = pd.DataFrame(rows, columns=["rule", "family", "planted", "recalled", "findings", "true_pos"])
     out["recall"] = out.recalled / out.planted.where(out.planted > 0)
     out["precision"] = out.true_pos / out.findings.where(out.findings > 0)

@@ -9,14 +9,24 @@ Examples
 >>> mask_id("522732198001010016")
 '522732********0016'
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
 
 __all__ = [
-    "id_check_char", "validate_resident_id", "upgrade_id15", "id_birth_date", "id_sex",
-    "uscc_valid", "luhn_valid", "mask_id", "mask_account", "mask_phone", "mask_value",
+    "id_check_char",
+    "validate_resident_id",
+    "upgrade_id15",
+    "id_birth_date",
+    "id_sex",
+    "uscc_valid",
+    "luhn_valid",
+    "mask_id",
+    "mask_account",
+    "mask_phone",
+    "mask_value",
 ]
 
 _W = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

@@ -4,6 +4,7 @@ Re-running an audit merges by ``finding_id``: statuses and notes survive, findin
 fire become 已消除, and a finding dismissed as false (不属实) with a reason is not raised again
 unless its evidence changed. Every write is one SQLite transaction.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -73,19 +74,38 @@ class Ledger:
         if townships is not None:
             findings = findings[findings.township.isin(townships)]
         with self._tx() as con:
-            old = {r[0]: r for r in con.execute("SELECT finding_id, status, evidence_hash, township FROM clue")
-                   if townships is None or r[3] in townships}
+            old = {
+                r[0]: r
+                for r in con.execute("SELECT finding_id, status, evidence_hash, township FROM clue")
+                if townships is None or r[3] in townships
+            }
             seen = set()
             for r in findings.itertuples(index=False):
                 h = hashlib.sha1(str(r.evidence).encode("utf-8")).hexdigest()[:16]
                 seen.add(r.finding_id)
                 prev = old.get(r.finding_id)
                 if prev is None:
-                    con.execute("INSERT INTO clue VALUES (?,?,?,?,?,?,?,?,?,NULL,NULL,NULL,NULL,?,?,?)",
-                                (r.finding_id, r.rule, r.severity, r.case_id, r.township, r.village_code,
-                                 r.explanation, h, "待核实", now, now, now))
-                    con.execute("INSERT INTO history (finding_id, at, who, field, old, new) VALUES (?,?,?,?,?,?)",
-                                (r.finding_id, now, who, "status", None, "待核实"))
+                    con.execute(
+                        "INSERT INTO clue VALUES (?,?,?,?,?,?,?,?,?,NULL,NULL,NULL,NULL,?,?,?)",
+                        (
+                            r.finding_id,
+                            r.rule,
+                            r.severity,
+                            r.case_id,
+                            r.township,
+                            r.village_code,
+                            r.explanation,
+                            h,
+                            "待核实",
+                            now,
+                            now,
+                            now,
+                        ),
+                    )
+                    con.execute(
+                        "INSERT INTO history (finding_id, at, who, field, old, new) VALUES (?,?,?,?,?,?)",
+                        (r.finding_id, now, who, "status", None, "待核实"),
+                    )
                     counts["new"] += 1
                     continue
                 status = prev[1]
@@ -96,12 +116,21 @@ class Ledger:
                 new_status = "待核实" if status in ("不属实", "已消除") else status
                 if new_status != status:
                     counts["reopened"] += 1
-                    self._log(con, r.finding_id, who, "status", status,
-                              new_status + ("（证据已变化）" if status == "不属实" else "（再次出现）"))
+                    self._log(
+                        con,
+                        r.finding_id,
+                        who,
+                        "status",
+                        status,
+                        new_status + ("（证据已变化）" if status == "不属实" else "（再次出现）"),
+                    )
                 else:
                     counts["kept"] += 1
-                con.execute("UPDATE clue SET status=?, explanation=?, evidence_hash=?, last_seen=?, updated_at=? "
-                            "WHERE finding_id=?", (new_status, r.explanation, h, now, now, r.finding_id))
+                con.execute(
+                    "UPDATE clue SET status=?, explanation=?, evidence_hash=?, last_seen=?, updated_at=? "
+                    "WHERE finding_id=?",
+                    (new_status, r.explanation, h, now, now, r.finding_id),
+                )
             for fid, (_, status, _, _) in old.items():
                 if fid not in seen and status not in ("已消除", "不属实", "已整改", "已移交纪检"):
                     con.execute("UPDATE clue SET status='已消除', updated_at=? WHERE finding_id=?", (now, fid))
@@ -111,25 +140,42 @@ class Ledger:
 
     @staticmethod
     def _log(con, fid, who, field, old, new) -> None:
-        con.execute("INSERT INTO history (finding_id, at, who, field, old, new) VALUES (?,?,?,?,?,?)",
-                    (fid, _now(), who, field, old, new))
+        con.execute(
+            "INSERT INTO history (finding_id, at, who, field, old, new) VALUES (?,?,?,?,?,?)",
+            (fid, _now(), who, field, old, new),
+        )
 
-    def set(self, finding_id: str, who: str, *, status: str | None = None, assignee: str | None = None,
-            due_date: str | None = None, note: str | None = None, dismissal_reason: str | None = None) -> None:
+    def set(
+        self,
+        finding_id: str,
+        who: str,
+        *,
+        status: str | None = None,
+        assignee: str | None = None,
+        due_date: str | None = None,
+        note: str | None = None,
+        dismissal_reason: str | None = None,
+    ) -> None:
         """Change a clue; every changed field goes to the history with who and when."""
         if status is not None and status not in STATUSES:
             raise AuditError(f"状态必须是 {'、'.join(STATUSES)} 之一，实际为 {status!r}。")
         if status == "不属实" and dismissal_reason not in DISMISSAL_REASONS:
             raise AuditError(f"标记为不属实时必须给出原因：{'、'.join(DISMISSAL_REASONS)}。")
         with self._tx() as con:
-            row = con.execute("SELECT status, assignee, due_date, note, dismissal_reason FROM clue WHERE finding_id=?",
-                              (finding_id,)).fetchone()
+            row = con.execute(
+                "SELECT status, assignee, due_date, note, dismissal_reason FROM clue WHERE finding_id=?", (finding_id,)
+            ).fetchone()
             if row is None:
                 raise AuditError(f"台账中没有线索 {finding_id}。")
-            for field, old, new in zip(("status", "assignee", "due_date", "note", "dismissal_reason"), row,
-                                       (status, assignee, due_date, note, dismissal_reason)):
+            for field, old, new in zip(
+                ("status", "assignee", "due_date", "note", "dismissal_reason"),
+                row,
+                (status, assignee, due_date, note, dismissal_reason),
+            ):
                 if new is not None and new != old:
-                    con.execute(f"UPDATE clue SET {field}=?, updated_at=? WHERE finding_id=?", (new, _now(), finding_id))
+                    con.execute(
+                        f"UPDATE clue SET {field}=?, updated_at=? WHERE finding_id=?", (new, _now(), finding_id)
+                    )
                     self._log(con, finding_id, who, field, old, new)
 
     def _query(self, sql: str, params: tuple | None = None) -> pd.DataFrame:
@@ -190,12 +236,16 @@ class VisitLedger(Ledger):
                 first = g.iloc[0]
                 seen.add(hh)
                 if hh not in old:
-                    con.execute("INSERT INTO visit VALUES (?,?,?,?,?,NULL,NULL,NULL,NULL,?,?,1,?)",
-                                (hh, first.township, first.village_code, rules, "待走访", now, now, now))
+                    con.execute(
+                        "INSERT INTO visit VALUES (?,?,?,?,?,NULL,NULL,NULL,NULL,?,?,1,?)",
+                        (hh, first.township, first.village_code, rules, "待走访", now, now, now),
+                    )
                     self._vlog(con, hh, who, "status", None, "待走访")
                     counts["new"] += 1
                 else:
-                    con.execute("UPDATE visit SET rules=?, last_seen=?, listed=1 WHERE household_id=?", (rules, now, hh))
+                    con.execute(
+                        "UPDATE visit SET rules=?, last_seen=?, listed=1 WHERE household_id=?", (rules, now, hh)
+                    )
                     counts["kept"] += 1
             for hh, (_, status, town) in old.items():
                 if hh in seen or (townships is not None and town not in townships):
@@ -206,25 +256,40 @@ class VisitLedger(Ledger):
 
     @staticmethod
     def _vlog(con, hh, who, field, old, new) -> None:
-        con.execute("INSERT INTO visit_history (household_id, at, who, field, old, new) VALUES (?,?,?,?,?,?)",
-                    (hh, _now(), who, field, old, new))
+        con.execute(
+            "INSERT INTO visit_history (household_id, at, who, field, old, new) VALUES (?,?,?,?,?,?)",
+            (hh, _now(), who, field, old, new),
+        )
 
-    def set(self, household_id: str, who: str, *, status: str | None = None, reason: str | None = None,
-            visitor: str | None = None, visit_date: str | None = None, note: str | None = None) -> None:
+    def set(
+        self,
+        household_id: str,
+        who: str,
+        *,
+        status: str | None = None,
+        reason: str | None = None,
+        visitor: str | None = None,
+        visit_date: str | None = None,
+        note: str | None = None,
+    ) -> None:
         """Record a visit; 不符合条件 needs a reason. Every changed field goes to the history."""
         if status is not None and status not in VISIT_STATUSES:
             raise AuditError(f"走访状态必须是 {'、'.join(VISIT_STATUSES)} 之一，实际为 {status!r}。")
         if status == "不符合条件" and not (reason or "").strip():
             raise AuditError("标记为不符合条件时必须写明原因（如：核对收入高于标准、有赡养人且有能力赡养）。")
         with self._tx() as con:
-            row = con.execute("SELECT status, reason, visitor, visit_date, note FROM visit WHERE household_id=?",
-                              (household_id,)).fetchone()
+            row = con.execute(
+                "SELECT status, reason, visitor, visit_date, note FROM visit WHERE household_id=?", (household_id,)
+            ).fetchone()
             if row is None:
                 raise AuditError(f"走访台账中没有户 {household_id}。")
-            for field, old, new in zip(("status", "reason", "visitor", "visit_date", "note"), row,
-                                       (status, reason, visitor, visit_date, note)):
+            for field, old, new in zip(
+                ("status", "reason", "visitor", "visit_date", "note"), row, (status, reason, visitor, visit_date, note)
+            ):
                 if new is not None and new != old:
-                    con.execute(f"UPDATE visit SET {field}=?, updated_at=? WHERE household_id=?", (new, _now(), household_id))
+                    con.execute(
+                        f"UPDATE visit SET {field}=?, updated_at=? WHERE household_id=?", (new, _now(), household_id)
+                    )
                     self._vlog(con, household_id, who, field, old, new)
 
     def frame(self) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 Nothing is dropped silently: every rejected row or cleared cell is a row of the rejects frame
 (file, row, column, value, reason_code, reason, action) and becomes a DATA-01 finding.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,9 +21,19 @@ from audit.parse import norm_header, parse_date_series, parse_money, parse_month
 from audit.schema import REQUIRED_TABLES, TABLES, TableSpec, table_by_filename
 from audit.sheets import Grid, Header, locate_header, read_grids, split_body, title_period, total_checks
 
-__all__ = ["Workspace", "SourceInfo", "load_workspace", "inspect_workspace", "read_mapping", "save_mapping",
-           "read_text", "REJECT_COLUMNS", "REJECT_KEYS",
-           "REJECT_FRAME_COLUMNS", "REASONS_ZH"]
+__all__ = [
+    "Workspace",
+    "SourceInfo",
+    "load_workspace",
+    "inspect_workspace",
+    "read_mapping",
+    "save_mapping",
+    "read_text",
+    "REJECT_COLUMNS",
+    "REJECT_KEYS",
+    "REJECT_FRAME_COLUMNS",
+    "REASONS_ZH",
+]
 
 REJECT_COLUMNS = ["table", "file", "row", "column", "value", "reason_code", "reason", "action"]
 # The rejected row's keys as written (unmasked, kept in the store for the DATA-01 finding only;
@@ -48,8 +59,10 @@ REASONS_ZH = {
 }
 SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
 MAPPING_FILE = "列对应.json"
-_re_month = __import__("re").compile(r"\d{4}-\d{1,2}|\d{4}/\d{1,2}|\d{4}年\d{1,2}月")     # the user's own header → contract column choices (saved by 数据导入)
-MAX_AMOUNT = 1e10          # no payout, income or asset in a county roll reaches ten billion yuan
+_re_month = __import__("re").compile(
+    r"\d{4}-\d{1,2}|\d{4}/\d{1,2}|\d{4}年\d{1,2}月"
+)  # the user's own header → contract column choices (saved by 数据导入)
+MAX_AMOUNT = 1e10  # no payout, income or asset in a county roll reaches ten billion yuan
 # dates a county roll can hold (births from 1900, nothing planned past 2099): 9999-12-31 placeholders and
 # Excel serials such as 99999 (year 2173) are rejected instead of moving the reference date or the rules
 DATE_RANGE = (pd.Timestamp("1900-01-01"), pd.Timestamp("2099-12-31 23:59:59"))
@@ -68,7 +81,7 @@ class SourceInfo:
     cells_cleared: int = 0
     ignored_columns: list[str] = field(default_factory=list)
     header_row: int | str = 1
-    structure: list[dict] = field(default_factory=list)     # 合计行 / 表尾 / 列序号行 skipped, with row numbers
+    structure: list[dict] = field(default_factory=list)  # 合计行 / 表尾 / 列序号行 skipped, with row numbers
     blank_rows: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -81,7 +94,7 @@ class Workspace:
     rejects: pd.DataFrame
     sources: list[SourceInfo]
     warnings: list[str] = field(default_factory=list)
-    unused: list[dict] = field(default_factory=list)          # files and sheets not used, with the reason
+    unused: list[dict] = field(default_factory=list)  # files and sheets not used, with the reason
 
     def fingerprint(self) -> str:
         h = hashlib.sha256()
@@ -125,20 +138,48 @@ _HEAD = {norm_header(h): "_head_id" for h in ("户主身份证号", "户主公�
 _VNAME = {norm_header(h): "_village_name" for h in ("所属社区", "所属社", "村(社区)", "村(社区)名称", "村名")}
 EXTRA_HEADERS = {
     "payments": {norm_header(h): "_person_id" for h in ("身份证号", "身份证号码", "公民身份号码", "户主身份证号")},
-    "cases": {**_VNAME, **{norm_header(h): "_first_month" for h in ("最初享受月", "最初享受月份", "起始保障年月")},
-              **{norm_header(h): "_id" for h in ("身份证号", "身份证号码")}, norm_header("地区"): "_village_name"},
-    "persons": {**_HEAD, **{norm_header(h): "_case_id" for h in ("低保(特困)证号", "低保证号", "低保编号")},
-                **{norm_header(h): "_relief" for h in ("救助类型", "是否保障对象")}},
+    "cases": {
+        **_VNAME,
+        **{norm_header(h): "_first_month" for h in ("最初享受月", "最初享受月份", "起始保障年月")},
+        **{norm_header(h): "_id" for h in ("身份证号", "身份证号码")},
+        norm_header("地区"): "_village_name",
+    },
+    "persons": {
+        **_HEAD,
+        **{norm_header(h): "_case_id" for h in ("低保(特困)证号", "低保证号", "低保编号")},
+        **{norm_header(h): "_relief" for h in ("救助类型", "是否保障对象")},
+    },
     "withdrawals": {
-    **{norm_header(h): "_date" for h in ("交易日期", "记账日期", "记账日", "日期")},
-    **{norm_header(h): "_summary" for h in ("摘要", "交易摘要", "摘要说明", "交易名称", "交易类型", "现金标志", "附言")},
-    **{norm_header(h): "_income" for h in ("收入", "交易金额(收入)", "收入金额", "贷方金额")},
-    **{norm_header(h): "_expense" for h in ("支出", "交易金额(支出)", "支出金额", "借方金额")},
-}}
-_CHANNEL_HINTS = (("助农", "助农取款点"), ("ATM", "ATM"), ("自助", "ATM"), ("取款机", "ATM"), ("柜员机", "ATM"),
-                  ("POS", "POS"), ("消费", "POS"), ("存现", "现金存入"), ("现金存入", "现金存入"), ("现存", "现金存入"),
-                  ("柜台", "柜台"), ("柜面", "柜台"), ("现金", "柜台"), ("转账", "转账"), ("转出", "转账"),
-                  ("转入", "转账"), ("汇款", "转账"), ("网银", "转账"), ("代发", "转账"))
+        **{norm_header(h): "_date" for h in ("交易日期", "记账日期", "记账日", "日期")},
+        **{
+            norm_header(h): "_summary"
+            for h in ("摘要", "交易摘要", "摘要说明", "交易名称", "交易类型", "现金标志", "附言")
+        },
+        **{norm_header(h): "_income" for h in ("收入", "交易金额(收入)", "收入金额", "贷方金额")},
+        **{norm_header(h): "_expense" for h in ("支出", "交易金额(支出)", "支出金额", "借方金额")},
+    },
+}
+_CHANNEL_HINTS = (
+    ("助农", "助农取款点"),
+    ("ATM", "ATM"),
+    ("自助", "ATM"),
+    ("取款机", "ATM"),
+    ("柜员机", "ATM"),
+    ("POS", "POS"),
+    ("消费", "POS"),
+    ("存现", "现金存入"),
+    ("现金存入", "现金存入"),
+    ("现存", "现金存入"),
+    ("柜台", "柜台"),
+    ("柜面", "柜台"),
+    ("现金", "柜台"),
+    ("转账", "转账"),
+    ("转出", "转账"),
+    ("转入", "转账"),
+    ("汇款", "转账"),
+    ("网银", "转账"),
+    ("代发", "转账"),
+)
 
 
 @dataclass
@@ -154,27 +195,32 @@ class Found:
     rows: pd.Series
     checks: list[dict] = field(default_factory=list)
     columns_written: list[str] = field(default_factory=list)
-    join_ids: pd.Series | None = None       # payments without 低保编号: each row's ID, matched to cases later
+    join_ids: pd.Series | None = None  # payments without 低保编号: each row's ID, matched to cases later
 
 
 def _frame(grid: Grid, header: Header, data: list[int]) -> pd.DataFrame:
     width = max((j for idx in header.columns.values() for j in idx), default=-1) + 1
     body = [grid.rows[i] for i in data]
     body = [r if len(r) >= width else r + [""] * (width - len(r)) for r in body]
-    cols = list(zip(*body)) if body else [()] * width          # one transpose, at C speed
+    cols = list(zip(*body)) if body else [()] * width  # one transpose, at C speed
     out = {}
     for canon, idx in header.columns.items():
         if len(idx) == 1:
             out[canon] = list(cols[idx[0]]) if body else []
-        elif canon.startswith("_"):          # helper text from several columns, joined
+        elif canon.startswith("_"):  # helper text from several columns, joined
             out[canon] = [" ".join(x for x in parts if x) for parts in zip(*(cols[j] for j in idx))] if body else []
-        else:                                # money split over sub-columns without a total: their sum
+        else:  # money split over sub-columns without a total: their sum
             vals = []
-            for parts in (zip(*(cols[j] for j in idx)) if body else []):
+            for parts in zip(*(cols[j] for j in idx)) if body else []:
                 texts = [t for t in parts if t and t.strip()]
                 nums = [parse_money(t) for t in texts]
-                vals.append("" if not texts else ("无法合计：" + "/".join(texts)) if any(v is None for v in nums)
-                            else f"{sum(nums):.2f}")
+                vals.append(
+                    ""
+                    if not texts
+                    else ("无法合计：" + "/".join(texts))
+                    if any(v is None for v in nums)
+                    else f"{sum(nums):.2f}"
+                )
             out[canon] = vals
     return pd.DataFrame(out, dtype=object)
 
@@ -211,8 +257,10 @@ def _statement_columns(raw: pd.DataFrame, notes: list[str], label: str) -> pd.Da
             guess = guess.where(~summary.str.contains(word, regex=False), channel)
         raw["channel"] = guess
         unknown = int((guess == "未知").sum())
-        notes.append(f"{label}：没有交易渠道列，已按摘要推断；{unknown:,}条无法推断（记为“未知”，"
-                     f"依赖渠道的规则 CARD-04/05/07/08 对这些交易不作判断）")
+        notes.append(
+            f"{label}：没有交易渠道列，已按摘要推断；{unknown:,}条无法推断（记为“未知”，"
+            f"依赖渠道的规则 CARD-04/05/07/08 对这些交易不作判断）"
+        )
     return raw.drop(columns=[c for c in raw.columns if c.startswith("_")])
 
 
@@ -264,7 +312,7 @@ def _derivable(table: str, header: Header, grid: Grid, file_name: str) -> dict[s
 
 def _area_hint(grid: Grid, header: Header, file_name: str) -> tuple[str, str] | None:
     """城市/农村 named by the file name or the title above the header (the national and 浪潮 exports)."""
-    title = " ".join(c for r in grid.rows[:header.start] for c in r if c)
+    title = " ".join(c for r in grid.rows[: header.start] for c in r if c)
     for text, where in ((file_name, "文件名"), (title, "标题")):
         for word, area in (("农村", "农村"), ("城市", "城市"), ("城镇", "城市")):
             if word in text:
@@ -275,13 +323,14 @@ def _area_hint(grid: Grid, header: Header, file_name: str) -> tuple[str, str] | 
 def _own_account(grid: Grid, header: Header, file_name: str) -> str | None:
     import re as _re
 
-    text = " ".join([file_name] + [c for r in grid.rows[:header.start] for c in r if c])
+    text = " ".join([file_name] + [c for r in grid.rows[: header.start] for c in r if c])
     m = _re.search(r"(?<!\d)(\d{16,19})(?!\d)", text)
     return m.group(1) if m else None
 
 
-def _apply_derived(table: str, raw: pd.DataFrame, how: dict[str, str], grid: Grid, header: Header,
-                   file_name: str) -> pd.DataFrame:
+def _apply_derived(
+    table: str, raw: pd.DataFrame, how: dict[str, str], grid: Grid, header: Header, file_name: str
+) -> pd.DataFrame:
     raw = raw.copy()
     n = len(raw)
     blank = pd.Series([""] * n, index=raw.index, dtype=object)
@@ -304,8 +353,12 @@ def _apply_derived(table: str, raw: pd.DataFrame, how: dict[str, str], grid: Gri
     if "benefit_type" in how:
         raw["benefit_type"] = "未注明"
     if "approval_date" in how:
-        raw["approval_date"] = raw["_first_month"].astype(str).str.strip().map(
-            lambda v: (m.strftime("%Y-%m-%d") if (m := parse_month(v)) is not None else v) if v else v)
+        raw["approval_date"] = (
+            raw["_first_month"]
+            .astype(str)
+            .str.strip()
+            .map(lambda v: (m.strftime("%Y-%m-%d") if (m := parse_month(v)) is not None else v) if v else v)
+        )
     if "status" in how:
         raw["status"] = "在保"
     if "account_no" in how:
@@ -323,7 +376,9 @@ def read_mapping(workspace: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"{MAPPING_FILE}：列对应文件不是有效的 JSON（{exc}）。请删除后在数据导入页面重新设置。") from None
+        raise InputError(
+            f"{MAPPING_FILE}：列对应文件不是有效的 JSON（{exc}）。请删除后在数据导入页面重新设置。"
+        ) from None
     return data if isinstance(data, dict) else {}
 
 
@@ -381,8 +436,7 @@ def _identify(grid: Grid, named: str | None, user: dict | None = None) -> tuple[
         return None, None, "表头与任何数据表都不对应"
     (complete, _, _), name, h, missing = best
     if not complete:
-        return None, None, (f"表头最接近“{TABLES[name].zh[0]}”（{name}），但缺少必填列："
-                            f"{'、'.join(missing)}")
+        return None, None, (f"表头最接近“{TABLES[name].zh[0]}”（{name}），但缺少必填列：{'、'.join(missing)}")
     return name, h, ""
 
 
@@ -425,8 +479,11 @@ def discover(workspace: Path) -> tuple[list[Found], list[str], list[dict]]:
             label = path.name if (named is not None or len(grids) == 1) else grid.label
             data, structure = split_body(grid, header)
             info = SourceInfo(table, label, grid.encoding, digest, size)
-            info.header_row = grid.numbers[header.start] if header.depth == 1 else \
-                f"{grid.numbers[header.start]}-{grid.numbers[header.start + header.depth - 1]}"
+            info.header_row = (
+                grid.numbers[header.start]
+                if header.depth == 1
+                else f"{grid.numbers[header.start]}-{grid.numbers[header.start + header.depth - 1]}"
+            )
             info.structure = [{"row": grid.numbers[i], "kind": k} for i, k in structure if k != "空行"]
             info.blank_rows = sum(1 for _, k in structure if k == "空行")
             info.ignored_columns = header.ignored
@@ -443,17 +500,31 @@ def discover(workspace: Path) -> tuple[list[Found], list[str], list[dict]]:
                 how.pop("period")
             raw = _apply_derived(table, raw, how, grid, header, path.name)
             info.notes += [f"{label}：{v}" for v in how.values()]
-            if table == "persons" and "_case_id" in raw:       # the national person export: members too
+            if table == "persons" and "_case_id" in raw:  # the national person export: members too
                 m = raw[raw["_case_id"].astype(str).str.strip() != ""]
-                enrolled = (m["_relief"].astype(str).str.strip() != "") if "_relief" in m else pd.Series(True, index=m.index)
-                members = pd.DataFrame({"case_id": m["_case_id"], "person_id": m["person_id"],
-                                        "enrolled": enrolled.map({True: "是", False: "否"})})
+                enrolled = (
+                    (m["_relief"].astype(str).str.strip() != "") if "_relief" in m else pd.Series(True, index=m.index)
+                )
+                members = pd.DataFrame(
+                    {
+                        "case_id": m["_case_id"],
+                        "person_id": m["person_id"],
+                        "enrolled": enrolled.map({True: "是", False: "否"}),
+                    }
+                )
                 minfo = SourceInfo("case_members", f"{label}（保障成员）", grid.encoding, digest, size)
                 minfo.notes = [f"{label}：保障成员取自人员表的低保证号，救助类型为空的记为未纳入保障"]
                 rows_m = pd.Series([grid.numbers[i] for i in data])[m.index.to_numpy()]
-                found.append(Found("case_members", minfo.file, members.reset_index(drop=True), minfo,
-                                   {"case_id": "低保(特困)证号", "person_id": "身份证号", "enrolled": "救助类型"},
-                                   rows_m.reset_index(drop=True)))
+                found.append(
+                    Found(
+                        "case_members",
+                        minfo.file,
+                        members.reset_index(drop=True),
+                        minfo,
+                        {"case_id": "低保(特困)证号", "person_id": "身份证号", "enrolled": "救助类型"},
+                        rows_m.reset_index(drop=True),
+                    )
+                )
             join = None
             if table == "payments" and "case_id" in how:
                 join = raw["_person_id"].astype(str).str.strip().str.upper().reset_index(drop=True)
@@ -462,8 +533,19 @@ def discover(workspace: Path) -> tuple[list[Found], list[str], list[dict]]:
             money = [c.name for c in TABLES[table].columns if c.kind == "money"]
             checks = total_checks(grid, header, data, structure, money)
             labels = dict(header.labels)
-            found.append(Found(table, label, raw, info, labels, pd.Series([grid.numbers[i] for i in data]), checks,
-                               header.order, join))
+            found.append(
+                Found(
+                    table,
+                    label,
+                    raw,
+                    info,
+                    labels,
+                    pd.Series([grid.numbers[i] for i in data]),
+                    checks,
+                    header.order,
+                    join,
+                )
+            )
     return found, warnings, unused
 
 
@@ -519,10 +601,10 @@ def _parse_column(kind: str, codes: dict[str, str], s: pd.Series) -> tuple[pd.Se
     if kind in ("money", "int"):
         val = pd.to_numeric(s.where(~blank, None), errors="coerce").astype(float)
         todo = val.isna() & ~blank
-        if todo.any():      # 1,234.50 / ¥300 / ３００元: parsed one distinct text at a time (pandas 2 and 3 alike)
+        if todo.any():  # 1,234.50 / ¥300 / ３００元: parsed one distinct text at a time (pandas 2 and 3 alike)
             extra = pd.to_numeric(_map_unique(s[todo], parse_money), errors="coerce").astype(float)
             val = val.where(~todo, extra.reindex(val.index))
-        val = val.where(np.isfinite(val) & (val.abs() < MAX_AMOUNT))      # inf, 1e20: not an amount
+        val = val.where(np.isfinite(val) & (val.abs() < MAX_AMOUNT))  # inf, 1e20: not an amount
         if kind == "int":
             bad = (val.isna() | (val != np.floor(val.fillna(0)))) & ~blank
             return val.where(~bad).astype("Int64"), bad, "BAD_INT"
@@ -531,10 +613,12 @@ def _parse_column(kind: str, codes: dict[str, str], s: pd.Series) -> tuple[pd.Se
         val = s.str.lower().map(codes)
         return val.where(~blank, None), val.isna() & ~blank, "UNKNOWN_CODE"
     if kind == "idlist":
+
         def check(cell: str) -> str | None:
             ids = [p for p in cell.replace("；", ";").replace(",", ";").split(";") if p.strip()]
             ok = [_check_id(p) for p in ids]
             return None if any(e for _, e in ok) else ";".join(i for i, _ in ok)
+
         val = _map_unique(s, check)
         return val.where(~blank, None), val.isna() & ~blank, "BAD_ID_FORMAT"
     return s.where(~blank, None), pd.Series(False, index=s.index), ""
@@ -550,9 +634,15 @@ def _normalise_strings(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
-def parse_table(spec: TableSpec, label: str, raw: pd.DataFrame, info: SourceInfo,
-                row_offset: int = 2, headers: dict[str, str] | None = None,
-                rows: pd.Series | None = None) -> tuple[pd.DataFrame, list[dict]]:
+def parse_table(
+    spec: TableSpec,
+    label: str,
+    raw: pd.DataFrame,
+    info: SourceInfo,
+    row_offset: int = 2,
+    headers: dict[str, str] | None = None,
+    rows: pd.Series | None = None,
+) -> tuple[pd.DataFrame, list[dict]]:
     """Parse one raw string frame (canonical headers) into typed columns and reject records.
 
     ``headers`` maps canonical names back to the file's own headers, so that a reject names
@@ -561,8 +651,11 @@ def parse_table(spec: TableSpec, label: str, raw: pd.DataFrame, info: SourceInfo
     """
     headers = headers or {}
     raw = _normalise_strings(raw.reset_index(drop=True))
-    rows = (pd.Series(np.arange(len(raw)) + row_offset, index=raw.index) if rows is None
-            else pd.Series(np.asarray(rows), index=raw.index))
+    rows = (
+        pd.Series(np.arange(len(raw)) + row_offset, index=raw.index)
+        if rows is None
+        else pd.Series(np.asarray(rows), index=raw.index)
+    )
     rejects: list[dict] = []
     bad_rows = pd.Series(False, index=raw.index)
     out = {}
@@ -571,8 +664,7 @@ def parse_table(spec: TableSpec, label: str, raw: pd.DataFrame, info: SourceInfo
         key_cols.append("official_id")
 
     def keys_of(i) -> dict:
-        got = {k: raw.at[i, "person_id" if (k == "official_id" and spec.name == "officials") else k]
-               for k in key_cols}
+        got = {k: raw.at[i, "person_id" if (k == "official_id" and spec.name == "officials") else k] for k in key_cols}
         if spec.name == "officials":
             got.pop("person_id", None)
         return {k: (v.upper() if k.endswith("_id") else v) for k, v in got.items() if v}
@@ -583,12 +675,22 @@ def parse_table(spec: TableSpec, label: str, raw: pd.DataFrame, info: SourceInfo
             return
         codes = reason_codes.loc[idx] if isinstance(reason_codes, pd.Series) else pd.Series(reason_codes, index=idx)
         for i, code in zip(idx, codes):
-            rejects.append({"table": spec.name, "file": label, "row": int(rows[i]),
-                            "column": headers.get(column, column), "value": mask_value(column, raw.at[i, column]), "reason_code": code,
-                            "reason": REASONS_ZH.get(code, code), "action": action, **keys_of(i)})
+            rejects.append(
+                {
+                    "table": spec.name,
+                    "file": label,
+                    "row": int(rows[i]),
+                    "column": headers.get(column, column),
+                    "value": mask_value(column, raw.at[i, column]),
+                    "reason_code": code,
+                    "reason": REASONS_ZH.get(code, code),
+                    "action": action,
+                    **keys_of(i),
+                }
+            )
 
     for col in spec.columns:
-        if col.name not in raw.columns:      # an absent optional column: typed and empty
+        if col.name not in raw.columns:  # an absent optional column: typed and empty
             blank = pd.Series("", index=raw.index, dtype=object)
             if col.default is not None:
                 blank[:] = col.default
@@ -619,12 +721,19 @@ def parse_table(spec: TableSpec, label: str, raw: pd.DataFrame, info: SourceInfo
             for i in dup[dup].index:
                 k = tuple(ok.loc[i, list(spec.key)])
                 first = first_rows.loc[k if len(k) > 1 else k[0]]
-                rejects.append({"table": spec.name, "file": label, "row": int(rows[i]),
-                                "column": "+".join(headers.get(c, c) for c in spec.key),
-                                "value": "+".join(mask_value(c, str(v)) for c, v in zip(spec.key, k)),
-                                "reason_code": "DUPLICATE_KEY",
-                                "reason": f"{REASONS_ZH['DUPLICATE_KEY']}（与第{int(first)}行重复）",
-                                "action": "整行剔除", **keys_of(i)})
+                rejects.append(
+                    {
+                        "table": spec.name,
+                        "file": label,
+                        "row": int(rows[i]),
+                        "column": "+".join(headers.get(c, c) for c in spec.key),
+                        "value": "+".join(mask_value(c, str(v)) for c, v in zip(spec.key, k)),
+                        "reason_code": "DUPLICATE_KEY",
+                        "reason": f"{REASONS_ZH['DUPLICATE_KEY']}（与第{int(first)}行重复）",
+                        "action": "整行剔除",
+                        **keys_of(i),
+                    }
+                )
             bad_rows |= dup.reindex(frame.index, fill_value=False)
     frame = frame[~bad_rows].reset_index(drop=True)
     info.rows_read, info.rows_loaded = len(raw), len(frame)
@@ -635,8 +744,7 @@ def parse_table(spec: TableSpec, label: str, raw: pd.DataFrame, info: SourceInfo
 def _derive_person_fields(persons: pd.DataFrame) -> pd.DataFrame:
     """Birth date and sex from the ID; fill the columns where they are blank."""
     pid = persons["person_id"].astype(str)
-    persons["id_birth_date"] = pd.to_datetime(
-        pid.str.slice(6, 14), format="%Y%m%d", errors="coerce")
+    persons["id_birth_date"] = pd.to_datetime(pid.str.slice(6, 14), format="%Y%m%d", errors="coerce")
     persons["id_sex"] = np.where(pid.str.slice(16, 17).astype(int) % 2 == 1, "男", "女")
     persons["birth_date"] = pd.to_datetime(persons["birth_date"]).fillna(persons["id_birth_date"])
     persons["sex"] = persons["sex"].fillna(pd.Series(persons["id_sex"], index=persons.index))
@@ -666,29 +774,36 @@ def load_workspace(workspace: str | Path, progress: Callable[[str], None] | None
         for col in spec.columns:
             if col.required and col.name not in f.raw.columns:
                 cols = f.columns_written
-                problems.add(f"{f.label}: 缺少必填列 '{col.name}'。可接受的列名：{'、'.join(col.all_names())}。"
-                             f"文件中的列（第{f.info.header_row}行）：{'、'.join(cols) or '（无）'}。")
+                problems.add(
+                    f"{f.label}: 缺少必填列 '{col.name}'。可接受的列名：{'、'.join(col.all_names())}。"
+                    f"文件中的列（第{f.info.header_row}行）：{'、'.join(cols) or '（无）'}。"
+                )
         if f.info.ignored_columns:
             warnings.append(f"{f.label}: 未识别的列已忽略：{'、'.join(f.info.ignored_columns)}")
         warnings.extend(f.info.notes)
         if f.info.structure:
             kinds = pd.Series([x["kind"] for x in f.info.structure]).value_counts()
-            warnings.append(f"{f.label}: 表头在第{f.info.header_row}行；跳过表格结构行 " +
-                            "、".join(f"{k}{v}行" for k, v in kinds.items()) + "（不是数据，未作为异常）")
+            warnings.append(
+                f"{f.label}: 表头在第{f.info.header_row}行；跳过表格结构行 "
+                + "、".join(f"{k}{v}行" for k, v in kinds.items())
+                + "（不是数据，未作为异常）"
+            )
         mapped.append(f)
     for t in REQUIRED_TABLES:
         if t not in seen:
             names = "、".join((t, *TABLES[t].zh))
             near = [u for u in unused if TABLES[t].zh[0] in u["reason"] or f"（{t}）" in u["reason"]]
             hint = f"（{near[0]['file']}：{near[0]['reason']}）" if near else ""
-            problems.add(f"缺少必需的数据表 {t}：请提供文件名或工作表名为 {names} 之一的 CSV/XLSX，"
-                         f"或表头能识别为该表的文件{hint}。")
+            problems.add(
+                f"缺少必需的数据表 {t}：请提供文件名或工作表名为 {names} 之一的 CSV/XLSX，"
+                f"或表头能识别为该表的文件{hint}。"
+            )
     for u in unused:
         warnings.append(f"未使用 {u['file']}：{u['reason']}")
     problems.raise_if_any()
 
     tables, rejects, sources = {}, [], []
-    for f in sorted(mapped, key=lambda f: f.join_ids is not None):     # joins after the tables they join to
+    for f in sorted(mapped, key=lambda f: f.join_ids is not None):  # joins after the tables they join to
         spec = TABLES[f.table]
         unmatched = []
         if f.join_ids is not None:
@@ -696,9 +811,19 @@ def load_workspace(workspace: str | Path, progress: Callable[[str], None] | None
             found_case = f.join_ids.map(heads)
             miss = found_case.isna().to_numpy()
             for row, pid_ in zip(f.rows[miss], f.join_ids[miss]):
-                unmatched.append({"table": spec.name, "file": f.label, "row": int(row), "column": "身份证号",
-                                  "value": mask_value("person_id", pid_), "reason_code": "NO_CASE_FOR_ID",
-                                  "reason": REASONS_ZH["NO_CASE_FOR_ID"], "action": "整行剔除", "person_id": pid_ or None})
+                unmatched.append(
+                    {
+                        "table": spec.name,
+                        "file": f.label,
+                        "row": int(row),
+                        "column": "身份证号",
+                        "value": mask_value("person_id", pid_),
+                        "reason_code": "NO_CASE_FOR_ID",
+                        "reason": REASONS_ZH["NO_CASE_FOR_ID"],
+                        "action": "整行剔除",
+                        "person_id": pid_ or None,
+                    }
+                )
             f.raw = f.raw[~miss].assign(case_id=found_case[~miss].to_numpy())
             f.rows = f.rows[~miss].reset_index(drop=True)
         if progress:
@@ -712,18 +837,30 @@ def load_workspace(workspace: str | Path, progress: Callable[[str], None] | None
             frame = _derive_person_fields(frame)
         tables[spec.name] = frame
         rejects.extend(rej)
-        for c in f.checks:          # a 合计 row that does not agree with the rows: reported, nothing dropped
-            rejects.append({"table": spec.name, "file": f.label, "row": c["row"], "column": c["column"], "value": "",
-                            "reason_code": "TOTAL_MISMATCH", "reason": c["reason"], "action": "请核对"})
+        for c in f.checks:  # a 合计 row that does not agree with the rows: reported, nothing dropped
+            rejects.append(
+                {
+                    "table": spec.name,
+                    "file": f.label,
+                    "row": c["row"],
+                    "column": c["column"],
+                    "value": "",
+                    "reason_code": "TOTAL_MISMATCH",
+                    "reason": c["reason"],
+                    "action": "请核对",
+                }
+            )
         sources.append(f.info)
     rej = pd.DataFrame(rejects, columns=REJECT_FRAME_COLUMNS)
     _refuse_empty_tables(tables, sources, rej, warnings)
-    return Workspace(tables, rej.sort_values(["file", "row"], kind="stable").reset_index(drop=True),
-                     sources, warnings, unused)
+    return Workspace(
+        tables, rej.sort_values(["file", "row"], kind="stable").reset_index(drop=True), sources, warnings, unused
+    )
 
 
-def _refuse_empty_tables(tables: dict[str, pd.DataFrame], sources: list[SourceInfo], rej: pd.DataFrame,
-                         warnings: list[str]) -> None:
+def _refuse_empty_tables(
+    tables: dict[str, pd.DataFrame], sources: list[SourceInfo], rej: pd.DataFrame, warnings: list[str]
+) -> None:
     """A table whose file had rows but none imported (columns shifted by a stray comma, a wrong sheet)
     must not let its rules "run" on nothing: a required table stops the import, another is left out."""
     problems = ErrorCollector(InputError, "导入的数据表为空")
@@ -735,8 +872,10 @@ def _refuse_empty_tables(tables: dict[str, pd.DataFrame], sources: list[SourceIn
         top = mine.groupby(["column", "reason"]).size().sort_values(ascending=False).head(3)
         why = "；".join(f"{col}：{reason}（{n}行）" for (col, reason), n in top.items())
         files = "、".join(sorted({s.file for s in sources if s.table == name}))
-        text = (f"{files}：全部{read}行均未能导入（{why}）。常见原因是列错位（行首或行尾多了逗号）或选错了工作表，"
-                f"请打开文件核对后重新导入。")
+        text = (
+            f"{files}：全部{read}行均未能导入（{why}）。常见原因是列错位（行首或行尾多了逗号）或选错了工作表，"
+            f"请打开文件核对后重新导入。"
+        )
         if name in REQUIRED_TABLES:
             problems.add(text)
         else:
@@ -755,9 +894,24 @@ def inspect_workspace(workspace: str | Path) -> list[dict]:
             continue
         spec = TABLES[f.table]
         missing = [c.name for c in spec.columns if c.required and c.name not in f.raw.columns]
-        out.append({"file": f.label, "table": f.table, "headers": f.columns_written, "recognised": f.headers,
-                    "missing": missing})
+        out.append(
+            {
+                "file": f.label,
+                "table": f.table,
+                "headers": f.columns_written,
+                "recognised": f.headers,
+                "missing": missing,
+            }
+        )
     for u in unused:
-        out.append({"file": u["file"], "table": None, "headers": u.get("headers", []), "recognised": {},
-                    "missing": [], "reason": u["reason"]})
+        out.append(
+            {
+                "file": u["file"],
+                "table": None,
+                "headers": u.get("headers", []),
+                "recognised": {},
+                "missing": [],
+                "reason": u["reason"],
+            }
+        )
     return out

@@ -1,4 +1,5 @@
 """Cell parsers for dates, months, money and codes as they arrive in county exports."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,8 +9,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-__all__ = ["norm_text", "norm_header", "parse_date", "parse_month", "parse_money",
-           "parse_time", "parse_date_series"]
+__all__ = ["norm_text", "norm_header", "parse_date", "parse_month", "parse_money", "parse_time", "parse_date_series"]
 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _DATE_PATTERNS = (
@@ -132,7 +132,20 @@ def parse_date_series(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return fast, bad
 
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _GROUP = re.compile(r"^第?([0-9]+|[零〇一二两三四五六七八九十百]+)(?:村民|居民)?(?:小组|组|队|社)$")
 
 

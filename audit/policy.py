@@ -3,6 +3,7 @@ against, and the award the formula gives (补差 plus allowed add-ons).
 
 Detectors, the dashboard and the documents read these, so a page can never disagree with a rule.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,8 +14,13 @@ from audit.context import AuditContext
 __all__ = ["standard", "area_standard", "income_line", "top_up", "emergency_exempt", "POLICY_PARAMS"]
 
 # what standard(), income_line() and top_up() read: a rule using them declares these as optional
-POLICY_PARAMS = ("standard_urban_monthly", "standard_rural_monthly", "single_person_route_allowed",
-                 "single_person_route_multiple", "addon_max_share")
+POLICY_PARAMS = (
+    "standard_urban_monthly",
+    "standard_rural_monthly",
+    "single_person_route_allowed",
+    "single_person_route_multiple",
+    "addon_max_share",
+)
 
 
 def standard(ctx: AuditContext, cases: pd.DataFrame) -> pd.Series:
@@ -60,8 +66,15 @@ def top_up(ctx: AuditContext, cases: pd.DataFrame) -> pd.DataFrame:
     addon = cases.addon_amount.astype(float).fillna(0)
     hi = ctx.profile.get("addon_max_share")
     allowed = addon.clip(upper=float(hi) * std) if hi is not None else addon * 0
-    return pd.DataFrame({"standard": std, "base": base.round(), "allowed_addon": allowed.round(2),
-                         "computed": (base.round() + allowed).round(2)}, index=cases.index)
+    return pd.DataFrame(
+        {
+            "standard": std,
+            "base": base.round(),
+            "allowed_addon": allowed.round(2),
+            "computed": (base.round() + allowed).round(2),
+        },
+        index=cases.index,
+    )
 
 
 def emergency_exempt(ctx: AuditContext, step: str) -> set[str]:

@@ -4,6 +4,7 @@ A profile names a ``parent``; a parameter the notice is silent on (absent, or ``
 is inherited from the parent chain. A parameter that stays null is "silent": rules needing it
 are skipped with a notice in run.json.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,8 +23,8 @@ PROFILE_DIR = Path(__file__).with_name("profiles")
 
 @dataclass(frozen=True)
 class Param:
-    kind: str        # int | number | fraction | bool | list | map | str
-    zh: str          # what it means, in Chinese
+    kind: str  # int | number | fraction | bool | list | map | str
+    zh: str  # what it means, in Chinese
 
 
 PARAMS: dict[str, Param] = {
@@ -128,9 +129,17 @@ PARAMS: dict[str, Param] = {
 
 
 # parameters read by the outputs rather than by a rule (risk ranking, spot-check sampling)
-OUTPUT_PARAMS = ("as_of_min_period_share", "risk_weight_high", "risk_weight_medium", "risk_weight_low", "risk_weight_official_link",
-                 "risk_weight_per_1000_yuan", "risk_weight_repeat_family", "sample_village_share",
-                 "sample_households_per_village")
+OUTPUT_PARAMS = (
+    "as_of_min_period_share",
+    "risk_weight_high",
+    "risk_weight_medium",
+    "risk_weight_low",
+    "risk_weight_official_link",
+    "risk_weight_per_1000_yuan",
+    "risk_weight_repeat_family",
+    "sample_village_share",
+    "sample_households_per_village",
+)
 
 
 def _coerce(key: str, value: Any) -> Any:
@@ -169,7 +178,7 @@ class Profile:
 
     def __init__(self, name: str, title: str, document: str, chain: list[str], entries: dict[str, Entry]):
         self.name, self.title, self.document, self.chain, self.entries = name, title, document, chain, entries
-        self.reads: set[str] = set()       # every parameter asked for (the common detector checks use it)
+        self.reads: set[str] = set()  # every parameter asked for (the common detector checks use it)
 
     def get(self, key: str) -> Any:
         if key not in PARAMS:
@@ -195,12 +204,12 @@ class Profile:
         return [k for k in keys if self.get(k) is None]
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: (str(e.value) if isinstance(e.value, Fraction) else e.value)
-                for k, e in sorted(self.entries.items())}
+        return {
+            k: (str(e.value) if isinstance(e.value, Fraction) else e.value) for k, e in sorted(self.entries.items())
+        }
 
     def describe(self) -> str:
-        lines = [f"{self.name}：{self.title}", f"依据文件：{self.document}",
-                 f"继承链：{' → '.join(self.chain)}", ""]
+        lines = [f"{self.name}：{self.title}", f"依据文件：{self.document}", f"继承链：{' → '.join(self.chain)}", ""]
         for key, p in PARAMS.items():
             e = self.entries.get(key)
             if e is not None and e.value is None:
@@ -261,7 +270,7 @@ def load_profile(name_or_path: str) -> Profile:
         docs.append((data, path))
         ref = data.get("parent")
     entries: dict[str, Entry] = {}
-    for data, path in reversed(docs):          # root first, children override
+    for data, path in reversed(docs):  # root first, children override
         problems = ErrorCollector(ProfileError, f"政策配置 {path.name} 有误")
         for key, spec in (data.get("params") or {}).items():
             if key not in PARAMS:
@@ -280,7 +289,7 @@ def load_profile(name_or_path: str) -> Profile:
                 continue
             if value is not None:
                 entries[key] = Entry(value, str(spec.get("source", "")), data["name"])
-            elif spec.get("source"):     # null with a source: the notice unsets what it would inherit
+            elif spec.get("source"):  # null with a source: the notice unsets what it would inherit
                 entries[key] = Entry(None, str(spec["source"]), data["name"])
         problems.raise_if_any()
     top = docs[0][0]

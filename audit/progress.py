@@ -1,4 +1,5 @@
 """Stage timing and a progress display (terminal by default, any callback for the dashboard)."""
+
 from __future__ import annotations
 
 import resource

@@ -3,6 +3,7 @@
 Charts are plotly figures; the PDF is printed and the Word pictures rendered by headless Chromium
 (Debian's ``chromium``), so Chinese text uses the installed Noto CJK fonts. Personal numbers are masked.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,9 +29,12 @@ def rectification_indicators(findings: pd.DataFrame, ledger: pd.DataFrame | None
     true = active[active.status.isin(["属实", "部分属实", "整改中", "已整改", "已移交纪检"])]
     fixed = true.status.isin(["已整改", "已移交纪检"]).mean() if len(true) else 0.0
     consistent = ledger.finding_id.isin(set(findings.finding_id)).where(ledger.status != "已消除", True).mean()
-    return {"核实率": f"{checked:.1%}", "整改率": f"{fixed:.1%}（{len(true)}条属实线索）",
-            "追缴进度": f"{true.status.eq('已整改').mean() if len(true) else 0:.1%}",
-            "台账与系统一致率": f"{consistent:.1%}"}
+    return {
+        "核实率": f"{checked:.1%}",
+        "整改率": f"{fixed:.1%}（{len(true)}条属实线索）",
+        "追缴进度": f"{true.status.eq('已整改').mean() if len(true) else 0:.1%}",
+        "台账与系统一致率": f"{consistent:.1%}",
+    }
 
 
 def _coverage_blocks(findings: pd.DataFrame, top: int) -> list[Block]:
@@ -47,30 +51,57 @@ def _coverage_blocks(findings: pd.DataFrame, top: int) -> list[Block]:
     by_rule.insert(1, "情形", by_rule.rule.map(titles))
     by_rule = by_rule.rename(columns={"rule": "规则"})
     lst = visit_list(findings)
-    return [("p", f"按照“应保尽保”和主动发现要求，比对防止返贫监测对象、申请及不予批准记录、停保记录、经济状况核对结果和"
-                  f"其他救助名册，发现{lst.shape[0]:,}户可能符合条件而未纳入保障的家庭（潜在救助对象清单另附），"
-                  f"其中紧急{(lst['紧迫程度'] == '紧急').sum():,}户。"),
-            ("table", by_rule),
-            ("p", f"按紧迫程度排序的前{min(top, len(lst))}户如下，请乡镇（街道）限期入户走访，符合条件的及时纳入。"),
-            ("table", lst.head(top)[["序号", "紧迫程度", "乡镇", "户号", "核对人均月收入（元）", "月低保标准（元）", "可能符合"]])]
+    return [
+        (
+            "p",
+            f"按照“应保尽保”和主动发现要求，比对防止返贫监测对象、申请及不予批准记录、停保记录、经济状况核对结果和"
+            f"其他救助名册，发现{lst.shape[0]:,}户可能符合条件而未纳入保障的家庭（潜在救助对象清单另附），"
+            f"其中紧急{(lst['紧迫程度'] == '紧急').sum():,}户。",
+        ),
+        ("table", by_rule),
+        ("p", f"按紧迫程度排序的前{min(top, len(lst))}户如下，请乡镇（街道）限期入户走访，符合条件的及时纳入。"),
+        (
+            "table",
+            lst.head(top)[["序号", "紧迫程度", "乡镇", "户号", "核对人均月收入（元）", "月低保标准（元）", "可能符合"]],
+        ),
+    ]
 
 
-def self_audit_blocks(res: RunResults, profile, county: str = "", ledger: pd.DataFrame | None = None,
-                      top: int = 10) -> list[Block]:
+def self_audit_blocks(
+    res: RunResults, profile, county: str = "", ledger: pd.DataFrame | None = None, top: int = 10
+) -> list[Block]:
     from audit.coverage import misconduct
 
     everything, run = res.findings, res.run
     f = misconduct(everything)
     county = county or "本县"
     rows = run["row_counts"]
-    by_family = f.groupby("family").agg(线索数=("rule", "size"), 高=("severity", lambda s: (s == "high").sum()),
-                                        中=("severity", lambda s: (s == "medium").sum()),
-                                        低=("severity", lambda s: (s == "low").sum())).reset_index()
+    by_family = (
+        f.groupby("family")
+        .agg(
+            线索数=("rule", "size"),
+            高=("severity", lambda s: (s == "high").sum()),
+            中=("severity", lambda s: (s == "medium").sum()),
+            低=("severity", lambda s: (s == "low").sum()),
+        )
+        .reset_index()
+    )
     by_family.insert(0, "问题类型", by_family.pop("family").map(lambda x: f"{x} {FAMILY_ZH.get(x, '')}"))
     by_town = f.assign(乡镇=f.township.fillna("（无法定位乡镇）")).groupby("乡镇").size().rename("线索数").reset_index()
-    ranked = masked(rank(f, profile).head(top).assign(
-        money=lambda d: d.money.map(lambda v: f"{v:,.0f}"), score=lambda d: d.score.map(lambda v: f"{v:.1f}")).rename(columns={
-        "case_id": "低保编号", "score": "风险分", "reasons": "主要问题", "township": "乡镇", "money": "涉及金额（元）"}))
+    ranked = masked(
+        rank(f, profile)
+        .head(top)
+        .assign(money=lambda d: d.money.map(lambda v: f"{v:,.0f}"), score=lambda d: d.score.map(lambda v: f"{v:.1f}"))
+        .rename(
+            columns={
+                "case_id": "低保编号",
+                "score": "风险分",
+                "reasons": "主要问题",
+                "township": "乡镇",
+                "money": "涉及金额（元）",
+            }
+        )
+    )
     ind = rectification_indicators(f, ledger)
     skipped = [f"{c}（{v['reason']}）" for c, v in run["rules"].items() if v["status"] != "ran"]
     sev = {SEVERITY_ZH[k]: int((f.severity == k).sum()) for k in ("high", "medium", "low")}
@@ -78,18 +109,30 @@ def self_audit_blocks(res: RunResults, profile, county: str = "", ledger: pd.Dat
     return [
         ("red", f"{county}民政局"),
         ("h1", f"关于{county}城乡低保专项治理自查情况的报告"),
-        ("p", f"根据{run['profile']['name']}政策口径（{'、'.join(run['profile']['chain'][:3])}等文件），我局以"
-              f"{run['as_of']}为核查基准日，对全县城乡低保对象开展了数据比对和自查，现将有关情况报告如下。"),
+        (
+            "p",
+            f"根据{run['profile']['name']}政策口径（{'、'.join(run['profile']['chain'][:3])}等文件），我局以"
+            f"{run['as_of']}为核查基准日，对全县城乡低保对象开展了数据比对和自查，现将有关情况报告如下。",
+        ),
         ("h2", "一、基本情况"),
-        ("p", f"本次共导入户籍人口{rows.get('persons', {}).get('loaded', 0):,}人、低保名册"
-              f"{rows.get('cases', {}).get('loaded', 0):,}户，比对发放记录、账户流水、复核、评议、公示及车辆、工商、财政供养、"
-              f"死亡殡葬等数据，运行检查规则{run['rules_summary']['ran']}条。导入时发现并登记数据问题{run['rejects']:,}条，"
-              f"均已列入数据质量清单。"),
+        (
+            "p",
+            f"本次共导入户籍人口{rows.get('persons', {}).get('loaded', 0):,}人、低保名册"
+            f"{rows.get('cases', {}).get('loaded', 0):,}户，比对发放记录、账户流水、复核、评议、公示"
+            f"及车辆、工商、财政供养、"
+            f"死亡殡葬等数据，运行检查规则{run['rules_summary']['ran']}条。导入时发现并登记数据问题{run['rejects']:,}条，"
+            f"均已列入数据质量清单。",
+        ),
         ("h2", "二、发现的主要问题"),
-        ("p", f"共发现问题线索{len(f):,}条，其中高风险（需纪检核查）{sev['高']:,}条、中风险（需整改）{sev['中']:,}条、"
-              f"低风险（数据与程序）{sev['低']:,}条，分类情况如下。"),
-        ("table", by_family), ("fig", figures.findings_by_family(f)),
-        ("fig", figures.findings_by_township(f)), ("table", by_town),
+        (
+            "p",
+            f"共发现问题线索{len(f):,}条，其中高风险（需纪检核查）{sev['高']:,}条、中风险（需整改）{sev['中']:,}条、"
+            f"低风险（数据与程序）{sev['低']:,}条，分类情况如下。",
+        ),
+        ("table", by_family),
+        ("fig", figures.findings_by_family(f)),
+        ("fig", figures.findings_by_township(f)),
+        ("table", by_town),
         ("h2", "三、整改推进情况"),
         ("p", "；".join(f"{k} {v}" for k, v in ind.items()) + "。"),
         ("h2", "四、重点问题线索"),
@@ -98,9 +141,12 @@ def self_audit_blocks(res: RunResults, profile, county: str = "", ledger: pd.Dat
         ("h2", "五、应保尽保（主动发现）情况"),
         *_coverage_blocks(everything, top),
         ("h2", "六、下一步工作"),
-        ("p", "一是对高风险线索逐条入户核实，涉及干部及其近亲属的移交纪检监察机关；二是对逾期复核、程序缺失的案件限期整改；"
-              "三是对应追缴资金建立台账、限期追回；四是对潜在救助对象逐户走访，符合条件的及时纳入；"
-              "五是完善近亲属备案、银行卡管理和公示脱敏制度，防止问题反弹。"),
+        (
+            "p",
+            "一是对高风险线索逐条入户核实，涉及干部及其近亲属的移交纪检监察机关；二是对逾期复核、程序缺失的案件限期整改；"
+            "三是对应追缴资金建立台账、限期追回；四是对潜在救助对象逐户走访，符合条件的及时纳入；"
+            "五是完善近亲属备案、银行卡管理和公示脱敏制度，防止问题反弹。",
+        ),
         ("p", f"未运行的规则：{'；'.join(skipped) or '无'}。"),
         ("sign", f"{county}民政局\n{today.year}年{today.month}月{today.day}日"),
     ]
@@ -110,8 +156,13 @@ def self_audit_html(res: RunResults, profile, county: str = "", ledger: pd.DataF
     return to_html(self_audit_blocks(res, profile, county, ledger), f"{county or '本县'}最低生活保障自查报告")
 
 
-def write_report(res: RunResults, profile, out_dir: Path, county: str = "", ledger: pd.DataFrame | None = None,
-                 word: bool = True) -> list[Path]:
+def write_report(
+    res: RunResults, profile, out_dir: Path, county: str = "", ledger: pd.DataFrame | None = None, word: bool = True
+) -> list[Path]:
     """Write 自查报告.html, 自查报告.pdf (where Chromium is installed) and 自查报告.docx."""
-    return write_all(self_audit_blocks(res, profile, county, ledger), out_dir / "自查报告.html",
-                     f"{county or '本县'}最低生活保障自查报告", word)
+    return write_all(
+        self_audit_blocks(res, profile, county, ledger),
+        out_dir / "自查报告.html",
+        f"{county or '本县'}最低生活保障自查报告",
+        word,
+    )

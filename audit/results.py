@@ -1,4 +1,5 @@
 """Read a run folder for the dashboard and exports: findings, rejects, run.json; masking and Excel."""
+
 from __future__ import annotations
 
 import io
@@ -11,13 +12,37 @@ from audit.catalogue import FAMILY_ZH, catalogue
 from audit.ids import mask_account, mask_id
 from audit.store import read_run
 
-__all__ = ["csv_safe", "RunResults", "load_results", "masked", "mask_text", "to_excel_bytes", "SEVERITY_ZH", "COLUMNS_ZH"]
+__all__ = [
+    "csv_safe",
+    "RunResults",
+    "load_results",
+    "masked",
+    "mask_text",
+    "to_excel_bytes",
+    "SEVERITY_ZH",
+    "COLUMNS_ZH",
+]
 
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
-COLUMNS_ZH = {"finding_id": "线索编号", "rule": "规则", "family": "规则族", "severity": "严重程度", "score": "分值",
-              "case_id": "低保编号", "household_id": "户号", "person_id": "身份证号", "official_id": "干部身份证号",
-              "account_no": "账号", "meeting_id": "会议编号", "village_code": "村代码", "township": "乡镇",
-              "explanation": "说明", "evidence": "证据", "policy_ref": "政策依据", "title_zh": "规则名称"}
+COLUMNS_ZH = {
+    "finding_id": "线索编号",
+    "rule": "规则",
+    "family": "规则族",
+    "severity": "严重程度",
+    "score": "分值",
+    "case_id": "低保编号",
+    "household_id": "户号",
+    "person_id": "身份证号",
+    "official_id": "干部身份证号",
+    "account_no": "账号",
+    "meeting_id": "会议编号",
+    "village_code": "村代码",
+    "township": "乡镇",
+    "explanation": "说明",
+    "evidence": "证据",
+    "policy_ref": "政策依据",
+    "title_zh": "规则名称",
+}
 
 
 @dataclass
@@ -31,10 +56,20 @@ class RunResults:
         rows = []
         for code, doc in catalogue().items():
             entry = self.run.get("rules", {}).get(code, {})
-            rows.append({"规则": code, "规则族": FAMILY_ZH[doc.family], "严重程度": doc.severity,
-                         "状态": {"ran": "已运行", "skipped": "已跳过", "error": "出错"}.get(entry.get("status"), "尚未实现"),
-                         "线索数": entry.get("findings", 0), "说明": entry.get("reason", ""), "规则内容": doc.text,
-                         "政策来源": doc.source})
+            rows.append(
+                {
+                    "规则": code,
+                    "规则族": FAMILY_ZH[doc.family],
+                    "严重程度": doc.severity,
+                    "状态": {"ran": "已运行", "skipped": "已跳过", "error": "出错"}.get(
+                        entry.get("status"), "尚未实现"
+                    ),
+                    "线索数": entry.get("findings", 0),
+                    "说明": entry.get("reason", ""),
+                    "规则内容": doc.text,
+                    "政策来源": doc.source,
+                }
+            )
         return pd.DataFrame(rows)
 
 
@@ -81,6 +116,7 @@ def mask_text(text: str) -> str:
         if len(s) == 11 and s.startswith("1"):
             return s[:3] + "****" + s[-4:]
         return s
+
     return re.sub(r"\d{17}[\dXx]|\d{11,19}", repl, text) if isinstance(text, str) else text
 
 

@@ -1,4 +1,5 @@
 """Orchestration: import (or reuse the stored import), run every registered detector, write outputs."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,7 +17,15 @@ import pandas as pd
 from audit import __version__
 from audit.context import AuditContext
 from audit.errors import AuditError
-from audit.load import MAPPING_FILE, REJECT_COLUMNS, REJECT_FRAME_COLUMNS, SUFFIXES, SourceInfo, Workspace, load_workspace
+from audit.load import (
+    MAPPING_FILE,
+    REJECT_COLUMNS,
+    REJECT_FRAME_COLUMNS,
+    SUFFIXES,
+    SourceInfo,
+    Workspace,
+    load_workspace,
+)
 from audit.profile import Profile, load_profile
 from audit.progress import Progress
 from audit.results import csv_safe
@@ -24,7 +33,6 @@ from audit.store import STORE, RunWriter, asdicts, open_store, read_store, write
 from detectors.base import FINDING_COLUMNS, DetectorSpec, Finding, all_detectors
 
 __all__ = ["AuditResult", "run_audit", "findings_frame", "default_as_of", "run_detectors", "open_store"]
-
 
 
 @dataclass
@@ -38,13 +46,26 @@ class AuditResult:
 def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
     rows = []
     for f in findings:
-        rows.append({"finding_id": f.finding_id, "rule": f.rule, "family": f.family,
-                     "severity": f.severity.value, "score": round(float(f.score), 4),
-                     "case_id": f.case_id, "household_id": f.household_id, "person_id": f.person_id,
-                     "official_id": f.official_id, "account_no": f.account_no, "meeting_id": f.meeting_id,
-                     "village_code": f.village_code, "township": f.township, "explanation": f.explanation,
-                     "evidence": json.dumps(dict(f.evidence), ensure_ascii=False, default=str, sort_keys=True),
-                     "policy_ref": f.policy_ref})
+        rows.append(
+            {
+                "finding_id": f.finding_id,
+                "rule": f.rule,
+                "family": f.family,
+                "severity": f.severity.value,
+                "score": round(float(f.score), 4),
+                "case_id": f.case_id,
+                "household_id": f.household_id,
+                "person_id": f.person_id,
+                "official_id": f.official_id,
+                "account_no": f.account_no,
+                "meeting_id": f.meeting_id,
+                "village_code": f.village_code,
+                "township": f.township,
+                "explanation": f.explanation,
+                "evidence": json.dumps(dict(f.evidence), ensure_ascii=False, default=str, sort_keys=True),
+                "policy_ref": f.policy_ref,
+            }
+        )
     frame = pd.DataFrame(rows, columns=FINDING_COLUMNS)
     return frame.astype({c: "object" for c in FINDING_COLUMNS if c != "score"})
 
@@ -63,9 +84,11 @@ def default_as_of(tables: dict[str, pd.DataFrame], min_share: float = 0.1) -> tu
         stray = per_month[per_month.index > last]
         warning = None
         if len(stray):
-            warning = (f"发放记录中有{int(stray.sum())}行的发放月份晚于最后一个正常发放月"
-                       f"（{last:%Y年%m月}），最晚为{pd.Timestamp(stray.index.max()):%Y年%m月}：多为录入错误，"
-                       f"未据此确定核查基准日，请核对。")
+            warning = (
+                f"发放记录中有{int(stray.sum())}行的发放月份晚于最后一个正常发放月"
+                f"（{last:%Y年%m月}），最晚为{pd.Timestamp(stray.index.max()):%Y年%m月}：多为录入错误，"
+                f"未据此确定核查基准日，请核对。"
+            )
         return (last + pd.offsets.MonthEnd(0)).date(), "最新发放月份的月末", warning
     cases = tables["cases"]
     dates = pd.concat([pd.to_datetime(cases[c]) for c in ("approval_date", "exit_date") if c in cases]).dropna()
@@ -80,7 +103,11 @@ def folder_fingerprint(workspace: Path) -> str:
     for mod in ("load.py", "sheets.py", "schema.py", "parse.py", "ids.py"):
         h.update((Path(__file__).parent / mod).read_bytes())
     for p in sorted(workspace.iterdir()):
-        if p.is_file() and (p.suffix.lower() in SUFFIXES or p.name == MAPPING_FILE) and not p.name.startswith((".", "~$")):
+        if (
+            p.is_file()
+            and (p.suffix.lower() in SUFFIXES or p.name == MAPPING_FILE)
+            and not p.name.startswith((".", "~$"))
+        ):
             h.update(p.name.encode())
             h.update(hashlib.sha256(p.read_bytes()).digest())
     return h.hexdigest()[:16]
@@ -96,12 +123,22 @@ def _load_store(out: Path, fp: str) -> Workspace | None:
     if got is None or got[2].get("fingerprint") != fp:
         return None
     tables, rejects, meta = got
-    return Workspace(tables, rejects.reindex(columns=REJECT_FRAME_COLUMNS),
-                     [SourceInfo(**s) for s in meta["sources"]], meta["warnings"], meta.get("unused", []))
+    return Workspace(
+        tables,
+        rejects.reindex(columns=REJECT_FRAME_COLUMNS),
+        [SourceInfo(**s) for s in meta["sources"]],
+        meta["warnings"],
+        meta.get("unused", []),
+    )
 
 
-def run_detectors(ctx: AuditContext, specs: list[DetectorSpec], *, strict: bool = False,
-                  on_rule: Callable[[int, str], None] | None = None) -> tuple[list[Finding], dict]:
+def run_detectors(
+    ctx: AuditContext,
+    specs: list[DetectorSpec],
+    *,
+    strict: bool = False,
+    on_rule: Callable[[int, str], None] | None = None,
+) -> tuple[list[Finding], dict]:
     """Run detectors; missing tables and silent parameters are skips, crashes are recorded."""
     findings: list[Finding] = []
     log: dict[str, dict] = {}
@@ -113,8 +150,11 @@ def run_detectors(ctx: AuditContext, specs: list[DetectorSpec], *, strict: bool 
             log[spec.code] = {**entry, "status": "skipped", "reason": f"缺少数据表：{'、'.join(missing)}"}
             continue
         if silent := ctx.profile.silent(spec.params):
-            log[spec.code] = {**entry, "status": "skipped",
-                              "reason": f"政策配置 {ctx.profile.name} 未规定参数：{'、'.join(silent)}"}
+            log[spec.code] = {
+                **entry,
+                "status": "skipped",
+                "reason": f"政策配置 {ctx.profile.name} 未规定参数：{'、'.join(silent)}",
+            }
             continue
         t0 = time.perf_counter()
         try:
@@ -122,18 +162,28 @@ def run_detectors(ctx: AuditContext, specs: list[DetectorSpec], *, strict: bool 
         except Exception as exc:  # one detector's crash must not stop the audit
             if strict:
                 raise
-            log[spec.code] = {**entry, "status": "error", "reason": f"{type(exc).__name__}: {exc}",
-                              "traceback": traceback.format_exc(limit=5)}
+            log[spec.code] = {
+                **entry,
+                "status": "error",
+                "reason": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc(limit=5),
+            }
             continue
         findings.extend(got)
-        log[spec.code] = {**entry, "status": "ran", "findings": len(got),
-                          "seconds": round(time.perf_counter() - t0, 3)}
+        log[spec.code] = {**entry, "status": "ran", "findings": len(got), "seconds": round(time.perf_counter() - t0, 3)}
     return findings, log
 
 
-def run_audit(workspace: str | Path, profile: str | Profile = "sandu-2021", out: str | Path | None = None, *,
-              as_of: dt.date | None = None, strict: bool = False, rules: list[str] | None = None,
-              progress: Progress | None = None) -> AuditResult:
+def run_audit(
+    workspace: str | Path,
+    profile: str | Profile = "sandu-2021",
+    out: str | Path | None = None,
+    *,
+    as_of: dt.date | None = None,
+    strict: bool = False,
+    rules: list[str] | None = None,
+    progress: Progress | None = None,
+) -> AuditResult:
     """Import a workspace, run the selected rules and (with ``out``) write the run folder.
 
     Writes findings.csv (UTF-8 BOM), findings.parquet, rejects.csv, run.json and the imported
@@ -144,16 +194,24 @@ def run_audit(workspace: str | Path, profile: str | Profile = "sandu-2021", out:
     out_dir = Path(out) if out else None
     writer = RunWriter(out_dir) if out_dir else None
     try:
-        return _run(workspace, profile=profile, writer=writer, as_of=as_of, strict=strict, rules=rules,
-                    progress=progress)
+        return _run(
+            workspace, profile=profile, writer=writer, as_of=as_of, strict=strict, rules=rules, progress=progress
+        )
     except BaseException:
         if writer:
-            writer.abort()       # staged files of an unfinished run are removed; the previous run stays
+            writer.abort()  # staged files of an unfinished run are removed; the previous run stays
         raise
 
 
-def _run(workspace: Path, profile: str | Profile, writer: RunWriter | None, as_of: dt.date | None,
-         strict: bool, rules: list[str] | None, progress: Progress) -> AuditResult:
+def _run(
+    workspace: Path,
+    profile: str | Profile,
+    writer: RunWriter | None,
+    as_of: dt.date | None,
+    strict: bool,
+    rules: list[str] | None,
+    progress: Progress,
+) -> AuditResult:
     out_dir = writer.folder if writer else None
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
     with progress.stage("fingerprint", "计算输入指纹", 0.02):
@@ -180,28 +238,50 @@ def _run(workspace: Path, profile: str | Profile, writer: RunWriter | None, as_o
             _ = ctx.official_relatives
     with progress.stage("detect", "运行检测规则", 0.4):
         findings, log = run_detectors(
-            ctx, specs, strict=strict,
-            on_rule=lambda i, code: progress.say(f"规则 {code}（{i + 1}/{len(specs)}）", 0.4 + 0.5 * i / max(len(specs), 1)))
+            ctx,
+            specs,
+            strict=strict,
+            on_rule=lambda i, code: progress.say(
+                f"规则 {code}（{i + 1}/{len(specs)}）", 0.4 + 0.5 * i / max(len(specs), 1)
+            ),
+        )
     frame = findings_frame(findings)
     weekends_only = frame[(frame.rule == "RCK-04") & frame.evidence.str.contains("仅按周末", regex=False)]
     if len(weekends_only):
-        ws.warnings.append(f"有{len(weekends_only)}个案件的受理或审批日期超出法定节假日数据覆盖的年份，"
-                           f"其工作日仅按周末计算（RCK-04 线索中已注明）。")
+        ws.warnings.append(
+            f"有{len(weekends_only)}个案件的受理或审批日期超出法定节假日数据覆盖的年份，"
+            f"其工作日仅按周末计算（RCK-04 线索中已注明）。"
+        )
     dups = frame[frame.finding_id.duplicated(keep=False)]
     if len(dups):
         raise AuditError(f"检测结果编号重复（规则 {sorted(set(dups.rule))}）：请在检测器中用 key_extra 区分。")
-    frame = frame.sort_values(["severity", "rule", "finding_id"],
-                              key=lambda s: s.map({"high": 0, "medium": 1, "low": 2}) if s.name == "severity" else s,
-                              kind="stable").reset_index(drop=True)
+    frame = frame.sort_values(
+        ["severity", "rule", "finding_id"],
+        key=lambda s: s.map({"high": 0, "medium": 1, "low": 2}) if s.name == "severity" else s,
+        kind="stable",
+    ).reset_index(drop=True)
     run = {
-        "tool": "dibao-audit", "version": __version__, "workspace": str(workspace),
+        "tool": "dibao-audit",
+        "version": __version__,
+        "workspace": str(workspace),
         "profile": {"name": prof.name, "chain": prof.chain, "params": prof.as_dict()},
-        "as_of": as_of.isoformat(), "as_of_basis": as_of_basis,
-        "input_fingerprint": fp, "import_reused": reused,
+        "as_of": as_of.isoformat(),
+        "as_of_basis": as_of_basis,
+        "input_fingerprint": fp,
+        "import_reused": reused,
         "inputs": [dataclasses.asdict(s) for s in ws.sources],
-        "row_counts": {s.table: {"read": s.rows_read, "loaded": s.rows_loaded, "rejected": s.rows_rejected,
-                                 "cells_cleared": s.cells_cleared} for s in ws.sources},
-        "rejects": len(ws.rejects), "warnings": ws.warnings, "unused_files": ws.unused,
+        "row_counts": {
+            s.table: {
+                "read": s.rows_read,
+                "loaded": s.rows_loaded,
+                "rejected": s.rows_rejected,
+                "cells_cleared": s.cells_cleared,
+            }
+            for s in ws.sources
+        },
+        "rejects": len(ws.rejects),
+        "warnings": ws.warnings,
+        "unused_files": ws.unused,
         "rules": log,
         "rules_summary": {k: sum(1 for v in log.values() if v["status"] == k) for k in ("ran", "skipped", "error")},
         "findings": {"total": len(frame), **frame.groupby("rule").size().to_dict()},
@@ -213,8 +293,12 @@ def _run(workspace: Path, profile: str | Profile, writer: RunWriter | None, as_o
             # while writing leaves the previous run whole, and readers never mix two runs
             writer.stage("findings.csv", lambda p: csv_safe(frame).to_csv(p, index=False, encoding="utf-8-sig"))
             writer.stage("findings.parquet", lambda p: frame.to_parquet(p, index=False))
-            writer.stage("rejects.csv", lambda p: csv_safe(ws.rejects.reindex(columns=REJECT_COLUMNS)).to_csv(
-                p, index=False, encoding="utf-8-sig"))
+            writer.stage(
+                "rejects.csv",
+                lambda p: csv_safe(ws.rejects.reindex(columns=REJECT_COLUMNS)).to_csv(
+                    p, index=False, encoding="utf-8-sig"
+                ),
+            )
         run["timings"] = progress.timings
         writer.commit(run)
     progress.done(f"完成：{len(frame):,} 条问题线索，{len(ws.rejects):,} 条导入异常")

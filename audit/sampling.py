@@ -3,6 +3,7 @@
 High-risk cases are always in; the rest is drawn at random, optionally weighted by amount
 (monetary-unit style). The seed is recorded so the plan can be re-derived.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,8 +16,14 @@ from audit.profile import Profile
 __all__ = ["sampling_plan"]
 
 
-def sampling_plan(cases: pd.DataFrame, ranking: pd.DataFrame, profile: Profile, seed: int,
-                  weighted: bool = False, high_score: float | None = None) -> tuple[pd.DataFrame, dict]:
+def sampling_plan(
+    cases: pd.DataFrame,
+    ranking: pd.DataFrame,
+    profile: Profile,
+    seed: int,
+    weighted: bool = False,
+    high_score: float | None = None,
+) -> tuple[pd.DataFrame, dict]:
     """Villages and households to check; returns (plan, meta).
 
     Parameters
@@ -52,15 +59,38 @@ def sampling_plan(cases: pd.DataFrame, ranking: pd.DataFrame, profile: Profile, 
         else:
             pick = pool.iloc[0:0]
         for r in must.itertuples(index=False):
-            rows.append({"village_code": v, "township": r.township, "case_id": r.case_id, "why": "高风险必抽",
-                         "score": r.score, "reasons": r.reasons})
+            rows.append(
+                {
+                    "village_code": v,
+                    "township": r.township,
+                    "case_id": r.case_id,
+                    "why": "高风险必抽",
+                    "score": r.score,
+                    "reasons": r.reasons,
+                }
+            )
         for r in pick.itertuples(index=False):
-            rows.append({"village_code": v, "township": r.township, "case_id": r.case_id,
-                         "why": "按金额加权随机" if weighted else "随机抽取", "score": r.score, "reasons": r.reasons})
+            rows.append(
+                {
+                    "village_code": v,
+                    "township": r.township,
+                    "case_id": r.case_id,
+                    "why": "按金额加权随机" if weighted else "随机抽取",
+                    "score": r.score,
+                    "reasons": r.reasons,
+                }
+            )
     plan = pd.DataFrame(rows, columns=["village_code", "township", "case_id", "why", "score", "reasons"])
-    meta = {"seed": seed, "weighted": weighted, "villages_total": len(villages), "villages_sampled": len(chosen),
-            "village_share_required": str(share), "households_per_village_required": per_village,
-            "high_score_threshold": high_score, "households_sampled": len(plan),
-            "meets_minimums": len(chosen) >= need and all(
-                (plan.village_code == v).sum() >= min(per_village, (cases.village_code == v).sum()) for v in chosen)}
+    meta = {
+        "seed": seed,
+        "weighted": weighted,
+        "villages_total": len(villages),
+        "villages_sampled": len(chosen),
+        "village_share_required": str(share),
+        "households_per_village_required": per_village,
+        "high_score_threshold": high_score,
+        "households_sampled": len(plan),
+        "meets_minimums": len(chosen) >= need
+        and all((plan.village_code == v).sum() >= min(per_village, (cases.village_code == v).sum()) for v in chosen),
+    }
     return plan, meta

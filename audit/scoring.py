@@ -3,6 +3,7 @@
 Weights come from the profile (severity, official link, money at stake, several rule families on one
 case). Money at stake is the overpaid amount (应追缴金额) where a rule computes one.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,12 +56,16 @@ def rank(findings: pd.DataFrame, profile: Profile, level: str = "case_id") -> pd
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
     w = {s: float(profile.require(f"risk_weight_{s}")) for s in ("high", "medium", "low")}
-    w_off, w_money = float(profile.require("risk_weight_official_link")), float(profile.require("risk_weight_per_1000_yuan"))
+    w_off, w_money = (
+        float(profile.require("risk_weight_official_link")),
+        float(profile.require("risk_weight_per_1000_yuan")),
+    )
     w_rep = float(profile.require("risk_weight_repeat_family"))
-    f = findings[findings.family != "COVER"].dropna(subset=[level]).copy()     # 主动发现 is not misconduct
+    f = findings[findings.family != "COVER"].dropna(subset=[level]).copy()  # 主动发现 is not misconduct
     if f.empty:
-        return pd.DataFrame(columns=[level, "score", "findings", "families", "money", "official_linked", "reasons",
-                                     "township"])
+        return pd.DataFrame(
+            columns=[level, "score", "findings", "families", "money", "official_linked", "reasons", "township"]
+        )
     ev = f.evidence.map(lambda e: json.loads(e) if isinstance(e, str) and e else {})
     f["money"] = [_money(r, e) for r, e in zip(f.rule, ev)]
     f["reason"] = [reason_of(r, e) for r, e in zip(f.rule, ev)]
@@ -73,7 +78,16 @@ def rank(findings: pd.DataFrame, profile: Profile, level: str = "case_id") -> pd
         score = g.points.sum() + w_money * money / 1000 + w_rep * (len(fams) - 1)
         order = g.sort_values("points", ascending=False)
         reasons = list(dict.fromkeys(order.reason))
-        rows.append({level: key, "score": round(float(score), 2), "findings": len(g), "families": "、".join(FAMILY_ZH.get(x, x) for x in fams),
-                     "money": round(money, 2), "official_linked": bool(g.linked.any()), "reasons": " + ".join(reasons[:4]),
-                     "township": g.township.dropna().iloc[0] if g.township.notna().any() else None})
+        rows.append(
+            {
+                level: key,
+                "score": round(float(score), 2),
+                "findings": len(g),
+                "families": "、".join(FAMILY_ZH.get(x, x) for x in fams),
+                "money": round(money, 2),
+                "official_linked": bool(g.linked.any()),
+                "reasons": " + ".join(reasons[:4]),
+                "township": g.township.dropna().iloc[0] if g.township.notna().any() else None,
+            }
+        )
     return pd.DataFrame(rows).sort_values(["score", level], ascending=[False, True]).reset_index(drop=True)

@@ -5,6 +5,7 @@ A *grid* is every row of a sheet as strings with the row number Excel shows. ``l
 each candidate header block (1–3 rows among the first rows) against a table's aliases; ``split_body``
 separates data rows from 合计/小计 rows, 制表人/审核人 footers, column-number rows and blank rows.
 """
+
 from __future__ import annotations
 
 import csv
@@ -19,32 +20,50 @@ from audit.parse import norm_header, parse_money
 
 __all__ = ["Grid", "Header", "read_grids", "locate_header", "split_body", "TOTAL_WORDS", "title_period"]
 
-HEAD_SCAN = 15            # rows searched for the header
+HEAD_SCAN = 15  # rows searched for the header
 TOTAL_WORDS = ("本页合计", "总合计", "合计", "小计", "总计", "累计")
-FOOTER_WORDS = ("制表人", "制表", "审核人", "审核", "填表人", "填报人", "负责人", "单位负责人", "经办人", "制表时间",
-                "制表日期", "打印时间", "打印日期", "以上数据", "备注:", "说明:", "注:", "联系电话:")
+FOOTER_WORDS = (
+    "制表人",
+    "制表",
+    "审核人",
+    "审核",
+    "填表人",
+    "填报人",
+    "负责人",
+    "单位负责人",
+    "经办人",
+    "制表时间",
+    "制表日期",
+    "打印时间",
+    "打印日期",
+    "以上数据",
+    "备注:",
+    "说明:",
+    "注:",
+    "联系电话:",
+)
 _SUB_TOTAL = {"合计", "小计", "总计", "合计金额", "发放合计", "金额合计"}
 
 
 @dataclass
 class Grid:
-    label: str                              # file name, or file:sheet
+    label: str  # file name, or file:sheet
     rows: list[list[str]]
-    numbers: list[int]                      # the row number Excel (or a text editor) shows for each row
+    numbers: list[int]  # the row number Excel (or a text editor) shows for each row
     encoding: str = ""
 
 
 @dataclass
 class Header:
     table: str
-    start: int                              # index in grid.rows of the first header row
-    depth: int                              # header rows (1–3)
-    columns: dict[str, list[int]]           # canonical column -> grid column indexes (several = summed)
-    labels: dict[str, str]                  # canonical column -> the header as the user wrote it
+    start: int  # index in grid.rows of the first header row
+    depth: int  # header rows (1–3)
+    columns: dict[str, list[int]]  # canonical column -> grid column indexes (several = summed)
+    labels: dict[str, str]  # canonical column -> the header as the user wrote it
     notes: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     score: int = 0
-    order: list[str] = field(default_factory=list)   # every header as written, left to right
+    order: list[str] = field(default_factory=list)  # every header as written, left to right
 
 
 # ---------------------------------------------------------------- reading
@@ -66,9 +85,11 @@ def _csv_grid(path: Path, decode) -> Grid:
     sample = text[:4096]
     delim = "\t" if sample.count("\t") > sample.count(",") else ","
     try:
-        rows = list(csv.reader(io.StringIO(text), delimiter=delim))      # cells are stripped when parsed
+        rows = list(csv.reader(io.StringIO(text), delimiter=delim))  # cells are stripped when parsed
     except csv.Error as exc:
-        raise InputError(f"{path.name}：无法按 CSV 读取（{exc}）。请用 Excel 打开后另存为 CSV 或 .xlsx 再导入。") from None
+        raise InputError(
+            f"{path.name}：无法按 CSV 读取（{exc}）。请用 Excel 打开后另存为 CSV 或 .xlsx 再导入。"
+        ) from None
     return Grid(path.name, rows, list(range(1, len(rows) + 1)), enc)
 
 
@@ -80,7 +101,10 @@ def _xlsx_grids(path: Path) -> list[Grid]:
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except (BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise InputError(f"{path.name}：不是有效的 Excel 文件，或文件已损坏（{type(exc).__name__}）。请用 Excel 打开后另存为 .xlsx 再导入。") from None
+        raise InputError(
+            f"{path.name}：不是有效的 Excel 文件，或文件已损坏（{type(exc).__name__}）。"
+            "请用 Excel 打开后另存为 .xlsx 再导入。"
+        ) from None
     out = []
     for ws in wb.worksheets:
         rows, numbers = [], []
@@ -94,21 +118,30 @@ def _xlsx_grids(path: Path) -> list[Grid]:
 
 def _xls_grids(path: Path) -> list[Grid]:
     head = path.read_bytes()[:512].lstrip().lower()
-    if head.startswith((b"<", b"\xef\xbb\xbf<")):        # 浪潮 next-excel writes an HTML table named .xls
+    if head.startswith((b"<", b"\xef\xbb\xbf<")):  # 浪潮 next-excel writes an HTML table named .xls
         import pandas as pd
 
         try:
             tables = pd.read_html(io.StringIO(path.read_bytes().decode("utf-8", errors="replace")), header=None)
         except ValueError as exc:
             raise InputError(f"{path.name}：.xls 文件实为网页表格，但其中没有可读取的表格（{exc}）。") from None
-        return [Grid(f"{path.name}:表{i + 1}", [[_cell(v) if v == v else "" for v in row] for row in t.itertuples(index=False)],
-                     list(range(1, len(t) + 1)), "html") for i, t in enumerate(tables)]
+        return [
+            Grid(
+                f"{path.name}:表{i + 1}",
+                [[_cell(v) if v == v else "" for v in row] for row in t.itertuples(index=False)],
+                list(range(1, len(t) + 1)),
+                "html",
+            )
+            for i, t in enumerate(tables)
+        ]
     import xlrd
 
     try:
-        book = xlrd.open_workbook(str(path), formatting_info=True)       # merged cells need the formatting
+        book = xlrd.open_workbook(str(path), formatting_info=True)  # merged cells need the formatting
     except Exception as exc:  # xlrd raises its own XLRDError and struct errors on damaged files
-        raise InputError(f"{path.name}：无法读取 .xls 文件（{type(exc).__name__}）。请用 Excel 打开后另存为 .xlsx 再导入。") from None
+        raise InputError(
+            f"{path.name}：无法读取 .xls 文件（{type(exc).__name__}）。请用 Excel 打开后另存为 .xlsx 再导入。"
+        ) from None
     out = []
     for sh in book.sheets():
         rows = []
@@ -121,7 +154,7 @@ def _xls_grids(path: Path) -> list[Grid]:
                 else:
                     vals.append(_cell(cell.value))
             rows.append(vals)
-        for r0, r1, c0, c1 in getattr(sh, "merged_cells", []):      # spread a merged header's text over its span
+        for r0, r1, c0, c1 in getattr(sh, "merged_cells", []):  # spread a merged header's text over its span
             if r0 < HEAD_SCAN:
                 text = rows[r0][c0]
                 for rr in range(r0, min(r1, len(rows))):
@@ -187,7 +220,7 @@ def _resolve(paths: list[list[str]], hmap: dict[str, str], kinds: dict[str, str]
         if not path:
             continue
         leaf = hmap.get(norm_header(path[-1]))
-        if leaf and leaf.startswith("_") and leaf in columns:      # helper text columns: every one counts
+        if leaf and leaf.startswith("_") and leaf in columns:  # helper text columns: every one counts
             columns[leaf].append(j)
             continue
         if leaf and leaf not in columns:
@@ -241,22 +274,33 @@ def _continues(row: list[str], above: list[list[str]], columns: dict[str, list[i
     top = above[-1] if above else []
     named = [j for j in range(len(top)) if top[j]]
     empty = sum(1 for j in named if j >= len(row) or not row[j])
-    repeated = sum(1 for j in named if j < len(row) and row[j] == top[j])   # a vertical merge spread down
+    repeated = sum(1 for j in named if j < len(row) and row[j] == top[j])  # a vertical merge spread down
     # the row's own texts must sit under merged spans (a parent cell followed by empty ones): sub-columns
     # of 月保障金额 do, a data row with one stray word (",待定") under ordinary columns does not
     new = [j for j, c in enumerate(row) if c and not (j < len(top) and c == top[j])]
-    def spanned(j: int) -> bool:        # empty above, or above a merged cell (blank or spread to a neighbour)
+
+    def spanned(j: int) -> bool:  # empty above, or above a merged cell (blank or spread to a neighbour)
         if j >= len(top):
             return False
         left, right = (top[j - 1] if j else None), (top[j + 1] if j + 1 < len(top) else None)
         return not top[j] or right == "" or top[j] in (left, right)
 
     in_span = all(spanned(j) for j in new)
-    return (empty + repeated >= max(1, len(named) // 2) and repeated < len(named)
-            and len(new) >= 2 and in_span)
+    return empty + repeated >= max(1, len(named) // 2) and repeated < len(named) and len(new) >= 2 and in_span
 
 
-_META = ("制表单位", "填报单位", "填表单位", "统计单位", "单位:", "日期:", "制表日期", "填报日期", "统计时间", "数据截至")
+_META = (
+    "制表单位",
+    "填报单位",
+    "填表单位",
+    "统计单位",
+    "单位:",
+    "日期:",
+    "制表日期",
+    "填报日期",
+    "统计时间",
+    "数据截至",
+)
 
 
 def _is_title(row: list[str]) -> bool:
@@ -281,19 +325,23 @@ def locate_header(grid: Grid, spec, extra: dict[str, str] | None = None) -> Head
         if not any(scan[start]) or _is_title(scan[start]):
             continue
         for depth in (1, 2, 3):
-            block = scan[start:start + depth]
-            if len(block) < depth or not all(any(r) for r in block) or \
-                    any(_structural_start(r) for r in block[1:]) or \
-                    any(_looks_like_value(c) for r in block[1:] for c in r if c):   # nor a row holding values
+            block = scan[start : start + depth]
+            if (
+                len(block) < depth
+                or not all(any(r) for r in block)
+                or any(_structural_start(r) for r in block[1:])
+                or any(_looks_like_value(c) for r in block[1:] for c in r if c)
+            ):  # nor a row holding values
                 break
             paths = _paths(block, width)
             columns, labels, notes, ignored = _resolve(paths, hmap, kinds)
             score = len(columns) * 10 + len(required & set(columns)) * 3 - depth
             if depth > 1 and all(_continues(block[k], block[:k], columns) for k in range(1, depth)):
-                score += depth            # the lower row is the sub-header of a merged header, not data
+                score += depth  # the lower row is the sub-header of a merged header, not data
             if best is None or score > best.score:
-                best = Header(spec.name, start, depth, columns, labels, notes, ignored, score,
-                              ["/".join(p) for p in paths if p])
+                best = Header(
+                    spec.name, start, depth, columns, labels, notes, ignored, score, ["/".join(p) for p in paths if p]
+                )
     return best if best is not None and best.columns else None
 
 
@@ -313,15 +361,19 @@ def _kind(row: list[str], first_body_row: bool = False) -> str | None:
         return "合计行"
     if _FOOTER_RE.match(first):
         return "表尾"
-    if len(first) <= 3 and first.strip().isdigit():          # "1 | 合计 | …": a numbered total line
-        second = next((c for c in row[row.index(first) + 1:] if c and not c.isspace()), "")
+    if len(first) <= 3 and first.strip().isdigit():  # "1 | 合计 | …": a numbered total line
+        second = next((c for c in row[row.index(first) + 1 :] if c and not c.isspace()), "")
         if _TOTAL_RE.fullmatch(second.strip()):
             return "合计行"
     if first_body_row:
         nums = [re.sub(r"\s+", "", c) for c in row if c.strip()]
         nums = nums[1:] if nums and not nums[0].isdigit() else nums
-        if len(nums) >= 3 and all(c.isdigit() for c in nums) and \
-                all(int(a) < int(b) for a, b in zip(nums, nums[1:])) and int(nums[0]) <= 2:
+        if (
+            len(nums) >= 3
+            and all(c.isdigit() for c in nums)
+            and all(int(a) < int(b) for a, b in zip(nums, nums[1:]))
+            and int(nums[0]) <= 2
+        ):
             return "列序号行"
     return None
 
@@ -339,8 +391,9 @@ def split_body(grid: Grid, header: Header) -> tuple[list[int], list[tuple[int, s
     return data, structure
 
 
-def total_checks(grid: Grid, header: Header, data: list[int], structure: list[tuple[int, str]],
-                 money_cols: list[str]) -> list[dict]:
+def total_checks(
+    grid: Grid, header: Header, data: list[int], structure: list[tuple[int, str]], money_cols: list[str]
+) -> list[dict]:
     """Compare each 合计 row with the rows imported: amount per money column, and the count where the
     total row states one (共N户/人/条, or a number under 序号)."""
     out = []
@@ -362,18 +415,28 @@ def total_checks(grid: Grid, header: Header, data: list[int], structure: list[tu
             got += sum(v for v in vals if v is not None)
         want = sum(stated)
         if abs(got - want) > 0.5:
-            out.append({"row": grid.numbers[i], "column": header.labels.get(canon, canon),
-                        "reason": f"合计行金额{want:,.2f}元与导入明细之和{got:,.2f}元不符（相差{got - want:+,.2f}元）"})
+            out.append(
+                {
+                    "row": grid.numbers[i],
+                    "column": header.labels.get(canon, canon),
+                    "reason": f"合计行金额{want:,.2f}元与导入明细之和{got:,.2f}元不符（相差{got - want:+,.2f}元）",
+                }
+            )
     text = "".join(row)
     m = re.search(r"共\s*(\d+)\s*(户|人|条|行)", text)
     if m and int(m.group(1)) != len(data):
-        out.append({"row": grid.numbers[i], "column": "合计",
-                    "reason": f"合计行写明共{m.group(1)}{m.group(2)}，导入明细为{len(data)}行"})
+        out.append(
+            {
+                "row": grid.numbers[i],
+                "column": "合计",
+                "reason": f"合计行写明共{m.group(1)}{m.group(2)}，导入明细为{len(data)}行",
+            }
+        )
     return out
 
 
 def title_period(grid: Grid, header: Header) -> str | None:
     """A month named only in the title rows above the header (浪潮 发放明细: '2024-05城市低保发放明细')."""
-    text = " ".join(c for r in grid.rows[:header.start] for c in r if c)
+    text = " ".join(c for r in grid.rows[: header.start] for c in r if c)
     m = re.search(r"(20\d\d)\s*[-年./]\s*(\d{1,2})\s*月?", text)
     return f"{m.group(1)}-{int(m.group(2)):02d}" if m and 1 <= int(m.group(2)) <= 12 else None

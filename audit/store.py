@@ -8,6 +8,7 @@ run); a reader that opens the folder while a new run is being renamed in sees th
 ``run.json`` and waits for the commit instead of mixing two runs. The CLI, the exports and the
 dashboard all read through :func:`read_run` and :func:`open_store`.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -23,8 +24,7 @@ import pandas as pd
 
 from audit.errors import AuditError
 
-__all__ = ["STORE", "RUN_FILE", "RunWriter", "RunFolderError", "read_run", "open_store", "store_tables",
-           "atomic_write"]
+__all__ = ["STORE", "RUN_FILE", "RunWriter", "RunFolderError", "read_run", "open_store", "store_tables", "atomic_write"]
 
 STORE = "workspace.duckdb"
 RUN_FILE = "run.json"
@@ -54,8 +54,9 @@ def _fsync(path: Path) -> None:
 
 
 def _write_error(path: Path, exc: OSError) -> AuditError:
-    return AuditError(f"无法写出 {path}：{exc.strerror or exc}（请检查文件夹是否可写、磁盘是否已满）。"
-                      f"上一次的运行结果保持不变。")
+    return AuditError(
+        f"无法写出 {path}：{exc.strerror or exc}（请检查文件夹是否可写、磁盘是否已满）。上一次的运行结果保持不变。"
+    )
 
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
@@ -84,7 +85,7 @@ class RunWriter:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise _write_error(self.folder, exc) from None
-        for old in self.folder.glob(_STAGED_PREFIX + "*"):     # left by a run that was killed
+        for old in self.folder.glob(_STAGED_PREFIX + "*"):  # left by a run that was killed
             old.unlink(missing_ok=True)
 
     def path(self, name: str) -> Path:
@@ -151,13 +152,17 @@ def read_run(folder: str | Path, wait: float = 3.0) -> dict:
             if not isinstance(run, dict) or "as_of" not in run:
                 raise ValueError
         except (ValueError, UnicodeDecodeError):
-            raise RunFolderError(f"审计结果 {folder.name}/run.json 已损坏，无法读取。请重新运行 dibao-audit run。") from None
+            raise RunFolderError(
+                f"审计结果 {folder.name}/run.json 已损坏，无法读取。请重新运行 dibao-audit run。"
+            ) from None
         problem = _check(folder, run)
         if problem is None:
             return run
         if time.monotonic() > deadline:
-            raise RunFolderError(f"审计结果 {folder.name} 不完整（{problem}）：可能正在重新运行，请稍后刷新；"
-                                 f"如仍不完整，请重新运行 dibao-audit run。")
+            raise RunFolderError(
+                f"审计结果 {folder.name} 不完整（{problem}）：可能正在重新运行，请稍后刷新；"
+                f"如仍不完整，请重新运行 dibao-audit run。"
+            )
         time.sleep(0.1)
 
 

@@ -1,4 +1,8 @@
-"""One case's procedure as a timeline (申请 → 受理 → 入户 → 核对 → 评议 → 公示 → 审核 → 审批 → 复核 …) for the dashboard."""
+"""One case's procedure as a timeline for the dashboard.
+
+申请 → 受理 → 入户 → 核对 → 评议 → 公示 → 审核 → 审批 → 复核 …
+"""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -24,8 +28,13 @@ def case_timeline(ctx: AuditContext, case_id: str) -> pd.DataFrame:
     if c.empty:
         return pd.DataFrame(columns=COLUMNS)
     r = c.iloc[0]
-    for col, name in (("application_date", "申请"), ("acceptance_date", "受理"), ("approval_date", "审批"),
-                      ("gradual_exit_start", "渐退开始"), ("exit_date", "停保")):
+    for col, name in (
+        ("application_date", "申请"),
+        ("acceptance_date", "受理"),
+        ("approval_date", "审批"),
+        ("gradual_exit_start", "渐退开始"),
+        ("exit_date", "停保"),
+    ):
         if col in c and pd.notna(r[col]):
             rows.append({"date": r[col], "event": name, "detail": "", "source": "低保名册"})
     if "workflow" in ctx.tables:
@@ -36,28 +45,58 @@ def case_timeline(ctx: AuditContext, case_id: str) -> pd.DataFrame:
         v = ctx.table("votes").merge(ctx.table("meetings"), on="meeting_id")
         for s in v[v.case_id == case_id].itertuples(index=False):
             ab = 0 if pd.isna(s.abstain) else int(s.abstain)
-            rows.append({"date": s.date, "event": "民主评议会议",
-                         "detail": f"{s.meeting_id}：同意{s.yes}、反对{s.no}、弃权{ab}，{s.result}", "source": "评议结果"})
+            rows.append(
+                {
+                    "date": s.date,
+                    "event": "民主评议会议",
+                    "detail": f"{s.meeting_id}：同意{s.yes}、反对{s.no}、弃权{ab}，{s.result}",
+                    "source": "评议结果",
+                }
+            )
     if "notices" in ctx.tables:
         n = ctx.table("notices")
         hit = n[n.case_ids.fillna("").str.contains(case_id, regex=False)]
         for s in hit.itertuples(index=False):
             days = (s.end_date - s.start_date).days + 1
-            rows.append({"date": s.start_date, "event": f"{s.stage}公示",
-                         "detail": f"至{s.end_date:%Y-%m-%d}，共{days}天", "source": "公示"})
+            rows.append(
+                {
+                    "date": s.start_date,
+                    "event": f"{s.stage}公示",
+                    "detail": f"至{s.end_date:%Y-%m-%d}，共{days}天",
+                    "source": "公示",
+                }
+            )
     if "rechecks" in ctx.tables:
         rc = ctx.table("rechecks")
         for s in rc[rc.case_id == case_id].itertuples(index=False):
-            rows.append({"date": s.date, "event": "复核", "detail": f"{s.method or ''} {s.result or ''}".strip(),
-                         "source": "复核记录"})
+            rows.append(
+                {
+                    "date": s.date,
+                    "event": "复核",
+                    "detail": f"{s.method or ''} {s.result or ''}".strip(),
+                    "source": "复核记录",
+                }
+            )
     if "payments" in ctx.tables:
         p = ctx.table("payments")
         p = p[p.case_id == case_id]
         if len(p):
-            rows.append({"date": p.period.min(), "event": "首次发放（数据内）", "detail": f"{p.amount.iloc[0]:.0f}元",
-                         "source": "发放记录"})
-            rows.append({"date": p.period.max(), "event": "最近发放", "detail": f"共{len(p)}个月，合计{p.amount.sum():.0f}元",
-                         "source": "发放记录"})
+            rows.append(
+                {
+                    "date": p.period.min(),
+                    "event": "首次发放（数据内）",
+                    "detail": f"{p.amount.iloc[0]:.0f}元",
+                    "source": "发放记录",
+                }
+            )
+            rows.append(
+                {
+                    "date": p.period.max(),
+                    "event": "最近发放",
+                    "detail": f"共{len(p)}个月，合计{p.amount.sum():.0f}元",
+                    "source": "发放记录",
+                }
+            )
     if "deaths" in ctx.tables and "case_members" in ctx.tables:
         m = ctx.table("case_members")
         d = ctx.table("deaths").merge(m[m.case_id == case_id], on="person_id")

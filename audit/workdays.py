@@ -8,6 +8,7 @@ Examples
 >>> workdays_between(dt.date(2024, 2, 8), dt.date(2024, 2, 19))   # Spring Festival 2024
 (3, False)
 """
+
 from __future__ import annotations
 
 import datetime as dt

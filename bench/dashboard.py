@@ -4,6 +4,7 @@
 
 Prints the first render (cold caches), a second render of each page, and switching to other cases.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,12 @@ def main() -> None:
     os.environ["DIBAO_RUN_DIR"] = str(Path(sys.argv[1]).resolve())
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
     at.session_state["user"] = User("bench", "county")
-    for label, page in (("总览", None), ("总览（再次）", None), ("案件详情", "app_pages/case.py"),
-                        ("案件详情（再次）", "app_pages/case.py")):
+    for label, page in (
+        ("总览", None),
+        ("总览（再次）", None),
+        ("案件详情", "app_pages/case.py"),
+        ("案件详情（再次）", "app_pages/case.py"),
+    ):
         if page:
             at.switch_page(page)
         t0 = time.perf_counter()
@@ -32,7 +37,7 @@ def main() -> None:
         assert not at.exception, at.exception
         print(f"{label:<10} {time.perf_counter() - t0:6.2f} s")
     box = at.selectbox[0]
-    for case_id in list(box.options)[5:8]:          # other cases: that case's rows are read from the store
+    for case_id in list(box.options)[5:8]:  # other cases: that case's rows are read from the store
         t0 = time.perf_counter()
         box.select(case_id).run()
         assert not at.exception, at.exception

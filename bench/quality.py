@@ -7,6 +7,7 @@ did not write) and print its scorer's per-family table and real cases caught.
 
 Last lines: overall recall and precision for the own generator, then the validation scorer's summary.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,8 +53,10 @@ def main() -> None:
     print(fam.to_string(float_format=lambda v: f"{v:.3f}"))
     tot = s[["planted", "recalled", "findings", "true_pos"]].sum()
     prec = tot.true_pos / tot.findings if tot.findings else float("nan")
-    print(f"\nOVERALL recall={tot.recalled / tot.planted:.3f} precision={prec:.3f} "
-          f"(planted={tot.planted}, findings={tot.findings})")
+    print(
+        f"\nOVERALL recall={tot.recalled / tot.planted:.3f} precision={prec:.3f} "
+        f"(planted={tot.planted}, findings={tot.findings})"
+    )
     if not a.no_validation:
         validation(Path(a.validation))
 
@@ -68,8 +71,12 @@ def validation(folder: Path) -> None:
         import datetime as dt
 
         run_audit(county, "sandu-2021", Path(tmp), as_of=dt.date(2022, 4, 30))
-        out = subprocess.run([sys.executable, str(scorer), "--truth", str(truth), "--findings",
-                              str(Path(tmp) / "findings.csv")], capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [sys.executable, str(scorer), "--truth", str(truth), "--findings", str(Path(tmp) / "findings.csv")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     lines = out.splitlines()
     start = next(i for i, ln in enumerate(lines) if ln.startswith("-- families"))
     print(f"\nvalidation county {county} (profile sandu-2021, as-of 2022-04-30)")

@@ -6,6 +6,7 @@ Each size runs in its own process so that peak memory is that size's alone. The 
 reference is a plain DuckDB query of the statutory close-relative chains over the register's
 parent/spouse edges; the product's kinship stage is reported as a ratio to it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -78,8 +79,11 @@ def one(residents: int, seed: int) -> dict:
             con.register(name, res.ctx.table(name))
         t0 = time.perf_counter()
         pairs = con.execute(REFERENCE_SQL).fetchall()[-1][0]
-        out["kinship_reference"] = {"seconds": round(time.perf_counter() - t0, 3), "pairs": pairs,
-                                    "peak_rss_mb": round(peak_rss_mb())}
+        out["kinship_reference"] = {
+            "seconds": round(time.perf_counter() - t0, 3),
+            "pairs": pairs,
+            "peak_rss_mb": round(peak_rss_mb()),
+        }
         kin = res.run["timings"].get("kinship")
         out["kinship_ratio"] = round(kin["seconds"] / out["kinship_reference"]["seconds"], 2) if kin else None
     return out
@@ -103,31 +107,50 @@ def withdrawals_bench(n: int, seed: int = 1) -> None:
     acct = rng.integers(0, terminals * accounts_per_terminal, n)
     term = acct // accounts_per_terminal
     month = rng.integers(1, 13, n)
-    payday = rng.random(n) < 0.35                       # a third queue at the service point on payday
+    payday = rng.random(n) < 0.35  # a third queue at the service point on payday
     day = np.where(payday, 10, rng.integers(11, 29, n))
     minute = np.where(payday, rng.integers(0, 150, n), rng.integers(0, 540, n))
     base = pd.to_datetime({"year": 2024, "month": month, "day": day}) + pd.to_timedelta(8 * 60 + 30 + minute, unit="m")
-    wd = pd.DataFrame({"account_no": pd.Series(acct).map(lambda a: f"A{a:07d}").astype(object),
-                       "terminal_id": pd.Series(term).map(lambda t: f"T{t:04d}").astype(object),
-                       "time": base, "amount": 300.0, "direction": "支出", "channel": "助农取款点"})
+    wd = pd.DataFrame(
+        {
+            "account_no": pd.Series(acct).map(lambda a: f"A{a:07d}").astype(object),
+            "terminal_id": pd.Series(term).map(lambda t: f"T{t:04d}").astype(object),
+            "time": base,
+            "amount": 300.0,
+            "direction": "支出",
+            "channel": "助农取款点",
+        }
+    )
     rings = []
-    for r in range(20):                                 # custody: the same 5 cards within 10 minutes, 10 months
+    for r in range(20):  # custody: the same 5 cards within 10 minutes, 10 months
         cards = [f"R{r:02d}{j}" for j in range(5)]
         for m in range(3, 13):
             for j, c in enumerate(cards):
-                rings.append({"account_no": c, "terminal_id": f"X{r:02d}", "time": dt.datetime(2024, m, 12, 14, 2 * j),
-                              "amount": 300.0, "direction": "支出", "channel": "ATM"})
+                rings.append(
+                    {
+                        "account_no": c,
+                        "terminal_id": f"X{r:02d}",
+                        "time": dt.datetime(2024, m, 12, 14, 2 * j),
+                        "amount": 300.0,
+                        "direction": "支出",
+                        "channel": "ATM",
+                    }
+                )
     wd = pd.concat([wd, pd.DataFrame(rings)], ignore_index=True)
     pays = pd.DataFrame({"account_no": pd.unique(wd.account_no)}).assign(case_id=lambda d: "C" + d.account_no)
     cases = pays.assign(household_id=pays.case_id, village_code="V", township="T")[
-        ["case_id", "household_id", "village_code", "township"]].assign(account_no=pays.account_no)
-    ctx = AuditContext({"withdrawals": wd, "payments": pays, "cases": cases}, load_profile("sandu-2021"),
-                       dt.date(2024, 12, 31))
+        ["case_id", "household_id", "village_code", "township"]
+    ].assign(account_no=pays.account_no)
+    ctx = AuditContext(
+        {"withdrawals": wd, "payments": pays, "cases": cases}, load_profile("sandu-2021"), dt.date(2024, 12, 31)
+    )
     t0 = time.perf_counter()
     g = custody_groups(ctx)
     secs = time.perf_counter() - t0
-    print(f"CARD-04 on {len(wd):,} withdrawals at {terminals:,} terminals: {secs:.2f} s, peak {peak_rss_mb():.0f} MB; "
-          f"{g.account_no.str.startswith('R').sum()} of 100 ring cards found, {(~g.account_no.str.startswith('R')).sum()} payday-crowd cards flagged")
+    print(
+        f"CARD-04 on {len(wd):,} withdrawals at {terminals:,} terminals: {secs:.2f} s, peak {peak_rss_mb():.0f} MB; "
+        f"{g.account_no.str.startswith('R').sum()} of 100 ring cards found, {(~g.account_no.str.startswith('R')).sum()} payday-crowd cards flagged"
+    )
 
 
 def main() -> None:
@@ -145,10 +168,17 @@ def main() -> None:
         return
     import os
     import platform
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}")
+
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}"
+    )
     for n in a.residents:
-        r = subprocess.run([sys.executable, __file__, "--one", str(n), "--seed", str(a.seed)],
-                           capture_output=True, text=True, check=True)
+        r = subprocess.run(
+            [sys.executable, __file__, "--one", str(n), "--seed", str(a.seed)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         res = json.loads(r.stdout.strip().splitlines()[-1])
         print(f"\n== {n:,} residents (generate {res['generate_s']} s, peak {res['generate_peak_mb']} MB)")
         print("   rows: " + ", ".join(f"{k}={v:,}" for k, v in sorted(res["rows"].items()) if v > 1000))
@@ -158,8 +188,11 @@ def main() -> None:
         print(f"   kinship reference (DuckDB, {ref['pairs']:,} close-relative pairs): {ref['seconds']:.2f} s")
         print("   slowest rules: " + ", ".join(f"{k} {t:.1f} s" for t, k in res["slowest_rules"]))
         ratio = res["kinship_ratio"]
-        print(f"   kinship stage / reference: {ratio}x" if ratio else
-              "   kinship stage / reference: n/a (no kinship stage in this build)")
+        print(
+            f"   kinship stage / reference: {ratio}x"
+            if ratio
+            else "   kinship stage / reference: n/a (no kinship stage in this build)"
+        )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ violation). The background follows the profile's rules (awards by the top-up for
 on time, appraisal meetings with quorum, notices long enough, officials' kin never on the roll),
 so every finding on it is a false positive; plants are then added for every rule code.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,14 +25,25 @@ from data.names import GIVEN_FEMALE, GIVEN_MALE, SURNAMES
 
 __all__ = ["generate", "County", "TRUTH_COLUMNS"]
 
-REGION = "522732"            # 三都水族自治县
+REGION = "522732"  # 三都水族自治县
 COUNTY = "三都水族自治县"
 AS_OF = dt.date(2024, 12, 31)
 PAY_START = dt.date(2024, 1, 1)
 TOWNS = ("三合街道", "大河镇", "普安镇", "都江镇", "中和镇", "周覃镇", "九阡镇")
 VILLAGE_SYLL = "阳光红岩新合平安团结丰乐和谐民主水龙江口坝寨塘坡田湾岭营桥溪河"
-TRUTH_COLUMNS = ["rule", "case_id", "person_id", "official_id", "account_no", "meeting_id", "village_code",
-                 "household_id", "ref", "detail", "optional"]
+TRUTH_COLUMNS = [
+    "rule",
+    "case_id",
+    "person_id",
+    "official_id",
+    "account_no",
+    "meeting_id",
+    "village_code",
+    "household_id",
+    "ref",
+    "detail",
+    "optional",
+]
 STEPS = ("申请", "受理", "入户调查", "信息核对", "民主评议", "乡镇审核", "县级审批/审核确认")
 
 
@@ -65,8 +77,23 @@ class Rows:
 
 
 class Person:
-    __slots__ = ("pid", "name", "sex", "birth", "hh", "rel", "unit", "village", "phone", "disability",
-                 "illness", "labour", "role", "death", "row")
+    __slots__ = (
+        "pid",
+        "name",
+        "sex",
+        "birth",
+        "hh",
+        "rel",
+        "unit",
+        "village",
+        "phone",
+        "disability",
+        "illness",
+        "labour",
+        "role",
+        "death",
+        "row",
+    )
 
     def __init__(self, pid, name, sex, birth, hh, rel, unit, village):
         self.pid, self.name, self.sex, self.birth, self.hh, self.rel = pid, name, sex, birth, hh, rel
@@ -85,7 +112,7 @@ class Household:
     unit: "Unit"
     members: list[Person] = field(default_factory=list)
     split_date: dt.date | None = None
-    origin: str = "elder"        # elder | son | daughter | inlaw | split
+    origin: str = "elder"  # elder | son | daughter | inlaw | split
 
     @property
     def head(self) -> Person:
@@ -95,10 +122,11 @@ class Household:
 @dataclass
 class Unit:
     """A kin component: an elder household, its children's households and in-law households."""
+
     uid: int
     village: "Village"
     households: list[Household] = field(default_factory=list)
-    kind: str = "plain"          # plain | official | beneficiary
+    kind: str = "plain"  # plain | official | beneficiary
 
 
 @dataclass
@@ -109,7 +137,7 @@ class Village:
     groups: int
     units: list[Unit] = field(default_factory=list)
     officials: list[Person] = field(default_factory=list)
-    panel: list[tuple[Person, str, str]] = field(default_factory=list)   # appraisal group
+    panel: list[tuple[Person, str, str]] = field(default_factory=list)  # appraisal group
     terminal: str = ""
     collective_account: str = ""
 
@@ -165,6 +193,7 @@ class Case:
 @dataclass
 class Batch:
     """One appraisal meeting of a village with the cases it voted on and their notices."""
+
     meeting_id: str
     village: Village
     date: dt.date
@@ -172,7 +201,7 @@ class Batch:
     attendees: list[tuple[Person, str, str]]
     cases: list[Case] = field(default_factory=list)
     votes: dict[str, tuple[int, int, int, str]] = field(default_factory=dict)
-    notices: list[list] = field(default_factory=list)   # [stage, start, end, case_ids, text]
+    notices: list[list] = field(default_factory=list)  # [stage, start, end, case_ids, text]
     start_time: str = "09:00"
     end_time: str = "11:30"
 
@@ -189,33 +218,72 @@ class County:
         self.cases: list[Case] = []
         self.batches: list[Batch] = []
         self.relations = Rows("person_id", "relative_id", "relation", "source")
-        self.officials = Rows("person_id", "name", "role", "level", "village_code", "township", "start_date", "end_date")
+        self.officials = Rows(
+            "person_id", "name", "role", "level", "village_code", "township", "start_date", "end_date"
+        )
         self.filings = Rows("official_id", "relative_id", "filed_date", "case_id")
-        self.accounts = Rows("account_no", "holder_id", "holder_name", "holder_type", "bank", "reserved_phone", "opened_date")
-        self.extra_withdrawals = Rows("account_no", "time", "amount", "direction", "channel", "terminal_id",
-                                      "operator_id", "counterparty_account")
-        self.x = {name: Rows(*cols) for name, cols in {
-            "vehicles": ("person_id", "plate", "vehicle_type", "registered_date", "deregistered_date"),
-            "businesses": ("person_id", "role", "entity_name", "registered_capital", "employees", "start_date", "end_date"),
-            "properties": ("person_id", "property_type", "area", "purchase_date"),
-            "salaried": ("person_id", "employer", "employer_type", "start_date", "end_date", "monthly_salary"),
-            "deaths": ("person_id", "death_date", "source"),
-            "detentions": ("person_id", "start_date", "end_date"),
-            "insurance": ("person_id", "product", "start_date", "annual_premium"),
-            "assets": ("person_id", "as_of_date", "amount"),
-            "other_rolls": ("person_id", "program", "county", "start_date", "end_date"),
-            "travel": ("person_id", "date", "mode"),
-            "applications": ("application_id", "household_id", "applicant_id", "application_date", "decision",
-                             "decision_date", "reason", "case_id"),
-            "monitoring": ("household_id", "person_id", "monitor_type", "identified_date", "risk", "per_capita_income",
-                           "risk_status", "removed_date"),
-            "income_checks": ("household_id", "check_date", "per_capita_income", "financial_assets", "result", "source"),
-        }.items()}
+        self.accounts = Rows(
+            "account_no", "holder_id", "holder_name", "holder_type", "bank", "reserved_phone", "opened_date"
+        )
+        self.extra_withdrawals = Rows(
+            "account_no", "time", "amount", "direction", "channel", "terminal_id", "operator_id", "counterparty_account"
+        )
+        self.x = {
+            name: Rows(*cols)
+            for name, cols in {
+                "vehicles": ("person_id", "plate", "vehicle_type", "registered_date", "deregistered_date"),
+                "businesses": (
+                    "person_id",
+                    "role",
+                    "entity_name",
+                    "registered_capital",
+                    "employees",
+                    "start_date",
+                    "end_date",
+                ),
+                "properties": ("person_id", "property_type", "area", "purchase_date"),
+                "salaried": ("person_id", "employer", "employer_type", "start_date", "end_date", "monthly_salary"),
+                "deaths": ("person_id", "death_date", "source"),
+                "detentions": ("person_id", "start_date", "end_date"),
+                "insurance": ("person_id", "product", "start_date", "annual_premium"),
+                "assets": ("person_id", "as_of_date", "amount"),
+                "other_rolls": ("person_id", "program", "county", "start_date", "end_date"),
+                "travel": ("person_id", "date", "mode"),
+                "applications": (
+                    "application_id",
+                    "household_id",
+                    "applicant_id",
+                    "application_date",
+                    "decision",
+                    "decision_date",
+                    "reason",
+                    "case_id",
+                ),
+                "monitoring": (
+                    "household_id",
+                    "person_id",
+                    "monitor_type",
+                    "identified_date",
+                    "risk",
+                    "per_capita_income",
+                    "risk_status",
+                    "removed_date",
+                ),
+                "income_checks": (
+                    "household_id",
+                    "check_date",
+                    "per_capita_income",
+                    "financial_assets",
+                    "result",
+                    "source",
+                ),
+            }.items()
+        }
         self.extra_workflow: list[dict] = []
         self.app_seq = 0
-        self.no_application: set[str] = set()     # cases whose application row a plant writes itself
+        self.no_application: set[str] = set()  # cases whose application row a plant writes itself
         self.truth = Rows(*TRUTH_COLUMNS)
-        self.raw_rows: dict[str, list[dict]] = {}       # malformed rows appended at write time
+        self.raw_rows: dict[str, list[dict]] = {}  # malformed rows appended at write time
         self.extra_payments: list[dict] = []
         self.extra_members: list[dict] = []
         self.extra_votes: list[dict] = []
@@ -261,7 +329,9 @@ class County:
         if r.random() < 0.03 and p.age() > 30:
             p.illness = "是"
         age = p.age()
-        p.labour = "完全丧失" if (age >= 70 or p.disability in ("一级", "二级")) else ("部分丧失" if age >= 60 else "有")
+        p.labour = (
+            "完全丧失" if (age >= 70 or p.disability in ("一级", "二级")) else ("部分丧失" if age >= 60 else "有")
+        )
         hh.members.append(p)
         self.persons.append(p)
         return p
@@ -270,16 +340,28 @@ class County:
         """a's relative b is a's <rel> (父/母/子/女/兄弟姐妹/配偶)."""
         self.relations.add(person_id=a.pid, relative_id=b.pid, relation=rel, source=source)
 
-    def new_account(self, holder: Person | None, *, phone: str | None = None, holder_type: str = "个人",
-                    holder_id: str | None = None, holder_name: str | None = None) -> str:
+    def new_account(
+        self,
+        holder: Person | None,
+        *,
+        phone: str | None = None,
+        holder_type: str = "个人",
+        holder_id: str | None = None,
+        holder_name: str | None = None,
+    ) -> str:
         self.acct_seq += 1
         body = f"621799{self.acct_seq:012d}"
         acct = next(body + str(d) for d in range(10) if luhn_valid(body + str(d)))
         self.acct_index[acct] = len(self.accounts)
-        self.accounts.add(account_no=acct, holder_id=holder_id or holder.pid,
-                          holder_name=holder_name or holder.name, holder_type=holder_type,
-                          bank="三都县农村信用合作联社", reserved_phone=phone if phone is not None else (holder.phone if holder else None),
-                          opened_date="2015-06-01")
+        self.accounts.add(
+            account_no=acct,
+            holder_id=holder_id or holder.pid,
+            holder_name=holder_name or holder.name,
+            holder_type=holder_type,
+            bank="三都县农村信用合作联社",
+            reserved_phone=phone if phone is not None else (holder.phone if holder else None),
+            opened_date="2015-06-01",
+        )
         return acct
 
     def plant(self, rule: str, detail: str = "", **keys) -> None:
@@ -339,20 +421,31 @@ class County:
                 hh = household("son")
                 son = self.person(hh, "户主", "男", birth, surname)
                 wife = self.person(hh, "配偶", "女", birth + dt.timedelta(days=r.randint(-800, 1500)))
-                self.relate(son, father, "父"); self.relate(son, mother, "母")
+                self.relate(son, father, "父")
+                self.relate(son, mother, "母")
                 if r.random() < 0.4:
                     inlaw = household("inlaw")
-                    wf = self.person(inlaw, "户主", "男", wife.birth - dt.timedelta(days=r.randint(22 * 365, 32 * 365)), wife.name[0])
+                    wf = self.person(
+                        inlaw, "户主", "男", wife.birth - dt.timedelta(days=r.randint(22 * 365, 32 * 365)), wife.name[0]
+                    )
                     wm = self.person(inlaw, "配偶", "女", wf.birth + dt.timedelta(days=r.randint(-800, 1500)))
-                    self.relate(wife, wf, "父"); self.relate(wife, wm, "母")
+                    self.relate(wife, wf, "父")
+                    self.relate(wife, wm, "母")
                 parent, psur = son, surname
             else:
                 hh = household("daughter")
                 husband = self.person(hh, "户主", "男", birth + dt.timedelta(days=r.randint(-1500, 800)))
                 dau = self.person(hh, "配偶", "女", birth, surname)
-                self.relate(dau, father, "父"); self.relate(dau, mother, "母")
+                self.relate(dau, father, "父")
+                self.relate(dau, mother, "母")
                 if r.random() < 0.35:
-                    hf = self.person(hh, "父亲", "男", husband.birth - dt.timedelta(days=r.randint(23 * 365, 32 * 365)), husband.name[0])
+                    hf = self.person(
+                        hh,
+                        "父亲",
+                        "男",
+                        husband.birth - dt.timedelta(days=r.randint(23 * 365, 32 * 365)),
+                        husband.name[0],
+                    )
                     self.person(hh, "母亲", "女", hf.birth + dt.timedelta(days=r.randint(-800, 1500)))
                 parent, psur = husband, husband.name[0]
             for _ in range(r.choice((0, 1, 1, 2, 2, 3))):
@@ -397,10 +490,16 @@ class County:
                     p = r.choice(sons) if sons else r.choice(self.adults(unit))
                     p.role = role
                     level = "县" if role.startswith("县") else ("乡镇" if role.startswith("乡镇") else "村")
-                    self.officials.add(person_id=p.pid, name=p.name, role=role, level=level,
-                                       village_code=village.code if level == "村" else None,
-                                       township=town.name if level != "县" else None,
-                                       start_date="2015-01-01", end_date=None)
+                    self.officials.add(
+                        person_id=p.pid,
+                        name=p.name,
+                        role=role,
+                        level=level,
+                        village_code=village.code if level == "村" else None,
+                        township=town.name if level != "县" else None,
+                        start_date="2015-01-01",
+                        end_date=None,
+                    )
                     if level == "村":
                         village.officials.append(p)
                     elif level == "乡镇":
@@ -408,7 +507,9 @@ class County:
                     else:
                         self.county_staff = getattr(self, "county_staff", []) + [p]
                 # appraisal panel: cadres + representatives (>= half, every group)
-                cadres = [p for p in village.officials if p.role in ("村党支部书记", "村委会主任", "村委委员", "村监委委员")]
+                cadres = [
+                    p for p in village.officials if p.role in ("村党支部书记", "村委会主任", "村委委员", "村监委委员")
+                ]
                 panel = [(p, "监委成员" if p.role == "村监委委员" else "村委成员", "") for p in cadres]
                 size = max(int(self.prof.get("appraisal_min_members") or 20) + 1, 21)
                 reps_needed = max(size - len(panel), len(panel) + 2, village.groups)
@@ -425,9 +526,13 @@ class County:
                 panel += [(p, "村民代表", f"第{i % village.groups + 1}组") for i, p in enumerate(reps)]
                 village.panel = panel
                 acct_name = f"{village.name}村民委员会"
-                village.collective_account = self.new_account(None, phone="", holder_type="村集体",
-                                                              holder_id=uscc(f"54522732{village.code[-7:]}{len(self.accounts):02d}"[:17]),
-                                                              holder_name=acct_name)
+                village.collective_account = self.new_account(
+                    None,
+                    phone="",
+                    holder_type="村集体",
+                    holder_id=uscc(f"54522732{village.code[-7:]}{len(self.accounts):02d}"[:17]),
+                    holder_name=acct_name,
+                )
 
     # ------------------------------------------------------------ the roll
     def standard_for(self, village: Village) -> float:
@@ -455,27 +560,54 @@ class County:
         village = hh.village
         std = self.standard_for(village)
         weak = [p for p in hh.members if p.disability in ("一级", "二级") or p.illness]
-        allow_single = bool(self.prof.get("single_person_route_allowed")) and self.prof.get("single_person_route_multiple")
+        allow_single = bool(self.prof.get("single_person_route_allowed")) and self.prof.get(
+            "single_person_route_multiple"
+        )
         if single is None:
             single = bool(weak) and len(hh.members) >= 3 and allow_single and r.random() < 0.5
         members = [(p, (p in weak[:1]) if single else True) for p in hh.members]
         n = sum(1 for _, e in members if e)
         income = round(r.uniform(0.15, 0.85) * std)
-        base = (float(self.prof.get("single_person_route_multiple") or 1) * std - income) if single else (std - income) * n
+        base = (
+            (float(self.prof.get("single_person_route_multiple") or 1) * std - income) if single else (std - income) * n
+        )
         addon, reasons = 0.0, ""
         lo, hi = self.prof.get("addon_min_share"), self.prof.get("addon_max_share")
-        if lo is not None and hi is not None and any(p.disability in ("一级", "二级") for p in hh.members) and r.random() < 0.6:
+        if (
+            lo is not None
+            and hi is not None
+            and any(p.disability in ("一级", "二级") for p in hh.members)
+            and r.random() < 0.6
+        ):
             addon = round(std * float(r.choice((lo, (lo + hi) / 2, hi))))
             reasons = "重度残疾"
         approval = approval or self.rand_date(dt.date(2016, 3, 1), dt.date(2024, 9, 30))
-        approval = approval.replace(day=1) + dt.timedelta(days=21)       # batches: apply on the 1st of a month
+        approval = approval.replace(day=1) + dt.timedelta(days=21)  # batches: apply on the 1st of a month
         old = all(p.age() >= 60 for p, e in members if e)
         btype = "常补" if (old or single or any(p.labour == "完全丧失" for p, e in members if e)) else "非常补"
         unstable = btype == "非常补" and any(p.labour == "有" for p, e in members if e) and r.random() < 0.3
-        holder = next(p for p, e in members if e and p.age() >= 18) if any(e and p.age() >= 18 for p, e in members) else hh.head
-        case = Case(f"LB{REGION}{len(self.cases) + 1:06d}", hh, members, btype, float(income), std,
-                    float(round(base) + addon), addon, reasons, approval - dt.timedelta(days=21), approval,
-                    "乡镇" if r.random() < 0.3 else "县", unstable, single, self.new_account(holder))
+        holder = (
+            next(p for p, e in members if e and p.age() >= 18)
+            if any(e and p.age() >= 18 for p, e in members)
+            else hh.head
+        )
+        case = Case(
+            f"LB{REGION}{len(self.cases) + 1:06d}",
+            hh,
+            members,
+            btype,
+            float(income),
+            std,
+            float(round(base) + addon),
+            addon,
+            reasons,
+            approval - dt.timedelta(days=21),
+            approval,
+            "乡镇" if r.random() < 0.3 else "县",
+            unstable,
+            single,
+            self.new_account(holder),
+        )
         self.cases.append(case)
         self.case_hids.add(hh.hid)
         self.schedule(case)
@@ -494,14 +626,20 @@ class County:
         staff = town.staff[0] if town.staff else None
         county = self.county_staff[0]
         d0 = case.app_date
-        plan = {"申请": (0, None), "受理": (1, staff), "入户调查": (3, staff), "信息核对": (4, county),
-                "民主评议": (6, None), "乡镇审核": (14, town.staff[-1] if town.staff else None),
-                "县级审批/审核确认": (21, county)}
+        plan = {
+            "申请": (0, None),
+            "受理": (1, staff),
+            "入户调查": (3, staff),
+            "信息核对": (4, county),
+            "民主评议": (6, None),
+            "乡镇审核": (14, town.staff[-1] if town.staff else None),
+            "县级审批/审核确认": (21, county),
+        }
         case.steps = {s: (d0 + dt.timedelta(days=off), h.pid if h else None) for s, (off, h) in plan.items()}
         case.rechecks = []
         step = self.interval(case)
         d = case.approval_date
-        while True:      # each recheck a little before the previous one's interval runs out
+        while True:  # each recheck a little before the previous one's interval runs out
             d = add_months(d, step) - dt.timedelta(days=self.rng.randint(5, 25))
             if d > AS_OF:
                 break
@@ -542,11 +680,21 @@ class County:
             b.votes[c.case_id] = (n - no - ab, no, ab, "通过")
             c.batch = b
         ids = ";".join(c.case_id for c in cases)
-        text = "；".join(f"{c.hh.head.name[0]}某某 {c.hh.head.pid[:4]}**********{c.hh.head.pid[-2:]} "
-                        f"保障{len(c.enrolled)}人 月保障金{c.amount:.0f}元" for c in cases)
+        text = "；".join(
+            f"{c.hh.head.name[0]}某某 {c.hh.head.pid[:4]}**********{c.hh.head.pid[-2:]} "
+            f"保障{len(c.enrolled)}人 月保障金{c.amount:.0f}元"
+            for c in cases
+        )
         for stage, off in (("一榜", 7), ("二榜", 15), ("三榜", 22)):
-            b.notices.append([stage, d0 + dt.timedelta(days=off), d0 + dt.timedelta(days=off + 7), ids,
-                              f"{village.name}{stage}公示：{text}"])
+            b.notices.append(
+                [
+                    stage,
+                    d0 + dt.timedelta(days=off),
+                    d0 + dt.timedelta(days=off + 7),
+                    ids,
+                    f"{village.name}{stage}公示：{text}",
+                ]
+            )
         self.batches.append(b)
         return b
 
@@ -554,37 +702,62 @@ class County:
         """Cross-check records that do not disqualify anybody (non-members, out-of-window, motorbikes)."""
         r = self.rng
         enrolled = {p.pid for c in self.cases for p, e in c.members}
-        busy = enrolled | {p.pid for v in self.all_villages() for p, _, _ in v.panel} | \
-            {p.pid for p in self.persons if p.role} | self.used_people
+        busy = (
+            enrolled
+            | {p.pid for v in self.all_villages() for p, _, _ in v.panel}
+            | {p.pid for p in self.persons if p.role}
+            | self.used_people
+        )
         for p in self.persons:
             age = p.age()
             if p.pid in enrolled:
                 if age >= 18 and r.random() < 0.05:
-                    self.x["vehicles"].add(person_id=p.pid, plate=f"贵J{r.randrange(10**5):05d}", vehicle_type="摩托车",
-                                           registered_date=self.rand_date(dt.date(2015, 1, 1), dt.date(2024, 6, 1)))
+                    self.x["vehicles"].add(
+                        person_id=p.pid,
+                        plate=f"贵J{r.randrange(10**5):05d}",
+                        vehicle_type="摩托车",
+                        registered_date=self.rand_date(dt.date(2015, 1, 1), dt.date(2024, 6, 1)),
+                    )
                 continue
             if age < 20:
                 continue
             x = r.random()
             if x < 0.06:
-                self.x["vehicles"].add(person_id=p.pid, plate=f"贵J{r.randrange(10**5):05d}", vehicle_type="小型汽车",
-                                       registered_date=self.rand_date(dt.date(2012, 1, 1), dt.date(2024, 6, 1)))
+                self.x["vehicles"].add(
+                    person_id=p.pid,
+                    plate=f"贵J{r.randrange(10**5):05d}",
+                    vehicle_type="小型汽车",
+                    registered_date=self.rand_date(dt.date(2012, 1, 1), dt.date(2024, 6, 1)),
+                )
             elif x < 0.08:
-                self.x["businesses"].add(person_id=p.pid, role="经营者", entity_name=f"{p.name[0]}记商店",
-                                         registered_capital=50000, employees=2,
-                                         start_date=self.rand_date(dt.date(2010, 1, 1), dt.date(2024, 1, 1)))
+                self.x["businesses"].add(
+                    person_id=p.pid,
+                    role="经营者",
+                    entity_name=f"{p.name[0]}记商店",
+                    registered_capital=50000,
+                    employees=2,
+                    start_date=self.rand_date(dt.date(2010, 1, 1), dt.date(2024, 1, 1)),
+                )
             elif x < 0.09:
                 self.x["travel"].add(person_id=p.pid, date=self.rand_date(dt.date(2024, 1, 1), AS_OF), mode="飞机")
             elif x < 0.1 and p.pid not in busy and age > 75 and not any(c.hh is p.hh for c in ()):
-                self.x["deaths"].add(person_id=p.pid, death_date=self.rand_date(dt.date(2023, 1, 1), AS_OF), source="殡葬")
+                self.x["deaths"].add(
+                    person_id=p.pid, death_date=self.rand_date(dt.date(2023, 1, 1), AS_OF), source="殡葬"
+                )
                 p.death = True
         for p in getattr(self, "county_staff", []) + [s for t in self.towns for s in t.staff]:
-            self.x["salaried"].add(person_id=p.pid, employer=f"{COUNTY}人民政府", employer_type="机关",
-                                   start_date=dt.date(2010, 7, 1), monthly_salary=5200)
-        for c in self.cases:     # the verification platform reports small savings of every roll household
+            self.x["salaried"].add(
+                person_id=p.pid,
+                employer=f"{COUNTY}人民政府",
+                employer_type="机关",
+                start_date=dt.date(2010, 7, 1),
+                monthly_salary=5200,
+            )
+        for c in self.cases:  # the verification platform reports small savings of every roll household
             for p in c.enrolled[:1]:
-                self.x["assets"].add(person_id=p.pid, as_of_date=dt.date(2024, 6, 30),
-                                     amount=round(r.uniform(0, 6) * c.standard))
+                self.x["assets"].add(
+                    person_id=p.pid, as_of_date=dt.date(2024, 6, 30), amount=round(r.uniform(0, 6) * c.standard)
+                )
         self.make_coverage_background()
 
     def application_id(self, d: dt.date) -> str:
@@ -593,30 +766,58 @@ class County:
 
     def check(self, hh: Household, d: dt.date, income: float, source: str = "核对平台", standard: float | None = None):
         std = standard if standard is not None else self.standard_for(hh.village)
-        self.x["income_checks"].add(household_id=hh.hid, check_date=d, per_capita_income=round(income, 2),
-                                    financial_assets=round(self.rng.uniform(0, 3) * std, 2),
-                                    result="符合" if income < std else "不符合", source=source)
+        self.x["income_checks"].add(
+            household_id=hh.hid,
+            check_date=d,
+            per_capita_income=round(income, 2),
+            financial_assets=round(self.rng.uniform(0, 3) * std, 2),
+            result="符合" if income < std else "不符合",
+            source=source,
+        )
 
     def refused(self, hh: Household, d: dt.date, reason: str, steps=("入户调查", "信息核对")) -> str:
         """A refused application with the workflow rows filed under its id (the steps given)."""
         aid = self.application_id(d)
         decided = d + dt.timedelta(days=25)
-        self.x["applications"].add(application_id=aid, household_id=hh.hid, applicant_id=hh.head.pid,
-                                   application_date=d, decision="不予批准", decision_date=decided, reason=reason)
+        self.x["applications"].add(
+            application_id=aid,
+            household_id=hh.hid,
+            applicant_id=hh.head.pid,
+            application_date=d,
+            decision="不予批准",
+            decision_date=decided,
+            reason=reason,
+        )
         staff = hh.village.town.staff[0].pid
         days = {"受理": 3, "入户调查": 6, "信息核对": 10, "乡镇审核": 16, "县级审批/审核确认": 25}
         for step, off in days.items():
             if step in ("入户调查", "信息核对") and step not in steps:
                 continue
-            self.extra_workflow.append(dict(case_id=aid, step=step, date=d + dt.timedelta(days=off), handler_id=staff,
-                                            result="不同意" if step != "受理" else "受理"))
+            self.extra_workflow.append(
+                dict(
+                    case_id=aid,
+                    step=step,
+                    date=d + dt.timedelta(days=off),
+                    handler_id=staff,
+                    result="不同意" if step != "受理" else "受理",
+                )
+            )
         return aid
 
     def plain_households(self, pred=lambda h: True) -> list[Household]:
         """Households of plain kin units with no case, no office and no plant yet, in a seeded order."""
-        out = [h for v in self.all_villages() for u in v.units if u.kind == "plain" for h in u.households
-               if h.members and h.hid not in self.case_hids and h.hid not in self.used_people
-               and not any(p.pid in self.used_people or p.role for p in h.members) and pred(h)]
+        out = [
+            h
+            for v in self.all_villages()
+            for u in v.units
+            if u.kind == "plain"
+            for h in u.households
+            if h.members
+            and h.hid not in self.case_hids
+            and h.hid not in self.used_people
+            and not any(p.pid in self.used_people or p.role for p in h.members)
+            and pred(h)
+        ]
         self.rng.shuffle(out)
         return out
 
@@ -629,30 +830,47 @@ class County:
         for c in self.cases:
             if c.case_id in self.no_application:
                 continue
-            self.x["applications"].add(application_id=self.application_id(c.app_date), household_id=c.hh.hid,
-                                       applicant_id=c.hh.head.pid, application_date=c.app_date, decision="批准",
-                                       decision_date=c.approval_date, reason=None, case_id=c.case_id)
+            self.x["applications"].add(
+                application_id=self.application_id(c.app_date),
+                household_id=c.hh.hid,
+                applicant_id=c.hh.head.pid,
+                application_date=c.app_date,
+                decision="批准",
+                decision_date=c.approval_date,
+                reason=None,
+                case_id=c.case_id,
+            )
             d = c.steps.get("信息核对", (c.app_date + dt.timedelta(days=5), None))[0]
             self.check(c.hh, d, c.income, standard=c.standard)
         k = self.n_plants()
-        reasons = ("经家庭经济状况核对，家庭人均月收入超过低保标准", "家庭人均收入高于当地低保标准",
-                   "家庭财产状况不符合规定（存款超过规定标准）", "家庭收入超过低保标准")
-        for i, hh in enumerate(self.plain_households()[:3 * k]):
+        reasons = (
+            "经家庭经济状况核对，家庭人均月收入超过低保标准",
+            "家庭人均收入高于当地低保标准",
+            "家庭财产状况不符合规定（存款超过规定标准）",
+            "家庭收入超过低保标准",
+        )
+        for i, hh in enumerate(self.plain_households()[: 3 * k]):
             std = self.standard_for(hh.village)
             d = self.rand_date(dt.date(2023, 1, 1), dt.date(2024, 9, 1))
             group = i % 3
-            if group == 0:          # refused on assessed income, survey and check on record
+            if group == 0:  # refused on assessed income, survey and check on record
                 self.refused(hh, d, reasons[i % len(reasons)])
                 self.check(hh, d + dt.timedelta(days=6), std * r.uniform(1.6, 2.5), source="入户调查")
                 self.check(hh, d + dt.timedelta(days=10), std * r.uniform(1.6, 2.5))
-            elif group == 1:        # monitored, income well above the line
-                self.x["monitoring"].add(household_id=hh.hid, person_id=hh.head.pid,
-                                         monitor_type=r.choice(("脱贫不稳定户", "边缘易致贫户")), identified_date=d,
-                                         risk=r.choice(("因病", "因学", "因务工就业不稳")),
-                                         per_capita_income=round(12 * std * r.uniform(1.6, 3)), risk_status="未消除")
-            else:                   # 低保边缘 household assessed above the standard
-                self.x["other_rolls"].add(person_id=hh.head.pid, program=r.choice(("低保边缘", "低保边缘家庭")),
-                                          county=COUNTY, start_date=d)
+            elif group == 1:  # monitored, income well above the line
+                self.x["monitoring"].add(
+                    household_id=hh.hid,
+                    person_id=hh.head.pid,
+                    monitor_type=r.choice(("脱贫不稳定户", "边缘易致贫户")),
+                    identified_date=d,
+                    risk=r.choice(("因病", "因学", "因务工就业不稳")),
+                    per_capita_income=round(12 * std * r.uniform(1.6, 3)),
+                    risk_status="未消除",
+                )
+            else:  # 低保边缘 household assessed above the standard
+                self.x["other_rolls"].add(
+                    person_id=hh.head.pid, program=r.choice(("低保边缘", "低保边缘家庭")), county=COUNTY, start_date=d
+                )
                 self.check(hh, d + dt.timedelta(days=40), std * r.uniform(1.1, 1.45))
             self.used_people.add(hh.hid)
         dead = {p.pid for p in self.persons if p.death}
@@ -660,30 +878,60 @@ class County:
             for u in v.units:
                 for hh in u.households:
                     alive = [p for p in hh.members if p.pid not in dead]
-                    if len(alive) != 1 or alive[0].age() < 60 or hh.hid in self.case_hids or hh.hid in self.used_people \
-                            or alive[0].pid in self.used_people:
+                    if (
+                        len(alive) != 1
+                        or alive[0].age() < 60
+                        or hh.hid in self.case_hids
+                        or hh.hid in self.used_people
+                        or alive[0].pid in self.used_people
+                    ):
                         continue
                     std = self.standard_for(v)
                     if r.random() < 0.6:
-                        self.check(hh, self.rand_date(dt.date(2023, 1, 1), dt.date(2024, 10, 1)),
-                                   std * r.uniform(1.2, 3), source="入户调查")
+                        self.check(
+                            hh,
+                            self.rand_date(dt.date(2023, 1, 1), dt.date(2024, 10, 1)),
+                            std * r.uniform(1.2, 3),
+                            source="入户调查",
+                        )
                     else:
-                        self.x["other_rolls"].add(person_id=alive[0].pid, program="特困", county=COUNTY,
-                                                  start_date=self.rand_date(dt.date(2015, 1, 1), dt.date(2023, 1, 1)))
+                        self.x["other_rolls"].add(
+                            person_id=alive[0].pid,
+                            program="特困",
+                            county=COUNTY,
+                            start_date=self.rand_date(dt.date(2015, 1, 1), dt.date(2023, 1, 1)),
+                        )
 
     # ------------------------------------------------------------ planting helpers
     def n_plants(self) -> int:
         return max(2, math.ceil(self.anomaly_rate * len(self.cases) / 4))
 
     def fresh_case(self, pred: Callable[[Case], bool] = lambda c: True) -> Case:
-        pool = [c for c in self.cases if c.case_id not in self.used_cases and c.status == "在保"
-                and c.batch is not None and len(c.batch.cases) == 1 and not c.single_route and pred(c)]
+        pool = [
+            c
+            for c in self.cases
+            if c.case_id not in self.used_cases
+            and c.status == "在保"
+            and c.batch is not None
+            and len(c.batch.cases) == 1
+            and not c.single_route
+            and pred(c)
+        ]
         if not pool:
-            pool = [c for c in self.cases if c.case_id not in self.used_cases and c.status == "在保"
-                    and not c.single_route and pred(c)]
-        if not pool:      # a small county runs out of roll households: enrol another poor household
-            free = [h for v in self.all_villages() for u in v.units if u.kind == "plain" for h in u.households
-                    if h.members and h.hid not in self.used_people and h.hid not in self.case_hids]
+            pool = [
+                c
+                for c in self.cases
+                if c.case_id not in self.used_cases and c.status == "在保" and not c.single_route and pred(c)
+            ]
+        if not pool:  # a small county runs out of roll households: enrol another poor household
+            free = [
+                h
+                for v in self.all_villages()
+                for u in v.units
+                if u.kind == "plain"
+                for h in u.households
+                if h.members and h.hid not in self.used_people and h.hid not in self.case_hids
+            ]
             self.rng.shuffle(free)
             for h in free[:200]:
                 c = self.add_case(h, approval=self.rand_date(dt.date(2016, 3, 1), dt.date(2022, 12, 31)), single=False)
@@ -710,9 +958,9 @@ class County:
         key = (b.village.code, b.date)
         slot = self.slots.get(key, 0) + 1
         self.slots[key] = slot
-        start = 13 + 2 * ((slot - 1) % 5)      # the village's regular meeting is 09:00–11:30
+        start = 13 + 2 * ((slot - 1) % 5)  # the village's regular meeting is 09:00–11:30
         b.start_time, b.end_time = f"{start:02d}:00", f"{start + 1:02d}:30"
-        b.date += dt.timedelta(days=(slot - 1) // 5)   # five afternoon and evening slots a day
+        b.date += dt.timedelta(days=(slot - 1) // 5)  # five afternoon and evening slots a day
 
     def add_case(self, hh: Household, **kw) -> Case:
         c = self.new_case(hh, **kw)
@@ -744,13 +992,12 @@ class County:
     def plant_all(self) -> "County":
         k = self.n_plants()
         from data import plants
-
         from detectors.base import all_detectors
 
         detected = {s.code for s in all_detectors()}
         for code in (c for c in catalogue() if c in detected):
             fn = getattr(plants, "plant_" + code.replace("-", "_").lower(), None)
-            if fn is None:      # a planter is optional: a rule without one is not in truth.csv (bench says so)
+            if fn is None:  # a planter is optional: a rule without one is not in truth.csv (bench says so)
                 continue
             for i in range(k):
                 fn(self, i)
@@ -758,27 +1005,77 @@ class County:
 
     # ------------------------------------------------------------ serialisation
     def frames(self) -> dict[str, pd.DataFrame]:
-        persons = Rows("person_id", "name", "sex", "birth_date", "household_id", "relation_to_head", "village_code",
-                       "village_name", "group", "township", "county", "area_type", "residence_status", "phone",
-                       "disability_grade", "serious_illness", "labour_capacity", "household_split_date")
+        persons = Rows(
+            "person_id",
+            "name",
+            "sex",
+            "birth_date",
+            "household_id",
+            "relation_to_head",
+            "village_code",
+            "village_name",
+            "group",
+            "township",
+            "county",
+            "area_type",
+            "residence_status",
+            "phone",
+            "disability_grade",
+            "serious_illness",
+            "labour_capacity",
+            "household_split_date",
+        )
         for v in self.all_villages():
             for u in v.units:
                 for h in u.households:
                     for p in h.members:
                         p.row = persons.add(
-                            person_id=p.pid, name=p.name, sex=p.sex,
-                            birth_date=self.birth_override.get(p.pid, p.birth), household_id=h.hid,
-                            relation_to_head=p.rel, village_code=v.code, village_name=v.name,
+                            person_id=p.pid,
+                            name=p.name,
+                            sex=p.sex,
+                            birth_date=self.birth_override.get(p.pid, p.birth),
+                            household_id=h.hid,
+                            relation_to_head=p.rel,
+                            village_code=v.code,
+                            village_name=v.name,
                             group=group_label(f"第{int(h.hid[-4:]) % v.groups + 1}组", int(v.code[-3:])),
-                            township=v.town.name, county=COUNTY,
-                            area_type="城市" if v.town.urban else "农村", residence_status="在户", phone=p.phone,
-                            disability_grade=p.disability, serious_illness=p.illness or "否",
-                            labour_capacity=p.labour, household_split_date=h.split_date)
-        cases = Rows("case_id", "household_id", "head_id", "village_code", "township", "area_type", "benefit_type",
-                     "enrolled_count", "monthly_amount", "per_capita_income", "standard", "addon_amount", "addon_reasons",
-                     "application_date", "acceptance_date", "approval_date", "approval_level", "status", "exit_date",
-                     "exit_reason", "gradual_exit_start", "gradual_exit_reason", "labour_unstable",
-                     "single_person_route", "account_no")
+                            township=v.town.name,
+                            county=COUNTY,
+                            area_type="城市" if v.town.urban else "农村",
+                            residence_status="在户",
+                            phone=p.phone,
+                            disability_grade=p.disability,
+                            serious_illness=p.illness or "否",
+                            labour_capacity=p.labour,
+                            household_split_date=h.split_date,
+                        )
+        cases = Rows(
+            "case_id",
+            "household_id",
+            "head_id",
+            "village_code",
+            "township",
+            "area_type",
+            "benefit_type",
+            "enrolled_count",
+            "monthly_amount",
+            "per_capita_income",
+            "standard",
+            "addon_amount",
+            "addon_reasons",
+            "application_date",
+            "acceptance_date",
+            "approval_date",
+            "approval_level",
+            "status",
+            "exit_date",
+            "exit_reason",
+            "gradual_exit_start",
+            "gradual_exit_reason",
+            "labour_unstable",
+            "single_person_route",
+            "account_no",
+        )
         members = Rows("case_id", "person_id", "enrolled")
         payments = Rows("case_id", "period", "amount", "account_no", "paid_date")
         workflow = Rows("case_id", "step", "date", "handler_id", "result")
@@ -787,72 +1084,129 @@ class County:
         r = self.rng
         for c in self.cases:
             v = c.village
-            cases.add(case_id=c.case_id, household_id=c.hh.hid, head_id=c.hh.head.pid, village_code=v.code,
-                      township=v.town.name, area_type="城市" if v.town.urban else "农村", benefit_type=c.benefit_type,
-                      enrolled_count=len(c.enrolled), monthly_amount=c.amount, per_capita_income=c.income,
-                      standard=c.standard, addon_amount=c.addon or None, addon_reasons=c.addon_reasons or None,
-                      application_date=c.app_date, acceptance_date=c.steps["受理"][0] if "受理" in c.steps else None,
-                      approval_date=c.approval_date, approval_level=c.approval_level, status=c.status,
-                      exit_date=c.exit_date, exit_reason=c.exit_reason, gradual_exit_start=c.ge_start,
-                      gradual_exit_reason=c.ge_reason, labour_unstable="是" if c.labour_unstable else "否",
-                      single_person_route="是" if c.single_route else "否", account_no=c.account)
+            cases.add(
+                case_id=c.case_id,
+                household_id=c.hh.hid,
+                head_id=c.hh.head.pid,
+                village_code=v.code,
+                township=v.town.name,
+                area_type="城市" if v.town.urban else "农村",
+                benefit_type=c.benefit_type,
+                enrolled_count=len(c.enrolled),
+                monthly_amount=c.amount,
+                per_capita_income=c.income,
+                standard=c.standard,
+                addon_amount=c.addon or None,
+                addon_reasons=c.addon_reasons or None,
+                application_date=c.app_date,
+                acceptance_date=c.steps["受理"][0] if "受理" in c.steps else None,
+                approval_date=c.approval_date,
+                approval_level=c.approval_level,
+                status=c.status,
+                exit_date=c.exit_date,
+                exit_reason=c.exit_reason,
+                gradual_exit_start=c.ge_start,
+                gradual_exit_reason=c.ge_reason,
+                labour_unstable="是" if c.labour_unstable else "否",
+                single_person_route="是" if c.single_route else "否",
+                account_no=c.account,
+            )
             for p, e in c.members:
                 members.add(case_id=c.case_id, person_id=p.pid, enrolled="是" if e else "否")
             for step, (d, h) in sorted(c.steps.items(), key=lambda kv: kv[1][0]):
                 workflow.add(case_id=c.case_id, step=step, date=d, handler_id=h, result="同意")
             if c.batch:
-                workflow.add(case_id=c.case_id, step="公示", date=c.batch.notices[0][1], handler_id=None, result="无异议")
+                workflow.add(
+                    case_id=c.case_id, step="公示", date=c.batch.notices[0][1], handler_id=None, result="无异议"
+                )
             for d, officer in c.rechecks:
                 rechecks.add(case_id=c.case_id, date=d, method="入户核查", result="继续保障", officer_ids=officer)
             for m in sorted(set(self.months_active(c)) | set(c.extra_pay_months)):
                 amt = c.pay_override.get(m, c.amount)
                 paid = m.replace(day=10)
-                payments.add(case_id=c.case_id, period=m.strftime("%Y-%m"), amount=amt, account_no=c.account, paid_date=paid)
+                payments.add(
+                    case_id=c.case_id, period=m.strftime("%Y-%m"), amount=amt, account_no=c.account, paid_date=paid
+                )
                 if c.custom_withdrawals or r.random() < 0.1:
                     continue
-                if r.random() < 0.35:     # payday crowd at the village service point
+                if r.random() < 0.35:  # payday crowd at the village service point
                     t = dt.datetime.combine(paid, dt.time(9)) + dt.timedelta(minutes=r.randint(0, 150))
                 else:
-                    t = dt.datetime.combine(paid + dt.timedelta(days=r.randint(1, 20)), dt.time(8, 30)) + \
-                        dt.timedelta(minutes=r.randint(0, 540))
+                    t = dt.datetime.combine(paid + dt.timedelta(days=r.randint(1, 20)), dt.time(8, 30)) + dt.timedelta(
+                        minutes=r.randint(0, 540)
+                    )
                 full = r.random() < 0.5
-                wd.add(account_no=c.account, time=t.strftime("%Y-%m-%d %H:%M:%S"),
-                       amount=amt if full else round(amt * r.uniform(0.3, 0.9)), direction="支出",
-                       channel=r.choice(("助农取款点", "助农取款点", "ATM")) if True else None,
-                       terminal_id=v.terminal, operator_id=None, counterparty_account=None)
+                wd.add(
+                    account_no=c.account,
+                    time=t.strftime("%Y-%m-%d %H:%M:%S"),
+                    amount=amt if full else round(amt * r.uniform(0.3, 0.9)),
+                    direction="支出",
+                    channel=r.choice(("助农取款点", "助农取款点", "ATM")) if True else None,
+                    terminal_id=v.terminal,
+                    operator_id=None,
+                    counterparty_account=None,
+                )
         for row in self.extra_payments:
             payments.add(**row)
         for row in self.extra_workflow:
             workflow.add(**row)
         for row in self.extra_members:
             members.add(**row)
-        meetings = Rows("meeting_id", "village_code", "date", "start_time", "end_time", "members_total", "secret_ballot")
+        meetings = Rows(
+            "meeting_id", "village_code", "date", "start_time", "end_time", "members_total", "secret_ballot"
+        )
         attendance = Rows("meeting_id", "person_id", "role", "group", "signed")
         votes = Rows("meeting_id", "case_id", "yes", "no", "abstain", "result")
         notices = Rows("village_code", "stage", "start_date", "end_date", "case_ids", "text")
         for b in self.batches:
             if not b.cases and not b.votes:
                 continue
-            meetings.add(meeting_id=b.meeting_id, village_code=b.village.code, date=b.date, start_time=b.start_time,
-                         end_time=b.end_time, members_total=b.members_total, secret_ballot="是")
-            style = int(b.village.code[-3:]) + 1 + len(meetings)      # another clerk writes the sign-in sheet
+            meetings.add(
+                meeting_id=b.meeting_id,
+                village_code=b.village.code,
+                date=b.date,
+                start_time=b.start_time,
+                end_time=b.end_time,
+                members_total=b.members_total,
+                secret_ballot="是",
+            )
+            style = int(b.village.code[-3:]) + 1 + len(meetings)  # another clerk writes the sign-in sheet
             for p, role, group in b.attendees:
-                attendance.add(meeting_id=b.meeting_id, person_id=p.pid, role=role,
-                               group=group_label(group, style) if group else None, signed="是")
+                attendance.add(
+                    meeting_id=b.meeting_id,
+                    person_id=p.pid,
+                    role=role,
+                    group=group_label(group, style) if group else None,
+                    signed="是",
+                )
             for cid, (y, n, a, res) in b.votes.items():
                 if any(c.case_id == cid and c.no_vote for c in b.cases):
                     continue
                 votes.add(meeting_id=b.meeting_id, case_id=cid, yes=y, no=n, abstain=a, result=res)
             for stage, s, e, ids, text in b.notices:
                 if ids:
-                    notices.add(village_code=b.village.code, stage=stage, start_date=s, end_date=e, case_ids=ids, text=text)
+                    notices.add(
+                        village_code=b.village.code, stage=stage, start_date=s, end_date=e, case_ids=ids, text=text
+                    )
         for row in self.extra_votes:
             votes.add(**row)
-        out = {"persons": persons.frame(), "relations": self.relations.frame(), "officials": self.officials.frame(),
-               "kin_filings": self.filings.frame(), "cases": cases.frame(), "case_members": members.frame(),
-               "payments": payments.frame(), "accounts": self.accounts.frame(), "withdrawals": wd.frame(),
-               "rechecks": rechecks.frame(), "workflow": workflow.frame(), "meetings": meetings.frame(),
-               "meeting_attendance": attendance.frame(), "votes": votes.frame(), "notices": notices.frame()}
+        out = {
+            "persons": persons.frame(),
+            "relations": self.relations.frame(),
+            "officials": self.officials.frame(),
+            "kin_filings": self.filings.frame(),
+            "cases": cases.frame(),
+            "case_members": members.frame(),
+            "payments": payments.frame(),
+            "accounts": self.accounts.frame(),
+            "withdrawals": wd.frame(),
+            "rechecks": rechecks.frame(),
+            "workflow": workflow.frame(),
+            "meetings": meetings.frame(),
+            "meeting_attendance": attendance.frame(),
+            "votes": votes.frame(),
+            "notices": notices.frame(),
+        }
         out.update({k: v.frame() for k, v in self.x.items()})
         for table, rows in self.raw_rows.items():
             base = len(out[table])
@@ -888,15 +1242,27 @@ def uscc(first17: str) -> str:
 def _fmt(v: object, style: int) -> object:
     """Render dates in one of the contract's accepted forms (messy mode mixes them)."""
     if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
-        return (v.isoformat(), f"{v.year}/{v.month}/{v.day}", f"{v.year}年{v.month}月{v.day}日",
-                v.strftime("%Y%m%d"), v.strftime("%Y.%m.%d"), str((v - dt.date(1899, 12, 30)).days))[style % 6]
+        return (
+            v.isoformat(),
+            f"{v.year}/{v.month}/{v.day}",
+            f"{v.year}年{v.month}月{v.day}日",
+            v.strftime("%Y%m%d"),
+            v.strftime("%Y.%m.%d"),
+            str((v - dt.date(1899, 12, 30)).days),
+        )[style % 6]
     return v
 
 
 # spellings a contract code is also written in (every one is an accepted alias)
 SYNONYMS = {
-    "relation_to_head": {"配偶": ("配偶", "妻", "妻子"), "子": ("子", "儿子", "长子"), "女": ("女", "女儿", "长女"),
-                         "户主": ("户主", "本人"), "父亲": ("父亲", "父"), "母亲": ("母亲", "母")},
+    "relation_to_head": {
+        "配偶": ("配偶", "妻", "妻子"),
+        "子": ("子", "儿子", "长子"),
+        "女": ("女", "女儿", "长女"),
+        "户主": ("户主", "本人"),
+        "父亲": ("父亲", "父"),
+        "母亲": ("母亲", "母"),
+    },
     "decision": {"不予批准": ("不予批准", "不批准", "不同意"), "批准": ("批准", "同意"), "撤回": ("撤回", "已撤回")},
 }
 
@@ -927,7 +1293,7 @@ def write_workspace(frames: dict[str, pd.DataFrame], out: Path, messy: bool, see
                 if frame[c].map(lambda v: isinstance(v, dt.date)).any():
                     frame[c] = [_fmt(v, rng.randrange(6)) for v in frame[c]]
             kinds = {col.name: col.kind for col in spec.columns}
-            for c in frame.columns:      # the same facts as several clerks and systems write them
+            for c in frame.columns:  # the same facts as several clerks and systems write them
                 if kinds.get(c) == "money":
                     frame[c] = [_money(v, rng.randrange(4)) for v in frame[c]]
                 elif kinds.get(c) == "month":
@@ -947,13 +1313,20 @@ def write_workspace(frames: dict[str, pd.DataFrame], out: Path, messy: bool, see
             frame.to_csv(out / f"{name}.csv", index=False, encoding="utf-8")
 
 
-def generate(residents: int, seed: int, out: str | Path, profile: str = "sandu-2021",
-             anomaly_rate: float = 0.03, messy: bool = False, plant: bool = True) -> dict[str, int]:
+def generate(
+    residents: int,
+    seed: int,
+    out: str | Path,
+    profile: str = "sandu-2021",
+    anomaly_rate: float = 0.03,
+    messy: bool = False,
+    plant: bool = True,
+) -> dict[str, int]:
     """Generate a county workspace (and truth.csv) into ``out``; returns row counts per table."""
     county = County(residents, seed, profile, anomaly_rate).build()
     if plant:
         county.plant_all()
-    county.make_background_records()      # after the plants, so that no planted case inherits a record
+    county.make_background_records()  # after the plants, so that no planted case inherits a record
     frames = county.frames()
     out = Path(out)
     write_workspace(frames, out, messy, seed)

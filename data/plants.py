@@ -4,6 +4,7 @@ Each plant changes the clean county so that its rule fires, and writes the rule 
 truth.csv. Where a pattern legitimately triggers a second rule too (a death that goes
 unprocessed is both CARD-06 and RCK-02), the second rule is written to truth.csv as well.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,9 +27,16 @@ def _adult_member(case: Case) -> Person:
 
 def _official(c: County, roles=("村民小组长",), need=lambda o: True) -> Person:
     """An unused village official of the given roles whose kin component has other households."""
-    pool = [o for v in c.all_villages() for o in v.officials
-            if o.role in roles and o.pid not in c.used_people and o.hh.origin == "son"
-            and any(h is not o.hh and h.members for h in o.unit.households) and need(o)]
+    pool = [
+        o
+        for v in c.all_villages()
+        for o in v.officials
+        if o.role in roles
+        and o.pid not in c.used_people
+        and o.hh.origin == "son"
+        and any(h is not o.hh and h.members for h in o.unit.households)
+        and need(o)
+    ]
     o = c.rng.choice(pool)
     c.used_people.add(o.pid)
     return o
@@ -59,8 +67,14 @@ def _plain_adult(c: County, village=None) -> Person:
     """An unused adult of a household with no case and no office (in ``village`` or a random one)."""
     villages = [village] if village else c.rng.sample(c.all_villages(), len(c.all_villages()))
     for v in villages:
-        pool = [p for u in v.units if u.kind == "plain" for h in u.households for p in h.members
-                if 25 <= p.age() <= 65 and p.pid not in c.used_people and not p.death and h.hid not in c.case_hids]
+        pool = [
+            p
+            for u in v.units
+            if u.kind == "plain"
+            for h in u.households
+            for p in h.members
+            if 25 <= p.age() <= 65 and p.pid not in c.used_people and not p.death and h.hid not in c.case_hids
+        ]
         if pool:
             p = c.rng.choice(pool)
             c.used_people.add(p.pid)
@@ -82,11 +96,27 @@ def _set_members(c: County, case: Case, enrolled_flags) -> None:
     case.amount = float(_computed(c, case))
 
 
-def _withdraw(c: County, acct: str, t: dt.datetime, amount: float, channel: str, terminal: str,
-              operator: str | None = None, counterparty: str | None = None, direction: str = "支出") -> None:
-    c.extra_withdrawals.add(account_no=acct, time=t.strftime("%Y-%m-%d %H:%M:%S"), amount=amount,
-                            direction=direction, channel=channel, terminal_id=terminal, operator_id=operator,
-                            counterparty_account=counterparty)
+def _withdraw(
+    c: County,
+    acct: str,
+    t: dt.datetime,
+    amount: float,
+    channel: str,
+    terminal: str,
+    operator: str | None = None,
+    counterparty: str | None = None,
+    direction: str = "支出",
+) -> None:
+    c.extra_withdrawals.add(
+        account_no=acct,
+        time=t.strftime("%Y-%m-%d %H:%M:%S"),
+        amount=amount,
+        direction=direction,
+        channel=channel,
+        terminal_id=terminal,
+        operator_id=operator,
+        counterparty_account=counterparty,
+    )
 
 
 # ---------------------------------------------------------------- KIN
@@ -116,7 +146,7 @@ def plant_kin_02(c: County, i: int) -> None:
 def plant_kin_03(c: County, i: int) -> None:
     o = _official(c, roles=("村委委员", "村委会主任"), need=lambda o: _siblings_household(o) is not None)
     hh = _siblings_household(o)
-    case = _kin_case(c, o, hh)       # the official sits on the appraisal panel that votes on it
+    case = _kin_case(c, o, hh)  # the official sits on the appraisal panel that votes on it
     d, _ = case.steps["入户调查"]
     case.steps["入户调查"] = (d, o.pid)
     _file(c, o, case)
@@ -176,8 +206,12 @@ def plant_card_03(c: County, i: int) -> None:
 def plant_card_04(c: County, i: int) -> None:
     by_village: dict[str, list[Case]] = {}
     for x in c.cases:
-        if (x.case_id not in c.used_cases and x.status == "在保" and x.approval_date < dt.date(2023, 12, 1)
-                and x.village.code not in c.used_villages):
+        if (
+            x.case_id not in c.used_cases
+            and x.status == "在保"
+            and x.approval_date < dt.date(2023, 12, 1)
+            and x.village.code not in c.used_villages
+        ):
             by_village.setdefault(x.village.code, []).append(x)
     code = max(by_village, key=lambda k: len(by_village[k]))
     c.used_villages.add(code)
@@ -199,15 +233,26 @@ def plant_card_05(c: County, i: int) -> None:
     o = _official(c, roles=("村民小组长", "社会救助协理员", "村委委员"))
     case.custom_withdrawals = True
     for m in range(1, 13):
-        _withdraw(c, case.account, dt.datetime(2024, m, 13 + i % 12, 9 + i % 8, 20), case.amount, "柜台",
-                  f"WD{case.village.town.code}", operator=o.pid)
+        _withdraw(
+            c,
+            case.account,
+            dt.datetime(2024, m, 13 + i % 12, 9 + i % 8, 20),
+            case.amount,
+            "柜台",
+            f"WD{case.village.town.code}",
+            operator=o.pid,
+        )
     c.plant("CARD-05", "村干部作为代办人在柜台逐月支取低保金", account_no=case.account, official_id=o.pid)
 
 
 def plant_card_06(c: County, i: int) -> None:
-    donor = next(h for h in (hh for v in c.all_villages() for u in v.units if u.kind == "plain" for hh in u.households)
-                 if any(p.age() >= 75 and p.rel in ("母亲", "父亲") for p in h.members)
-                 and h.hid not in c.case_hids and h.hid not in c.used_people)
+    donor = next(
+        h
+        for h in (hh for v in c.all_villages() for u in v.units if u.kind == "plain" for hh in u.households)
+        if any(p.age() >= 75 and p.rel in ("母亲", "父亲") for p in h.members)
+        and h.hid not in c.case_hids
+        and h.hid not in c.used_people
+    )
     c.used_people.add(donor.hid)
     old = next(p for p in donor.members if p.age() >= 75 and p.rel in ("母亲", "父亲"))
     donor.members.remove(old)
@@ -241,8 +286,9 @@ def plant_card_08(c: County, i: int) -> None:
     share = round(case.amount * 0.3)
     for m in range(3, 13):
         _withdraw(c, case.account, dt.datetime(2024, m, 10, 16, 40), share, "转账", None, counterparty=acct)
-        _withdraw(c, acct, dt.datetime(2024, m, 10, 16, 40), share, "转账", None, counterparty=case.account,
-                  direction="存入")
+        _withdraw(
+            c, acct, dt.datetime(2024, m, 10, 16, 40), share, "转账", None, counterparty=case.account, direction="存入"
+        )
     c.plant("CARD-08", "低保金到账当日按月转入村干部个人账户", account_no=case.account, official_id=o.pid)
 
 
@@ -256,8 +302,13 @@ def plant_rck_01(c: County, i: int) -> None:
 
 def plant_rck_02(c: County, i: int) -> None:
     death = dt.date(2024, 3, 10)
-    case = c.fresh_case(lambda x: len(x.enrolled) >= 2 and x.approval_date < dt.date(2023, 6, 1)
-                        and x.enrolled[-1].birth < death - dt.timedelta(days=365))
+    case = c.fresh_case(
+        lambda x: (
+            len(x.enrolled) >= 2
+            and x.approval_date < dt.date(2023, 6, 1)
+            and x.enrolled[-1].birth < death - dt.timedelta(days=365)
+        )
+    )
     p = case.enrolled[-1]
     c.x["deaths"].add(person_id=p.pid, death_date=death, source="公安户籍注销")
     p.death = True
@@ -333,14 +384,23 @@ def plant_awd_02(c: County, i: int) -> None:
     by_village = c.cases_by_village()
     villages = [v for v in c.all_villages() if v.code not in c.used_villages]
     clean = [v for v in villages if not any(x.case_id in c.used_cases for x in by_village.get(v.code, ()))]
-    v = max(clean or villages, key=lambda v: sum(1 for x in by_village.get(v.code, ()) if x.case_id not in c.used_cases))
+    v = max(
+        clean or villages, key=lambda v: sum(1 for x in by_village.get(v.code, ()) if x.case_id not in c.used_cases)
+    )
     c.used_villages.add(v.code)
-    free = [h for u in v.units if u.kind == "plain" for h in u.households
-            if h.members and h.hid not in c.used_people and h.hid not in c.case_hids]
+    free = [
+        h
+        for u in v.units
+        if u.kind == "plain"
+        for h in u.households
+        if h.members and h.hid not in c.used_people and h.hid not in c.case_hids
+    ]
     cases = [x for x in by_village.get(v.code, ()) if x.status == "在保" and x.case_id not in c.used_cases]
     others = sum(1 for x in by_village.get(v.code, ()) if x.status == "在保") - len(cases)
     while (len(cases) < need + 2 or len(cases) < 6 * others) and free:
-        cases.append(c.add_case(free.pop(), approval=c.rand_date(dt.date(2017, 1, 1), dt.date(2022, 12, 31)), single=False))
+        cases.append(
+            c.add_case(free.pop(), approval=c.rand_date(dt.date(2017, 1, 1), dt.date(2022, 12, 31)), single=False)
+        )
     amounts = sorted(_computed(c, x) for x in cases)
     flat = float(round(amounts[len(amounts) // 2], -2) or 300)
     for x in cases:
@@ -375,9 +435,11 @@ def plant_awd_04(c: County, i: int) -> None:
         _set_members(c, case, flags)
         c.plant("AWD-04", "户内部分成员未纳入保障且非单人保", case_id=case.case_id)
         return
-    donor = next(h for h in (hh for v in c.all_villages() for u in v.units if u.kind == "plain" for hh in u.households)
-                 if any(p.rel in ("母亲", "父亲") for p in h.members)
-                 and h.hid not in c.case_hids and h.hid not in c.used_people)
+    donor = next(
+        h
+        for h in (hh for v in c.all_villages() for u in v.units if u.kind == "plain" for hh in u.households)
+        if any(p.rel in ("母亲", "父亲") for p in h.members) and h.hid not in c.case_hids and h.hid not in c.used_people
+    )
     c.used_people.add(donor.hid)
     old = next(p for p in donor.members if p.rel in ("母亲", "父亲"))
     donor.members.remove(old)
@@ -395,8 +457,12 @@ def _similar_household(c: County, v, size: int) -> Household | None:
         if u.kind != "plain":
             continue
         for h in u.households:
-            if len(h.members) == size and h.hid not in c.used_people and h.hid not in c.case_hids \
-                    and not any(p.disability in ("一级", "二级") or p.illness for p in h.members):
+            if (
+                len(h.members) == size
+                and h.hid not in c.used_people
+                and h.hid not in c.case_hids
+                and not any(p.disability in ("一级", "二级") or p.illness for p in h.members)
+            ):
                 c.used_people.add(h.hid)
                 return h
     return None
@@ -407,8 +473,15 @@ def plant_awd_05(c: County, i: int) -> None:
     c.rng.shuffle(villages)
     by_village = c.cases_by_village()
     for v in villages:
-        olds = [x for x in by_village.get(v.code, ()) if x.case_id not in c.used_cases and x.status == "在保"
-                and not x.addon and not x.single_route and x.approval_date < dt.date(2022, 1, 1)][:2]
+        olds = [
+            x
+            for x in by_village.get(v.code, ())
+            if x.case_id not in c.used_cases
+            and x.status == "在保"
+            and not x.addon
+            and not x.single_route
+            and x.approval_date < dt.date(2022, 1, 1)
+        ][:2]
         if len(olds) < 2:
             continue
         c.used_villages.add(v.code)
@@ -484,7 +557,7 @@ def plant_vote_01(c: County, i: int) -> None:
     keep = math.ceil(b.members_total * 2 / 3) - 3
     cadres = [a for a in b.attendees if a[1] != "村民代表"]
     reps = _reps_covering_groups(b.attendees)
-    b.attendees = (reps + cadres[:max(keep - len(reps), 1)])[:keep]
+    b.attendees = (reps + cadres[: max(keep - len(reps), 1)])[:keep]
     _retally(b)
     c.plant("VOTE-01", "参会人数不足评议小组的三分之二", meeting_id=b.meeting_id)
 
@@ -503,7 +576,7 @@ def plant_vote_03(c: County, i: int) -> None:
     b = case.batch
     b.members_total = 16
     cadres = [a for a in b.attendees if a[1] != "村民代表"][:4]
-    reps = _reps_covering_groups(b.attendees)[:12 - len(cadres)]
+    reps = _reps_covering_groups(b.attendees)[: 12 - len(cadres)]
     b.attendees = cadres + reps
     _retally(b)
     c.plant("VOTE-03", "评议小组只有16人（少于20人）", meeting_id=b.meeting_id)
@@ -518,22 +591,34 @@ def plant_vote_04(c: County, i: int) -> None:
 
 
 def plant_vote_05(c: County, i: int) -> None:
-    case = _solo(c, lambda x: x.hh.origin == "elder" and any(h.origin == "son" and h.head.age() >= 25
-                                                             for h in x.hh.unit.households))
+    case = _solo(
+        c,
+        lambda x: (
+            x.hh.origin == "elder" and any(h.origin == "son" and h.head.age() >= 25 for h in x.hh.unit.households)
+        ),
+    )
     son = next(h.head for h in case.hh.unit.households if h.origin == "son" and h.head.age() >= 25)
     b = case.batch
     idx = next(j for j, a in enumerate(b.attendees) if a[1] == "村民代表")
     b.attendees[idx] = (son, "村民代表", b.attendees[idx][2])
-    c.plant("VOTE-05", "申请人的儿子作为村民代表参加评议未回避", meeting_id=b.meeting_id, case_id=case.case_id,
-            person_id=son.pid)
+    c.plant(
+        "VOTE-05",
+        "申请人的儿子作为村民代表参加评议未回避",
+        meeting_id=b.meeting_id,
+        case_id=case.case_id,
+        person_id=son.pid,
+    )
 
 
 def plant_vote_06(c: County, i: int) -> None:
     if i % 2 == 0:
         case = _solo(c)
         b = case.batch
-        safe = [x for x in c.batches if x.village is b.village and x is not b and x.cases
-                and all(cs.case_id in c.used_cases for cs in x.cases)]     # no later plant moves these cases
+        safe = [
+            x
+            for x in c.batches
+            if x.village is b.village and x is not b and x.cases and all(cs.case_id in c.used_cases for cs in x.cases)
+        ]  # no later plant moves these cases
         other = safe[0] if safe else _solo(c, lambda x: x.village is b.village).batch
         b.attendees = list(other.attendees)
         _retally(b)
@@ -567,13 +652,29 @@ def _elig(c: County, rule: str, table: str, detail: str, **row) -> None:
 
 
 def plant_elig_01(c, i):
-    _elig(c, "ELIG-01", "vehicles", "保障期间登记小型汽车", plate=f"贵J8{i:04d}", vehicle_type="小型汽车",
-          registered_date="WHEN")
+    _elig(
+        c,
+        "ELIG-01",
+        "vehicles",
+        "保障期间登记小型汽车",
+        plate=f"贵J8{i:04d}",
+        vehicle_type="小型汽车",
+        registered_date="WHEN",
+    )
 
 
 def plant_elig_02(c, i):
-    _elig(c, "ELIG-02", "businesses", "保障期间担任企业法定代表人", role="法定代表人", entity_name=f"三都县某某建材有限公司{i}",
-          registered_capital=500000, employees=8, start_date="WHEN")
+    _elig(
+        c,
+        "ELIG-02",
+        "businesses",
+        "保障期间担任企业法定代表人",
+        role="法定代表人",
+        entity_name=f"三都县某某建材有限公司{i}",
+        registered_capital=500000,
+        employees=8,
+        start_date="WHEN",
+    )
 
 
 def plant_elig_03(c: County, i: int) -> None:
@@ -589,13 +690,26 @@ def plant_elig_04(c, i):
 
 
 def plant_elig_05(c, i):
-    _elig(c, "ELIG-05", "salaried", "保障期间在事业单位领取工资", employer="三都县某事业单位", employer_type="事业单位",
-          start_date="WHEN", monthly_salary=4300)
+    _elig(
+        c,
+        "ELIG-05",
+        "salaried",
+        "保障期间在事业单位领取工资",
+        employer="三都县某事业单位",
+        employer_type="事业单位",
+        start_date="WHEN",
+        monthly_salary=4300,
+    )
 
 
 def plant_elig_06(c: County, i: int) -> None:
-    case = c.fresh_case(lambda x: len(x.enrolled) >= 2 and x.approval_date > dt.date(2019, 1, 1)
-                        and x.enrolled[-1].birth < x.approval_date - dt.timedelta(days=400))
+    case = c.fresh_case(
+        lambda x: (
+            len(x.enrolled) >= 2
+            and x.approval_date > dt.date(2019, 1, 1)
+            and x.enrolled[-1].birth < x.approval_date - dt.timedelta(days=400)
+        )
+    )
     p = case.enrolled[-1]
     c.x["deaths"].add(person_id=p.pid, death_date=case.approval_date - dt.timedelta(days=40), source="殡葬")
     p.death = True
@@ -608,8 +722,15 @@ def plant_elig_07(c, i):
 
 
 def plant_elig_08(c, i):
-    _elig(c, "ELIG-08", "insurance", "保障期间购买商业养老保险", product="某人寿养老年金", start_date="WHEN",
-          annual_premium=12000)
+    _elig(
+        c,
+        "ELIG-08",
+        "insurance",
+        "保障期间购买商业养老保险",
+        product="某人寿养老年金",
+        start_date="WHEN",
+        annual_premium=12000,
+    )
 
 
 def plant_elig_09(c: County, i: int) -> None:
@@ -646,19 +767,39 @@ def plant_cover_01(c: County, i: int) -> None:
     std = c.standard_for(hh.village)
     d = c.rand_date(dt.date(2024, 2, 1), dt.date(2024, 10, 1))
     if i % 2:
-        c.x["monitoring"].add(household_id=hh.hid, person_id=hh.head.pid, monitor_type="突发严重困难户", identified_date=d,
-                              risk="因意外事故", per_capita_income=round(12 * std * 1.3), risk_status="未消除")
+        c.x["monitoring"].add(
+            household_id=hh.hid,
+            person_id=hh.head.pid,
+            monitor_type="突发严重困难户",
+            identified_date=d,
+            risk="因意外事故",
+            per_capita_income=round(12 * std * 1.3),
+            risk_status="未消除",
+        )
         c.plant("COVER-01", "突发严重困难户未申请、未纳入", household_id=hh.hid)
     else:
-        c.x["monitoring"].add(household_id=hh.hid, person_id=hh.head.pid, monitor_type=("脱贫不稳定户", "边缘易致贫户")[i % 4 // 2],
-                              identified_date=d, risk="因病", per_capita_income=round(12 * std * 0.7), risk_status="未消除")
+        c.x["monitoring"].add(
+            household_id=hh.hid,
+            person_id=hh.head.pid,
+            monitor_type=("脱贫不稳定户", "边缘易致贫户")[i % 4 // 2],
+            identified_date=d,
+            risk="因病",
+            per_capita_income=round(12 * std * 0.7),
+            risk_status="未消除",
+        )
         c.plant("COVER-01", "监测户人均纯收入低于低保年标准，未纳入", household_id=hh.hid)
     # near miss: a poor monitored household whose application was decided two months ago
     near = _free_household(c)
     std = c.standard_for(near.village)
-    c.x["monitoring"].add(household_id=near.hid, person_id=near.head.pid, monitor_type="脱贫不稳定户",
-                          identified_date=dt.date(2024, 3, 1), risk="因病", per_capita_income=round(12 * std * 0.8),
-                          risk_status="未消除")
+    c.x["monitoring"].add(
+        household_id=near.hid,
+        person_id=near.head.pid,
+        monitor_type="脱贫不稳定户",
+        identified_date=dt.date(2024, 3, 1),
+        risk="因病",
+        per_capita_income=round(12 * std * 0.8),
+        risk_status="未消除",
+    )
     c.refused(near, add_months(AS_OF, -3), "经家庭经济状况核对，家庭人均月收入超过低保标准")
     c.check(near, add_months(AS_OF, -3) + dt.timedelta(days=6), std * 1.8, source="入户调查")
     c.check(near, add_months(AS_OF, -3) + dt.timedelta(days=10), std * 1.8)
@@ -669,20 +810,20 @@ def plant_cover_02(c: County, i: int) -> None:
     std = c.standard_for(hh.village)
     d = c.rand_date(dt.date(2023, 6, 1), dt.date(2024, 9, 1))
     kind = i % 4
-    if kind == 0:        # refused on income, checked on the platform, nobody went to the house
+    if kind == 0:  # refused on income, checked on the platform, nobody went to the house
         aid = c.refused(hh, d, "家庭人均收入高于当地低保标准", steps=("信息核对",))
         c.check(hh, d + dt.timedelta(days=10), std * 1.1)
         what = "以收入超标不予批准，有核对无入户调查"
-    elif kind == 1:      # refused for having children: a relative, not income
+    elif kind == 1:  # refused for having children: a relative, not income
         aid = c.refused(hh, d, ("申请人有子女，应由子女赡养", "子女有赡养能力，不予纳入")[i % 2])
         c.check(hh, d + dt.timedelta(days=6), std * 0.6, source="入户调查")
         c.check(hh, d + dt.timedelta(days=10), std * 0.6)
         what = "以有子女为由不予批准，核对收入低于标准"
-    elif kind == 2:      # an occupation
+    elif kind == 2:  # an occupation
         aid = c.refused(hh, d, "户主为村小学代课教师，不予纳入")
         c.check(hh, d + dt.timedelta(days=10), std * 0.7)
         what = "以职业为由不予批准"
-    else:                # no quota, no survey, no check
+    else:  # no quota, no survey, no check
         aid = c.refused(hh, d, ("本村低保名额已满", "经村两委研究，不符合条件")[i % 2], steps=())
         what = "未经调查核实、以名额为由不予批准"
     c.plant("COVER-02", what, household_id=hh.hid)
@@ -697,7 +838,9 @@ def plant_cover_03(c: County, i: int) -> None:
         p.disability = ("一级", "二级")[i % 4 // 2]
     else:
         p.illness = "是"
-    c.check(hh, c.rand_date(dt.date(2024, 1, 1), dt.date(2024, 10, 1)), std * (1.2 if i % 3 else 0.8), source="入户调查")
+    c.check(
+        hh, c.rand_date(dt.date(2024, 1, 1), dt.date(2024, 10, 1)), std * (1.2 if i % 3 else 0.8), source="入户调查"
+    )
     c.plant("COVER-03", "重度残疾或重病成员所在家庭收入低于1.5倍标准，无人纳入", household_id=hh.hid)
     # near miss: the same, but the household is assessed above the 1.5x line
     near = _free_household(c, lambda h: len(h.members) >= 2, severe_ok=True)
@@ -743,9 +886,13 @@ def _elderly_alone(c: County, age: int, couple: bool) -> tuple[Household, Person
 
 def plant_cover_05(c: County, i: int) -> None:
     hh, p = _elderly_alone(c, 72 + i % 15, couple=bool(i % 2))
-    c.plant("COVER-05", "独居老人未纳入任何救助" + ("（配偶已去世，户籍仍为两人户）" if i % 2 else ""),
-            household_id=hh.hid, person_id=p.pid)
-    _elderly_alone(c, 59, couple=False)          # near miss: 59, below the age
+    c.plant(
+        "COVER-05",
+        "独居老人未纳入任何救助" + ("（配偶已去世，户籍仍为两人户）" if i % 2 else ""),
+        household_id=hh.hid,
+        person_id=p.pid,
+    )
+    _elderly_alone(c, 59, couple=False)  # near miss: 59, below the age
 
 
 def plant_cover_06(c: County, i: int) -> None:
@@ -781,33 +928,65 @@ def plant_priv_01(c: County, i: int) -> None:
 # ---------------------------------------------------------------- DATA
 def plant_data_01(c: County, i: int) -> None:
     p = _plain_adult(c)
-    base = {"person_id": p.pid, "name": p.name, "sex": p.sex, "birth_date": p.birth.isoformat(),
-            "household_id": p.hh.hid, "relation_to_head": "其他", "village_code": p.village.code,
-            "village_name": p.village.name, "township": p.village.town.name, "county": "三都水族自治县"}
+    base = {
+        "person_id": p.pid,
+        "name": p.name,
+        "sex": p.sex,
+        "birth_date": p.birth.isoformat(),
+        "household_id": p.hh.hid,
+        "relation_to_head": "其他",
+        "village_code": p.village.code,
+        "village_name": p.village.name,
+        "township": p.village.town.name,
+        "county": "三都水族自治县",
+    }
     if i % 3 == 0:
         bad = p.pid[:17] + ("0" if p.pid[17] != "0" else "1")
-        c.raw_rows.setdefault("persons", []).append({**base, "person_id": bad, "name": p.name + "某",
-                                                     "_truth": ("DATA-01", "身份证号校验位错误", {})})
+        c.raw_rows.setdefault("persons", []).append(
+            {**base, "person_id": bad, "name": p.name + "某", "_truth": ("DATA-01", "身份证号校验位错误", {})}
+        )
     elif i % 3 == 1:
         c.raw_rows.setdefault("persons", []).append({**base, "_truth": ("DATA-01", "重复的身份证号", {})})
     else:
         acct = c.cases[i].account
-        c.raw_rows.setdefault("withdrawals", []).append({
-            "account_no": acct, "time": "2024年13月5日 10:00", "amount": 100, "direction": "支出", "channel": "ATM",
-            "_truth": ("DATA-01", "交易时间无法识别", {})})
+        c.raw_rows.setdefault("withdrawals", []).append(
+            {
+                "account_no": acct,
+                "time": "2024年13月5日 10:00",
+                "amount": 100,
+                "direction": "支出",
+                "channel": "ATM",
+                "_truth": ("DATA-01", "交易时间无法识别", {}),
+            }
+        )
 
 
 def plant_data_02(c: County, i: int) -> None:
     ghost = f"LB522732{990000 + i:06d}"
     if i % 2:
-        c.raw_rows.setdefault("payments", []).append({
-            "case_id": ghost, "period": "2024-05", "amount": 500, "account_no": f"62179999{i:011d}",
-            "paid_date": "2024-05-10", "_truth": ("DATA-02", "发放给不存在的低保编号", {"case_id": ghost})})
+        c.raw_rows.setdefault("payments", []).append(
+            {
+                "case_id": ghost,
+                "period": "2024-05",
+                "amount": 500,
+                "account_no": f"62179999{i:011d}",
+                "paid_date": "2024-05-10",
+                "_truth": ("DATA-02", "发放给不存在的低保编号", {"case_id": ghost}),
+            }
+        )
     else:
         b = next(b for b in c.batches if b.cases)
-        c.raw_rows.setdefault("votes", []).append({
-            "meeting_id": b.meeting_id, "case_id": ghost, "yes": len(b.attendees), "no": 0, "abstain": 0, "result": "通过",
-            "_truth": ("DATA-02", "评议了不存在的低保编号", {"case_id": ghost})})
+        c.raw_rows.setdefault("votes", []).append(
+            {
+                "meeting_id": b.meeting_id,
+                "case_id": ghost,
+                "yes": len(b.attendees),
+                "no": 0,
+                "abstain": 0,
+                "result": "通过",
+                "_truth": ("DATA-02", "评议了不存在的低保编号", {"case_id": ghost}),
+            }
+        )
 
 
 def plant_data_03(c: County, i: int) -> None:

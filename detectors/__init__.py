@@ -2,6 +2,7 @@
 
 New family modules are added to this one explicit import list (no entry points).
 """
+
 from __future__ import annotations
 
 from detectors import award, card, cover, data_quality, eligibility, kin, privacy, recheck, vote  # noqa: F401

@@ -4,6 +4,7 @@ The top-up (补差) follows the profile: (standard − per-capita income) × enr
 single-person route (multiple × standard − income), plus one add-on of at most the ceiling share
 of the standard. Cases in gradual exit keep their award and are not recomputed.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,11 +14,21 @@ import numpy as np
 import pandas as pd
 
 from audit.context import AuditContext
+from audit.policy import POLICY_PARAMS, income_line, top_up
+from audit.policy import standard as _standard
 from detectors.base import Finding, Severity, detector
-from audit.policy import POLICY_PARAMS, income_line, standard as _standard, top_up
 
-__all__ = ["top_up", "award_mismatch", "flat_rate", "income_above_standard", "partial_enrolment", "rotation",
-           "addon_ceiling", "award_outlier", "pooled_case"]
+__all__ = [
+    "top_up",
+    "award_mismatch",
+    "flat_rate",
+    "income_above_standard",
+    "partial_enrolment",
+    "rotation",
+    "addon_ceiling",
+    "award_outlier",
+    "pooled_case",
+]
 
 _SPLIT = re.compile(r"[;；,，、/]")
 
@@ -28,12 +39,23 @@ def _active(ctx: AuditContext) -> pd.DataFrame:
 
 
 def _where(r) -> dict:
-    return {"case_id": r.case_id, "household_id": r.household_id, "village_code": r.village_code, "township": r.township}
+    return {
+        "case_id": r.case_id,
+        "household_id": r.household_id,
+        "village_code": r.village_code,
+        "township": r.township,
+    }
 
 
-@detector("AWD-01", severity=Severity.MEDIUM, title_zh="核定金额与补差计算不符", requires=("cases",),
-          params=("award_tolerance_yuan",), optional=("income_exclusions", *POLICY_PARAMS),
-          explain_zh="{case_id}核定{awarded}元，按补差应为{computed}元")
+@detector(
+    "AWD-01",
+    severity=Severity.MEDIUM,
+    title_zh="核定金额与补差计算不符",
+    requires=("cases",),
+    params=("award_tolerance_yuan",),
+    optional=("income_exclusions", *POLICY_PARAMS),
+    explain_zh="{case_id}核定{awarded}元，按补差应为{computed}元",
+)
 def award_mismatch(ctx: AuditContext) -> Iterator[Finding]:
     """The award differs from the computed top-up plus allowed add-ons beyond tolerance.
 
@@ -51,16 +73,35 @@ def award_mismatch(ctx: AuditContext) -> Iterator[Finding]:
     excl = ctx.profile.get("income_exclusions") or []
     basis = f"家庭人均收入按名册所载（本地口径不计入：{'、'.join(excl)}）" if excl else "家庭人均收入按名册所载"
     diff = c.monthly_amount.astype(float) - t.computed
-    for r, tu, d in zip(c[diff.abs() > tol].itertuples(index=False), t[diff.abs() > tol].itertuples(), diff[diff.abs() > tol]):
-        formula = (f"{ctx.profile.get('single_person_route_multiple')}×{tu.standard:.0f}−{r.per_capita_income:.0f}"
-                   if r.single_person_route == "是" else f"({tu.standard:.0f}−{r.per_capita_income:.0f})×{int(r.enrolled_count)}")
-        ev = {"case_id": r.case_id, "awarded": float(r.monthly_amount), "computed": float(tu.computed),
-              "difference": round(float(d), 2), "standard": float(tu.standard), "per_capita_income": float(r.per_capita_income),
-              "enrolled": int(r.enrolled_count), "allowed_addon": float(tu.allowed_addon),
-              "formula": formula + (f"+{tu.allowed_addon:.0f}" if tu.allowed_addon else ""), "income_basis": basis}
-        yield Finding(rule="AWD-01", severity=Severity.MEDIUM, **_where(r), score=round(min(1.0, abs(d) / tu.standard), 2),
-                      evidence=ev, explanation=f"{r.case_id}核定月保障金{r.monthly_amount:.0f}元，按补差公式{ev['formula']}"
-                                               f"应为{tu.computed:.0f}元，{'多' if d > 0 else '少'}{abs(d):.0f}元。")
+    for r, tu, d in zip(
+        c[diff.abs() > tol].itertuples(index=False), t[diff.abs() > tol].itertuples(), diff[diff.abs() > tol]
+    ):
+        formula = (
+            f"{ctx.profile.get('single_person_route_multiple')}×{tu.standard:.0f}−{r.per_capita_income:.0f}"
+            if r.single_person_route == "是"
+            else f"({tu.standard:.0f}−{r.per_capita_income:.0f})×{int(r.enrolled_count)}"
+        )
+        ev = {
+            "case_id": r.case_id,
+            "awarded": float(r.monthly_amount),
+            "computed": float(tu.computed),
+            "difference": round(float(d), 2),
+            "standard": float(tu.standard),
+            "per_capita_income": float(r.per_capita_income),
+            "enrolled": int(r.enrolled_count),
+            "allowed_addon": float(tu.allowed_addon),
+            "formula": formula + (f"+{tu.allowed_addon:.0f}" if tu.allowed_addon else ""),
+            "income_basis": basis,
+        }
+        yield Finding(
+            rule="AWD-01",
+            severity=Severity.MEDIUM,
+            **_where(r),
+            score=round(min(1.0, abs(d) / tu.standard), 2),
+            evidence=ev,
+            explanation=f"{r.case_id}核定月保障金{r.monthly_amount:.0f}元，按补差公式{ev['formula']}"
+            f"应为{tu.computed:.0f}元，{'多' if d > 0 else '少'}{abs(d):.0f}元。",
+        )
 
 
 def _cv(x: pd.Series) -> float:
@@ -79,10 +120,20 @@ def _densest_band(amounts: pd.Series, tol_yuan: float, tol_share: float) -> tupl
     return centre, (amounts - centre).abs() <= width
 
 
-@detector("AWD-02", severity=Severity.HIGH, title_zh="平均分配（搞平衡）", requires=("cases",),
-          params=("flat_rate_min_modal_share", "flat_rate_min_cases", "flat_rate_min_need_cv",
-                  "flat_rate_amount_tolerance_yuan", "flat_rate_amount_tolerance_share"),
-          explain_zh="{village_code}共{cases}户，{modal_share_pct}的户按{modal_amount}元发放，而核算需求差异很大")
+@detector(
+    "AWD-02",
+    severity=Severity.HIGH,
+    title_zh="平均分配（搞平衡）",
+    requires=("cases",),
+    params=(
+        "flat_rate_min_modal_share",
+        "flat_rate_min_cases",
+        "flat_rate_min_need_cv",
+        "flat_rate_amount_tolerance_yuan",
+        "flat_rate_amount_tolerance_share",
+    ),
+    explain_zh="{village_code}共{cases}户，{modal_share_pct}的户按{modal_amount}元发放，而核算需求差异很大",
+)
 def flat_rate(ctx: AuditContext) -> Iterator[Finding]:
     """Flat-rate village: awards nearly identical although the households' assessed need differs widely.
 
@@ -115,18 +166,39 @@ def flat_rate(ctx: AuditContext) -> Iterator[Finding]:
             continue
         lo, hi = float(same.monthly_amount.min()), float(same.monthly_amount.max())
         amount = f"{modal:.0f}元" if lo == hi else f"{lo:.0f}—{hi:.0f}元（约{modal:.0f}元）"
-        ev = {"village_code": vc, "cases": len(g), "modal_amount": float(modal), "modal_share": round(share, 3),
-              "modal_share_pct": f"{share:.0%}", "amount_range": [lo, hi], "tolerance_yuan": round(max(tol_yuan, tol_share * modal), 2),
-              "cv_need_same_amount": round(cv_need, 3),
-              "need_range": [float(same.need.min()), float(same.need.max())],
-              "county_median_modal_share": round(median_share, 3), "case_ids": sorted(same.case_id)}
-        yield Finding(rule="AWD-02", severity=Severity.HIGH, village_code=vc, township=g.township.iloc[0], evidence=ev,
-                      explanation=f"{vc}在保{len(g)}户中{share:.0%}按{amount}发放（全县各村中位数{median_share:.0%}），"
-                                  f"而这些户按收入核算的补差从{same.need.min():.0f}元到{same.need.max():.0f}元不等，疑似平均分配。")
+        ev = {
+            "village_code": vc,
+            "cases": len(g),
+            "modal_amount": float(modal),
+            "modal_share": round(share, 3),
+            "modal_share_pct": f"{share:.0%}",
+            "amount_range": [lo, hi],
+            "tolerance_yuan": round(max(tol_yuan, tol_share * modal), 2),
+            "cv_need_same_amount": round(cv_need, 3),
+            "need_range": [float(same.need.min()), float(same.need.max())],
+            "county_median_modal_share": round(median_share, 3),
+            "case_ids": sorted(same.case_id),
+        }
+        yield Finding(
+            rule="AWD-02",
+            severity=Severity.HIGH,
+            village_code=vc,
+            township=g.township.iloc[0],
+            evidence=ev,
+            explanation=f"{vc}在保{len(g)}户中{share:.0%}按{amount}发放（全县各村中位数{median_share:.0%}），"
+            f"而这些户按收入核算的补差从{same.need.min():.0f}元到{same.need.max():.0f}元不等，疑似平均分配。",
+        )
 
 
-@detector("AWD-03", severity=Severity.MEDIUM, title_zh="收入超标仍享受低保", requires=("cases",),
-          params=("single_person_route_multiple",), optional=POLICY_PARAMS, explain_zh="{case_id}人均收入{income}元高于{line}元")
+@detector(
+    "AWD-03",
+    severity=Severity.MEDIUM,
+    title_zh="收入超标仍享受低保",
+    requires=("cases",),
+    params=("single_person_route_multiple",),
+    optional=POLICY_PARAMS,
+    explain_zh="{case_id}人均收入{income}元高于{line}元",
+)
 def income_above_standard(ctx: AuditContext) -> Iterator[Finding]:
     """Income above the standard (or above the single-person line) with no valid gradual exit.
 
@@ -139,15 +211,31 @@ def income_above_standard(ctx: AuditContext) -> Iterator[Finding]:
     line = income_line(ctx, c)
     over = c.per_capita_income.astype(float) > line
     for r, ln, s in zip(c[over].itertuples(index=False), line[over], std[over]):
-        ev = {"case_id": r.case_id, "income": float(r.per_capita_income), "line": float(ln), "standard": float(s),
-              "single_person_route": r.single_person_route == "是"}
-        yield Finding(rule="AWD-03", severity=Severity.MEDIUM, **_where(r), evidence=ev,
-                      explanation=f"{r.case_id}家庭人均月收入{r.per_capita_income:.0f}元，高于{ln:.0f}元"
-                                  f"{'（单人保倍数标准）' if ev['single_person_route'] else '（低保标准）'}，且无渐退记录。")
+        ev = {
+            "case_id": r.case_id,
+            "income": float(r.per_capita_income),
+            "line": float(ln),
+            "standard": float(s),
+            "single_person_route": r.single_person_route == "是",
+        }
+        yield Finding(
+            rule="AWD-03",
+            severity=Severity.MEDIUM,
+            **_where(r),
+            evidence=ev,
+            explanation=f"{r.case_id}家庭人均月收入{r.per_capita_income:.0f}元，高于{ln:.0f}元"
+            f"{'（单人保倍数标准）' if ev['single_person_route'] else '（低保标准）'}，且无渐退记录。",
+        )
 
 
-@detector("AWD-04", severity=Severity.MEDIUM, title_zh="户内漏保或拆户保", requires=("cases", "persons", "case_members"),
-          params=("split_before_application_months",), explain_zh="{case_id}{what}")
+@detector(
+    "AWD-04",
+    severity=Severity.MEDIUM,
+    title_zh="户内漏保或拆户保",
+    requires=("cases", "persons", "case_members"),
+    params=("split_before_application_months",),
+    explain_zh="{case_id}{what}",
+)
 def partial_enrolment(ctx: AuditContext) -> Iterator[Finding]:
     """Some household members enrolled and others not (no single-person route), or part of a family split
     off shortly before applying, whatever the size of the split-off part.
@@ -172,21 +260,47 @@ def partial_enrolment(ctx: AuditContext) -> Iterator[Finding]:
         inside = enrolled.get(r.case_id, set())
         left = members - inside
         if left and r.single_person_route != "是" and inside & members:
-            ev = {"case_id": r.case_id, "what": f"户内{len(members)}人只纳入{len(inside & members)}人，且不是单人保",
-                  "household_size": len(members), "enrolled": len(inside & members), "not_enrolled": sorted(mask_id(x) for x in left)}
-            yield Finding(rule="AWD-04", severity=Severity.MEDIUM, **_where(r), key_extra="partial", evidence=ev,
-                          explanation=f"{r.case_id}{ev['what']}（户内漏保）。")
+            ev = {
+                "case_id": r.case_id,
+                "what": f"户内{len(members)}人只纳入{len(inside & members)}人，且不是单人保",
+                "household_size": len(members),
+                "enrolled": len(inside & members),
+                "not_enrolled": sorted(mask_id(x) for x in left),
+            }
+            yield Finding(
+                rule="AWD-04",
+                severity=Severity.MEDIUM,
+                **_where(r),
+                key_extra="partial",
+                evidence=ev,
+                explanation=f"{r.case_id}{ev['what']}（户内漏保）。",
+            )
         sd = split.get(r.household_id)
         app = r.application_date if pd.notna(r.application_date) else r.approval_date
-        if sd is not None and pd.notna(sd) and members and \
-                pd.Timestamp(app) - pd.DateOffset(months=months) <= sd <= pd.Timestamp(app):
+        if (
+            sd is not None
+            and pd.notna(sd)
+            and members
+            and pd.Timestamp(app) - pd.DateOffset(months=months) <= sd <= pd.Timestamp(app)
+        ):
             gap = (pd.Timestamp(app) - sd).days // 30
             part = "单人户" if len(members) == 1 else f"{len(members)}人户"
-            ev = {"case_id": r.case_id, "what": f"申请前{gap}个月（{sd:%Y-%m-%d}）分户为{part}后申请低保",
-                  "split_date": f"{sd:%Y-%m-%d}", "application_date": f"{pd.Timestamp(app):%Y-%m-%d}", "months_before": gap,
-                  "split_size": len(members)}
-            yield Finding(rule="AWD-04", severity=Severity.MEDIUM, **_where(r), key_extra="split", evidence=ev,
-                          explanation=f"{r.case_id}{ev['what']}（疑似拆户保）。")
+            ev = {
+                "case_id": r.case_id,
+                "what": f"申请前{gap}个月（{sd:%Y-%m-%d}）分户为{part}后申请低保",
+                "split_date": f"{sd:%Y-%m-%d}",
+                "application_date": f"{pd.Timestamp(app):%Y-%m-%d}",
+                "months_before": gap,
+                "split_size": len(members),
+            }
+            yield Finding(
+                rule="AWD-04",
+                severity=Severity.MEDIUM,
+                **_where(r),
+                key_extra="split",
+                evidence=ev,
+                explanation=f"{r.case_id}{ev['what']}（疑似拆户保）。",
+            )
 
 
 def _entry_month(ctx: AuditContext, c: pd.DataFrame) -> pd.Series:
@@ -210,9 +324,14 @@ def _match_amounts(out: list[float], inc: list[float], tol: float) -> list[tuple
     return pairs
 
 
-@detector("AWD-05", severity=Severity.MEDIUM, title_zh="轮流坐庄", requires=("cases",),
-          params=("rotation_window_months", "rotation_min_rounds", "award_tolerance_yuan"),
-          explain_zh="{village_code}连续{rounds}期停保与新增户数、金额一一对应")
+@detector(
+    "AWD-05",
+    severity=Severity.MEDIUM,
+    title_zh="轮流坐庄",
+    requires=("cases",),
+    params=("rotation_window_months", "rotation_min_rounds", "award_tolerance_yuan"),
+    explain_zh="{village_code}连续{rounds}期停保与新增户数、金额一一对应",
+)
 def rotation(ctx: AuditContext) -> Iterator[Finding]:
     """Within a village, cases exit and others enter in matching numbers and amounts in successive periods.
 
@@ -230,31 +349,51 @@ def rotation(ctx: AuditContext) -> Iterator[Finding]:
     for vc, g in ex.groupby("village_code", sort=True):
         rounds = []
         for month, out in g.groupby("m", sort=True):
-            inc = en[(en.village_code == vc) & (en.m >= month) & (en.m <= month + window)
-                     & ~en.case_id.isin(set(out.case_id))]
+            inc = en[
+                (en.village_code == vc)
+                & (en.m >= month)
+                & (en.m <= month + window)
+                & ~en.case_id.isin(set(out.case_id))
+            ]
             a_out = [float(x) for x in out.monthly_amount]
             pairs = _match_amounts(a_out, [float(x) for x in inc.monthly_amount], tol)
             # a round: the month's exits are replaced one for one (an unrelated exit in the same month
             # does not hide the pattern: at least two matched, or the only exit matched)
             if pairs and len(pairs) >= min(2, len(out)):
                 hit_out, hit_in = {a for a, _ in pairs}, {b for _, b in pairs}
-                rounds.append({"exit_month": str(month),
-                               "exits": sorted(out[out.monthly_amount.astype(float).isin(hit_out)].case_id),
-                               "amounts": sorted(a for a, _ in pairs),
-                               "entries": sorted(inc[inc.monthly_amount.astype(float).isin(hit_in)].case_id),
-                               "other_exits": sorted(out[~out.monthly_amount.astype(float).isin(hit_out)].case_id)})
+                rounds.append(
+                    {
+                        "exit_month": str(month),
+                        "exits": sorted(out[out.monthly_amount.astype(float).isin(hit_out)].case_id),
+                        "amounts": sorted(a for a, _ in pairs),
+                        "entries": sorted(inc[inc.monthly_amount.astype(float).isin(hit_in)].case_id),
+                        "other_exits": sorted(out[~out.monthly_amount.astype(float).isin(hit_out)].case_id),
+                    }
+                )
         if len(rounds) < min_rounds:
             continue
         ids = sorted({x for r in rounds for x in r["exits"] + r["entries"]})
         ev = {"village_code": vc, "rounds": len(rounds), "detail": rounds, "case_ids": ids}
-        yield Finding(rule="AWD-05", severity=Severity.MEDIUM, village_code=vc, township=g.township.iloc[0], evidence=ev,
-                      explanation=f"{vc}连续{len(rounds)}期出现停保户与随后新增户户数、金额一一对应"
-                                  f"（{'；'.join(r['exit_month'] + '停' + str(len(r['exits'])) + '户' for r in rounds)}），疑似轮流坐庄。")
+        yield Finding(
+            rule="AWD-05",
+            severity=Severity.MEDIUM,
+            village_code=vc,
+            township=g.township.iloc[0],
+            evidence=ev,
+            explanation=f"{vc}连续{len(rounds)}期出现停保户与随后新增户户数、金额一一对应"
+            f"（{'；'.join(r['exit_month'] + '停' + str(len(r['exits'])) + '户' for r in rounds)}），疑似轮流坐庄。",
+        )
 
 
-@detector("AWD-06", severity=Severity.MEDIUM, title_zh="分类施保超比例或叠加", requires=("cases",),
-          params=("addon_max_share", "addon_cumulative", "award_tolerance_yuan"), optional=("addon_min_share",),
-          explain_zh="{case_id}{what}")
+@detector(
+    "AWD-06",
+    severity=Severity.MEDIUM,
+    title_zh="分类施保超比例或叠加",
+    requires=("cases",),
+    params=("addon_max_share", "addon_cumulative", "award_tolerance_yuan"),
+    optional=("addon_min_share",),
+    explain_zh="{case_id}{what}",
+)
 def addon_ceiling(ctx: AuditContext) -> Iterator[Finding]:
     """Add-ons (分类施保) outside the band of the standard the profile sets (above the ceiling, or below
     the floor where one is set), or stacked where they must not accumulate.
@@ -284,43 +423,87 @@ def addon_ceiling(ctx: AuditContext) -> Iterator[Finding]:
         if not parts:
             continue
         what = "；".join(parts)
-        ev = {"case_id": r.case_id, "what": what, "addon_amount": float(r.addon_amount), "ceiling": round(hi * s, 2),
-              "floor": round(lo * s, 2), "share": round(float(r.addon_amount) / s, 3), "reasons": reasons}
-        yield Finding(rule="AWD-06", severity=Severity.MEDIUM, **_where(r), evidence=ev, explanation=f"{r.case_id}{what}。")
+        ev = {
+            "case_id": r.case_id,
+            "what": what,
+            "addon_amount": float(r.addon_amount),
+            "ceiling": round(hi * s, 2),
+            "floor": round(lo * s, 2),
+            "share": round(float(r.addon_amount) / s, 3),
+            "reasons": reasons,
+        }
+        yield Finding(
+            rule="AWD-06", severity=Severity.MEDIUM, **_where(r), evidence=ev, explanation=f"{r.case_id}{what}。"
+        )
 
 
-_FEATURES_ZH = {"need": "按公式核算的补差", "gap": "收入与标准之差", "standard": "低保标准", "single": "单人保", "enrolled": "保障人数", "income": "人均收入", "disability": "残疾等级", "illness": "重病",
-                "age": "成员最大年龄", "labour": "有劳动能力人数", "urban": "城乡", "village": "所在村"}
+_FEATURES_ZH = {
+    "need": "按公式核算的补差",
+    "gap": "收入与标准之差",
+    "standard": "低保标准",
+    "single": "单人保",
+    "enrolled": "保障人数",
+    "income": "人均收入",
+    "disability": "残疾等级",
+    "illness": "重病",
+    "age": "成员最大年龄",
+    "labour": "有劳动能力人数",
+    "urban": "城乡",
+    "village": "所在村",
+}
 
 
 def _features(ctx: AuditContext, c: pd.DataFrame) -> pd.DataFrame:
     p = ctx.table("persons").set_index("person_id")
-    m = ctx.table("case_members") if "case_members" in ctx.tables else \
-        c[["case_id", "head_id"]].rename(columns={"head_id": "person_id"}).assign(enrolled="是")
+    m = (
+        ctx.table("case_members")
+        if "case_members" in ctx.tables
+        else c[["case_id", "head_id"]].rename(columns={"head_id": "person_id"}).assign(enrolled="是")
+    )
     m = m[(m.enrolled == "是") & m.case_id.isin(set(c.case_id)) & m.person_id.isin(p.index)]
     grade = {"一级": 4, "二级": 3, "三级": 2, "四级": 1}
     mp = m.join(p[["birth_date", "disability_grade", "serious_illness", "labour_capacity"]], on="person_id")
-    agg = mp.assign(dis=mp.disability_grade.map(grade).fillna(0), ill=(mp.serious_illness == "是").astype(int),
-                    lab=(mp.labour_capacity == "有").astype(int),
-                    age=(pd.Timestamp(ctx.as_of) - pd.to_datetime(mp.birth_date)).dt.days / 365.25
-                    ).groupby("case_id").agg(disability=("dis", "max"), illness=("ill", "max"), labour=("lab", "sum"),
-                                             age=("age", "max"))
+    agg = (
+        mp.assign(
+            dis=mp.disability_grade.map(grade).fillna(0),
+            ill=(mp.serious_illness == "是").astype(int),
+            lab=(mp.labour_capacity == "有").astype(int),
+            age=(pd.Timestamp(ctx.as_of) - pd.to_datetime(mp.birth_date)).dt.days / 365.25,
+        )
+        .groupby("case_id")
+        .agg(disability=("dis", "max"), illness=("ill", "max"), labour=("lab", "sum"), age=("age", "max"))
+    )
     std = _standard(ctx, c).to_numpy()
-    f = pd.DataFrame({"need": top_up(ctx, c).base.to_numpy(),
-                      "enrolled": c.enrolled_count.astype(float).to_numpy(),
-                      "income": c.per_capita_income.astype(float).to_numpy(),
-                      "gap": np.clip(std - c.per_capita_income.astype(float).to_numpy(), 0, None),
-                      "standard": std,
-                      "urban": (c.area_type == "城市").astype(int).to_numpy(),
-                      "single": (c.single_person_route == "是").astype(int).to_numpy(),
-                      "village": pd.Categorical(c.village_code).codes}, index=c.case_id.to_numpy())
+    f = pd.DataFrame(
+        {
+            "need": top_up(ctx, c).base.to_numpy(),
+            "enrolled": c.enrolled_count.astype(float).to_numpy(),
+            "income": c.per_capita_income.astype(float).to_numpy(),
+            "gap": np.clip(std - c.per_capita_income.astype(float).to_numpy(), 0, None),
+            "standard": std,
+            "urban": (c.area_type == "城市").astype(int).to_numpy(),
+            "single": (c.single_person_route == "是").astype(int).to_numpy(),
+            "village": pd.Categorical(c.village_code).codes,
+        },
+        index=c.case_id.to_numpy(),
+    )
     return f.join(agg).fillna(0)
 
 
-@detector("AWD-07", severity=Severity.LOW, title_zh="金额远高于同类家庭（统计模型）", requires=("cases", "persons"),
-          params=("award_model_min_excess_share", "award_model_min_excess_yuan", "award_model_seed",
-                  "award_model_min_cases", "award_model_driver_min_z"),
-          explain_zh="{case_id}月保障金{award}元，同类家庭通常约{expected}元")
+@detector(
+    "AWD-07",
+    severity=Severity.LOW,
+    title_zh="金额远高于同类家庭（统计模型）",
+    requires=("cases", "persons"),
+    params=(
+        "award_model_min_excess_share",
+        "award_model_min_excess_yuan",
+        "award_model_seed",
+        "award_model_min_cases",
+        "award_model_driver_min_z",
+    ),
+    explain_zh="{case_id}月保障金{award}元，同类家庭通常约{expected}元",
+)
 def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
     """A scikit-learn model of award on need flags cases paid far above what similar households get.
 
@@ -355,7 +538,7 @@ def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
     # teach the model its own inflated level; villages are compared separately.
     model = make_pipeline(StandardScaler(), HuberRegressor(epsilon=1.35, alpha=1e-4, max_iter=100, tol=1e-3))
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)       # tol reached is enough for a ranking
+        warnings.simplefilter("ignore", ConvergenceWarning)  # tol reached is enough for a ranking
         pred = cross_val_predict(model, X[need_cols], y, cv=KFold(5, shuffle=True, random_state=seed))
     pred = np.clip(pred, 0, None)
     share_min = float(ctx.profile.fraction("award_model_min_excess_share"))
@@ -372,7 +555,11 @@ def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
     linked = set()
     if "officials" in ctx.tables:
         rel = ctx.official_relatives
-        mem = ctx.table("case_members") if "case_members" in ctx.tables else pd.DataFrame(columns=["case_id", "person_id"])
+        mem = (
+            ctx.table("case_members")
+            if "case_members" in ctx.tables
+            else pd.DataFrame(columns=["case_id", "person_id"])
+        )
         linked = set(mem[mem.person_id.isin(set(rel.y))].case_id)
     from sklearn.neighbors import NearestNeighbors
 
@@ -383,27 +570,57 @@ def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
     for i, peers_idx in zip(flagged, neigh):
         r = c.iloc[i]
         peers = X.iloc[[j for j in peers_idx if j != i][:20]]
-        similar = (f"{int(X.iloc[i].enrolled)}人户、人均收入约{X.iloc[i].income:.0f}元、"
-                   f"{'有重度残疾' if X.iloc[i].disability >= 3 else '无重度残疾'}、{'城市' if X.iloc[i].urban else '农村'}")
+        similar = (
+            f"{int(X.iloc[i].enrolled)}人户、人均收入约{X.iloc[i].income:.0f}元、"
+            f"{'有重度残疾' if X.iloc[i].disability >= 3 else '无重度残疾'}、{'城市' if X.iloc[i].urban else '农村'}"
+        )
         z = (Xn.iloc[i] - Xn.loc[peers.index].mean()).abs().sort_values(ascending=False)
-        drivers = [_FEATURES_ZH[k] for k in z.index[:3] if z[k] > driver_z] or ["各项需求特征与同类家庭相近，金额差异无法用需求解释"]
+        drivers = [_FEATURES_ZH[k] for k in z.index[:3] if z[k] > driver_z] or [
+            "各项需求特征与同类家庭相近，金额差异无法用需求解释"
+        ]
         is_linked = r.case_id in linked
-        ev = {"case_id": r.case_id, "award": float(y[i]), "expected": round(float(pred[i]), 0),
-              "policy_amount": round(float(policy[i]), 2), "reference": round(float(ref[i]), 0),
-              "excess": round(float(excess[i]), 0), "excess_share": round(float(excess[i] / max(ref[i], 1)), 2),
-              "similar": similar, "peer_median_award": float(np.median(y[[X.index.get_loc(k) for k in peers.index]])),
-              "drivers": drivers, "official_linked": is_linked, "model": "Huber稳健回归（核算补差等需求特征），5折交叉验证"}
+        ev = {
+            "case_id": r.case_id,
+            "award": float(y[i]),
+            "expected": round(float(pred[i]), 0),
+            "policy_amount": round(float(policy[i]), 2),
+            "reference": round(float(ref[i]), 0),
+            "excess": round(float(excess[i]), 0),
+            "excess_share": round(float(excess[i] / max(ref[i], 1)), 2),
+            "similar": similar,
+            "peer_median_award": float(np.median(y[[X.index.get_loc(k) for k in peers.index]])),
+            "drivers": drivers,
+            "official_linked": is_linked,
+            "model": "Huber稳健回归（核算补差等需求特征），5折交叉验证",
+        }
         score = min(0.99, 0.3 + 0.3 * ev["excess_share"]) if not is_linked else 1.0
-        yield Finding(rule="AWD-07", severity=Severity.LOW, **_where(r), score=round(score, 2), evidence=ev,
-                      explanation=f"{r.case_id}月保障金{y[i]:.0f}元，按政策核算{policy[i]:.0f}元，同类家庭（{similar}）"
-                                  f"通常约{pred[i]:.0f}元，比两者中较高者高出{excess[i]:.0f}元"
-                                  f"{'（' + format(ev['excess_share'], '.0%') + '）' if ref[i] >= yuan_min else ''}；"
-                                  f"{'、'.join(drivers) if drivers[0].startswith('各项') else '与同类家庭的差别在' + '、'.join(drivers) + '，但不足以解释金额'}"
-                                  f"{'；该户与干部有近亲属关系' if is_linked else ''}。")
+        why = (
+            "、".join(drivers)
+            if drivers[0].startswith("各项")
+            else "与同类家庭的差别在" + "、".join(drivers) + "，但不足以解释金额"
+        )
+        yield Finding(
+            rule="AWD-07",
+            severity=Severity.LOW,
+            **_where(r),
+            score=round(score, 2),
+            evidence=ev,
+            explanation=f"{r.case_id}月保障金{y[i]:.0f}元，按政策核算{policy[i]:.0f}元，同类家庭（{similar}）"
+            f"通常约{pred[i]:.0f}元，比两者中较高者高出{excess[i]:.0f}元"
+            f"{'（' + format(ev['excess_share'], '.0%') + '）' if ref[i] >= yuan_min else ''}；"
+            f"{why}"
+            f"{'；该户与干部有近亲属关系' if is_linked else ''}。",
+        )
 
 
-@detector("AWD-08", severity=Severity.MEDIUM, title_zh="拼户保", requires=("cases", "persons", "case_members"),
-          params=(), explain_zh="{case_id}{what}")
+@detector(
+    "AWD-08",
+    severity=Severity.MEDIUM,
+    title_zh="拼户保",
+    requires=("cases", "persons", "case_members"),
+    params=(),
+    explain_zh="{case_id}{what}",
+)
 def pooled_case(ctx: AuditContext) -> Iterator[Finding]:
     """A case's enrolled members come from several registered households with no kinship link, or one
     person is a member of two cases.
@@ -434,17 +651,42 @@ def pooled_case(ctx: AuditContext) -> Iterator[Finding]:
         if not strangers:
             continue
         r = info.loc[case_id]
-        ev = {"case_id": case_id, "what": f"保障成员中有{len(strangers)}人来自与本户无亲属关系的其他户",
-              "households": sorted(set(g.hh.dropna())), "strangers": [mask_id(s) for s in strangers]}
-        yield Finding(rule="AWD-08", severity=Severity.MEDIUM, case_id=case_id, household_id=r.household_id,
-                      village_code=r.village_code, township=r.township, key_extra="pooled", evidence=ev,
-                      explanation=f"{case_id}{ev['what']}（疑似拼户保）。")
+        ev = {
+            "case_id": case_id,
+            "what": f"保障成员中有{len(strangers)}人来自与本户无亲属关系的其他户",
+            "households": sorted(set(g.hh.dropna())),
+            "strangers": [mask_id(s) for s in strangers],
+        }
+        yield Finding(
+            rule="AWD-08",
+            severity=Severity.MEDIUM,
+            case_id=case_id,
+            household_id=r.household_id,
+            village_code=r.village_code,
+            township=r.township,
+            key_extra="pooled",
+            evidence=ev,
+            explanation=f"{case_id}{ev['what']}（疑似拼户保）。",
+        )
     twice = m[m.duplicated("person_id", keep=False)]
     for pid, g in twice.groupby("person_id"):
         for case_id in sorted(set(g.case_id)):
             r = info.loc[case_id]
             others = sorted(set(g.case_id) - {case_id})
-            ev = {"case_id": case_id, "what": f"成员{mask_id(pid)}同时是{'、'.join(others)}的保障成员", "other_cases": others}
-            yield Finding(rule="AWD-08", severity=Severity.MEDIUM, case_id=case_id, person_id=pid,
-                          household_id=r.household_id, village_code=r.village_code, township=r.township,
-                          key_extra="twice", evidence=ev, explanation=f"{case_id}{ev['what']}。")
+            ev = {
+                "case_id": case_id,
+                "what": f"成员{mask_id(pid)}同时是{'、'.join(others)}的保障成员",
+                "other_cases": others,
+            }
+            yield Finding(
+                rule="AWD-08",
+                severity=Severity.MEDIUM,
+                case_id=case_id,
+                person_id=pid,
+                household_id=r.household_id,
+                village_code=r.village_code,
+                township=r.township,
+                key_extra="twice",
+                evidence=ev,
+                explanation=f"{case_id}{ev['what']}。",
+            )

@@ -1,4 +1,5 @@
 """Finding, Severity and the detector registry (one contract for every rule)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -15,12 +16,36 @@ from audit.schema import TABLES
 if TYPE_CHECKING:
     from audit.context import AuditContext
 
-__all__ = ["Severity", "Finding", "DetectorSpec", "REGISTRY", "detector", "all_detectors",
-           "stable_hash", "FINDING_COLUMNS", "template_fields"]
+__all__ = [
+    "Severity",
+    "Finding",
+    "DetectorSpec",
+    "REGISTRY",
+    "detector",
+    "all_detectors",
+    "stable_hash",
+    "FINDING_COLUMNS",
+    "template_fields",
+]
 
-FINDING_COLUMNS = ["finding_id", "rule", "family", "severity", "score", "case_id", "household_id",
-                   "person_id", "official_id", "account_no", "meeting_id", "village_code", "township",
-                   "explanation", "evidence", "policy_ref"]
+FINDING_COLUMNS = [
+    "finding_id",
+    "rule",
+    "family",
+    "severity",
+    "score",
+    "case_id",
+    "household_id",
+    "person_id",
+    "official_id",
+    "account_no",
+    "meeting_id",
+    "village_code",
+    "township",
+    "explanation",
+    "evidence",
+    "policy_ref",
+]
 
 
 class Severity(str, Enum):
@@ -50,7 +75,7 @@ class Finding:
     township: str | None = None
     score: float = 1.0
     policy_ref: str = ""
-    key_extra: str | None = None   # disambiguates findings whose contract keys coincide
+    key_extra: str | None = None  # disambiguates findings whose contract keys coincide
     evidence: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -59,8 +84,16 @@ class Finding:
 
     @property
     def finding_id(self) -> str:
-        return stable_hash(self.rule, self.case_id, self.person_id, self.official_id,
-                           self.account_no, self.meeting_id, self.village_code, self.key_extra)
+        return stable_hash(
+            self.rule,
+            self.case_id,
+            self.person_id,
+            self.official_id,
+            self.account_no,
+            self.meeting_id,
+            self.village_code,
+            self.key_extra,
+        )
 
 
 DetectorFn = Callable[["AuditContext"], Iterable[Finding]]
@@ -76,7 +109,7 @@ class DetectorSpec:
     params: tuple[str, ...] = ()
     policy_ref: str = ""
     explain_zh: str = ""
-    optional: tuple[str, ...] = ()     # parameters read when the profile sets them (None = not applicable)
+    optional: tuple[str, ...] = ()  # parameters read when the profile sets them (None = not applicable)
 
     @property
     def family(self) -> str:
@@ -94,9 +127,17 @@ def template_fields(template: str) -> set[str]:
     return {f for _, f, _, _ in string.Formatter().parse(template) if f}
 
 
-def detector(code: str, *, severity: Severity, title_zh: str, requires: tuple[str, ...] = (),
-             params: tuple[str, ...] = (), policy_ref: str = "", explain_zh: str = "",
-             optional: tuple[str, ...] = ()) -> Callable[[DetectorFn], DetectorFn]:
+def detector(
+    code: str,
+    *,
+    severity: Severity,
+    title_zh: str,
+    requires: tuple[str, ...] = (),
+    params: tuple[str, ...] = (),
+    policy_ref: str = "",
+    explain_zh: str = "",
+    optional: tuple[str, ...] = (),
+) -> Callable[[DetectorFn], DetectorFn]:
     """Register a detector function under a RULES.md code.
 
     Raises
@@ -105,6 +146,7 @@ def detector(code: str, *, severity: Severity, title_zh: str, requires: tuple[st
         The code is registered twice, is not in RULES.md, the function has no docstring, or it
         names a table or profile parameter that does not exist.
     """
+
     def register(fn: DetectorFn) -> DetectorFn:
         if code in REGISTRY:
             raise RegistryError(f"规则代码 {code!r} 重复注册：{REGISTRY[code].fn.__qualname__} 与 {fn.__qualname__}。")
@@ -116,9 +158,19 @@ def detector(code: str, *, severity: Severity, title_zh: str, requires: tuple[st
             raise RegistryError(f"检测器 {code} 需要未知数据表：{bad}。")
         if bad := [p for p in (*params, *optional) if p not in PARAMS]:
             raise RegistryError(f"检测器 {code} 使用未定义的政策参数：{bad}。")
-        REGISTRY[code] = DetectorSpec(code, fn, severity, title_zh, tuple(requires), tuple(params),
-                                      policy_ref or catalogue()[code].source, explain_zh, tuple(optional))
+        REGISTRY[code] = DetectorSpec(
+            code,
+            fn,
+            severity,
+            title_zh,
+            tuple(requires),
+            tuple(params),
+            policy_ref or catalogue()[code].source,
+            explain_zh,
+            tuple(optional),
+        )
         return fn
+
     return register
 
 

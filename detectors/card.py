@@ -3,6 +3,7 @@
 Payout accounts are those in payments (or the roll's 发放账号). Heavy scans run in DuckDB: the batch
 withdrawal windows use ``count(DISTINCT) OVER (RANGE …)`` over the whole statement table.
 """
+
 from __future__ import annotations
 
 from typing import Iterator
@@ -14,8 +15,18 @@ from audit.context import AuditContext
 from audit.ids import mask_account, mask_id
 from detectors.base import Finding, Severity, detector
 
-__all__ = ["shared_account", "holder_not_member", "reserved_phone", "batch_withdrawals", "agent_withdrawals",
-           "after_death", "sweeps", "flow_back", "payout_mismatch", "custody_groups"]
+__all__ = [
+    "shared_account",
+    "holder_not_member",
+    "reserved_phone",
+    "batch_withdrawals",
+    "agent_withdrawals",
+    "after_death",
+    "sweeps",
+    "flow_back",
+    "payout_mismatch",
+    "custody_groups",
+]
 
 
 def _payout_accounts(ctx: AuditContext) -> pd.DataFrame:
@@ -67,16 +78,23 @@ def _linked_sets(ctx: AuditContext, groups: dict) -> set:
         G = nx.Graph()
         G.add_nodes_from(cases)
         for a, b in ((a, b) for a in cases for b in cases if a < b):
-            if info.get(a) == info.get(b) or any(frozenset((p, q)) in pairs
-                                                 for p in by_case.get(a, ()) for q in by_case.get(b, ())):
+            if info.get(a) == info.get(b) or any(
+                frozenset((p, q)) in pairs for p in by_case.get(a, ()) for q in by_case.get(b, ())
+            ):
                 G.add_edge(a, b)
         if nx.is_connected(G):
             out.add(key)
     return out
 
 
-@detector("CARD-01", severity=Severity.HIGH, title_zh="一个账户领取多户低保金", requires=("cases", "payments"),
-          params=(), explain_zh="账户{account}领取{n_cases}户无亲属关系的低保金")
+@detector(
+    "CARD-01",
+    severity=Severity.HIGH,
+    title_zh="一个账户领取多户低保金",
+    requires=("cases", "payments"),
+    params=(),
+    explain_zh="账户{account}领取{n_cases}户无亲属关系的低保金",
+)
 def shared_account(ctx: AuditContext) -> Iterator[Finding]:
     """One payout account receives money for two or more cases of unrelated households.
 
@@ -95,17 +113,35 @@ def shared_account(ctx: AuditContext) -> Iterator[Finding]:
             continue
         info = _case_info(ctx).set_index("case_id").loc[[c for c in cases if c in known]]
         p = by_acct.get_group(acct)
-        ev = {"account": mask_account(acct), "n_cases": len(cases), "cases": cases,
-              "households": sorted(set(info.household_id)), "payouts": len(p), "total": round(float(p.amount.sum()), 2)}
-        yield Finding(rule="CARD-01", severity=Severity.HIGH, account_no=acct, case_id=cases[0],
-                      village_code=info.village_code.iloc[0] if len(info) else None,
-                      township=info.township.iloc[0] if len(info) else None, evidence=ev,
-                      explanation=f"账户{mask_account(acct)}领取了{len(cases)}户彼此无亲属关系家庭的低保金"
-                                  f"（{'、'.join(cases)}），共{len(p)}笔{ev['total']:.0f}元。")
+        ev = {
+            "account": mask_account(acct),
+            "n_cases": len(cases),
+            "cases": cases,
+            "households": sorted(set(info.household_id)),
+            "payouts": len(p),
+            "total": round(float(p.amount.sum()), 2),
+        }
+        yield Finding(
+            rule="CARD-01",
+            severity=Severity.HIGH,
+            account_no=acct,
+            case_id=cases[0],
+            village_code=info.village_code.iloc[0] if len(info) else None,
+            township=info.township.iloc[0] if len(info) else None,
+            evidence=ev,
+            explanation=f"账户{mask_account(acct)}领取了{len(cases)}户彼此无亲属关系家庭的低保金"
+            f"（{'、'.join(cases)}），共{len(p)}笔{ev['total']:.0f}元。",
+        )
 
 
-@detector("CARD-02", severity=Severity.MEDIUM, title_zh="发放账户不是本户成员", requires=("cases", "accounts"),
-          params=("card_custody_ban",), explain_zh="{case_id}的低保金发放到{holder_desc}名下的账户{account}")
+@detector(
+    "CARD-02",
+    severity=Severity.MEDIUM,
+    title_zh="发放账户不是本户成员",
+    requires=("cases", "accounts"),
+    params=("card_custody_ban",),
+    explain_zh="{case_id}的低保金发放到{holder_desc}名下的账户{account}",
+)
 def holder_not_member(ctx: AuditContext) -> Iterator[Finding]:
     """The account holder is not a member of the case's household; high when an official or kin.
 
@@ -113,13 +149,17 @@ def holder_not_member(ctx: AuditContext) -> Iterator[Finding]:
     Evidence: account (masked), holder (masked), holder_type, official (masked, when linked), kinship_term.
     Profile parameters: card_custody_ban.
     """
-    if not ctx.profile.get("card_custody_ban"):      # the profile sets no custody ban: nothing to breach
+    if not ctx.profile.get("card_custody_ban"):  # the profile sets no custody ban: nothing to breach
         return
     acc = ctx.table("accounts").set_index("account_no")
     p = ctx.table("persons")[["person_id", "household_id"]]
     m = ctx.enrolled_members
     links = _officials_and_kin(ctx)
-    roles = ctx.table("officials").drop_duplicates("person_id").set_index("person_id").role if "officials" in ctx.tables else {}
+    roles = (
+        ctx.table("officials").drop_duplicates("person_id").set_index("person_id").role
+        if "officials" in ctx.tables
+        else {}
+    )
     hh_members = p.groupby("household_id").person_id.agg(set)
     enrolled = m.groupby("case_id").person_id.agg(set)
     info = _case_info(ctx).set_index("case_id")
@@ -138,18 +178,38 @@ def holder_not_member(ctx: AuditContext) -> Iterator[Finding]:
             desc = f"{who}（{roles.get(link[0], '经办人员')}）"
         else:
             desc = {"村集体": "村集体", "单位": "单位"}.get(a.holder_type, "非本户人员")
-        ev = {"account": mask_account(acct), "holder": mask_id(holder), "holder_type": a.holder_type,
-              "holder_desc": desc, "case_id": case_id, "official": mask_id(link[0]) if link else None,
-              "kinship_term": link[1] if link else None}
-        yield Finding(rule="CARD-02", severity=Severity.HIGH if high else Severity.MEDIUM, case_id=case_id,
-                      household_id=hh, account_no=acct, official_id=link[0] if link else None,
-                      village_code=info.loc[case_id, "village_code"], township=info.loc[case_id, "township"],
-                      score=1.0 if high else 0.6, evidence=ev,
-                      explanation=f"{case_id}的低保金发放到{desc}名下的账户{mask_account(acct)}，户名不是本户成员。")
+        ev = {
+            "account": mask_account(acct),
+            "holder": mask_id(holder),
+            "holder_type": a.holder_type,
+            "holder_desc": desc,
+            "case_id": case_id,
+            "official": mask_id(link[0]) if link else None,
+            "kinship_term": link[1] if link else None,
+        }
+        yield Finding(
+            rule="CARD-02",
+            severity=Severity.HIGH if high else Severity.MEDIUM,
+            case_id=case_id,
+            household_id=hh,
+            account_no=acct,
+            official_id=link[0] if link else None,
+            village_code=info.loc[case_id, "village_code"],
+            township=info.loc[case_id, "township"],
+            score=1.0 if high else 0.6,
+            evidence=ev,
+            explanation=f"{case_id}的低保金发放到{desc}名下的账户{mask_account(acct)}，户名不是本户成员。",
+        )
 
 
-@detector("CARD-03", severity=Severity.HIGH, title_zh="预留手机号属于干部或多户共用", requires=("cases", "accounts", "persons"),
-          params=(), explain_zh="账户{account}的预留手机号{phone}{why}")
+@detector(
+    "CARD-03",
+    severity=Severity.HIGH,
+    title_zh="预留手机号属于干部或多户共用",
+    requires=("cases", "accounts", "persons"),
+    params=(),
+    explain_zh="账户{account}的预留手机号{phone}{why}",
+)
 def reserved_phone(ctx: AuditContext) -> Iterator[Finding]:
     """The account's reserved phone belongs to an official, or is shared by accounts of unrelated cases.
 
@@ -175,15 +235,30 @@ def reserved_phone(ctx: AuditContext) -> Iterator[Finding]:
         if owner is not None and not own and r.account_no not in done and r.case_id in info.index:
             done.add(r.account_no)
             o = off_phone[r.reserved_phone]
-            ev = {"account": mask_account(r.account_no), "phone": mask_phone(r.reserved_phone),
-                  "why": f"属于干部{mask_id(o)}", "official": mask_id(o), "case_id": r.case_id}
-            yield Finding(rule="CARD-03", severity=Severity.HIGH, account_no=r.account_no, case_id=r.case_id,
-                          official_id=o, village_code=info.loc[r.case_id, "village_code"],
-                          township=info.loc[r.case_id, "township"], evidence=ev,
-                          explanation=f"{r.case_id}的发放账户{mask_account(r.account_no)}预留手机号"
-                                      f"{mask_phone(r.reserved_phone)}属于干部{mask_id(o)}。")
-    shared = {ph: sorted(set(g.case_id)) for ph, g in acc.groupby("reserved_phone")
-              if g.account_no.nunique() >= 2 and g.case_id.nunique() >= 2}
+            ev = {
+                "account": mask_account(r.account_no),
+                "phone": mask_phone(r.reserved_phone),
+                "why": f"属于干部{mask_id(o)}",
+                "official": mask_id(o),
+                "case_id": r.case_id,
+            }
+            yield Finding(
+                rule="CARD-03",
+                severity=Severity.HIGH,
+                account_no=r.account_no,
+                case_id=r.case_id,
+                official_id=o,
+                village_code=info.loc[r.case_id, "village_code"],
+                township=info.loc[r.case_id, "township"],
+                evidence=ev,
+                explanation=f"{r.case_id}的发放账户{mask_account(r.account_no)}预留手机号"
+                f"{mask_phone(r.reserved_phone)}属于干部{mask_id(o)}。",
+            )
+    shared = {
+        ph: sorted(set(g.case_id))
+        for ph, g in acc.groupby("reserved_phone")
+        if g.account_no.nunique() >= 2 and g.case_id.nunique() >= 2
+    }
     linked = _linked_sets(ctx, shared)
     for phone, g in acc[acc.reserved_phone.isin(set(shared))].groupby("reserved_phone"):
         cases = shared[phone]
@@ -193,12 +268,24 @@ def reserved_phone(ctx: AuditContext) -> Iterator[Finding]:
             if r.account_no in done or r.case_id not in info.index:
                 continue
             done.add(r.account_no)
-            ev = {"account": mask_account(r.account_no), "phone": mask_phone(phone),
-                  "why": f"与{len(cases) - 1}户无亲属关系家庭的账户共用", "cases": cases, "case_id": r.case_id}
-            yield Finding(rule="CARD-03", severity=Severity.HIGH, account_no=r.account_no, case_id=r.case_id,
-                          village_code=info.loc[r.case_id, "village_code"], township=info.loc[r.case_id, "township"],
-                          evidence=ev, explanation=f"{r.case_id}的发放账户{mask_account(r.account_no)}预留手机号"
-                                                   f"{mask_phone(phone)}被{len(cases)}户无亲属关系家庭共用。")
+            ev = {
+                "account": mask_account(r.account_no),
+                "phone": mask_phone(phone),
+                "why": f"与{len(cases) - 1}户无亲属关系家庭的账户共用",
+                "cases": cases,
+                "case_id": r.case_id,
+            }
+            yield Finding(
+                rule="CARD-03",
+                severity=Severity.HIGH,
+                account_no=r.account_no,
+                case_id=r.case_id,
+                village_code=info.loc[r.case_id, "village_code"],
+                township=info.loc[r.case_id, "township"],
+                evidence=ev,
+                explanation=f"{r.case_id}的发放账户{mask_account(r.account_no)}预留手机号"
+                f"{mask_phone(phone)}被{len(cases)}户无亲属关系家庭共用。",
+            )
 
 
 def custody_groups(ctx: AuditContext) -> pd.DataFrame:
@@ -263,7 +350,7 @@ def custody_groups(ctx: AuditContext) -> pd.DataFrame:
             for i in range(len(times)):
                 while times[i] - times[j] > pd.Timedelta(minutes=w):
                     j += 1
-                window = set(accts[j:i + 1])
+                window = set(accts[j : i + 1])
                 if len(window) >= k:
                     hits.setdefault(pd.Timestamp(times[i]).strftime("%Y-%m"), set()).update(window)
         if len(hits) < reps:
@@ -271,18 +358,29 @@ def custody_groups(ctx: AuditContext) -> pd.DataFrame:
         members = set().union(*hits.values())
         gi = len({r["group"] for r in rows})
         for a in sorted(members):
-            rows.append({"account_no": a, "group": gi, "partners": sorted(members - {a}),
-                         "months": sum(a in v for v in hits.values()), "terminals": terminals})
+            rows.append(
+                {
+                    "account_no": a,
+                    "group": gi,
+                    "partners": sorted(members - {a}),
+                    "months": sum(a in v for v in hits.values()),
+                    "terminals": terminals,
+                }
+            )
     out = pd.DataFrame(rows, columns=["account_no", "group", "partners", "months", "terminals"])
     out = out[out.months >= reps].reset_index(drop=True)
     ctx._custody_groups = out
     return out
 
 
-@detector("CARD-04", severity=Severity.HIGH, title_zh="同一终端短时批量支取多户低保金",
-          requires=("cases", "payments", "withdrawals"),
-          params=("card_batch_min_accounts", "card_batch_window_minutes", "card_batch_min_repeats"),
-          explain_zh="账户{account}与另外{n_partners}户的低保金在终端{terminals_text}{minutes}分钟内集中支取，共{months}个月")
+@detector(
+    "CARD-04",
+    severity=Severity.HIGH,
+    title_zh="同一终端短时批量支取多户低保金",
+    requires=("cases", "payments", "withdrawals"),
+    params=("card_batch_min_accounts", "card_batch_window_minutes", "card_batch_min_repeats"),
+    explain_zh="账户{account}与另外{n_partners}户的低保金在终端{terminals_text}{minutes}分钟内集中支取，共{months}个月",
+)
 def batch_withdrawals(ctx: AuditContext) -> Iterator[Finding]:
     """At least k payout accounts withdrawn at one terminal within w minutes, repeatedly (same accounts).
 
@@ -300,20 +398,40 @@ def batch_withdrawals(ctx: AuditContext) -> Iterator[Finding]:
     for r in g.itertuples(index=False):
         case_id = pay.get(r.account_no)
         place = info.loc[case_id] if case_id in info.index else None
-        ev = {"account": mask_account(r.account_no), "partners": [mask_account(a) for a in r.partners],
-              "n_partners": len(r.partners), "terminals": list(r.terminals), "terminals_text": "、".join(r.terminals),
-              "months": int(r.months), "minutes": minutes, "group": int(r.group), "case_id": case_id,
-              "partner_cases": sorted({pay.get(a) for a in r.partners if pay.get(a)})}
-        yield Finding(rule="CARD-04", severity=Severity.HIGH, account_no=r.account_no, case_id=case_id,
-                      household_id=None if place is None else place.household_id,
-                      village_code=None if place is None else place.village_code,
-                      township=None if place is None else place.township, evidence=ev,
-                      explanation=f"{case_id}的账户{mask_account(r.account_no)}与另外{len(r.partners)}户的低保金，"
-                                  f"在终端{ev['terminals_text']}于{minutes}分钟内被集中支取，共有{int(r.months)}个月如此，疑似统一代管银行卡。")
+        ev = {
+            "account": mask_account(r.account_no),
+            "partners": [mask_account(a) for a in r.partners],
+            "n_partners": len(r.partners),
+            "terminals": list(r.terminals),
+            "terminals_text": "、".join(r.terminals),
+            "months": int(r.months),
+            "minutes": minutes,
+            "group": int(r.group),
+            "case_id": case_id,
+            "partner_cases": sorted({pay.get(a) for a in r.partners if pay.get(a)}),
+        }
+        yield Finding(
+            rule="CARD-04",
+            severity=Severity.HIGH,
+            account_no=r.account_no,
+            case_id=case_id,
+            household_id=None if place is None else place.household_id,
+            village_code=None if place is None else place.village_code,
+            township=None if place is None else place.township,
+            evidence=ev,
+            explanation=f"{case_id}的账户{mask_account(r.account_no)}与另外{len(r.partners)}户的低保金，"
+            f"在终端{ev['terminals_text']}于{minutes}分钟内被集中支取，共有{int(r.months)}个月如此，疑似统一代管银行卡。",
+        )
 
 
-@detector("CARD-05", severity=Severity.HIGH, title_zh="干部或非本户人员代办取款", requires=("cases", "withdrawals"),
-          params=("card_custody_ban",), explain_zh="账户{account}由{operator_desc}代办支取{n}次")
+@detector(
+    "CARD-05",
+    severity=Severity.HIGH,
+    title_zh="干部或非本户人员代办取款",
+    requires=("cases", "withdrawals"),
+    params=("card_custody_ban",),
+    explain_zh="账户{account}由{operator_desc}代办支取{n}次",
+)
 def agent_withdrawals(ctx: AuditContext) -> Iterator[Finding]:
     """A counter/agent withdrawal whose operator is an official, an official's kin, or not of the household.
 
@@ -321,7 +439,7 @@ def agent_withdrawals(ctx: AuditContext) -> Iterator[Finding]:
     Evidence: account (masked), operator (masked), operator_desc, n, total, months.
     Profile parameters: card_custody_ban.
     """
-    if not ctx.profile.get("card_custody_ban"):      # the profile sets no custody ban: nothing to breach
+    if not ctx.profile.get("card_custody_ban"):  # the profile sets no custody ban: nothing to breach
         return
     wd = ctx.table("withdrawals").dropna(subset=["operator_id"])
     if wd.empty:
@@ -343,19 +461,40 @@ def agent_withdrawals(ctx: AuditContext) -> Iterator[Finding]:
         else:
             desc = "非本户人员"
         months = sorted({f"{t:%Y-%m}" for t in g.time})
-        ev = {"account": mask_account(acct), "operator": mask_id(op), "operator_desc": desc, "n": len(g),
-              "total": round(float(g.amount.sum()), 2), "months": months, "case_id": case_id}
-        yield Finding(rule="CARD-05", severity=Severity.HIGH, account_no=acct, case_id=case_id,
-                      official_id=link[0] if link else None, person_id=op, household_id=info.loc[case_id, "household_id"],
-                      village_code=info.loc[case_id, "village_code"], township=info.loc[case_id, "township"],
-                      key_extra=op, evidence=ev,
-                      explanation=f"{case_id}的账户{mask_account(acct)}由{desc}（{mask_id(op)}）代办支取{len(g)}次，"
-                                  f"合计{ev['total']:.0f}元（{months[0]}至{months[-1]}）。")
+        ev = {
+            "account": mask_account(acct),
+            "operator": mask_id(op),
+            "operator_desc": desc,
+            "n": len(g),
+            "total": round(float(g.amount.sum()), 2),
+            "months": months,
+            "case_id": case_id,
+        }
+        yield Finding(
+            rule="CARD-05",
+            severity=Severity.HIGH,
+            account_no=acct,
+            case_id=case_id,
+            official_id=link[0] if link else None,
+            person_id=op,
+            household_id=info.loc[case_id, "household_id"],
+            village_code=info.loc[case_id, "village_code"],
+            township=info.loc[case_id, "township"],
+            key_extra=op,
+            evidence=ev,
+            explanation=f"{case_id}的账户{mask_account(acct)}由{desc}（{mask_id(op)}）代办支取{len(g)}次，"
+            f"合计{ev['total']:.0f}元（{months[0]}至{months[-1]}）。",
+        )
 
 
-@detector("CARD-06", severity=Severity.HIGH, title_zh="唯一保障成员死亡后仍发放或支取",
-          requires=("cases", "deaths", "payments"), params=(),
-          explain_zh="{case_id}唯一保障成员于{death_date}死亡，此后发放{n_payments}笔、支取{n_withdrawals}笔")
+@detector(
+    "CARD-06",
+    severity=Severity.HIGH,
+    title_zh="唯一保障成员死亡后仍发放或支取",
+    requires=("cases", "deaths", "payments"),
+    params=(),
+    explain_zh="{case_id}唯一保障成员于{death_date}死亡，此后发放{n_payments}笔、支取{n_withdrawals}笔",
+)
 def after_death(ctx: AuditContext) -> Iterator[Finding]:
     """Withdrawals or payouts after the death of the only enrolled member (冒领).
 
@@ -368,7 +507,11 @@ def after_death(ctx: AuditContext) -> Iterator[Finding]:
     solo = solo[solo.map(len) == 1].map(lambda x: x[0])
     d = ctx.table("deaths").set_index("person_id").death_date
     pay = ctx.table("payments")
-    wd = ctx.table("withdrawals") if "withdrawals" in ctx.tables else pd.DataFrame(columns=["account_no", "time", "amount", "direction"])
+    wd = (
+        ctx.table("withdrawals")
+        if "withdrawals" in ctx.tables
+        else pd.DataFrame(columns=["account_no", "time", "amount", "direction"])
+    )
     info = ctx.table("cases").set_index("case_id")
     for case_id, pid in solo.items():
         if pid not in d.index or case_id not in info.index:
@@ -376,26 +519,52 @@ def after_death(ctx: AuditContext) -> Iterator[Finding]:
         death = pd.Timestamp(d[pid])
         after_p = pay[(pay.case_id == case_id) & (pd.to_datetime(pay.period) > death.to_period("M").to_timestamp())]
         accts = set(pay[pay.case_id == case_id].account_no)
-        after_w = wd[wd.account_no.isin(accts) & (pd.to_datetime(wd.time) > death) & (wd.direction.fillna("支出") == "支出")]
+        after_w = wd[
+            wd.account_no.isin(accts) & (pd.to_datetime(wd.time) > death) & (wd.direction.fillna("支出") == "支出")
+        ]
         if after_p.empty and after_w.empty:
             continue
         acct = sorted(accts)[0] if accts else info.loc[case_id, "account_no"]
-        ev = {"person": mask_id(pid), "death_date": f"{death:%Y-%m-%d}", "n_payments": len(after_p),
-              "paid_after_death": round(float(after_p.amount.sum()), 2), "n_withdrawals": len(after_w),
-              "withdrawn_after_death": round(float(after_w.amount.sum()), 2),
-              "overpaid_amount": round(float(after_p.amount.sum()), 2), "case_id": case_id}
+        ev = {
+            "person": mask_id(pid),
+            "death_date": f"{death:%Y-%m-%d}",
+            "n_payments": len(after_p),
+            "paid_after_death": round(float(after_p.amount.sum()), 2),
+            "n_withdrawals": len(after_w),
+            "withdrawn_after_death": round(float(after_w.amount.sum()), 2),
+            "overpaid_amount": round(float(after_p.amount.sum()), 2),
+            "case_id": case_id,
+        }
         r = info.loc[case_id]
-        yield Finding(rule="CARD-06", severity=Severity.HIGH, case_id=case_id, account_no=acct, person_id=pid,
-                      household_id=r.household_id, village_code=r.village_code, township=r.township, evidence=ev,
-                      explanation=f"{case_id}唯一保障成员（{mask_id(pid)}）于{death:%Y-%m-%d}死亡，此后仍发放{len(after_p)}笔"
-                                  f"{ev['paid_after_death']:.0f}元、被支取{len(after_w)}笔{ev['withdrawn_after_death']:.0f}元，疑似冒领。")
+        yield Finding(
+            rule="CARD-06",
+            severity=Severity.HIGH,
+            case_id=case_id,
+            account_no=acct,
+            person_id=pid,
+            household_id=r.household_id,
+            village_code=r.village_code,
+            township=r.township,
+            evidence=ev,
+            explanation=f"{case_id}唯一保障成员（{mask_id(pid)}）于{death:%Y-%m-%d}死亡，此后仍发放{len(after_p)}笔"
+            f"{ev['paid_after_death']:.0f}元、被支取{len(after_w)}笔{ev['withdrawn_after_death']:.0f}元，疑似冒领。",
+        )
 
 
-@detector("CARD-07", severity=Severity.MEDIUM, title_zh="到账即全额支取且与批量取款终端关联",
-          requires=("cases", "payments", "withdrawals"),
-          params=("card_sweep_hours", "card_sweep_min_months", "card_batch_min_accounts",
-                  "card_batch_window_minutes", "card_batch_min_repeats"),
-          explain_zh="账户{account}有{months}个月在到账{hours}小时内被全额支取，且在批量取款终端{terminals_text}取款")
+@detector(
+    "CARD-07",
+    severity=Severity.MEDIUM,
+    title_zh="到账即全额支取且与批量取款终端关联",
+    requires=("cases", "payments", "withdrawals"),
+    params=(
+        "card_sweep_hours",
+        "card_sweep_min_months",
+        "card_batch_min_accounts",
+        "card_batch_window_minutes",
+        "card_batch_min_repeats",
+    ),
+    explain_zh="账户{account}有{months}个月在到账{hours}小时内被全额支取，且在批量取款终端{terminals_text}取款",
+)
 def sweeps(ctx: AuditContext) -> Iterator[Finding]:
     """The whole payout withdrawn within h hours of every payout for many months, at CARD-04 terminals.
 
@@ -420,18 +589,35 @@ def sweeps(ctx: AuditContext) -> Iterator[Finding]:
         months = g.period.nunique()
         if acct in in_group or months < need or not terminals or case_id not in info.index:
             continue
-        ev = {"account": mask_account(acct), "months": int(months), "hours": h, "terminals": terminals,
-              "terminals_text": "、".join(terminals), "case_id": case_id}
-        yield Finding(rule="CARD-07", severity=Severity.MEDIUM, account_no=acct, case_id=case_id,
-                      village_code=info.loc[case_id, "village_code"], township=info.loc[case_id, "township"], evidence=ev,
-                      explanation=f"{case_id}的账户{mask_account(acct)}有{int(months)}个月在低保金到账{h}小时内被全额支取，"
-                                  f"取款终端{ev['terminals_text']}也是批量代取低保金的终端。")
+        ev = {
+            "account": mask_account(acct),
+            "months": int(months),
+            "hours": h,
+            "terminals": terminals,
+            "terminals_text": "、".join(terminals),
+            "case_id": case_id,
+        }
+        yield Finding(
+            rule="CARD-07",
+            severity=Severity.MEDIUM,
+            account_no=acct,
+            case_id=case_id,
+            village_code=info.loc[case_id, "village_code"],
+            township=info.loc[case_id, "township"],
+            evidence=ev,
+            explanation=f"{case_id}的账户{mask_account(acct)}有{int(months)}个月在低保金到账{h}小时内被全额支取，"
+            f"取款终端{ev['terminals_text']}也是批量代取低保金的终端。",
+        )
 
 
-@detector("CARD-08", severity=Severity.HIGH, title_zh="低保金回流干部或村集体账户",
-          requires=("cases", "payments", "withdrawals", "accounts"),
-          params=("card_flowback_hours", "card_flowback_amount_tolerance"),
-          explain_zh="账户{account}的低保金{n}次转入{receiver_desc}账户，合计{total}元")
+@detector(
+    "CARD-08",
+    severity=Severity.HIGH,
+    title_zh="低保金回流干部或村集体账户",
+    requires=("cases", "payments", "withdrawals", "accounts"),
+    params=("card_flowback_hours", "card_flowback_amount_tolerance"),
+    explain_zh="账户{account}的低保金{n}次转入{receiver_desc}账户，合计{total}元",
+)
 def flow_back(ctx: AuditContext) -> Iterator[Finding]:
     """Money flows back: transfers (or matching cash deposits) from beneficiary accounts into accounts of
     officials, their close relatives or a village collective.
@@ -462,22 +648,41 @@ def flow_back(ctx: AuditContext) -> Iterator[Finding]:
     cash = out[out.channel.isin(["柜台", "ATM", "助农取款点"])]
     dep = wd[wd.account_no.isin(set(recv)) & (wd.direction == "存入") & (wd.channel == "现金存入")]
     c = cash.merge(dep, on="terminal_id", suffixes=("", "_dep"))
-    c = c[(c.time_dep >= c.time) & (c.time_dep <= c.time + pd.Timedelta(hours=hours)) &
-          ((c.amount_dep - c.amount).abs() <= tol * c.amount)]
+    c = c[
+        (c.time_dep >= c.time)
+        & (c.time_dep <= c.time + pd.Timedelta(hours=hours))
+        & ((c.amount_dep - c.amount).abs() <= tol * c.amount)
+    ]
     c = c.assign(counterparty_account=c.account_no_dep, kind="取现后存入")[list(t.columns)]
     flows = pd.concat([t, c], ignore_index=True).merge(pay.drop_duplicates("account_no"), on="account_no")
     info = _case_info(ctx).set_index("case_id")
     for (acct, to, case_id), g in flows.groupby(["account_no", "counterparty_account", "case_id"]):
         o, desc = recv[to]
         months = sorted({f"{x:%Y-%m}" for x in g.time})
-        ev = {"account": mask_account(acct), "receiver": mask_account(to), "receiver_desc": desc, "n": len(g),
-              "total": round(float(g.amount.sum()), 2), "months": months, "kinds": sorted(set(g.kind)), "case_id": case_id}
+        ev = {
+            "account": mask_account(acct),
+            "receiver": mask_account(to),
+            "receiver_desc": desc,
+            "n": len(g),
+            "total": round(float(g.amount.sum()), 2),
+            "months": months,
+            "kinds": sorted(set(g.kind)),
+            "case_id": case_id,
+        }
         place = info.loc[case_id] if case_id in info.index else None
-        yield Finding(rule="CARD-08", severity=Severity.HIGH, account_no=acct, case_id=case_id, official_id=o,
-                      village_code=None if place is None else place.village_code,
-                      township=None if place is None else place.township, key_extra=to, evidence=ev,
-                      explanation=f"{case_id}的低保账户{mask_account(acct)}在{months[0]}至{months[-1]}间{len(g)}次"
-                                  f"（{'、'.join(ev['kinds'])}）流入{desc}的账户{mask_account(to)}，合计{ev['total']:.0f}元。")
+        yield Finding(
+            rule="CARD-08",
+            severity=Severity.HIGH,
+            account_no=acct,
+            case_id=case_id,
+            official_id=o,
+            village_code=None if place is None else place.village_code,
+            township=None if place is None else place.township,
+            key_extra=to,
+            evidence=ev,
+            explanation=f"{case_id}的低保账户{mask_account(acct)}在{months[0]}至{months[-1]}间{len(g)}次"
+            f"（{'、'.join(ev['kinds'])}）流入{desc}的账户{mask_account(to)}，合计{ev['total']:.0f}元。",
+        )
 
 
 def _unpaid_months(cases: pd.DataFrame, pay: pd.DataFrame, span: tuple) -> dict[str, list]:
@@ -505,8 +710,14 @@ def _unpaid_months(cases: pd.DataFrame, pay: pd.DataFrame, span: tuple) -> dict[
     return out
 
 
-@detector("RCK-07", severity=Severity.HIGH, title_zh="发放金额或月份与审批不符", requires=("cases", "payments"),
-          params=("award_tolerance_yuan",), explain_zh="{case_id}{what}")
+@detector(
+    "RCK-07",
+    severity=Severity.HIGH,
+    title_zh="发放金额或月份与审批不符",
+    requires=("cases", "payments"),
+    params=("award_tolerance_yuan",),
+    explain_zh="{case_id}{what}",
+)
 def payout_mismatch(ctx: AuditContext) -> Iterator[Finding]:
     """A payout differs from the approved monthly amount, payouts fall outside the active period, or
     active months were never paid at all.
@@ -541,24 +752,39 @@ def payout_mismatch(ctx: AuditContext) -> Iterator[Finding]:
         missing = unpaid.get(case_id, [])
         parts, over = [], 0.0
         if len(w):
-            diff = (w.amount - w.monthly_amount)
+            diff = w.amount - w.monthly_amount
             parts.append(f"{len(w)}个月发放金额与审批的{r.monthly_amount:.0f}元不符（相差{diff.sum():+.0f}元）")
             over += float(diff[diff > 0].sum())
         if len(o):
-            parts.append(f"审批期外（{'停保后' if r.exit_date is not pd.NaT and pd.notna(r.exit_date) else '审批前'}）发放"
-                         f"{len(o)}个月{o.amount.sum():.0f}元")
+            parts.append(
+                f"审批期外（{'停保后' if r.exit_date is not pd.NaT and pd.notna(r.exit_date) else '审批前'}）发放"
+                f"{len(o)}个月{o.amount.sum():.0f}元"
+            )
             over += float(o.amount.sum())
         if missing:
-            parts.append(f"在保{len(missing)}个月（{missing[0]:%Y-%m}至{missing[-1]:%Y-%m}）没有任何发放记录"
-                         + ("，整个发放记录期间从未发放" if case_id not in set(pay.case_id) else ""))
+            parts.append(
+                f"在保{len(missing)}个月（{missing[0]:%Y-%m}至{missing[-1]:%Y-%m}）没有任何发放记录"
+                + ("，整个发放记录期间从未发放" if case_id not in set(pay.case_id) else "")
+            )
         what = "，".join(parts)
-        ev = {"case_id": case_id, "what": what, "overpaid_amount": round(over, 2),
-              "wrong_months": [f"{p:%Y-%m}：发{a:.0f}元" for p, a in zip(w.period, w.amount)],
-              "outside_months": [f"{p:%Y-%m}" for p in o.period],
-              "unpaid_months": [f"{p:%Y-%m}" for p in missing],
-              "payments_span": f"{span[0]:%Y-%m}至{span[1]:%Y-%m}"}
+        ev = {
+            "case_id": case_id,
+            "what": what,
+            "overpaid_amount": round(over, 2),
+            "wrong_months": [f"{p:%Y-%m}：发{a:.0f}元" for p, a in zip(w.period, w.amount)],
+            "outside_months": [f"{p:%Y-%m}" for p in o.period],
+            "unpaid_months": [f"{p:%Y-%m}" for p in missing],
+            "payments_span": f"{span[0]:%Y-%m}至{span[1]:%Y-%m}",
+        }
         tail = f"，应追缴约{over:.0f}元" if over else "，请核实是否虚报在册或资金去向"
-        yield Finding(rule="RCK-07", severity=Severity.HIGH, case_id=case_id, household_id=r.household_id,
-                      account_no=r.account_no if isinstance(r.account_no, str) else None,
-                      village_code=r.village_code, township=r.township, evidence=ev,
-                      explanation=f"{case_id}{what}{tail}。")
+        yield Finding(
+            rule="RCK-07",
+            severity=Severity.HIGH,
+            case_id=case_id,
+            household_id=r.household_id,
+            account_no=r.account_no if isinstance(r.account_no, str) else None,
+            village_code=r.village_code,
+            township=r.township,
+            evidence=ev,
+            explanation=f"{case_id}{what}{tail}。",
+        )

@@ -4,6 +4,7 @@ These findings go to the civil-affairs bureau as households to visit (潜在救�
 discipline inspection as misconduct. Every finding names the household, who lives there, the
 assessed income against the standard and what the household appears to qualify for.
 """
+
 from __future__ import annotations
 
 from typing import Iterator
@@ -16,8 +17,14 @@ from audit.ids import mask_id
 from audit.policy import area_standard
 from detectors.base import Finding, Severity, detector
 
-__all__ = ["monitored_not_covered", "refusal_without_grounds", "single_person_route_open", "stopped_still_poor",
-           "alone_on_no_roll", "edge_household_not_moved"]
+__all__ = [
+    "monitored_not_covered",
+    "refusal_without_grounds",
+    "single_person_route_open",
+    "stopped_still_poor",
+    "alone_on_no_roll",
+    "edge_household_not_moved",
+]
 
 ROLLS_COVERING = ("低保", "特困", "孤儿")
 
@@ -48,8 +55,11 @@ def _covered_households(ctx: AuditContext) -> set[str]:
         out |= set(active.head_id.map(hh).dropna())
     if "other_rolls" in ctx.tables:
         r = ctx.table("other_rolls")
-        on = r[r.program.isin(ROLLS_COVERING) & (pd.to_datetime(r.start_date) <= as_of)
-               & (r.end_date.isna() | (pd.to_datetime(r.end_date) >= as_of))]
+        on = r[
+            r.program.isin(ROLLS_COVERING)
+            & (pd.to_datetime(r.start_date) <= as_of)
+            & (r.end_date.isna() | (pd.to_datetime(r.end_date) >= as_of))
+        ]
         out |= set(on.person_id.map(hh).dropna())
     return out
 
@@ -58,7 +68,9 @@ def _household_standard(ctx: AuditContext, households: pd.Series) -> pd.Series:
     """Monthly standard per household: the profile's for its area type, else the roll's median for that type."""
     p = ctx.table("persons")
     area = p.dropna(subset=["area_type"]).groupby("household_id").area_type.first()
-    return area_standard(ctx, households.map(area).astype(object).fillna("农村"))    # no area type recorded: rural, the lower line
+    return area_standard(
+        ctx, households.map(area).astype(object).fillna("农村")
+    )  # no area type recorded: rural, the lower line
 
 
 def _latest_check(ctx: AuditContext) -> pd.DataFrame:
@@ -83,10 +95,23 @@ def _members_text(ctx: AuditContext, household: str, living: pd.DataFrame) -> li
     out = []
     for r in rows.itertuples(index=False):
         age = None if pd.isna(r.birth_date) else int((as_of - pd.Timestamp(r.birth_date)).days // 365.2425)
-        notes = [x for x in (r.disability_grade if isinstance(r.disability_grade, str) and r.disability_grade != "无" else None,
-                             "重病" if r.serious_illness == "是" else None) if x]
-        out.append({"person": mask_id(r.person_id), "name": (str(r.name)[:1] + "某") if isinstance(r.name, str) else "某",
-                    "relation": r.relation_to_head, "age": age, "notes": "、".join(notes)})
+        notes = [
+            x
+            for x in (
+                r.disability_grade if isinstance(r.disability_grade, str) and r.disability_grade != "无" else None,
+                "重病" if r.serious_illness == "是" else None,
+            )
+            if x
+        ]
+        out.append(
+            {
+                "person": mask_id(r.person_id),
+                "name": (str(r.name)[:1] + "某") if isinstance(r.name, str) else "某",
+                "relation": r.relation_to_head,
+                "age": age,
+                "notes": "、".join(notes),
+            }
+        )
     return out
 
 
@@ -100,10 +125,23 @@ def _qualifies(income: float | None, standard: float, line: float, severe: bool)
     return "低保边缘（临时救助等）"
 
 
-def _finding(ctx: AuditContext, rule: str, severity: Severity, household: str, what: str, living: pd.DataFrame,
-             *, person: str | None = None, income: float | None = None, standard: float | None = None,
-             line: float | None = None, severe: bool = False, key_extra: str | None = None, case_id: str | None = None,
-             **ev) -> Finding:
+def _finding(
+    ctx: AuditContext,
+    rule: str,
+    severity: Severity,
+    household: str,
+    what: str,
+    living: pd.DataFrame,
+    *,
+    person: str | None = None,
+    income: float | None = None,
+    standard: float | None = None,
+    line: float | None = None,
+    severe: bool = False,
+    key_extra: str | None = None,
+    case_id: str | None = None,
+    **ev,
+) -> Finding:
     place = living[living.household_id == household]
     if place.empty:
         place = ctx.table("persons")[ctx.table("persons").household_id == household]
@@ -117,14 +155,30 @@ def _finding(ctx: AuditContext, rule: str, severity: Severity, household: str, w
     mult = float(ctx.profile.get("edge_line_multiple") or 1)
     line = line or ((std or 0.0) * mult)
     qualifies = _qualifies(inc if inc is not None else np.nan, std or 0.0, line, severe) if std else "待核对"
-    evidence = {"household_id": household, "what": what, "members": _members_text(ctx, household, living),
-                "per_capita_income": inc, "standard": std, "qualifies_for": qualifies, **ev}
-    income_txt = f"核对人均月收入{inc:.0f}元，低保标准{std:.0f}元" if inc is not None and std else "未见经济状况核对结果"
-    return Finding(rule=rule, severity=severity, household_id=household, case_id=case_id,
-                   person_id=person or (first.person_id if first is not None else None),
-                   village_code=first.village_code if first is not None else None,
-                   township=first.township if first is not None else None, key_extra=key_extra, evidence=evidence,
-                   explanation=f"户{household}：{what}（{income_txt}），疑似符合{qualifies.split('（')[0]}条件，建议入户走访。")
+    evidence = {
+        "household_id": household,
+        "what": what,
+        "members": _members_text(ctx, household, living),
+        "per_capita_income": inc,
+        "standard": std,
+        "qualifies_for": qualifies,
+        **ev,
+    }
+    income_txt = (
+        f"核对人均月收入{inc:.0f}元，低保标准{std:.0f}元" if inc is not None and std else "未见经济状况核对结果"
+    )
+    return Finding(
+        rule=rule,
+        severity=severity,
+        household_id=household,
+        case_id=case_id,
+        person_id=person or (first.person_id if first is not None else None),
+        village_code=first.village_code if first is not None else None,
+        township=first.township if first is not None else None,
+        key_extra=key_extra,
+        evidence=evidence,
+        explanation=f"户{household}：{what}（{income_txt}），疑似符合{qualifies.split('（')[0]}条件，建议入户走访。",
+    )
 
 
 def _decided_within(ctx: AuditContext, months: int) -> set[str]:
@@ -139,8 +193,15 @@ def _decided_within(ctx: AuditContext, months: int) -> set[str]:
 
 
 # ---------------------------------------------------------------- the rules
-@detector("COVER-01", severity=Severity.HIGH, title_zh="防返贫监测户未纳入低保", requires=("persons", "cases", "monitoring"),
-          params=("cover_lookback_months",), optional=("edge_line_multiple",), explain_zh="户{household_id}：{what}")
+@detector(
+    "COVER-01",
+    severity=Severity.HIGH,
+    title_zh="防返贫监测户未纳入低保",
+    requires=("persons", "cases", "monitoring"),
+    params=("cover_lookback_months",),
+    optional=("edge_line_multiple",),
+    explain_zh="户{household_id}：{what}",
+)
 def monitored_not_covered(ctx: AuditContext) -> Iterator[Finding]:
     """A monitored household (防止返贫监测对象) below the standard, or in sudden severe hardship, not covered.
 
@@ -153,8 +214,10 @@ def monitored_not_covered(ctx: AuditContext) -> Iterator[Finding]:
     months = ctx.profile.int("cover_lookback_months")
     as_of = pd.Timestamp(ctx.as_of)
     m = ctx.table("monitoring")
-    m = m[(pd.to_datetime(m.identified_date) <= as_of)
-          & ~((m.risk_status == "已消除") & (pd.to_datetime(m.removed_date).fillna(as_of) <= as_of))]
+    m = m[
+        (pd.to_datetime(m.identified_date) <= as_of)
+        & ~((m.risk_status == "已消除") & (pd.to_datetime(m.removed_date).fillna(as_of) <= as_of))
+    ]
     m = m.sort_values(["household_id", "identified_date", "person_id"]).groupby("household_id", as_index=False).last()
     covered, decided = _covered_households(ctx), _decided_within(ctx, months)
     m = m[~m.household_id.isin(covered | decided)]
@@ -167,12 +230,26 @@ def monitored_not_covered(ctx: AuditContext) -> Iterator[Finding]:
         if not (poor or sudden):
             continue
         why = f"{r.monitor_type}（{r.risk or '风险类型未注明'}，{pd.Timestamp(r.identified_date):%Y-%m-%d}识别）"
-        what = (f"防止返贫监测对象{why}，人均纯收入{float(r.per_capita_income):.0f}元/年" if monthly is not None else
-                f"防止返贫监测对象{why}") + f"，未纳入低保或特困，近{months}个月没有办结的申请"
-        yield _finding(ctx, "COVER-01", Severity.HIGH, r.household_id, what, living, person=r.person_id,
-                       income=monthly, standard=s, monitor_type=r.monitor_type, risk=r.risk,
-                       identified_date=f"{pd.Timestamp(r.identified_date):%Y-%m-%d}",
-                       annual_income=None if monthly is None else float(r.per_capita_income))
+        what = (
+            f"防止返贫监测对象{why}，人均纯收入{float(r.per_capita_income):.0f}元/年"
+            if monthly is not None
+            else f"防止返贫监测对象{why}"
+        ) + f"，未纳入低保或特困，近{months}个月没有办结的申请"
+        yield _finding(
+            ctx,
+            "COVER-01",
+            Severity.HIGH,
+            r.household_id,
+            what,
+            living,
+            person=r.person_id,
+            income=monthly,
+            standard=s,
+            monitor_type=r.monitor_type,
+            risk=r.risk,
+            identified_date=f"{pd.Timestamp(r.identified_date):%Y-%m-%d}",
+            annual_income=None if monthly is None else float(r.per_capita_income),
+        )
 
 
 def _steps_on_record(ctx: AuditContext, apps: pd.DataFrame) -> tuple[set, set]:
@@ -187,15 +264,23 @@ def _steps_on_record(ctx: AuditContext, apps: pd.DataFrame) -> tuple[set, set]:
         k = ctx.table("income_checks")
         j = apps[["application_id", "household_id", "application_date", "decision_date"]].merge(k, on="household_id")
         end = pd.to_datetime(j.decision_date).fillna(pd.Timestamp(ctx.as_of))
-        j = j[(pd.to_datetime(j.check_date) >= pd.to_datetime(j.application_date)) & (pd.to_datetime(j.check_date) <= end)]
+        j = j[
+            (pd.to_datetime(j.check_date) >= pd.to_datetime(j.application_date)) & (pd.to_datetime(j.check_date) <= end)
+        ]
         surveyed |= set(j.application_id[j.source == "入户调查"])
         checked |= set(j.application_id[j.source.isin(["核对平台", "复核"]) | j.source.isna()])
     return surveyed, checked
 
 
-@detector("COVER-02", severity=Severity.HIGH, title_zh="申请未经调查核实或以身份为由被拒",
-          requires=("persons", "cases", "applications"), params=("cover_refusal_grounds",), optional=("edge_line_multiple",),
-          explain_zh="户{household_id}：{what}")
+@detector(
+    "COVER-02",
+    severity=Severity.HIGH,
+    title_zh="申请未经调查核实或以身份为由被拒",
+    requires=("persons", "cases", "applications"),
+    params=("cover_refusal_grounds",),
+    optional=("edge_line_multiple",),
+    explain_zh="户{household_id}：{what}",
+)
 def refusal_without_grounds(ctx: AuditContext) -> Iterator[Finding]:
     """A refused application without a home survey or an economic-status check on record, or refused for a
     reason that is not assessed income or assets (an occupation, an identity, a relative, a quota).
@@ -219,16 +304,23 @@ def refusal_without_grounds(ctx: AuditContext) -> Iterator[Finding]:
     for r, s in zip(refused.itertuples(index=False), std):
         reason = r.reason if isinstance(r.reason, str) else ""
         grounds_ok = any(g in reason for g in grounds)
-        missing = [n for n, ok in (("入户调查", r.application_id in surveyed), ("经济状况核对", r.application_id in checked))
-                   if not ok]
+        missing = [
+            n
+            for n, ok in (("入户调查", r.application_id in surveyed), ("经济状况核对", r.application_id in checked))
+            if not ok
+        ]
         income = None
         if checks is not None:
-            k = checks[(checks.household_id == r.household_id)
-                       & (pd.to_datetime(checks.check_date) <= pd.to_datetime(r.decision_date or ctx.as_of))]
+            k = checks[
+                (checks.household_id == r.household_id)
+                & (pd.to_datetime(checks.check_date) <= pd.to_datetime(r.decision_date or ctx.as_of))
+            ]
             if len(k):
                 income = float(k.sort_values("check_date").per_capita_income.iloc[-1])
         # an income-based refusal contradicted by the household's own check (an asset test stands on its own)
-        income_based = "收入" in reason and not any(g in reason for g in grounds if g not in ("收入", "经济状况", "工资"))
+        income_based = "收入" in reason and not any(
+            g in reason for g in grounds if g not in ("收入", "经济状况", "工资")
+        )
         below = income_based and income is not None and not np.isnan(s) and income < s
         if grounds_ok and not missing and not below:
             continue
@@ -240,16 +332,34 @@ def refusal_without_grounds(ctx: AuditContext) -> Iterator[Finding]:
         if missing:
             parts.append(f"没有{'、'.join(missing)}记录")
         what = f"申请{r.application_id}（{pd.Timestamp(r.application_date):%Y-%m-%d}）被不予批准：" + "，".join(parts)
-        yield _finding(ctx, "COVER-02", Severity.HIGH, r.household_id, what, living, person=r.applicant_id,
-                       income=income, standard=s, key_extra=r.application_id, application_id=r.application_id,
-                       application_date=f"{pd.Timestamp(r.application_date):%Y-%m-%d}",
-                       decision_date=None if pd.isna(r.decision_date) else f"{pd.Timestamp(r.decision_date):%Y-%m-%d}",
-                       reason=reason, missing=missing, grounds_ok=grounds_ok)
+        yield _finding(
+            ctx,
+            "COVER-02",
+            Severity.HIGH,
+            r.household_id,
+            what,
+            living,
+            person=r.applicant_id,
+            income=income,
+            standard=s,
+            key_extra=r.application_id,
+            application_id=r.application_id,
+            application_date=f"{pd.Timestamp(r.application_date):%Y-%m-%d}",
+            decision_date=None if pd.isna(r.decision_date) else f"{pd.Timestamp(r.decision_date):%Y-%m-%d}",
+            reason=reason,
+            missing=missing,
+            grounds_ok=grounds_ok,
+        )
 
 
-@detector("COVER-03", severity=Severity.MEDIUM, title_zh="重残重病家庭可走单人保未纳入",
-          requires=("persons", "cases", "income_checks"), params=("edge_line_multiple",),
-          explain_zh="户{household_id}：{what}")
+@detector(
+    "COVER-03",
+    severity=Severity.MEDIUM,
+    title_zh="重残重病家庭可走单人保未纳入",
+    requires=("persons", "cases", "income_checks"),
+    params=("edge_line_multiple",),
+    explain_zh="户{household_id}：{what}",
+)
 def single_person_route_open(ctx: AuditContext) -> Iterator[Finding]:
     """A member with a grade 1–2 disability or a serious illness, in a household assessed below the
     single-person-route line, and nobody in the household on 低保 or 特困.
@@ -275,19 +385,42 @@ def single_person_route_open(ctx: AuditContext) -> Iterator[Finding]:
         if income >= mult * s:
             continue
         who = severe[severe.household_id == h].sort_values("person_id")
-        names = "、".join(f"{mask_id(x.person_id)}（{x.disability_grade if x.disability_grade in ('一级', '二级') else ''}"
-                         f"{'残疾' if x.disability_grade in ('一级', '二级') else ''}{'重病' if x.serious_illness == '是' else ''}）"
-                         for x in who.itertuples(index=False))
-        what = (f"家有重度残疾或重病成员{names}，{pd.Timestamp(k.check_date):%Y-%m-%d}核对人均收入低于"
-                f"{mult:g}倍低保标准（{mult * s:.0f}元），全户无人享受低保或特困")
-        yield _finding(ctx, "COVER-03", Severity.MEDIUM, h, what, living, person=who.person_id.iloc[0], income=income,
-                       standard=s, line=mult * s, severe=True, line_value=round(mult * s, 2),
-                       check_date=f"{pd.Timestamp(k.check_date):%Y-%m-%d}",
-                       severe_members=[mask_id(x) for x in who.person_id])
+        names = "、".join(
+            f"{mask_id(x.person_id)}（{x.disability_grade if x.disability_grade in ('一级', '二级') else ''}"
+            f"{'残疾' if x.disability_grade in ('一级', '二级') else ''}{'重病' if x.serious_illness == '是' else ''}）"
+            for x in who.itertuples(index=False)
+        )
+        what = (
+            f"家有重度残疾或重病成员{names}，{pd.Timestamp(k.check_date):%Y-%m-%d}核对人均收入低于"
+            f"{mult:g}倍低保标准（{mult * s:.0f}元），全户无人享受低保或特困"
+        )
+        yield _finding(
+            ctx,
+            "COVER-03",
+            Severity.MEDIUM,
+            h,
+            what,
+            living,
+            person=who.person_id.iloc[0],
+            income=income,
+            standard=s,
+            line=mult * s,
+            severe=True,
+            line_value=round(mult * s, 2),
+            check_date=f"{pd.Timestamp(k.check_date):%Y-%m-%d}",
+            severe_members=[mask_id(x) for x in who.person_id],
+        )
 
 
-@detector("COVER-04", severity=Severity.MEDIUM, title_zh="停保后仍困难或停保理由不当",
-          requires=("persons", "cases"), params=("cover_exit_grounds",), optional=("edge_line_multiple",), explain_zh="户{household_id}：{what}")
+@detector(
+    "COVER-04",
+    severity=Severity.MEDIUM,
+    title_zh="停保后仍困难或停保理由不当",
+    requires=("persons", "cases"),
+    params=("cover_exit_grounds",),
+    optional=("edge_line_multiple",),
+    explain_zh="户{household_id}：{what}",
+)
 def stopped_still_poor(ctx: AuditContext) -> Iterator[Finding]:
     """A case stopped although the remaining household's latest assessment is still below the standard, or
     for a reason that is not a change of income, assets or membership, and no new application since.
@@ -312,16 +445,23 @@ def stopped_still_poor(ctx: AuditContext) -> Iterator[Finding]:
     for r, s in zip(stopped.itertuples(index=False), std):
         if r.household_id in covered or r.household_id not in alive_hh:
             continue
-        if later_apps is not None and ((later_apps.household_id == r.household_id)
-                                       & (pd.to_datetime(later_apps.application_date) > r.exit_date)).any():
+        if (
+            later_apps is not None
+            and (
+                (later_apps.household_id == r.household_id)
+                & (pd.to_datetime(later_apps.application_date) > r.exit_date)
+            ).any()
+        ):
             continue
         reason = r.exit_reason if isinstance(r.exit_reason, str) else ""
         grounds_ok = any(g in reason for g in grounds)
         income, when = None, None
         if checks is not None:
-            k = checks[(checks.household_id == r.household_id)
-                       & (pd.to_datetime(checks.check_date) > pd.to_datetime(r.approval_date))
-                       & (pd.to_datetime(checks.check_date) <= pd.Timestamp(ctx.as_of))]
+            k = checks[
+                (checks.household_id == r.household_id)
+                & (pd.to_datetime(checks.check_date) > pd.to_datetime(r.approval_date))
+                & (pd.to_datetime(checks.check_date) <= pd.Timestamp(ctx.as_of))
+            ]
             if len(k):
                 last = k.sort_values("check_date").iloc[-1]
                 income, when = float(last.per_capita_income), pd.Timestamp(last.check_date)
@@ -334,13 +474,33 @@ def stopped_still_poor(ctx: AuditContext) -> Iterator[Finding]:
         if below:
             parts.append(f"{when:%Y-%m-%d}核对人均收入{income:.0f}元仍低于标准")
         what = f"低保{r.case_id}于{r.exit_date:%Y-%m-%d}停保，" + "，".join(parts) + "，此后未再申请"
-        yield _finding(ctx, "COVER-04", Severity.MEDIUM, r.household_id, what, living, person=r.head_id, income=income,
-                       standard=s, case_id=r.case_id, exit_date=f"{r.exit_date:%Y-%m-%d}", exit_reason=reason,
-                       grounds_ok=grounds_ok, check_date=None if when is None else f"{when:%Y-%m-%d}")
+        yield _finding(
+            ctx,
+            "COVER-04",
+            Severity.MEDIUM,
+            r.household_id,
+            what,
+            living,
+            person=r.head_id,
+            income=income,
+            standard=s,
+            case_id=r.case_id,
+            exit_date=f"{r.exit_date:%Y-%m-%d}",
+            exit_reason=reason,
+            grounds_ok=grounds_ok,
+            check_date=None if when is None else f"{when:%Y-%m-%d}",
+        )
 
 
-@detector("COVER-05", severity=Severity.MEDIUM, title_zh="独居老人或孤儿未纳入任何救助",
-          requires=("persons", "cases"), params=("cover_elderly_age",), optional=("edge_line_multiple",), explain_zh="户{household_id}：{what}")
+@detector(
+    "COVER-05",
+    severity=Severity.MEDIUM,
+    title_zh="独居老人或孤儿未纳入任何救助",
+    requires=("persons", "cases"),
+    params=("cover_elderly_age",),
+    optional=("edge_line_multiple",),
+    explain_zh="户{household_id}：{what}",
+)
 def alone_on_no_roll(ctx: AuditContext) -> Iterator[Finding]:
     """A person living alone at or above the profile's age, or a minor whose parents are all dead or in
     detention, with no assessed income above the standard and on no roll (低保/特困/孤儿).
@@ -360,9 +520,11 @@ def alone_on_no_roll(ctx: AuditContext) -> Iterator[Finding]:
     on_roll = set()
     if "other_rolls" in ctx.tables:
         r = ctx.table("other_rolls")
-        on_roll = set(r.person_id[r.program.isin(ROLLS_COVERING) & (r.end_date.isna() | (pd.to_datetime(r.end_date) >= as_of))])
+        on_roll = set(
+            r.person_id[r.program.isin(ROLLS_COVERING) & (r.end_date.isna() | (pd.to_datetime(r.end_date) >= as_of))]
+        )
     latest = _latest_check(ctx)
-    age = ((as_of - pd.to_datetime(living.birth_date)).dt.days / 365.2425)
+    age = (as_of - pd.to_datetime(living.birth_date)).dt.days / 365.2425
     living = living.assign(age=age)
     size = living.groupby("household_id").person_id.transform("size")
     candidates = []
@@ -387,8 +549,9 @@ def alone_on_no_roll(ctx: AuditContext) -> Iterator[Finding]:
             if parents and all(p in gone for p in parents):
                 r = minors[minors.person_id == kid].iloc[0]
                 detail = [f"{mask_id(p)}{gone[p]}" for p in parents]
-                candidates.append((r, "orphan", f"未成年人（{int(r.age)}岁）父母" + "、".join(detail),
-                                   {"parents": detail}))
+                candidates.append(
+                    (r, "orphan", f"未成年人（{int(r.age)}岁）父母" + "、".join(detail), {"parents": detail})
+                )
     std = _household_standard(ctx, pd.Series([r.household_id for r, *_ in candidates], dtype=object))
     for (r, kind, what, extra), s in zip(candidates, std):
         if r.person_id in on_roll or r.household_id in covered:
@@ -397,14 +560,32 @@ def alone_on_no_roll(ctx: AuditContext) -> Iterator[Finding]:
         if income is not None and not np.isnan(s) and income >= s:
             continue
         roll = "孤儿或特困" if kind == "orphan" else "低保或特困"
-        yield _finding(ctx, "COVER-05", Severity.MEDIUM, r.household_id,
-                       f"{what}，不在低保、特困、孤儿名册中（可能符合{roll}）", living, person=r.person_id, income=income,
-                       standard=s, key_extra=kind, kind=kind, age=int(r.age), **extra)
+        yield _finding(
+            ctx,
+            "COVER-05",
+            Severity.MEDIUM,
+            r.household_id,
+            f"{what}，不在低保、特困、孤儿名册中（可能符合{roll}）",
+            living,
+            person=r.person_id,
+            income=income,
+            standard=s,
+            key_extra=kind,
+            kind=kind,
+            age=int(r.age),
+            **extra,
+        )
 
 
-@detector("COVER-06", severity=Severity.LOW, title_zh="低保边缘户收入降到标准以下未及时纳入",
-          requires=("persons", "cases", "other_rolls", "income_checks"), params=("cover_edge_days",), optional=("edge_line_multiple",),
-          explain_zh="户{household_id}：{what}")
+@detector(
+    "COVER-06",
+    severity=Severity.LOW,
+    title_zh="低保边缘户收入降到标准以下未及时纳入",
+    requires=("persons", "cases", "other_rolls", "income_checks"),
+    params=("cover_edge_days",),
+    optional=("edge_line_multiple",),
+    explain_zh="户{household_id}：{what}",
+)
 def edge_household_not_moved(ctx: AuditContext) -> Iterator[Finding]:
     """A 低保边缘 household whose latest check fell below the 低保 standard, not moved to 低保 within the
     profile's number of days.
@@ -442,11 +623,28 @@ def edge_household_not_moved(ctx: AuditContext) -> Iterator[Finding]:
         days = int(((moved_on if moved_on is not None else as_of) - when).days)
         if days <= days_max:
             continue
-        tail = (f"{days}天后（{moved_on:%Y-%m-%d}）才纳入低保" if moved_on is not None else f"至核查基准日已{days}天仍未纳入低保")
-        what = (f"低保边缘户（{pd.Timestamp(e.start_date):%Y-%m-%d}起），{when:%Y-%m-%d}核对人均收入"
-                f"{float(first.per_capita_income):.0f}元已低于低保标准，{tail}（时限{days_max}天）")
-        yield _finding(ctx, "COVER-06", Severity.LOW, e.household_id, what, living, person=e.person_id,
-                       income=float(first.per_capita_income), standard=s,
-                       case_id=None if moved_on is None else moved.sort_values("approval_date").case_id.iloc[0],
-                       edge_since=f"{pd.Timestamp(e.start_date):%Y-%m-%d}", check_date=f"{when:%Y-%m-%d}", days=days,
-                       moved=None if moved_on is None else f"{moved_on:%Y-%m-%d}")
+        tail = (
+            f"{days}天后（{moved_on:%Y-%m-%d}）才纳入低保"
+            if moved_on is not None
+            else f"至核查基准日已{days}天仍未纳入低保"
+        )
+        what = (
+            f"低保边缘户（{pd.Timestamp(e.start_date):%Y-%m-%d}起），{when:%Y-%m-%d}核对人均收入"
+            f"{float(first.per_capita_income):.0f}元已低于低保标准，{tail}（时限{days_max}天）"
+        )
+        yield _finding(
+            ctx,
+            "COVER-06",
+            Severity.LOW,
+            e.household_id,
+            what,
+            living,
+            person=e.person_id,
+            income=float(first.per_capita_income),
+            standard=s,
+            case_id=None if moved_on is None else moved.sort_values("approval_date").case_id.iloc[0],
+            edge_since=f"{pd.Timestamp(e.start_date):%Y-%m-%d}",
+            check_date=f"{when:%Y-%m-%d}",
+            days=days,
+            moved=None if moved_on is None else f"{moved_on:%Y-%m-%d}",
+        )

@@ -1,4 +1,5 @@
 """DATA family: input quality, never silent (DATA-01, DATA-02, DATA-03)."""
+
 from __future__ import annotations
 
 from typing import Iterator
@@ -13,8 +14,13 @@ from detectors.base import Finding, Severity, detector
 __all__ = ["rejected_rows", "dangling_references", "impossible_records"]
 
 
-@detector("DATA-01", severity=Severity.LOW, title_zh="导入时被剔除或置空的行",
-          requires=("rejects",), explain_zh="{file}第{row}行“{column}”列：{reason}，{action}")
+@detector(
+    "DATA-01",
+    severity=Severity.LOW,
+    title_zh="导入时被剔除或置空的行",
+    requires=("rejects",),
+    explain_zh="{file}第{row}行“{column}”列：{reason}，{action}",
+)
 def rejected_rows(ctx: AuditContext) -> Iterator[Finding]:
     """A row (or cell) rejected at import.
 
@@ -24,17 +30,29 @@ def rejected_rows(ctx: AuditContext) -> Iterator[Finding]:
     """
     rej = ctx.table("rejects").reindex(columns=REJECT_FRAME_COLUMNS)
     for r in rej.itertuples(index=False):
-        ev = {"file": r.file, "row": int(r.row), "column": r.column, "value": r.value,
-              "reason_code": r.reason_code, "reason": r.reason, "action": r.action,
-              "ref": f"{r.table}:{int(r.row)}"}
+        ev = {
+            "file": r.file,
+            "row": int(r.row),
+            "column": r.column,
+            "value": r.value,
+            "reason_code": r.reason_code,
+            "reason": r.reason,
+            "action": r.action,
+            "ref": f"{r.table}:{int(r.row)}",
+        }
         keys = {k: v for k in REJECT_KEYS if isinstance(v := getattr(r, k), str) and v}
         place = ctx.place_of(keys.get("person_id")) if "person_id" in keys else {}
         for k in ("household_id", "village_code", "township"):
             if not keys.get(k) and place.get(k):
                 keys[k] = place[k]
-        yield Finding(rule="DATA-01", severity=Severity.LOW, key_extra=f"{r.table}:{r.row}:{r.column}",
-                      explanation=f"{r.file}第{r.row}行“{r.column}”列：{r.reason}，{r.action}。",
-                      evidence=ev, **keys)
+        yield Finding(
+            rule="DATA-01",
+            severity=Severity.LOW,
+            key_extra=f"{r.table}:{r.row}:{r.column}",
+            explanation=f"{r.file}第{r.row}行“{r.column}”列：{r.reason}，{r.action}。",
+            evidence=ev,
+            **keys,
+        )
 
 
 # (table, column, target table, target column, Chinese description); a reference also resolves
@@ -57,8 +75,13 @@ _REFERENCES = (
 )
 
 
-@detector("DATA-02", severity=Severity.LOW, title_zh="引用不存在的记录",
-          requires=("persons", "cases"), explain_zh="{file}第{row}行：{reason}")
+@detector(
+    "DATA-02",
+    severity=Severity.LOW,
+    title_zh="引用不存在的记录",
+    requires=("persons", "cases"),
+    explain_zh="{file}第{row}行：{reason}",
+)
 def dangling_references(ctx: AuditContext) -> Iterator[Finding]:
     """A reference points to nothing.
 
@@ -73,24 +96,37 @@ def dangling_references(ctx: AuditContext) -> Iterator[Finding]:
         also = ""
         if (alt := _ALSO.get((table, col))) and alt[0] in ctx.tables:
             also = f' ANTI JOIN "{alt[0]}" a ON t."{col}" = a."{alt[1]}"'
-        bad = ctx.sql(f"""SELECT t.src_file, t.src_row, t."{col}" AS value{''.join(f', t."{c}"' for c in extra)}
+        bad = ctx.sql(f"""SELECT t.src_file, t.src_row, t."{col}" AS value{"".join(f', t."{c}"' for c in extra)}
                           FROM "{table}" t ANTI JOIN "{target}" g ON t."{col}" = g."{tcol}"{also}
                           WHERE t."{col}" IS NOT NULL ORDER BY t.src_row""")
         for r in bad.itertuples(index=False):
             is_person = col in ("person_id", "head_id", "official_id")
             shown = mask_id(r.value) if is_person else r.value
-            ev = {"file": r.src_file, "row": int(r.src_row), "table": table, "column": col, "value": shown,
-                  "target": f"{target}.{tcol}", "reason": reason, "ref": f"{table}:{int(r.src_row)}"}
+            ev = {
+                "file": r.src_file,
+                "row": int(r.src_row),
+                "table": table,
+                "column": col,
+                "value": shown,
+                "target": f"{target}.{tcol}",
+                "reason": reason,
+                "ref": f"{table}:{int(r.src_row)}",
+            }
             case_id = r.value if col == "case_id" else getattr(r, "case_id", None)
             if table == "cases" and col != "case_id":
                 case_id = r.case_id
-            yield Finding(rule="DATA-02", severity=Severity.LOW,
-                          case_id=case_id if isinstance(case_id, str) else None,
-                          person_id=r.value if is_person else None,
-                          meeting_id=(r.value if col == "meeting_id" else getattr(r, "meeting_id", None))
-                          if table in ("votes", "meeting_attendance") else None,
-                          key_extra=f"{table}:{r.src_row}:{col}",
-                          explanation=f"{r.src_file}第{r.src_row}行：{reason}（{col}={shown}）。", evidence=ev)
+            yield Finding(
+                rule="DATA-02",
+                severity=Severity.LOW,
+                case_id=case_id if isinstance(case_id, str) else None,
+                person_id=r.value if is_person else None,
+                meeting_id=(r.value if col == "meeting_id" else getattr(r, "meeting_id", None))
+                if table in ("votes", "meeting_attendance")
+                else None,
+                key_extra=f"{table}:{r.src_row}:{col}",
+                explanation=f"{r.src_file}第{r.src_row}行：{reason}（{col}={shown}）。",
+                evidence=ev,
+            )
 
 
 def _parent_pairs(ctx: AuditContext) -> pd.DataFrame:
@@ -100,19 +136,29 @@ def _parent_pairs(ctx: AuditContext) -> pd.DataFrame:
     m = p.merge(heads, on="household_id")
     kids = m[m.relation_to_head.isin(["子", "女"])]
     parents = m[m.relation_to_head.isin(["父亲", "母亲"])]
-    pairs = [pd.DataFrame({"parent_id": kids["head_pid"], "child_id": kids.person_id, "source": "户籍（与户主关系）"}),
-             pd.DataFrame({"parent_id": parents.person_id, "child_id": parents["head_pid"], "source": "户籍（与户主关系）"})]
+    pairs = [
+        pd.DataFrame({"parent_id": kids["head_pid"], "child_id": kids.person_id, "source": "户籍（与户主关系）"}),
+        pd.DataFrame({"parent_id": parents.person_id, "child_id": parents["head_pid"], "source": "户籍（与户主关系）"}),
+    ]
     if "relations" in ctx.tables:
         r = ctx.table("relations")
         up = r[r.relation.isin(["父", "母"])]
         down = r[r.relation.isin(["子", "女"])]
-        pairs += [pd.DataFrame({"parent_id": up.relative_id, "child_id": up.person_id, "source": "亲属关系表"}),
-                  pd.DataFrame({"parent_id": down.person_id, "child_id": down.relative_id, "source": "亲属关系表"})]
+        pairs += [
+            pd.DataFrame({"parent_id": up.relative_id, "child_id": up.person_id, "source": "亲属关系表"}),
+            pd.DataFrame({"parent_id": down.person_id, "child_id": down.relative_id, "source": "亲属关系表"}),
+        ]
     return pd.concat(pairs, ignore_index=True).drop_duplicates(["parent_id", "child_id"])
 
 
-@detector("DATA-03", severity=Severity.MEDIUM, title_zh="不可能的记录",
-          requires=("persons",), params=("parent_min_age_gap_years",), explain_zh="{reason}")
+@detector(
+    "DATA-03",
+    severity=Severity.MEDIUM,
+    title_zh="不可能的记录",
+    requires=("persons",),
+    params=("parent_min_age_gap_years",),
+    explain_zh="{reason}",
+)
 def impossible_records(ctx: AuditContext) -> Iterator[Finding]:
     """Impossible records that can hide ineligible members.
 
@@ -128,37 +174,71 @@ def impossible_records(ctx: AuditContext) -> Iterator[Finding]:
 
     def emit(pid, kind, reason, **ev):
         place = ctx.place_of(pid)
-        return Finding(rule="DATA-03", severity=Severity.MEDIUM, person_id=pid, key_extra=kind,
-                       household_id=place["household_id"], village_code=place["village_code"],
-                       township=place["township"], explanation=reason,
-                       evidence={"kind": kind, "person": mask_id(pid), "reason": reason, **ev})
+        return Finding(
+            rule="DATA-03",
+            severity=Severity.MEDIUM,
+            person_id=pid,
+            key_extra=kind,
+            household_id=place["household_id"],
+            village_code=place["village_code"],
+            township=place["township"],
+            explanation=reason,
+            evidence={"kind": kind, "person": mask_id(pid), "reason": reason, **ev},
+        )
 
     bd = pd.to_datetime(p.birth_date)
     for r in p[bd.notna() & (bd != p.id_birth_date)].itertuples(index=False):
-        yield emit(r.person_id, "birth_vs_id",
-                   f"{r.name}的出生日期{r.birth_date:%Y-%m-%d}与身份证号中的{r.id_birth_date:%Y-%m-%d}不符。",
-                   birth_date=f"{r.birth_date:%Y-%m-%d}", id_birth_date=f"{r.id_birth_date:%Y-%m-%d}")
+        yield emit(
+            r.person_id,
+            "birth_vs_id",
+            f"{r.name}的出生日期{r.birth_date:%Y-%m-%d}与身份证号中的{r.id_birth_date:%Y-%m-%d}不符。",
+            birth_date=f"{r.birth_date:%Y-%m-%d}",
+            id_birth_date=f"{r.id_birth_date:%Y-%m-%d}",
+        )
     for r in p[p.sex.notna() & (p.sex != p.id_sex)].itertuples(index=False):
-        yield emit(r.person_id, "sex_vs_id", f"{r.name}的性别“{r.sex}”与身份证号推算的“{r.id_sex}”不符。",
-                   sex=r.sex, id_sex=r.id_sex)
+        yield emit(
+            r.person_id,
+            "sex_vs_id",
+            f"{r.name}的性别“{r.sex}”与身份证号推算的“{r.id_sex}”不符。",
+            sex=r.sex,
+            id_sex=r.id_sex,
+        )
     for r in p[bd > as_of].itertuples(index=False):
-        yield emit(r.person_id, "birth_in_future",
-                   f"{r.name}的出生日期{r.birth_date:%Y-%m-%d}晚于核查基准日{ctx.as_of}。",
-                   birth_date=f"{r.birth_date:%Y-%m-%d}")
+        yield emit(
+            r.person_id,
+            "birth_in_future",
+            f"{r.name}的出生日期{r.birth_date:%Y-%m-%d}晚于核查基准日{ctx.as_of}。",
+            birth_date=f"{r.birth_date:%Y-%m-%d}",
+        )
     if "deaths" in ctx.tables:
         d = ctx.table("deaths").merge(p[["person_id", "name", "birth_date"]], on="person_id")
         for r in d[pd.to_datetime(d.death_date) < pd.to_datetime(d.birth_date)].itertuples(index=False):
-            yield emit(r.person_id, "birth_after_death",
-                       f"{r.name}的出生日期{r.birth_date:%Y-%m-%d}晚于死亡日期{r.death_date:%Y-%m-%d}。",
-                       birth_date=f"{r.birth_date:%Y-%m-%d}", death_date=f"{r.death_date:%Y-%m-%d}")
+            yield emit(
+                r.person_id,
+                "birth_after_death",
+                f"{r.name}的出生日期{r.birth_date:%Y-%m-%d}晚于死亡日期{r.death_date:%Y-%m-%d}。",
+                birth_date=f"{r.birth_date:%Y-%m-%d}",
+                death_date=f"{r.death_date:%Y-%m-%d}",
+            )
     who = p[["person_id", "name", "birth_date"]]
-    pairs = (_parent_pairs(ctx)
-             .merge(who.rename(columns={"person_id": "parent_id", "name": "parent_name", "birth_date": "parent_birth"}),
-                    on="parent_id")
-             .merge(who.rename(columns={"person_id": "child_id", "name": "child_name", "birth_date": "child_birth"}),
-                    on="child_id"))
+    pairs = (
+        _parent_pairs(ctx)
+        .merge(
+            who.rename(columns={"person_id": "parent_id", "name": "parent_name", "birth_date": "parent_birth"}),
+            on="parent_id",
+        )
+        .merge(
+            who.rename(columns={"person_id": "child_id", "name": "child_name", "birth_date": "child_birth"}),
+            on="child_id",
+        )
+    )
     pairs["gap"] = (pd.to_datetime(pairs.child_birth) - pd.to_datetime(pairs.parent_birth)).dt.days / 365.2425
     for r in pairs[pairs.gap < gap_years].itertuples(index=False):
-        yield emit(r.child_id, f"parent_gap:{r.parent_id}",
-                   f"{r.child_name}的父/母{r.parent_name}仅比其年长{r.gap:.1f}岁（少于{gap_years}岁），来源：{r.source}。",
-                   parent=mask_id(r.parent_id), age_gap_years=round(float(r.gap), 1), source=r.source)
+        yield emit(
+            r.child_id,
+            f"parent_gap:{r.parent_id}",
+            f"{r.child_name}的父/母{r.parent_name}仅比其年长{r.gap:.1f}岁（少于{gap_years}岁），来源：{r.source}。",
+            parent=mask_id(r.parent_id),
+            age_gap_years=round(float(r.gap), 1),
+            source=r.source,
+        )

@@ -3,6 +3,7 @@
 A record counts only while it overlaps the member's enrolment (approval to exit, or the reference
 date); findings give the overlapping months and the payouts in them (应追缴金额).
 """
+
 from __future__ import annotations
 
 from typing import Callable, Iterator
@@ -13,18 +14,45 @@ from audit.context import AuditContext
 from audit.ids import mask_id
 from detectors.base import Finding, Severity, detector
 
-__all__ = ["vehicles", "businesses", "financial_assets", "properties", "state_salary", "dead_members",
-           "detained", "pension_insurance", "duplicates", "travel"]
+__all__ = [
+    "vehicles",
+    "businesses",
+    "financial_assets",
+    "properties",
+    "state_salary",
+    "dead_members",
+    "detained",
+    "pension_insurance",
+    "duplicates",
+    "travel",
+]
 
 
 def _enrolment(ctx: AuditContext) -> pd.DataFrame:
     """case_id, person_id, start, end (exit date or the reference date), monthly_amount, keys."""
     c = ctx.table("cases")
-    m = ctx.table("case_members") if "case_members" in ctx.tables else \
-        c[["case_id", "head_id"]].rename(columns={"head_id": "person_id"}).assign(enrolled="是")
+    m = (
+        ctx.table("case_members")
+        if "case_members" in ctx.tables
+        else c[["case_id", "head_id"]].rename(columns={"head_id": "person_id"}).assign(enrolled="是")
+    )
     m = m[m.enrolled == "是"][["case_id", "person_id"]]
-    e = m.merge(c[["case_id", "household_id", "village_code", "township", "approval_date", "exit_date",
-                   "monthly_amount", "status", "enrolled_count"]], on="case_id")
+    e = m.merge(
+        c[
+            [
+                "case_id",
+                "household_id",
+                "village_code",
+                "township",
+                "approval_date",
+                "exit_date",
+                "monthly_amount",
+                "status",
+                "enrolled_count",
+            ]
+        ],
+        on="case_id",
+    )
     e["start"] = pd.to_datetime(e.approval_date)
     e["end"] = pd.to_datetime(e.exit_date).fillna(pd.Timestamp(ctx.as_of))
     return e
@@ -34,13 +62,21 @@ def _paid(ctx: AuditContext, case_id: str, start: pd.Timestamp, end: pd.Timestam
     if "payments" not in ctx.tables:
         return 0, 0.0
     p = ctx.table("payments")
-    p = p[(p.case_id == case_id) & (pd.to_datetime(p.period) >= start.to_period("M").to_timestamp())
-          & (pd.to_datetime(p.period) <= end)]
+    p = p[
+        (p.case_id == case_id)
+        & (pd.to_datetime(p.period) >= start.to_period("M").to_timestamp())
+        & (pd.to_datetime(p.period) <= end)
+    ]
     return len(p), round(float(p.amount.sum()), 2)
 
 
-def _overlap(ctx: AuditContext, table: str, start_col: str, end_col: str | None,
-             keep: Callable[[pd.DataFrame], pd.Series] | None = None) -> pd.DataFrame:
+def _overlap(
+    ctx: AuditContext,
+    table: str,
+    start_col: str,
+    end_col: str | None,
+    keep: Callable[[pd.DataFrame], pd.Series] | None = None,
+) -> pd.DataFrame:
     x = ctx.table(table)
     if keep is not None:
         x = x[keep(x)]
@@ -52,24 +88,46 @@ def _overlap(ctx: AuditContext, table: str, start_col: str, end_col: str | None,
     return j[(s <= j.end) & (e.isna() | (e >= j.start))]
 
 
-def _emit(ctx: AuditContext, rule: str, sev: Severity, j: pd.DataFrame, what: Callable, names=None) -> Iterator[Finding]:
+def _emit(
+    ctx: AuditContext, rule: str, sev: Severity, j: pd.DataFrame, what: Callable, names=None
+) -> Iterator[Finding]:
     names = ctx.table("persons").set_index("person_id").name if names is None else names
     for r in j.drop_duplicates(["case_id", "person_id"]).itertuples(index=False):
         months = max(1, (r.o_end.year - r.o_start.year) * 12 + r.o_end.month - r.o_start.month + 1)
         n, amount = _paid(ctx, r.case_id, r.o_start, r.o_end)
         who = str(names.get(r.person_id, ""))[:1] + "某"
         desc = what(r)
-        ev = {"member": mask_id(r.person_id), "member_name": who, "what": desc,
-              "overlap": f"{r.o_start:%Y-%m}至{r.o_end:%Y-%m}", "overlap_months": months,
-              "payouts_in_overlap": n, "overpaid_amount": amount}
-        yield Finding(rule=rule, severity=sev, case_id=r.case_id, person_id=r.person_id, household_id=r.household_id,
-                      village_code=r.village_code, township=r.township, evidence=ev,
-                      explanation=f"{r.case_id}保障成员{who}{desc}，与保障期重叠{months}个月（{ev['overlap']}），"
-                                  f"期间发放{amount:.0f}元应核查追缴。")
+        ev = {
+            "member": mask_id(r.person_id),
+            "member_name": who,
+            "what": desc,
+            "overlap": f"{r.o_start:%Y-%m}至{r.o_end:%Y-%m}",
+            "overlap_months": months,
+            "payouts_in_overlap": n,
+            "overpaid_amount": amount,
+        }
+        yield Finding(
+            rule=rule,
+            severity=sev,
+            case_id=r.case_id,
+            person_id=r.person_id,
+            household_id=r.household_id,
+            village_code=r.village_code,
+            township=r.township,
+            evidence=ev,
+            explanation=f"{r.case_id}保障成员{who}{desc}，与保障期重叠{months}个月（{ev['overlap']}），"
+            f"期间发放{amount:.0f}元应核查追缴。",
+        )
 
 
-@detector("ELIG-01", severity=Severity.MEDIUM, title_zh="保障期间拥有机动车辆", requires=("cases", "vehicles"),
-          params=("disqualifying_vehicle_types",), explain_zh="{member_name}{what}")
+@detector(
+    "ELIG-01",
+    severity=Severity.MEDIUM,
+    title_zh="保障期间拥有机动车辆",
+    requires=("cases", "vehicles"),
+    params=("disqualifying_vehicle_types",),
+    explain_zh="{member_name}{what}",
+)
 def vehicles(ctx: AuditContext) -> Iterator[Finding]:
     """An enrolled member owns a car, large farm vehicle, construction machinery or vessel during enrolment.
 
@@ -82,8 +140,14 @@ def vehicles(ctx: AuditContext) -> Iterator[Finding]:
     yield from _emit(ctx, "ELIG-01", Severity.MEDIUM, j, lambda r: f"名下有{r.vehicle_type}（{r.plate or '无号牌'}）")
 
 
-@detector("ELIG-02", severity=Severity.MEDIUM, title_zh="保障期间登记经营企业", requires=("cases", "businesses"),
-          params=(), explain_zh="{member_name}{what}")
+@detector(
+    "ELIG-02",
+    severity=Severity.MEDIUM,
+    title_zh="保障期间登记经营企业",
+    requires=("cases", "businesses"),
+    params=(),
+    explain_zh="{member_name}{what}",
+)
 def businesses(ctx: AuditContext) -> Iterator[Finding]:
     """A member runs a registered business (legal representative, shareholder, proprietor).
 
@@ -95,8 +159,14 @@ def businesses(ctx: AuditContext) -> Iterator[Finding]:
     yield from _emit(ctx, "ELIG-02", Severity.MEDIUM, j, lambda r: f"是{r.entity_name or '企业'}的{r.role}")
 
 
-@detector("ELIG-03", severity=Severity.MEDIUM, title_zh="人均金融资产超标", requires=("cases", "assets"),
-          params=("asset_ceiling_months",), explain_zh="{case_id}人均金融资产{per_capita}元，超过{ceiling}元")
+@detector(
+    "ELIG-03",
+    severity=Severity.MEDIUM,
+    title_zh="人均金融资产超标",
+    requires=("cases", "assets"),
+    params=("asset_ceiling_months",),
+    explain_zh="{case_id}人均金融资产{per_capita}元，超过{ceiling}元",
+)
 def financial_assets(ctx: AuditContext) -> Iterator[Finding]:
     """Per-capita financial assets above the profile multiple of the monthly standard.
 
@@ -120,17 +190,37 @@ def financial_assets(ctx: AuditContext) -> Iterator[Finding]:
         if per <= ceiling:
             continue
         r = c.loc[case_id]
-        ev = {"case_id": case_id, "total": round(total, 2), "per_capita": round(per, 2), "ceiling": round(ceiling, 2),
-              "multiple": mult, "standard": float(std[case_id]), "members": n,
-              "as_of_date": f"{g.as_of_date.max():%Y-%m-%d}"}
-        yield Finding(rule="ELIG-03", severity=Severity.MEDIUM, case_id=case_id, household_id=r.household_id,
-                      village_code=r.village_code, township=r.township, evidence=ev,
-                      explanation=f"{case_id}家庭金融资产{total:.0f}元，人均{per:.0f}元，超过{mult}倍月低保标准"
-                                  f"（{ceiling:.0f}元）。")
+        ev = {
+            "case_id": case_id,
+            "total": round(total, 2),
+            "per_capita": round(per, 2),
+            "ceiling": round(ceiling, 2),
+            "multiple": mult,
+            "standard": float(std[case_id]),
+            "members": n,
+            "as_of_date": f"{g.as_of_date.max():%Y-%m-%d}",
+        }
+        yield Finding(
+            rule="ELIG-03",
+            severity=Severity.MEDIUM,
+            case_id=case_id,
+            household_id=r.household_id,
+            village_code=r.village_code,
+            township=r.township,
+            evidence=ev,
+            explanation=f"{case_id}家庭金融资产{total:.0f}元，人均{per:.0f}元，超过{mult}倍月低保标准"
+            f"（{ceiling:.0f}元）。",
+        )
 
 
-@detector("ELIG-04", severity=Severity.MEDIUM, title_zh="购买商业或高档房产", requires=("cases", "properties"),
-          params=("disqualifying_property_types",), explain_zh="{member_name}{what}")
+@detector(
+    "ELIG-04",
+    severity=Severity.MEDIUM,
+    title_zh="购买商业或高档房产",
+    requires=("cases", "properties"),
+    params=("disqualifying_property_types",),
+    explain_zh="{member_name}{what}",
+)
 def properties(ctx: AuditContext) -> Iterator[Finding]:
     """A member bought commercial / high-end / non-residential property.
 
@@ -140,12 +230,25 @@ def properties(ctx: AuditContext) -> Iterator[Finding]:
     """
     types = set(ctx.profile.require("disqualifying_property_types"))
     j = _overlap(ctx, "properties", "purchase_date", None, lambda x: x.property_type.isin(types))
-    yield from _emit(ctx, "ELIG-04", Severity.MEDIUM, j,
-                     lambda r: f"于{r.purchase_date:%Y-%m-%d}登记{r.property_type}用房{'' if pd.isna(r.area) else f'{r.area:.0f}平方米'}")
+    yield from _emit(
+        ctx,
+        "ELIG-04",
+        Severity.MEDIUM,
+        j,
+        lambda r: (
+            f"于{r.purchase_date:%Y-%m-%d}登记{r.property_type}用房{'' if pd.isna(r.area) else f'{r.area:.0f}平方米'}"
+        ),
+    )
 
 
-@detector("ELIG-05", severity=Severity.HIGH, title_zh="财政供养或国有单位稳定收入", requires=("cases", "salaried"),
-          params=("state_salary_employer_types",), explain_zh="{member_name}{what}")
+@detector(
+    "ELIG-05",
+    severity=Severity.HIGH,
+    title_zh="财政供养或国有单位稳定收入",
+    requires=("cases", "salaried"),
+    params=("state_salary_employer_types",),
+    explain_zh="{member_name}{what}",
+)
 def state_salary(ctx: AuditContext) -> Iterator[Finding]:
     """A member is paid by government, a public institution or a state enterprise.
 
@@ -155,13 +258,26 @@ def state_salary(ctx: AuditContext) -> Iterator[Finding]:
     """
     types = set(ctx.profile.require("state_salary_employer_types"))
     j = _overlap(ctx, "salaried", "start_date", "end_date", lambda x: x.employer_type.isin(types))
-    yield from _emit(ctx, "ELIG-05", Severity.HIGH, j,
-                     lambda r: f"在{r.employer or r.employer_type}（{r.employer_type}）领取工资"
-                               f"{'' if pd.isna(r.monthly_salary) else f'{r.monthly_salary:.0f}元/月'}")
+    yield from _emit(
+        ctx,
+        "ELIG-05",
+        Severity.HIGH,
+        j,
+        lambda r: (
+            f"在{r.employer or r.employer_type}（{r.employer_type}）领取工资"
+            f"{'' if pd.isna(r.monthly_salary) else f'{r.monthly_salary:.0f}元/月'}"
+        ),
+    )
 
 
-@detector("ELIG-06", severity=Severity.HIGH, title_zh="死亡人员仍计入保障", requires=("cases", "deaths"),
-          params=(), explain_zh="{member_name}{what}")
+@detector(
+    "ELIG-06",
+    severity=Severity.HIGH,
+    title_zh="死亡人员仍计入保障",
+    requires=("cases", "deaths"),
+    params=(),
+    explain_zh="{member_name}{what}",
+)
 def dead_members(ctx: AuditContext) -> Iterator[Finding]:
     """A member died before or during enrolment but is still counted as enrolled.
 
@@ -176,12 +292,23 @@ def dead_members(ctx: AuditContext) -> Iterator[Finding]:
     j = j[pd.to_datetime(j.death_date) <= j.end]
     j["o_start"] = pd.to_datetime(j.death_date).where(pd.to_datetime(j.death_date) > j.start, j.start)
     j["o_end"] = j.end
-    yield from _emit(ctx, "ELIG-06", Severity.HIGH, j,
-                     lambda r: f"已于{r.death_date:%Y-%m-%d}死亡{'（早于审批）' if r.death_date < r.start else ''}，仍计入保障人数")
+    yield from _emit(
+        ctx,
+        "ELIG-06",
+        Severity.HIGH,
+        j,
+        lambda r: f"已于{r.death_date:%Y-%m-%d}死亡{'（早于审批）' if r.death_date < r.start else ''}，仍计入保障人数",
+    )
 
 
-@detector("ELIG-07", severity=Severity.MEDIUM, title_zh="保障期间服刑在押", requires=("cases", "detentions"),
-          params=(), explain_zh="{member_name}{what}")
+@detector(
+    "ELIG-07",
+    severity=Severity.MEDIUM,
+    title_zh="保障期间服刑在押",
+    requires=("cases", "detentions"),
+    params=(),
+    explain_zh="{member_name}{what}",
+)
 def detained(ctx: AuditContext) -> Iterator[Finding]:
     """A member was in prison or detention during enrolment.
 
@@ -190,11 +317,23 @@ def detained(ctx: AuditContext) -> Iterator[Finding]:
     Profile parameters: none.
     """
     j = _overlap(ctx, "detentions", "start_date", "end_date")
-    yield from _emit(ctx, "ELIG-07", Severity.MEDIUM, j, lambda r: f"自{r.start_date_x if 'start_date_x' in r._fields else r.start_date:%Y-%m-%d}起服刑在押")
+    yield from _emit(
+        ctx,
+        "ELIG-07",
+        Severity.MEDIUM,
+        j,
+        lambda r: f"自{r.start_date_x if 'start_date_x' in r._fields else r.start_date:%Y-%m-%d}起服刑在押",
+    )
 
 
-@detector("ELIG-08", severity=Severity.LOW, title_zh="购买商业养老保险", requires=("cases", "insurance"),
-          params=(), explain_zh="{member_name}{what}")
+@detector(
+    "ELIG-08",
+    severity=Severity.LOW,
+    title_zh="购买商业养老保险",
+    requires=("cases", "insurance"),
+    params=(),
+    explain_zh="{member_name}{what}",
+)
 def pension_insurance(ctx: AuditContext) -> Iterator[Finding]:
     """A member holds commercial pension insurance.
 
@@ -203,12 +342,26 @@ def pension_insurance(ctx: AuditContext) -> Iterator[Finding]:
     Profile parameters: none.
     """
     j = _overlap(ctx, "insurance", "start_date", None)
-    yield from _emit(ctx, "ELIG-08", Severity.LOW, j,
-                     lambda r: f"投保商业养老保险（{r.product or '未注明产品'}，年缴{0 if pd.isna(r.annual_premium) else r.annual_premium:.0f}元）")
+    yield from _emit(
+        ctx,
+        "ELIG-08",
+        Severity.LOW,
+        j,
+        lambda r: (
+            f"投保商业养老保险（{r.product or '未注明产品'}，"
+            f"年缴{0 if pd.isna(r.annual_premium) else r.annual_premium:.0f}元）"
+        ),
+    )
 
 
-@detector("ELIG-09", severity=Severity.HIGH, title_zh="重复享受救助", requires=("cases",),
-          params=(), explain_zh="{member_name}{what}")
+@detector(
+    "ELIG-09",
+    severity=Severity.HIGH,
+    title_zh="重复享受救助",
+    requires=("cases",),
+    params=(),
+    explain_zh="{member_name}{what}",
+)
 def duplicates(ctx: AuditContext) -> Iterator[Finding]:
     """Duplicate enrolment: one person in two active cases, in another county's roll, or in 低保 and 特困 at once.
 
@@ -222,17 +375,33 @@ def duplicates(ctx: AuditContext) -> Iterator[Finding]:
     if len(twice):
         others = twice.groupby("person_id").case_id.agg(lambda s: sorted(set(s)))
         j = twice.assign(o_start=twice.start, o_end=twice.end, others=twice.person_id.map(others))
-        yield from _emit(ctx, "ELIG-09", Severity.HIGH, j,
-                         lambda r: f"同时是{'、'.join(c for c in r.others if c != r.case_id)}的保障成员")
+        yield from _emit(
+            ctx,
+            "ELIG-09",
+            Severity.HIGH,
+            j,
+            lambda r: f"同时是{'、'.join(c for c in r.others if c != r.case_id)}的保障成员",
+        )
     if "other_rolls" in ctx.tables:
         own = set(ctx.table("persons").county.dropna())
-        j = _overlap(ctx, "other_rolls", "start_date", "end_date",
-                     lambda x: (x.program == "特困") | ((x.program == "低保") & ~x.county.isin(own)))
+        j = _overlap(
+            ctx,
+            "other_rolls",
+            "start_date",
+            "end_date",
+            lambda x: (x.program == "特困") | ((x.program == "低保") & ~x.county.isin(own)),
+        )
         yield from _emit(ctx, "ELIG-09", Severity.HIGH, j, lambda r: f"同时在{r.county}{r.program}名册中")
 
 
-@detector("ELIG-10", severity=Severity.LOW, title_zh="保障期间高消费出行", requires=("cases", "travel"),
-          params=("travel_alert_modes",), explain_zh="{member_name}{what}")
+@detector(
+    "ELIG-10",
+    severity=Severity.LOW,
+    title_zh="保障期间高消费出行",
+    requires=("cases", "travel"),
+    params=("travel_alert_modes",),
+    explain_zh="{member_name}{what}",
+)
 def travel(ctx: AuditContext) -> Iterator[Finding]:
     """Flights or first-class high-speed rail during enrolment: a prompt to check, not a proof.
 
@@ -244,20 +413,44 @@ def travel(ctx: AuditContext) -> Iterator[Finding]:
     """
     modes = set(ctx.profile.require("travel_alert_modes"))
     t = ctx.table("travel")
-    t = t[t["mode"].isin(modes)].groupby(["person_id", "mode"]).agg(
-        first=("date", "min"), last=("date", "max"), n=("date", "size")).reset_index()
+    t = (
+        t[t["mode"].isin(modes)]
+        .groupby(["person_id", "mode"])
+        .agg(first=("date", "min"), last=("date", "max"), n=("date", "size"))
+        .reset_index()
+    )
     j = _enrolment(ctx).merge(t, on="person_id")
     j = j[(j["first"] >= j.start) & (j["first"] <= j.end)]
     names = ctx.table("persons").set_index("person_id").name
-    for r in j.sort_values(["case_id", "person_id", "mode"]).drop_duplicates(["case_id", "person_id"]).itertuples(index=False):
+    for r in (
+        j.sort_values(["case_id", "person_id", "mode"])
+        .drop_duplicates(["case_id", "person_id"])
+        .itertuples(index=False)
+    ):
         n, amount = _paid(ctx, r.case_id, r.first, r.end)
         who = str(names.get(r.person_id, ""))[:1] + "某"
         what = f"保障期间乘坐{r.mode}{r.n}次（首次{r.first:%Y-%m-%d}）"
-        ev = {"member": mask_id(r.person_id), "member_name": who, "what": what, "trips": int(r.n),
-              "first": f"{r.first:%Y-%m-%d}", "last": f"{r.last:%Y-%m-%d}", "amount_at_risk": amount,
-              "payouts_since_first_trip": n, "overpaid_amount": 0.0}
-        yield Finding(rule="ELIG-10", severity=Severity.LOW, case_id=r.case_id, person_id=r.person_id,
-                      household_id=r.household_id, village_code=r.village_code, township=r.township, evidence=ev,
-                      score=round(min(0.6, 0.2 + 0.1 * int(r.n)), 2),
-                      explanation=f"{r.case_id}保障成员{who}{what}，属消费预警：请入户核实出行费用来源和家庭收入；"
-                                  f"仅在核实不符合条件时，才涉及首次出行以来发放的{amount:.0f}元。")
+        ev = {
+            "member": mask_id(r.person_id),
+            "member_name": who,
+            "what": what,
+            "trips": int(r.n),
+            "first": f"{r.first:%Y-%m-%d}",
+            "last": f"{r.last:%Y-%m-%d}",
+            "amount_at_risk": amount,
+            "payouts_since_first_trip": n,
+            "overpaid_amount": 0.0,
+        }
+        yield Finding(
+            rule="ELIG-10",
+            severity=Severity.LOW,
+            case_id=r.case_id,
+            person_id=r.person_id,
+            household_id=r.household_id,
+            village_code=r.village_code,
+            township=r.township,
+            evidence=ev,
+            score=round(min(0.6, 0.2 + 0.1 * int(r.n)), 2),
+            explanation=f"{r.case_id}保障成员{who}{what}，属消费预警：请入户核实出行费用来源和家庭收入；"
+            f"仅在核实不符合条件时，才涉及首次出行以来发放的{amount:.0f}元。",
+        )

@@ -7,6 +7,7 @@ on the roll: an official who takes office later must file relatives already ther
 the post's jurisdiction covers the case (village cadres their village, township staff their
 township, county staff all).
 """
+
 from __future__ import annotations
 
 from typing import Iterator
@@ -37,9 +38,11 @@ def _in_office(off: pd.DataFrame, when: pd.Series) -> pd.Series:
 
 def _covers(frame: pd.DataFrame) -> pd.Series:
     """Jurisdiction: the post (level, village_code_o, township_o) covers the case (village_code, township)."""
-    return (((frame.level == "村") & (frame.village_code_o == frame.village_code)) |
-            ((frame.level == "乡镇") & (frame.township_o == frame.township)) |
-            (frame.level == "县"))
+    return (
+        ((frame.level == "村") & (frame.village_code_o == frame.village_code))
+        | ((frame.level == "乡镇") & (frame.township_o == frame.township))
+        | (frame.level == "县")
+    )
 
 
 def _decision_dates(ctx: AuditContext) -> pd.DataFrame:
@@ -71,30 +74,40 @@ def _related_cases(ctx: AuditContext) -> pd.DataFrame:
     if rel.empty:
         return pd.DataFrame()
     j = rel.merge(ctx.enrolled_members, left_on="y", right_on="person_id")
-    cases = ctx.table("cases")[["case_id", "household_id", "village_code", "township", "approval_date", "status",
-                                "exit_date"]]
+    cases = ctx.table("cases")[
+        ["case_id", "household_id", "village_code", "township", "approval_date", "status", "exit_date"]
+    ]
     cases = cases.assign(enrol_end=_enrolment_end(ctx, cases))
     j = j.merge(cases, on="case_id")
-    off = ctx.table("officials").rename(columns={"village_code": "village_code_o", "township": "township_o",
-                                                 "person_id": "x", "name": "official_name"})
-    j = j.merge(off[["x", "official_name", "role", "level", "village_code_o", "township_o", "start_date", "end_date"]],
-                on="x")
+    off = ctx.table("officials").rename(
+        columns={"village_code": "village_code_o", "township": "township_o", "person_id": "x", "name": "official_name"}
+    )
+    j = j.merge(
+        off[["x", "official_name", "role", "level", "village_code_o", "township_o", "start_date", "end_date"]], on="x"
+    )
     j = j[_covers(j)]
     start, end = pd.to_datetime(j.start_date), pd.to_datetime(j.end_date)
     approved = pd.to_datetime(j.approval_date)
-    j = j.assign(overlap_from=start.where(start > approved, approved).fillna(approved),
-                 overlap_to=end.where(end < j.enrol_end, j.enrol_end).fillna(j.enrol_end))
+    j = j.assign(
+        overlap_from=start.where(start > approved, approved).fillna(approved),
+        overlap_to=end.where(end < j.enrol_end, j.enrol_end).fillna(j.enrol_end),
+    )
     j = j[approved.notna() & (j.overlap_from <= j.overlap_to)]
     if j.empty:
         return pd.DataFrame()
     key = ["case_id", "x", "y"]
     d = j[key + ["start_date", "end_date"]].drop_duplicates(key).merge(_decision_dates(ctx), on="case_id")
     d = d[_in_office(d, d.date)]
-    dates = (d.groupby(key).apply(lambda g: sorted({f"{s}{t:%Y-%m-%d}" for s, t in zip(g.step, g.date)}),
-                                  include_groups=False).rename("in_office_at")
-             if len(d) else pd.Series(dtype=object, name="in_office_at"))
-    j = j.drop_duplicates(key).merge(dates.reset_index() if len(d) else pd.DataFrame(columns=key + ["in_office_at"]),
-                                     on=key, how="left")
+    dates = (
+        d.groupby(key)
+        .apply(lambda g: sorted({f"{s}{t:%Y-%m-%d}" for s, t in zip(g.step, g.date)}), include_groups=False)
+        .rename("in_office_at")
+        if len(d)
+        else pd.Series(dtype=object, name="in_office_at")
+    )
+    j = j.drop_duplicates(key).merge(
+        dates.reset_index() if len(d) else pd.DataFrame(columns=key + ["in_office_at"]), on=key, how="left"
+    )
     j["in_office_at"] = [v if isinstance(v, list) else [] for v in j.in_office_at]
     return j
 
@@ -111,10 +124,17 @@ def _names(ctx: AuditContext) -> pd.Series:
 
 
 def _kin_evidence(r, names: pd.Series) -> dict:
-    return {"official": mask_id(r.x), "official_name": _mask_name(names.get(r.x)), "official_role": r.role,
-            "relative": mask_id(r.y), "relative_name": _mask_name(names.get(r.y), "某"),
-            "kinship_term": r.kinship_term, "category": r.category, "path": path_of(r),
-            "degree": int(r.degree)}
+    return {
+        "official": mask_id(r.x),
+        "official_name": _mask_name(names.get(r.x)),
+        "official_role": r.role,
+        "relative": mask_id(r.y),
+        "relative_name": _mask_name(names.get(r.y), "某"),
+        "kinship_term": r.kinship_term,
+        "category": r.category,
+        "path": path_of(r),
+        "degree": int(r.degree),
+    }
 
 
 def _closest(frame: pd.DataFrame) -> pd.DataFrame:
@@ -126,8 +146,15 @@ def _all_relatives(frame: pd.DataFrame, names: pd.Series) -> dict[tuple[str, str
     out: dict[tuple[str, str], list[dict]] = {}
     for r in frame.sort_values(["degree", "y"]).itertuples(index=False):
         out.setdefault((r.case_id, r.x), []).append(
-            {"relative": mask_id(r.y), "relative_name": _mask_name(names.get(r.y), "某"),
-             "kinship_term": r.kinship_term, "category": r.category, "path": path_of(r), "degree": int(r.degree)})
+            {
+                "relative": mask_id(r.y),
+                "relative_name": _mask_name(names.get(r.y), "某"),
+                "kinship_term": r.kinship_term,
+                "category": r.category,
+                "path": path_of(r),
+                "degree": int(r.degree),
+            }
+        )
     return out
 
 
@@ -138,9 +165,15 @@ def _term(r) -> str:
     return f"{start or '任职起始不详'}—{end}"
 
 
-@detector("KIN-01", severity=Severity.HIGH, title_zh="干部近亲属享受低保未备案",
-          requires=("persons", "officials", "cases"), params=("kin_definition",), optional=("kin_filing_required",),
-          explain_zh="{official_name}（{official_role}）的{kinship_term}{relative_name}家享受低保，未在近亲属备案中登记")
+@detector(
+    "KIN-01",
+    severity=Severity.HIGH,
+    title_zh="干部近亲属享受低保未备案",
+    requires=("persons", "officials", "cases"),
+    params=("kin_definition",),
+    optional=("kin_filing_required",),
+    explain_zh="{official_name}（{official_role}）的{kinship_term}{relative_name}家享受低保，未在近亲属备案中登记",
+)
 def unfiled_relative(ctx: AuditContext) -> Iterator[Finding]:
     """An enrolled member is a close relative of an official covering the case, and not filed.
 
@@ -163,20 +196,37 @@ def unfiled_relative(ctx: AuditContext) -> Iterator[Finding]:
     for r in _closest(j).itertuples(index=False):
         ev = _kin_evidence(r, names) | {
             "filing_required": bool(required),
-            "in_office_at": r.in_office_at, "filed": False, "term": _term(r),
+            "in_office_at": r.in_office_at,
+            "filed": False,
+            "term": _term(r),
             "overlap": f"{r.overlap_from:%Y-%m-%d}至{r.overlap_to:%Y-%m-%d}",
-            "relatives": everyone[(r.case_id, r.x)]}
-        yield Finding(rule="KIN-01", severity=Severity.HIGH, case_id=r.case_id, household_id=r.household_id,
-                      person_id=r.y, official_id=r.x, village_code=r.village_code, township=r.township,
-                      score=round(1 - 0.1 * (r.degree - 1), 2), evidence=ev,
-                      explanation=f"{ev['official_name']}（{r.role}）的{r.kinship_term}{ev['relative_name']}家享受低保"
-                                  f"（{r.case_id}），{duty}。")
+            "relatives": everyone[(r.case_id, r.x)],
+        }
+        yield Finding(
+            rule="KIN-01",
+            severity=Severity.HIGH,
+            case_id=r.case_id,
+            household_id=r.household_id,
+            person_id=r.y,
+            official_id=r.x,
+            village_code=r.village_code,
+            township=r.township,
+            score=round(1 - 0.1 * (r.degree - 1), 2),
+            evidence=ev,
+            explanation=f"{ev['official_name']}（{r.role}）的{r.kinship_term}{ev['relative_name']}家享受低保"
+            f"（{r.case_id}），{duty}。",
+        )
 
 
-@detector("KIN-02", severity=Severity.MEDIUM, title_zh="已备案近亲属未从严审核",
-          requires=("persons", "officials", "cases", "kin_filings"),
-          params=("kin_definition", "kin_strict_recheck_months"), optional=("strict_review_groups",),
-          explain_zh="{official_name}（{official_role}）的{kinship_term}{relative_name}家已备案，但{gap}")
+@detector(
+    "KIN-02",
+    severity=Severity.MEDIUM,
+    title_zh="已备案近亲属未从严审核",
+    requires=("persons", "officials", "cases", "kin_filings"),
+    params=("kin_definition", "kin_strict_recheck_months"),
+    optional=("strict_review_groups",),
+    explain_zh="{official_name}（{official_role}）的{kinship_term}{relative_name}家已备案，但{gap}",
+)
 def filed_relative_not_reviewed(ctx: AuditContext) -> Iterator[Finding]:
     """A filed relative's case lacks a home survey or a recheck within the strict-review interval.
 
@@ -216,19 +266,37 @@ def filed_relative_not_reviewed(ctx: AuditContext) -> Iterator[Finding]:
         if not gaps:
             continue
         gap = "、".join(gaps)
-        ev = _kin_evidence(r, names) | {"gap": gap, "home_survey": r.case_id in surveyed, "term": _term(r),
-                                        "strict_review_basis": basis,
-                                        "last_recheck": None if lr is None or pd.isna(lr) else f"{lr:%Y-%m-%d}",
-                                        "relatives": everyone[(r.case_id, r.x)]}
-        yield Finding(rule="KIN-02", severity=Severity.MEDIUM, case_id=r.case_id, household_id=r.household_id,
-                      person_id=r.y, official_id=r.x, village_code=r.village_code, township=r.township, evidence=ev,
-                      explanation=f"{ev['official_name']}（{r.role}）的{r.kinship_term}{ev['relative_name']}家（{r.case_id}）"
-                                  f"已备案，但{gap}，未落实从严审核。")
+        ev = _kin_evidence(r, names) | {
+            "gap": gap,
+            "home_survey": r.case_id in surveyed,
+            "term": _term(r),
+            "strict_review_basis": basis,
+            "last_recheck": None if lr is None or pd.isna(lr) else f"{lr:%Y-%m-%d}",
+            "relatives": everyone[(r.case_id, r.x)],
+        }
+        yield Finding(
+            rule="KIN-02",
+            severity=Severity.MEDIUM,
+            case_id=r.case_id,
+            household_id=r.household_id,
+            person_id=r.y,
+            official_id=r.x,
+            village_code=r.village_code,
+            township=r.township,
+            evidence=ev,
+            explanation=f"{ev['official_name']}（{r.role}）的{r.kinship_term}{ev['relative_name']}家（{r.case_id}）"
+            f"已备案，但{gap}，未落实从严审核。",
+        )
 
 
-@detector("KIN-03", severity=Severity.HIGH, title_zh="经办近亲属案件未回避",
-          requires=("persons", "officials", "cases"), params=("kin_definition",),
-          explain_zh="{official_name}（{official_role}）参与了其{kinship_term}{relative_name}家低保的{steps_text}，未回避")
+@detector(
+    "KIN-03",
+    severity=Severity.HIGH,
+    title_zh="经办近亲属案件未回避",
+    requires=("persons", "officials", "cases"),
+    params=("kin_definition",),
+    explain_zh="{official_name}（{official_role}）参与了其{kinship_term}{relative_name}家低保的{steps_text}，未回避",
+)
 def no_recusal(ctx: AuditContext) -> Iterator[Finding]:
     """An official takes part in a step of a close relative's case without recusal.
 
@@ -252,9 +320,16 @@ def no_recusal(ctx: AuditContext) -> Iterator[Finding]:
     if {"votes", "meeting_attendance", "meetings"} <= set(ctx.tables):
         a = ctx.table("meeting_attendance")
         a = a[a.signed.fillna("是") != "否"]
-        v = ctx.table("votes").merge(a, on="meeting_id").merge(ctx.table("meetings")[["meeting_id", "date"]], on="meeting_id")
-        steps.append(pd.DataFrame({"case_id": v.case_id, "x": v.person_id, "step": "民主评议（" + v.meeting_id + "）",
-                                   "date": v.date}))
+        v = (
+            ctx.table("votes")
+            .merge(a, on="meeting_id")
+            .merge(ctx.table("meetings")[["meeting_id", "date"]], on="meeting_id")
+        )
+        steps.append(
+            pd.DataFrame(
+                {"case_id": v.case_id, "x": v.person_id, "step": "民主评议（" + v.meeting_id + "）", "date": v.date}
+            )
+        )
     if not steps:
         return
     s = pd.concat(steps, ignore_index=True)
@@ -265,9 +340,9 @@ def no_recusal(ctx: AuditContext) -> Iterator[Finding]:
     j = j.merge(ctx.table("cases")[["case_id", "household_id", "village_code", "township"]], on="case_id")
     # an appraisal is a step of the official's only where the post covers the village: a cadre of another
     # village on the list took no part as an official (a copied list is VOTE-06's matter)
-    posts = ctx.table("officials").rename(columns={"person_id": "x", "village_code": "village_code_o",
-                                                   "township": "township_o"})[["x", "level", "village_code_o",
-                                                                               "township_o"]]
+    posts = ctx.table("officials").rename(
+        columns={"person_id": "x", "village_code": "village_code_o", "township": "township_o"}
+    )[["x", "level", "village_code_o", "township_o"]]
     jp = j.reset_index().merge(posts, on="x")
     covered = set(jp.loc[_covers(jp), "index"])
     j = j[~j.step.str.startswith("民主评议") | j.index.isin(covered)]
@@ -281,15 +356,29 @@ def no_recusal(ctx: AuditContext) -> Iterator[Finding]:
         rr = r.copy()
         rr["role"] = roles.get(x, "经办人员")
         ev = _kin_evidence(rr, names) | {"steps": taken, "steps_text": "、".join(taken)}
-        yield Finding(rule="KIN-03", severity=Severity.HIGH, case_id=case_id, household_id=r.household_id,
-                      person_id=r.y, official_id=x, village_code=r.village_code, township=r.township, evidence=ev,
-                      explanation=f"{ev['official_name']}（{rr.role}）参与了其{r.kinship_term}{ev['relative_name']}家低保"
-                                  f"（{case_id}）的{ev['steps_text']}，未回避。")
+        yield Finding(
+            rule="KIN-03",
+            severity=Severity.HIGH,
+            case_id=case_id,
+            household_id=r.household_id,
+            person_id=r.y,
+            official_id=x,
+            village_code=r.village_code,
+            township=r.township,
+            evidence=ev,
+            explanation=f"{ev['official_name']}（{rr.role}）参与了其{r.kinship_term}{ev['relative_name']}家低保"
+            f"（{case_id}）的{ev['steps_text']}，未回避。",
+        )
 
 
-@detector("KIN-04", severity=Severity.HIGH, title_zh="干部本人或配偶享受低保",
-          requires=("persons", "officials", "cases"), params=(),
-          explain_zh="{official_name}（{official_role}）{who}是低保保障成员")
+@detector(
+    "KIN-04",
+    severity=Severity.HIGH,
+    title_zh="干部本人或配偶享受低保",
+    requires=("persons", "officials", "cases"),
+    params=(),
+    explain_zh="{official_name}（{official_role}）{who}是低保保障成员",
+)
 def official_enrolled(ctx: AuditContext) -> Iterator[Finding]:
     """An official, or the official's spouse, is an enrolled member of a case while in office.
 
@@ -301,38 +390,72 @@ def official_enrolled(ctx: AuditContext) -> Iterator[Finding]:
     mem = ctx.enrolled_members
     rel = ctx.official_relatives
     spouses = rel[rel.pattern == "S"][["x", "y"]] if len(rel) else pd.DataFrame(columns=["x", "y"])
-    links = pd.concat([pd.DataFrame({"x": off.person_id, "y": off.person_id, "who": "本人"}),
-                       spouses.assign(who="配偶")], ignore_index=True)
-    j = links.merge(mem, left_on="y", right_on="person_id").merge(
-        ctx.table("cases")[["case_id", "household_id", "village_code", "township", "approval_date", "exit_date"]],
-        on="case_id").merge(off.rename(columns={"person_id": "x", "village_code": "vc_o", "township": "t_o"}), on="x")
+    links = pd.concat(
+        [pd.DataFrame({"x": off.person_id, "y": off.person_id, "who": "本人"}), spouses.assign(who="配偶")],
+        ignore_index=True,
+    )
+    j = (
+        links.merge(mem, left_on="y", right_on="person_id")
+        .merge(
+            ctx.table("cases")[["case_id", "household_id", "village_code", "township", "approval_date", "exit_date"]],
+            on="case_id",
+        )
+        .merge(off.rename(columns={"person_id": "x", "village_code": "vc_o", "township": "t_o"}), on="x")
+    )
     end = pd.to_datetime(j.exit_date).fillna(pd.Timestamp(ctx.as_of))
-    overlap = (pd.to_datetime(j.start_date).isna() | (pd.to_datetime(j.start_date) <= end)) & \
-              (pd.to_datetime(j.end_date).isna() | (pd.to_datetime(j.end_date) >= pd.to_datetime(j.approval_date)))
+    overlap = (pd.to_datetime(j.start_date).isna() | (pd.to_datetime(j.start_date) <= end)) & (
+        pd.to_datetime(j.end_date).isna() | (pd.to_datetime(j.end_date) >= pd.to_datetime(j.approval_date))
+    )
     j = j[overlap].assign(_own=lambda d: d.who != "本人").sort_values("_own").drop_duplicates(["case_id", "x"])
     names = _names(ctx)
     for r in j.itertuples(index=False):
         oname = _mask_name(names.get(r.x))
-        ev = {"official": mask_id(r.x), "official_name": oname, "official_role": r.role, "who": r.who,
-              "member": mask_id(r.y), "enrolled_from": f"{pd.Timestamp(r.approval_date):%Y-%m-%d}",
-              "term": f"{'' if pd.isna(r.start_date) else f'{r.start_date:%Y-%m-%d}'}至"
-                      f"{'今' if pd.isna(r.end_date) else f'{r.end_date:%Y-%m-%d}'}"}
+        ev = {
+            "official": mask_id(r.x),
+            "official_name": oname,
+            "official_role": r.role,
+            "who": r.who,
+            "member": mask_id(r.y),
+            "enrolled_from": f"{pd.Timestamp(r.approval_date):%Y-%m-%d}",
+            "term": f"{'' if pd.isna(r.start_date) else f'{r.start_date:%Y-%m-%d}'}至"
+            f"{'今' if pd.isna(r.end_date) else f'{r.end_date:%Y-%m-%d}'}",
+        }
         if r.who == "配偶":
-            ev |= {"kinship_term": "妻子" if names.get(r.y, "") and ctx.kinship.nodes.sex.get(r.y) == "女" else "丈夫",
-                   "path": [r.x, "妻" if ctx.kinship.nodes.sex.get(r.y) == "女" else "夫", r.y]}
+            ev |= {
+                "kinship_term": "妻子" if names.get(r.y, "") and ctx.kinship.nodes.sex.get(r.y) == "女" else "丈夫",
+                "path": [r.x, "妻" if ctx.kinship.nodes.sex.get(r.y) == "女" else "夫", r.y],
+            }
         else:
             ev |= {"kinship_term": "本人", "path": [r.x]}
-        yield Finding(rule="KIN-04", severity=Severity.HIGH, case_id=r.case_id, household_id=r.household_id,
-                      person_id=r.y, official_id=r.x, village_code=r.village_code, township=r.township, evidence=ev,
-                      explanation=f"{oname}（{r.role}）{'本人' if r.who == '本人' else '的配偶'}是低保（{r.case_id}）"
-                                  f"保障成员，任职期间享受低保。")
+        yield Finding(
+            rule="KIN-04",
+            severity=Severity.HIGH,
+            case_id=r.case_id,
+            household_id=r.household_id,
+            person_id=r.y,
+            official_id=r.x,
+            village_code=r.village_code,
+            township=r.township,
+            evidence=ev,
+            explanation=f"{oname}（{r.role}）{'本人' if r.who == '本人' else '的配偶'}是低保（{r.case_id}）"
+            f"保障成员，任职期间享受低保。",
+        )
 
 
-@detector("KIN-05", severity=Severity.MEDIUM, title_zh="村干部近亲属在本村低保中过度集中",
-          requires=("persons", "officials", "cases"),
-          params=("kin_definition", "kin_concentration_max_p", "kin_concentration_watch_p", "kin_quota_min_cadres",
-                  "kin_concentration_min_cases"),
-          explain_zh="{village_name}低保户中村干部近亲属{observed}户，按人口比例应约{expected}户（p={p_value}）")
+@detector(
+    "KIN-05",
+    severity=Severity.MEDIUM,
+    title_zh="村干部近亲属在本村低保中过度集中",
+    requires=("persons", "officials", "cases"),
+    params=(
+        "kin_definition",
+        "kin_concentration_max_p",
+        "kin_concentration_watch_p",
+        "kin_quota_min_cadres",
+        "kin_concentration_min_cases",
+    ),
+    explain_zh="{village_name}低保户中村干部近亲属{observed}户，按人口比例应约{expected}户（p={p_value}）",
+)
 def concentration(ctx: AuditContext) -> Iterator[Finding]:
     """Cases linked to a village's cadres are over-represented against their share of households, or the
     roll looks shared out among the cadres (名额分配).
@@ -360,8 +483,11 @@ def concentration(ctx: AuditContext) -> Iterator[Finding]:
     links = rel[rel.x.isin(set(cadres.person_id))][["x", "y"]]
     links = pd.concat([links, pd.DataFrame({"x": cadres.person_id, "y": cadres.person_id})])
     linked = links.merge(p, left_on="y", right_on="person_id").merge(
-        cadres[["person_id", "village_code", "role"]].drop_duplicates("person_id").rename(
-            columns={"person_id": "x", "village_code": "cadre_village"}), on="x")
+        cadres[["person_id", "village_code", "role"]]
+        .drop_duplicates("person_id")
+        .rename(columns={"person_id": "x", "village_code": "cadre_village"}),
+        on="x",
+    )
     linked = linked[linked.village_code == linked.cadre_village]
     cases = ctx.table("cases")
     active = cases[cases.status.isin(["在保", "渐退"])]
@@ -382,10 +508,13 @@ def concentration(ctx: AuditContext) -> Iterator[Finding]:
             continue
         pval = float(binom.sf(k - 1, n, share))
         # 名额分配: several cadres, each with one or two relatives' cases on the roll
-        per_cadre = (case_link.merge(lk[["x", "y"]], left_on="person_id", right_on="y")
-                     .groupby("x").case_id.agg(lambda s: sorted(set(s))))
+        per_cadre = (
+            case_link.merge(lk[["x", "y"]], left_on="person_id", right_on="y")
+            .groupby("x")
+            .case_id.agg(lambda s: sorted(set(s)))
+        )
         sharing = per_cadre[per_cadre.map(len).between(1, 2)]
-        quota = len(sharing) >= quota_min and k > n * share       # and more than their share of the roll
+        quota = len(sharing) >= quota_min and k > n * share  # and more than their share of the roll
         if pval < alpha:
             tier, sev = "显著", Severity.MEDIUM
         elif quota:
@@ -397,17 +526,36 @@ def concentration(ctx: AuditContext) -> Iterator[Finding]:
         name = (vname.get(vc) if vname is not None else None) or vc
         who = lk.drop_duplicates("x").sort_values("x")
         roles = dict(zip(who.x, who.role))
-        ev = {"village_name": name, "households": int(n_hh), "linked_households": len(lk_hh),
-              "expected_share": round(share, 4), "cases": n, "observed": int(k), "expected": round(n * share, 2),
-              "p_value": float(f"{pval:.3g}"), "test": "单侧精确二项检验", "tier": tier,
-              "cadres": [f"{mask_id(x)}（{r}）" for x, r in zip(who.x, who.role)],
-              "cadres_with_relatives": {f"{mask_id(x)}（{roles.get(x, '')}）": ids for x, ids in per_cadre.items()},
-              "linked_cases": sorted(case_link.case_id.unique())}
-        head = (f"{name}在保{n}户中有{k}户是本村村干部的近亲属，按亲属户占全村户数{share:.1%}计应约"
-                f"{n * share:.1f}户（单侧二项检验 p={pval:.2g}）")
-        tail = {"显著": "，关系保明显集中。",
-                "名额分配": f"；本村{len(sharing)}名村干部各有一两户近亲属在保，疑似在干部之间分配低保名额。",
-                "观察": "，偏高但未达显著水平，列入观察。"}[tier]
-        yield Finding(rule="KIN-05", severity=sev, village_code=vc, township=vcases.township.iloc[0],
-                      score=min(1.0, round(-0.1 * math.log10(max(pval, 1e-10)), 2)), evidence=ev,
-                      explanation=head + tail)
+        ev = {
+            "village_name": name,
+            "households": int(n_hh),
+            "linked_households": len(lk_hh),
+            "expected_share": round(share, 4),
+            "cases": n,
+            "observed": int(k),
+            "expected": round(n * share, 2),
+            "p_value": float(f"{pval:.3g}"),
+            "test": "单侧精确二项检验",
+            "tier": tier,
+            "cadres": [f"{mask_id(x)}（{r}）" for x, r in zip(who.x, who.role)],
+            "cadres_with_relatives": {f"{mask_id(x)}（{roles.get(x, '')}）": ids for x, ids in per_cadre.items()},
+            "linked_cases": sorted(case_link.case_id.unique()),
+        }
+        head = (
+            f"{name}在保{n}户中有{k}户是本村村干部的近亲属，按亲属户占全村户数{share:.1%}计应约"
+            f"{n * share:.1f}户（单侧二项检验 p={pval:.2g}）"
+        )
+        tail = {
+            "显著": "，关系保明显集中。",
+            "名额分配": f"；本村{len(sharing)}名村干部各有一两户近亲属在保，疑似在干部之间分配低保名额。",
+            "观察": "，偏高但未达显著水平，列入观察。",
+        }[tier]
+        yield Finding(
+            rule="KIN-05",
+            severity=sev,
+            village_code=vc,
+            township=vcases.township.iloc[0],
+            score=min(1.0, round(-0.1 * math.log10(max(pval, 1e-10)), 2)),
+            evidence=ev,
+            explanation=head + tail,
+        )

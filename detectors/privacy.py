@@ -1,4 +1,5 @@
 """PRIV family: personal data exposed in public notices (PRIV-01)."""
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,14 @@ def scan_text(text: str) -> list[tuple[str, str]]:
     return found
 
 
-@detector("PRIV-01", severity=Severity.MEDIUM, title_zh="公示泄露个人信息", requires=("notices",),
-          params=(), explain_zh="{stage}公示中出现未脱敏的{kind_zh}{masked}")
+@detector(
+    "PRIV-01",
+    severity=Severity.MEDIUM,
+    title_zh="公示泄露个人信息",
+    requires=("notices",),
+    params=(),
+    explain_zh="{stage}公示中出现未脱敏的{kind_zh}{masked}",
+)
 def exposed_in_notice(ctx: AuditContext) -> Iterator[Finding]:
     """A public notice exposes an unmasked ID number, bank account number or mobile number.
 
@@ -40,17 +47,35 @@ def exposed_in_notice(ctx: AuditContext) -> Iterator[Finding]:
     Evidence: stage, start, end, kind, masked value, ref (notices row).
     Profile parameters: none.
     """
-    towns = ctx.table("persons").drop_duplicates("village_code").set_index("village_code").township \
-        if "persons" in ctx.tables else {}
+    towns = (
+        ctx.table("persons").drop_duplicates("village_code").set_index("village_code").township
+        if "persons" in ctx.tables
+        else {}
+    )
     names = {"id": "身份证号", "account": "银行账号", "phone": "手机号"}
     maskers = {"id": mask_id, "account": mask_account, "phone": mask_phone}
     for r in ctx.table("notices").itertuples(index=False):
         for kind, value in scan_text(r.text):
             shown = maskers[kind](value)
-            ev = {"stage": r.stage, "start": f"{r.start_date:%Y-%m-%d}", "end": f"{r.end_date:%Y-%m-%d}", "kind": kind,
-                  "kind_zh": names[kind], "masked": shown, "ref": f"notices:{int(r.src_row)}", "case_ids": r.case_ids}
-            yield Finding(rule="PRIV-01", severity=Severity.MEDIUM, village_code=r.village_code,
-                          township=towns.get(r.village_code), person_id=value if kind == "id" else None,
-                          account_no=value if kind == "account" else None, key_extra=f"{r.src_row}:{kind}:{shown}",
-                          evidence=ev, explanation=f"{r.stage}公示（{r.start_date:%Y-%m-%d}起）中出现未脱敏的"
-                                                   f"{names[kind]}{shown}，违反公示隐私保护要求。")
+            ev = {
+                "stage": r.stage,
+                "start": f"{r.start_date:%Y-%m-%d}",
+                "end": f"{r.end_date:%Y-%m-%d}",
+                "kind": kind,
+                "kind_zh": names[kind],
+                "masked": shown,
+                "ref": f"notices:{int(r.src_row)}",
+                "case_ids": r.case_ids,
+            }
+            yield Finding(
+                rule="PRIV-01",
+                severity=Severity.MEDIUM,
+                village_code=r.village_code,
+                township=towns.get(r.village_code),
+                person_id=value if kind == "id" else None,
+                account_no=value if kind == "account" else None,
+                key_extra=f"{r.src_row}:{kind}:{shown}",
+                evidence=ev,
+                explanation=f"{r.stage}公示（{r.start_date:%Y-%m-%d}起）中出现未脱敏的"
+                f"{names[kind]}{shown}，违反公示隐私保护要求。",
+            )

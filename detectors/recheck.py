@@ -3,6 +3,7 @@
 Rechecks by household type, deaths not processed, gradual exits, approval time in Chinese
 working days, public notices in stages, and the order of the procedure's steps.
 """
+
 from __future__ import annotations
 
 from typing import Iterator
@@ -14,8 +15,16 @@ from audit.policy import emergency_exempt, income_line
 from audit.workdays import workdays_between
 from detectors.base import Finding, Severity, detector
 
-__all__ = ["recheck_overdue", "death_not_processed", "gradual_exit_too_long", "approval_too_slow",
-           "notice_too_short", "procedure_gap", "ACTIVE", "case_type"]
+__all__ = [
+    "recheck_overdue",
+    "death_not_processed",
+    "gradual_exit_too_long",
+    "approval_too_slow",
+    "notice_too_short",
+    "procedure_gap",
+    "ACTIVE",
+    "case_type",
+]
 
 ACTIVE = ("在保", "渐退")
 STEP_ORDER = ("申请", "受理", ("入户调查", "信息核对"), "民主评议", "公示", "乡镇审核", "县级审批/审核确认")
@@ -39,14 +48,23 @@ def _bucket(days: int) -> str:
 
 
 def _where(r) -> dict:
-    return {"case_id": r.case_id, "household_id": r.household_id, "village_code": r.village_code,
-            "township": r.township}
+    return {
+        "case_id": r.case_id,
+        "household_id": r.household_id,
+        "village_code": r.village_code,
+        "township": r.township,
+    }
 
 
-@detector("RCK-01", severity=Severity.MEDIUM, title_zh="逾期未复核",
-          requires=("cases",), params=("recheck_months_regular", "recheck_months_irregular"),
-          optional=("recheck_months_unstable", "benefit_type_map"),
-          explain_zh="{case_id}最近一次复核（或审批）为{last}，应于{due}前复核，已逾期{days_overdue}天")
+@detector(
+    "RCK-01",
+    severity=Severity.MEDIUM,
+    title_zh="逾期未复核",
+    requires=("cases",),
+    params=("recheck_months_regular", "recheck_months_irregular"),
+    optional=("recheck_months_unstable", "benefit_type_map"),
+    explain_zh="{case_id}最近一次复核（或审批）为{last}，应于{due}前复核，已逾期{days_overdue}天",
+)
 def recheck_overdue(ctx: AuditContext) -> Iterator[Finding]:
     """Time since the last recheck (or approval) exceeds the interval for the case's type.
 
@@ -56,8 +74,11 @@ def recheck_overdue(ctx: AuditContext) -> Iterator[Finding]:
     benefit_type_map.
     """
     c = _active(ctx)
-    months = {"常补": ctx.profile.int("recheck_months_regular"), "非常补": ctx.profile.int("recheck_months_irregular"),
-              "不稳定": ctx.profile.get("recheck_months_unstable")}
+    months = {
+        "常补": ctx.profile.int("recheck_months_regular"),
+        "非常补": ctx.profile.int("recheck_months_irregular"),
+        "不稳定": ctx.profile.get("recheck_months_unstable"),
+    }
     kind = case_type(ctx, c)
     last = pd.to_datetime(c.approval_date)
     last_kind = pd.Series("审批", index=c.index)
@@ -76,17 +97,35 @@ def recheck_overdue(ctx: AuditContext) -> Iterator[Finding]:
         if due >= as_of:
             continue
         days = int((as_of - due).days)
-        ev = {"case_type": k, "interval_months": int(m), "last": f"{ls:%Y-%m-%d}", "last_kind": lk,
-              "due": f"{due:%Y-%m-%d}", "days_overdue": days, "bucket": _bucket(days), "case_id": r.case_id}
-        yield Finding(rule="RCK-01", severity=Severity.MEDIUM, **_where(r), evidence=ev,
-                      score=round(min(1.0, 0.4 + days / 365), 2),
-                      explanation=f"{r.case_id}（{k}，每{m}个月复核）最近一次{lk}为{ls:%Y-%m-%d}，应于{due:%Y-%m-%d}前复核，"
-                                  f"至核查基准日已逾期{days}天（{_bucket(days)}）。")
+        ev = {
+            "case_type": k,
+            "interval_months": int(m),
+            "last": f"{ls:%Y-%m-%d}",
+            "last_kind": lk,
+            "due": f"{due:%Y-%m-%d}",
+            "days_overdue": days,
+            "bucket": _bucket(days),
+            "case_id": r.case_id,
+        }
+        yield Finding(
+            rule="RCK-01",
+            severity=Severity.MEDIUM,
+            **_where(r),
+            evidence=ev,
+            score=round(min(1.0, 0.4 + days / 365), 2),
+            explanation=f"{r.case_id}（{k}，每{m}个月复核）最近一次{lk}为{ls:%Y-%m-%d}，应于{due:%Y-%m-%d}前复核，"
+            f"至核查基准日已逾期{days}天（{_bucket(days)}）。",
+        )
 
 
-@detector("RCK-02", severity=Severity.HIGH, title_zh="死亡未及时处理",
-          requires=("cases", "deaths", "payments"), params=("death_grace_months_urban", "death_grace_months_rural"),
-          explain_zh="保障成员{name}于{death_date}死亡，停发期限{grace_months}个月后仍发放{months_after_grace}个月")
+@detector(
+    "RCK-02",
+    severity=Severity.HIGH,
+    title_zh="死亡未及时处理",
+    requires=("cases", "deaths", "payments"),
+    params=("death_grace_months_urban", "death_grace_months_rural"),
+    explain_zh="保障成员{name}于{death_date}死亡，停发期限{grace_months}个月后仍发放{months_after_grace}个月",
+)
 def death_not_processed(ctx: AuditContext) -> Iterator[Finding]:
     """Payouts continue past the death grace period of an enrolled member, or no recheck within it.
 
@@ -98,8 +137,11 @@ def death_not_processed(ctx: AuditContext) -> Iterator[Finding]:
     """
     from audit.ids import mask_id
 
-    m = ctx.table("case_members") if "case_members" in ctx.tables else \
-        ctx.table("cases")[["case_id", "head_id"]].rename(columns={"head_id": "person_id"}).assign(enrolled="是")
+    m = (
+        ctx.table("case_members")
+        if "case_members" in ctx.tables
+        else ctx.table("cases")[["case_id", "head_id"]].rename(columns={"head_id": "person_id"}).assign(enrolled="是")
+    )
     m = m[m.enrolled == "是"]
     d = ctx.table("deaths").merge(m, on="person_id").merge(ctx.table("cases"), on="case_id")
     if d.empty:
@@ -113,26 +155,50 @@ def death_not_processed(ctx: AuditContext) -> Iterator[Finding]:
         death = pd.Timestamp(r.death_date)
         grace_end = death + pd.DateOffset(months=grace)
         p = pay[(pay.case_id == r.case_id) & (pd.to_datetime(pay.period) > grace_end)]
-        rechecked = bool(((rc.case_id == r.case_id) & (pd.to_datetime(rc.date) >= death)
-                          & (pd.to_datetime(rc.date) <= grace_end)).any())
+        rechecked = bool(
+            (
+                (rc.case_id == r.case_id) & (pd.to_datetime(rc.date) >= death) & (pd.to_datetime(rc.date) <= grace_end)
+            ).any()
+        )
         if p.empty and (rechecked or grace_end > pd.Timestamp(ctx.as_of)):
             continue
         share = 1 / max(int(r.enrolled_count or 1), 1)
         amount = round(float(p.amount.sum()) * share, 2)
-        ev = {"person": mask_id(r.person_id), "name": str(names.get(r.person_id, ""))[:1] + "某",
-              "death_date": f"{death:%Y-%m-%d}", "grace_months": grace, "grace_end": f"{grace_end:%Y-%m-%d}",
-              "months_after_grace": len(p), "paid_after_grace": round(float(p.amount.sum()), 2),
-              "overpaid_amount": amount, "rechecked_in_grace": rechecked}
+        ev = {
+            "person": mask_id(r.person_id),
+            "name": str(names.get(r.person_id, ""))[:1] + "某",
+            "death_date": f"{death:%Y-%m-%d}",
+            "grace_months": grace,
+            "grace_end": f"{grace_end:%Y-%m-%d}",
+            "months_after_grace": len(p),
+            "paid_after_grace": round(float(p.amount.sum()), 2),
+            "overpaid_amount": amount,
+            "rechecked_in_grace": rechecked,
+        }
         what = f"停发期限（{grace}个月）后仍发放{len(p)}个月，应追缴约{amount:.0f}元" if len(p) else "停发期限内未复核"
-        yield Finding(rule="RCK-02", severity=Severity.HIGH, **_where(r), person_id=r.person_id, evidence=ev,
-                      explanation=f"{r.case_id}保障成员{ev['name']}于{death:%Y-%m-%d}死亡，{what}。")
+        yield Finding(
+            rule="RCK-02",
+            severity=Severity.HIGH,
+            **_where(r),
+            person_id=r.person_id,
+            evidence=ev,
+            explanation=f"{r.case_id}保障成员{ev['name']}于{death:%Y-%m-%d}死亡，{what}。",
+        )
 
 
-@detector("RCK-03", severity=Severity.MEDIUM, title_zh="渐退超期或收入超标未渐退",
-          requires=("cases",), params=("gradual_exit_max_months_any",),
-          optional=("gradual_exit_max_months_civil_service", "gradual_exit_max_months_employment",
-                    "single_person_route_multiple"),
-          explain_zh="{case_id}{what}")
+@detector(
+    "RCK-03",
+    severity=Severity.MEDIUM,
+    title_zh="渐退超期或收入超标未渐退",
+    requires=("cases",),
+    params=("gradual_exit_max_months_any",),
+    optional=(
+        "gradual_exit_max_months_civil_service",
+        "gradual_exit_max_months_employment",
+        "single_person_route_multiple",
+    ),
+    explain_zh="{case_id}{what}",
+)
 def gradual_exit_too_long(ctx: AuditContext) -> Iterator[Finding]:
     """Gradual exit longer than allowed for its reason, or full payouts after income passed the standard.
 
@@ -144,10 +210,12 @@ def gradual_exit_too_long(ctx: AuditContext) -> Iterator[Finding]:
     """
     c = _active(ctx)
     as_of = pd.Timestamp(ctx.as_of)
-    limits = {"公职录用": ctx.profile.get("gradual_exit_max_months_civil_service"),
-              "务工就业": ctx.profile.get("gradual_exit_max_months_employment"),
-              "公益性岗位": ctx.profile.get("gradual_exit_max_months_employment"),
-              "产业增收": ctx.profile.get("gradual_exit_max_months_employment")}
+    limits = {
+        "公职录用": ctx.profile.get("gradual_exit_max_months_civil_service"),
+        "务工就业": ctx.profile.get("gradual_exit_max_months_employment"),
+        "公益性岗位": ctx.profile.get("gradual_exit_max_months_employment"),
+        "产业增收": ctx.profile.get("gradual_exit_max_months_employment"),
+    }
     any_max = ctx.profile.int("gradual_exit_max_months_any")
     for r in c[c.status == "渐退"].itertuples(index=False):
         if pd.isna(r.gradual_exit_start):
@@ -157,25 +225,53 @@ def gradual_exit_too_long(ctx: AuditContext) -> Iterator[Finding]:
         if end >= as_of:
             continue
         months = (as_of.year - r.gradual_exit_start.year) * 12 + as_of.month - r.gradual_exit_start.month
-        what = f"渐退（{r.gradual_exit_reason or '未注明原因'}）自{r.gradual_exit_start:%Y-%m-%d}起已{months}个月，超过{limit}个月上限"
-        yield Finding(rule="RCK-03", severity=Severity.MEDIUM, **_where(r), evidence={
-            "case_id": r.case_id, "what": what, "reason": r.gradual_exit_reason, "start": f"{r.gradual_exit_start:%Y-%m-%d}",
-            "months": months, "max_months": limit}, explanation=f"{r.case_id}{what}。")
+        what = (
+            f"渐退（{r.gradual_exit_reason or '未注明原因'}）自{r.gradual_exit_start:%Y-%m-%d}起"
+            f"已{months}个月，超过{limit}个月上限"
+        )
+        yield Finding(
+            rule="RCK-03",
+            severity=Severity.MEDIUM,
+            **_where(r),
+            evidence={
+                "case_id": r.case_id,
+                "what": what,
+                "reason": r.gradual_exit_reason,
+                "start": f"{r.gradual_exit_start:%Y-%m-%d}",
+                "months": months,
+                "max_months": limit,
+            },
+            explanation=f"{r.case_id}{what}。",
+        )
     line = income_line(ctx, c)
     over = c[(c.status == "在保") & (c.per_capita_income.astype(float) > line)]
     for r, s in zip(over.itertuples(index=False), line[over.index]):
         which = "单人保倍数标准" if r.single_person_route == "是" else "低保标准"
         what = f"家庭人均收入{r.per_capita_income:.0f}元已超过{which}{s:.0f}元，仍足额发放且无渐退记录"
-        yield Finding(rule="RCK-03", severity=Severity.MEDIUM, **_where(r), evidence={
-            "case_id": r.case_id, "what": what, "per_capita_income": float(r.per_capita_income), "line": float(s),
-            "single_person_route": r.single_person_route == "是"},
-            key_extra="income", explanation=f"{r.case_id}{what}。")
+        yield Finding(
+            rule="RCK-03",
+            severity=Severity.MEDIUM,
+            **_where(r),
+            evidence={
+                "case_id": r.case_id,
+                "what": what,
+                "per_capita_income": float(r.per_capita_income),
+                "line": float(s),
+                "single_person_route": r.single_person_route == "是",
+            },
+            key_extra="income",
+            explanation=f"{r.case_id}{what}。",
+        )
 
 
-@detector("RCK-04", severity=Severity.LOW, title_zh="审核确认超过时限",
-          requires=("cases",), params=("approval_limit_workdays_normal", "approval_limit_workdays_delegated",
-                                       "approval_limit_workdays_extended"),
-          explain_zh="{case_id}自受理至审批用了{workdays}个工作日，超过{limit}个工作日的时限")
+@detector(
+    "RCK-04",
+    severity=Severity.LOW,
+    title_zh="审核确认超过时限",
+    requires=("cases",),
+    params=("approval_limit_workdays_normal", "approval_limit_workdays_delegated", "approval_limit_workdays_extended"),
+    explain_zh="{case_id}自受理至审批用了{workdays}个工作日，超过{limit}个工作日的时限",
+)
 def approval_too_slow(ctx: AuditContext) -> Iterator[Finding]:
     """Approval took longer than the working-day limit (normal / delegated to township / extended).
 
@@ -198,22 +294,40 @@ def approval_too_slow(ctx: AuditContext) -> Iterator[Finding]:
         if pd.isna(a) or pd.isna(r.approval_date) or r.approval_date <= a:
             continue
         limit = delegated if r.approval_level == "乡镇" else normal
-        if (r.approval_date - a).days <= limit:          # cannot exceed: fewer calendar days than the limit
+        if (r.approval_date - a).days <= limit:  # cannot exceed: fewer calendar days than the limit
             continue
         n, outside = workdays_between(a.date(), r.approval_date.date())
         if n <= limit:
             continue
         cal = "仅按周末计算（超出节假日数据覆盖年份）" if outside else "按法定节假日和调休计算"
-        yield Finding(rule="RCK-04", severity=Severity.LOW, **_where(r), evidence={
-            "case_id": r.case_id, "accepted": f"{a:%Y-%m-%d}", "approved": f"{r.approval_date:%Y-%m-%d}", "workdays": n,
-            "limit": limit, "extended_limit": extended, "exceeds_extended": n > extended, "calendar": cal},
+        yield Finding(
+            rule="RCK-04",
+            severity=Severity.LOW,
+            **_where(r),
+            evidence={
+                "case_id": r.case_id,
+                "accepted": f"{a:%Y-%m-%d}",
+                "approved": f"{r.approval_date:%Y-%m-%d}",
+                "workdays": n,
+                "limit": limit,
+                "extended_limit": extended,
+                "exceeds_extended": n > extended,
+                "calendar": cal,
+            },
             explanation=f"{r.case_id}自受理（{a:%Y-%m-%d}）至审批（{r.approval_date:%Y-%m-%d}）用了{n}个工作日，"
-                        f"超过{limit}个工作日的时限{'（也超过45个工作日的延长时限）' if n > extended else ''}；{cal}。")
+            f"超过{limit}个工作日的时限{'（也超过45个工作日的延长时限）' if n > extended else ''}；{cal}。",
+        )
 
 
-@detector("RCK-05", severity=Severity.MEDIUM, title_zh="公示天数不足或缺少公示环节",
-          requires=("cases", "notices"), params=("notice_min_days", "notice_stages_required", "notice_link_window_days"),
-          optional=("emergency_skip_steps",), explain_zh="{case_id}{what}")
+@detector(
+    "RCK-05",
+    severity=Severity.MEDIUM,
+    title_zh="公示天数不足或缺少公示环节",
+    requires=("cases", "notices"),
+    params=("notice_min_days", "notice_stages_required", "notice_link_window_days"),
+    optional=("emergency_skip_steps",),
+    explain_zh="{case_id}{what}",
+)
 def notice_too_short(ctx: AuditContext) -> Iterator[Finding]:
     """A public notice shorter than the minimum days, or a required notice stage missing.
 
@@ -235,11 +349,25 @@ def notice_too_short(ctx: AuditContext) -> Iterator[Finding]:
             continue
         row = cases.loc[r.case_id]
         what = f"{r.stage}公示{r.start_date:%Y-%m-%d}至{r.end_date:%Y-%m-%d}仅{r.days}天，少于{min_days}天"
-        yield Finding(rule="RCK-05", severity=Severity.MEDIUM, case_id=r.case_id, household_id=row.household_id,
-                      village_code=row.village_code, township=row.township, key_extra=f"short:{r.stage}",
-                      evidence={"case_id": r.case_id, "what": what, "stage": r.stage, "start": f"{r.start_date:%Y-%m-%d}",
-                                "end": f"{r.end_date:%Y-%m-%d}", "days": int(r.days), "min_days": min_days},
-                      explanation=f"{r.case_id}{what}。")
+        yield Finding(
+            rule="RCK-05",
+            severity=Severity.MEDIUM,
+            case_id=r.case_id,
+            household_id=row.household_id,
+            village_code=row.village_code,
+            township=row.township,
+            key_extra=f"short:{r.stage}",
+            evidence={
+                "case_id": r.case_id,
+                "what": what,
+                "stage": r.stage,
+                "start": f"{r.start_date:%Y-%m-%d}",
+                "end": f"{r.end_date:%Y-%m-%d}",
+                "days": int(r.days),
+                "min_days": min_days,
+            },
+            explanation=f"{r.case_id}{what}。",
+        )
     stages = n.groupby("case_id").stage.agg(set)
     exempt = emergency_exempt(ctx, "公示")
     for r in c[~c.case_id.isin(exempt)].itertuples(index=False):
@@ -247,9 +375,14 @@ def notice_too_short(ctx: AuditContext) -> Iterator[Finding]:
         if not missing:
             continue
         what = f"缺少{'、'.join(missing)}公示"
-        yield Finding(rule="RCK-05", severity=Severity.MEDIUM, **_where(r), key_extra="missing",
-                      evidence={"case_id": r.case_id, "what": what, "missing_stages": missing},
-                      explanation=f"{r.case_id}{what}。")
+        yield Finding(
+            rule="RCK-05",
+            severity=Severity.MEDIUM,
+            **_where(r),
+            key_extra="missing",
+            evidence={"case_id": r.case_id, "what": what, "missing_stages": missing},
+            explanation=f"{r.case_id}{what}。",
+        )
 
 
 def notice_links(ctx: AuditContext) -> pd.DataFrame:
@@ -265,10 +398,13 @@ def notice_links(ctx: AuditContext) -> pd.DataFrame:
     rest = n[~has]
     if rest.empty:
         return listed.reset_index(drop=True)
-    window = {"一榜": (-days, 0), "二榜": (-days, 0), "三榜": (0, days)}     # a stage's start against approval
+    window = {"一榜": (-days, 0), "二榜": (-days, 0), "三榜": (0, days)}  # a stage's start against approval
     c = ctx.table("cases")[["case_id", "village_code", "head_id", "approval_date"]]
-    names = ctx.table("persons").drop_duplicates("person_id").set_index("person_id").name if "persons" in ctx.tables \
+    names = (
+        ctx.table("persons").drop_duplicates("person_id").set_index("person_id").name
+        if "persons" in ctx.tables
         else pd.Series(dtype=object)
+    )
     j = rest.merge(c, on="village_code")
     lo = j.stage.map(lambda s: window.get(s, (-days, days))[0])
     hi = j.stage.map(lambda s: window.get(s, (-days, days))[1])
@@ -290,9 +426,15 @@ def _rank(step: str) -> int:
     return -1
 
 
-@detector("RCK-06", severity=Severity.MEDIUM, title_zh="程序缺失或顺序颠倒",
-          requires=("cases", "workflow"), params=("five_steps_required",), optional=("emergency_skip_steps",),
-          explain_zh="{case_id}{what}")
+@detector(
+    "RCK-06",
+    severity=Severity.MEDIUM,
+    title_zh="程序缺失或顺序颠倒",
+    requires=("cases", "workflow"),
+    params=("five_steps_required",),
+    optional=("emergency_skip_steps",),
+    explain_zh="{case_id}{what}",
+)
 def procedure_gap(ctx: AuditContext) -> Iterator[Finding]:
     """An approved case lacks a required step, or the steps are out of order (back-filled records).
 
@@ -311,8 +453,12 @@ def procedure_gap(ctx: AuditContext) -> Iterator[Finding]:
     first = first.merge(cases[["case_id", "approval_date"]], on="case_id")
     late = first[(first.step != "县级审批/审核确认") & (first.date > first.approval_date)]
     pairs = first.merge(first, on="case_id", suffixes=("_a", "_b"))
-    pairs = pairs[(pairs.rank_a >= 0) & (pairs.rank_a < pairs.rank_b) & (pairs.date_a > pairs.date_b)
-                  & ~((pairs.step_b == "县级审批/审核确认") & (pairs.date_a > pairs.approval_date_a))]
+    pairs = pairs[
+        (pairs.rank_a >= 0)
+        & (pairs.rank_a < pairs.rank_b)
+        & (pairs.date_a > pairs.date_b)
+        & ~((pairs.step_b == "县级审批/审核确认") & (pairs.date_a > pairs.approval_date_a))
+    ]
     have = first.groupby("case_id").step.agg(set)
     bad: dict[str, list[str]] = {}
     for r in late.itertuples(index=False):
@@ -326,9 +472,14 @@ def procedure_gap(ctx: AuditContext) -> Iterator[Finding]:
         out_of_order = bad.get(r.case_id, [])
         if not missing and not out_of_order:
             continue
-        parts = ([f"缺少{'、'.join(missing)}记录"] if missing else []) + \
-            (["环节倒置：" + "；".join(out_of_order[:3])] if out_of_order else [])
+        parts = ([f"缺少{'、'.join(missing)}记录"] if missing else []) + (
+            ["环节倒置：" + "；".join(out_of_order[:3])] if out_of_order else []
+        )
         what = "，".join(parts)
-        yield Finding(rule="RCK-06", severity=Severity.MEDIUM, **_where(r), evidence={
-            "case_id": r.case_id, "what": what, "missing_steps": missing, "out_of_order": out_of_order},
-            explanation=f"{r.case_id}{what}。")
+        yield Finding(
+            rule="RCK-06",
+            severity=Severity.MEDIUM,
+            **_where(r),
+            evidence={"case_id": r.case_id, "what": what, "missing_steps": missing, "out_of_order": out_of_order},
+            explanation=f"{r.case_id}{what}。",
+        )

@@ -2,6 +2,7 @@
 
 Shares are compared as exact fractions (14 of 21 is exactly 2/3): no float rounding at the boundary.
 """
+
 from __future__ import annotations
 
 from fractions import Fraction
@@ -49,7 +50,9 @@ def _meetings(ctx: AuditContext) -> pd.DataFrame:
 def _place(ctx: AuditContext, village_code: str) -> dict:
     towns = getattr(ctx, "_village_towns", None)
     if towns is None:
-        towns = ctx._village_towns = ctx.table("persons").drop_duplicates("village_code").set_index("village_code").township
+        towns = ctx._village_towns = (
+            ctx.table("persons").drop_duplicates("village_code").set_index("village_code").township
+        )
     return {"village_code": village_code, "township": towns.get(village_code)}
 
 
@@ -57,8 +60,14 @@ def _frac(f: Fraction) -> str:
     return f"{f.numerator}/{f.denominator}"
 
 
-@detector("VOTE-01", severity=Severity.MEDIUM, title_zh="评议会议参会人数不足", requires=TABLES,
-          params=("appraisal_quorum_share",), explain_zh="会议{meeting_id}应到{members_total}人，实到{attendees}人，不足{required}")
+@detector(
+    "VOTE-01",
+    severity=Severity.MEDIUM,
+    title_zh="评议会议参会人数不足",
+    requires=TABLES,
+    params=("appraisal_quorum_share",),
+    explain_zh="会议{meeting_id}应到{members_total}人，实到{attendees}人，不足{required}",
+)
 def quorum(ctx: AuditContext) -> Iterator[Finding]:
     """Attendees below the required share of the appraisal group's members.
 
@@ -71,15 +80,33 @@ def quorum(ctx: AuditContext) -> Iterator[Finding]:
         total, att = int(r.members_total), int(r.attendees)
         if total <= 0 or Fraction(att, total) >= need:
             continue
-        ev = {"meeting_id": r.meeting_id, "date": f"{r.date:%Y-%m-%d}", "members_total": total, "attendees": att,
-              "required": _frac(need), "share": _frac(Fraction(att, total))}
-        yield Finding(rule="VOTE-01", severity=Severity.MEDIUM, meeting_id=r.meeting_id, **_place(ctx, r.village_code),
-                      evidence=ev, explanation=f"评议会议{r.meeting_id}（{r.date:%Y-%m-%d}）评议小组{total}人，"
-                                               f"实到{att}人，不足{_frac(need)}，会议无效。")
+        ev = {
+            "meeting_id": r.meeting_id,
+            "date": f"{r.date:%Y-%m-%d}",
+            "members_total": total,
+            "attendees": att,
+            "required": _frac(need),
+            "share": _frac(Fraction(att, total)),
+        }
+        yield Finding(
+            rule="VOTE-01",
+            severity=Severity.MEDIUM,
+            meeting_id=r.meeting_id,
+            **_place(ctx, r.village_code),
+            evidence=ev,
+            explanation=f"评议会议{r.meeting_id}（{r.date:%Y-%m-%d}）评议小组{total}人，"
+            f"实到{att}人，不足{_frac(need)}，会议无效。",
+        )
 
 
-@detector("VOTE-02", severity=Severity.HIGH, title_zh="同意票不足仍判通过", requires=TABLES,
-          params=("appraisal_approval_share",), explain_zh="{case_id}同意{yes}票/参会{attendees}人，不足{required}仍判通过")
+@detector(
+    "VOTE-02",
+    severity=Severity.HIGH,
+    title_zh="同意票不足仍判通过",
+    requires=TABLES,
+    params=("appraisal_approval_share",),
+    explain_zh="{case_id}同意{yes}票/参会{attendees}人，不足{required}仍判通过",
+)
 def approval_share(ctx: AuditContext) -> Iterator[Finding]:
     """A case passed although "yes" votes are below the required share of attendees.
 
@@ -93,17 +120,35 @@ def approval_share(ctx: AuditContext) -> Iterator[Finding]:
         att = int(r.attendees)
         if att <= 0 or Fraction(int(r.yes), att) >= need:
             continue
-        ev = {"meeting_id": r.meeting_id, "case_id": r.case_id, "yes": int(r.yes), "attendees": att,
-              "required": _frac(need), "share": _frac(Fraction(int(r.yes), att))}
-        yield Finding(rule="VOTE-02", severity=Severity.HIGH, meeting_id=r.meeting_id, case_id=r.case_id,
-                      **_place(ctx, r.village_code), evidence=ev,
-                      explanation=f"{r.case_id}在评议会议{r.meeting_id}获同意{int(r.yes)}票，参会{att}人，"
-                                  f"不足{_frac(need)}，却判为通过。")
+        ev = {
+            "meeting_id": r.meeting_id,
+            "case_id": r.case_id,
+            "yes": int(r.yes),
+            "attendees": att,
+            "required": _frac(need),
+            "share": _frac(Fraction(int(r.yes), att)),
+        }
+        yield Finding(
+            rule="VOTE-02",
+            severity=Severity.HIGH,
+            meeting_id=r.meeting_id,
+            case_id=r.case_id,
+            **_place(ctx, r.village_code),
+            evidence=ev,
+            explanation=f"{r.case_id}在评议会议{r.meeting_id}获同意{int(r.yes)}票，参会{att}人，"
+            f"不足{_frac(need)}，却判为通过。",
+        )
 
 
-@detector("VOTE-03", severity=Severity.LOW, title_zh="评议小组组成不合规", requires=TABLES,
-          params=("appraisal_min_members", "appraisal_rep_min_share", "appraisal_every_group"),
-          optional=("appraisal_secret_ballot",), explain_zh="会议{meeting_id}：{problems_text}")
+@detector(
+    "VOTE-03",
+    severity=Severity.LOW,
+    title_zh="评议小组组成不合规",
+    requires=TABLES,
+    params=("appraisal_min_members", "appraisal_rep_min_share", "appraisal_every_group"),
+    optional=("appraisal_secret_ballot",),
+    explain_zh="会议{meeting_id}：{problems_text}",
+)
 def composition(ctx: AuditContext) -> Iterator[Finding]:
     """Fewer members than required, villager representatives below their share, or a group unrepresented.
 
@@ -147,15 +192,33 @@ def composition(ctx: AuditContext) -> Iterator[Finding]:
             problems.append("未实行无记名投票")
         if not problems:
             continue
-        ev = {"meeting_id": r.meeting_id, "members_total": int(r.members_total), "attendees": att,
-              "representatives": rep, "missing_groups": missing, "problems": problems,
-              "problems_text": "；".join(problems)}
-        yield Finding(rule="VOTE-03", severity=Severity.LOW, meeting_id=r.meeting_id, **_place(ctx, r.village_code),
-                      evidence=ev, explanation=f"评议会议{r.meeting_id}：{'；'.join(problems)}。")
+        ev = {
+            "meeting_id": r.meeting_id,
+            "members_total": int(r.members_total),
+            "attendees": att,
+            "representatives": rep,
+            "missing_groups": missing,
+            "problems": problems,
+            "problems_text": "；".join(problems),
+        }
+        yield Finding(
+            rule="VOTE-03",
+            severity=Severity.LOW,
+            meeting_id=r.meeting_id,
+            **_place(ctx, r.village_code),
+            evidence=ev,
+            explanation=f"评议会议{r.meeting_id}：{'；'.join(problems)}。",
+        )
 
 
-@detector("VOTE-04", severity=Severity.HIGH, title_zh="票数与参会人数不符", requires=TABLES, params=(),
-          explain_zh="{case_id}：同意{yes}、反对{no}、弃权{abstain}，合计{ballots}票，参会{attendees}人")
+@detector(
+    "VOTE-04",
+    severity=Severity.HIGH,
+    title_zh="票数与参会人数不符",
+    requires=TABLES,
+    params=(),
+    explain_zh="{case_id}：同意{yes}、反对{no}、弃权{abstain}，合计{ballots}票，参会{attendees}人",
+)
 def tally(ctx: AuditContext) -> Iterator[Finding]:
     """yes + no + abstain exceeds the attendees, or ballots differ from attendees.
 
@@ -169,18 +232,36 @@ def tally(ctx: AuditContext) -> Iterator[Finding]:
         if b == int(r.attendees):
             continue
         ab = 0 if pd.isna(r.abstain) else int(r.abstain)
-        ev = {"meeting_id": r.meeting_id, "case_id": r.case_id, "yes": int(r.yes), "no": int(r.no), "abstain": ab,
-              "ballots": int(b), "attendees": int(r.attendees)}
+        ev = {
+            "meeting_id": r.meeting_id,
+            "case_id": r.case_id,
+            "yes": int(r.yes),
+            "no": int(r.no),
+            "abstain": ab,
+            "ballots": int(b),
+            "attendees": int(r.attendees),
+        }
         more = "多于" if b > r.attendees else "少于"
-        yield Finding(rule="VOTE-04", severity=Severity.HIGH, meeting_id=r.meeting_id, case_id=r.case_id,
-                      **_place(ctx, r.village_code), evidence=ev,
-                      explanation=f"{r.case_id}在评议会议{r.meeting_id}：同意{int(r.yes)}、反对{int(r.no)}、弃权{ab}，"
-                                  f"合计{int(b)}票，{more}签到参会的{int(r.attendees)}人。")
+        yield Finding(
+            rule="VOTE-04",
+            severity=Severity.HIGH,
+            meeting_id=r.meeting_id,
+            case_id=r.case_id,
+            **_place(ctx, r.village_code),
+            evidence=ev,
+            explanation=f"{r.case_id}在评议会议{r.meeting_id}：同意{int(r.yes)}、反对{int(r.no)}、弃权{ab}，"
+            f"合计{int(b)}票，{more}签到参会的{int(r.attendees)}人。",
+        )
 
 
-@detector("VOTE-05", severity=Severity.HIGH, title_zh="直系亲属参与评议未回避", requires=(*TABLES, "persons", "cases"),
-          params=("appraisal_recuse_lineal", "appraisal_approval_share"),
-          explain_zh="{voter_name}是申请人的{kinship_term}，参加了{case_id}的评议")
+@detector(
+    "VOTE-05",
+    severity=Severity.HIGH,
+    title_zh="直系亲属参与评议未回避",
+    requires=(*TABLES, "persons", "cases"),
+    params=("appraisal_recuse_lineal", "appraisal_approval_share"),
+    explain_zh="{voter_name}是申请人的{kinship_term}，参加了{case_id}的评议",
+)
 def lineal_voter(ctx: AuditContext) -> Iterator[Finding]:
     """An attendee who is a lineal relative or spouse of the applicant voted on that case.
 
@@ -194,13 +275,21 @@ def lineal_voter(ctx: AuditContext) -> Iterator[Finding]:
     need = ctx.profile.fraction("appraisal_approval_share")
     a = _attendance(ctx)
     v = ctx.table("votes").merge(a[["meeting_id", "person_id"]], on="meeting_id")
-    members = ctx.table("case_members") if "case_members" in ctx.tables else \
-        ctx.table("cases")[["case_id", "head_id"]].rename(columns={"head_id": "person_id"}).assign(enrolled="是")
-    applicants = pd.concat([members[["case_id", "person_id"]],
-                            ctx.table("cases")[["case_id", "head_id"]].rename(columns={"head_id": "person_id"})])
+    members = (
+        ctx.table("case_members")
+        if "case_members" in ctx.tables
+        else ctx.table("cases")[["case_id", "head_id"]].rename(columns={"head_id": "person_id"}).assign(enrolled="是")
+    )
+    applicants = pd.concat(
+        [
+            members[["case_id", "person_id"]],
+            ctx.table("cases")[["case_id", "head_id"]].rename(columns={"head_id": "person_id"}),
+        ]
+    )
     rel = ctx.kinship.relatives(sorted(set(v.person_id)), LINEAL)
     j = v.merge(rel, left_on="person_id", right_on="x").merge(
-        applicants.drop_duplicates().rename(columns={"person_id": "y"}), on=["case_id", "y"])
+        applicants.drop_duplicates().rename(columns={"person_id": "y"}), on=["case_id", "y"]
+    )
     if j.empty:
         return
     meet = _meetings(ctx).set_index("meeting_id")
@@ -212,19 +301,38 @@ def lineal_voter(ctx: AuditContext) -> Iterator[Finding]:
         yes = int(r.yes)
         would = att - k > 0 and Fraction(max(yes - k, 0), att - k) >= need
         for x, first in g.sort_values("degree").groupby("x").first().iterrows():
-            ev = {"meeting_id": mid, "case_id": cid, "voter": mask_id(x), "voter_name": str(names.get(x, ""))[:1] + "某某",
-                  "kinship_term": first.kinship_term, "path": list(first.path), "conflicted": k,
-                  "would_pass_without": bool(would)}
-            yield Finding(rule="VOTE-05", severity=Severity.HIGH, meeting_id=mid, case_id=cid, person_id=x,
-                          **_place(ctx, meet.loc[mid, "village_code"]), evidence=ev,
-                          explanation=f"{ev['voter_name']}与{cid}申请人家庭成员为直系亲属（对方是其{first.kinship_term}），"
-                                      f"参加了评议会议{mid}未回避；剔除{k}名应回避人员后该案"
-                                      f"{'仍能' if would else '不能'}达到{_frac(need)}同意。")
+            ev = {
+                "meeting_id": mid,
+                "case_id": cid,
+                "voter": mask_id(x),
+                "voter_name": str(names.get(x, ""))[:1] + "某某",
+                "kinship_term": first.kinship_term,
+                "path": list(first.path),
+                "conflicted": k,
+                "would_pass_without": bool(would),
+            }
+            yield Finding(
+                rule="VOTE-05",
+                severity=Severity.HIGH,
+                meeting_id=mid,
+                case_id=cid,
+                person_id=x,
+                **_place(ctx, meet.loc[mid, "village_code"]),
+                evidence=ev,
+                explanation=f"{ev['voter_name']}与{cid}申请人家庭成员为直系亲属（对方是其{first.kinship_term}），"
+                f"参加了评议会议{mid}未回避；剔除{k}名应回避人员后该案"
+                f"{'仍能' if would else '不能'}达到{_frac(need)}同意。",
+            )
 
 
-@detector("VOTE-06", severity=Severity.HIGH, title_zh="评议记录疑似伪造", requires=(*TABLES, "persons"),
-          params=("minutes_copy_min_jaccard", "unanimous_min_meetings", "unanimous_min_votes"),
-          explain_zh="会议{meeting_id}：{what}")
+@detector(
+    "VOTE-06",
+    severity=Severity.HIGH,
+    title_zh="评议记录疑似伪造",
+    requires=(*TABLES, "persons"),
+    params=("minutes_copy_min_jaccard", "unanimous_min_meetings", "unanimous_min_votes"),
+    explain_zh="会议{meeting_id}：{what}",
+)
 def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
     """Fabricated minutes: copied attendee lists (compared county-wide), one person at two overlapping
     meetings, the dead or detained recorded as present, a villager representative from another
@@ -251,10 +359,16 @@ def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
         if key in seen or mid not in m.index:
             return None
         seen.add(key)
-        return Finding(rule="VOTE-06", severity=Severity.HIGH, meeting_id=mid, person_id=person, key_extra=kind,
-                       **_place(ctx, m.loc[mid, "village_code"]),
-                       evidence={"meeting_id": mid, "kind": kind, "what": what, **ev},
-                       explanation=f"评议会议{mid}：{what}。")
+        return Finding(
+            rule="VOTE-06",
+            severity=Severity.HIGH,
+            meeting_id=mid,
+            person_id=person,
+            key_extra=kind,
+            **_place(ctx, m.loc[mid, "village_code"]),
+            evidence={"meeting_id": mid, "kind": kind, "what": what, **ev},
+            explanation=f"评议会议{mid}：{what}。",
+        )
 
     total = m.members_total.astype(int).to_dict()
     village = m.village_code.to_dict()
@@ -265,12 +379,18 @@ def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
         jac = Fraction(common, n1 + n2 - common)
         same_village = village.get(x) == village.get(y)
         full = n1 >= total.get(x, 0) and n2 >= total.get(y, 0)
-        if same_village and full:             # a village's full panel attending twice is no copy
+        if same_village and full:  # a village's full panel attending twice is no copy
             continue
         for me, other, vo in ((x, y, village.get(y)), (y, x, village.get(x))):
             where = "" if same_village else f"（另一村{vo}的会议）"
-            f = emit(me, "copied_list", f"参会名单与会议{other}{where}相同（相似度{float(jac):.0%}，{n1}人）",
-                     other_meeting=other, other_village=vo, jaccard=_frac(jac))
+            f = emit(
+                me,
+                "copied_list",
+                f"参会名单与会议{other}{where}相同（相似度{float(jac):.0%}，{n1}人）",
+                other_meeting=other,
+                other_village=vo,
+                jaccard=_frac(jac),
+            )
             if f:
                 yield f
     # a villager representative who does not live in the meeting's village
@@ -279,8 +399,13 @@ def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
         reps = a[a.role == "村民代表"].assign(home=lambda d: d.person_id.map(home))
         reps = reps.assign(mv=reps.meeting_id.map(village))
         for r in reps[reps.home.notna() & reps.mv.notna() & (reps.home != reps.mv)].itertuples(index=False):
-            f = emit(r.meeting_id, "outside_rep", f"村民代表{mask_id(r.person_id)}户籍在{r.home}，不是本村村民",
-                     person=r.person_id, home_village=r.home)
+            f = emit(
+                r.meeting_id,
+                "outside_rep",
+                f"村民代表{mask_id(r.person_id)}户籍在{r.home}，不是本村村民",
+                person=r.person_id,
+                home_village=r.home,
+            )
             if f:
                 yield f
     # one person at two meetings on the same day with overlapping times
@@ -291,7 +416,9 @@ def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
         for r1, r2 in combinations(g.itertuples(index=False), 2):
             if r1.start < r2.end and r2.start < r1.end:
                 for me, other in ((r1.meeting_id, r2.meeting_id), (r2.meeting_id, r1.meeting_id)):
-                    f = emit(me, "two_places", f"{mask_id(pid)}同一时间还在会议{other}签到", person=pid, other_meeting=other)
+                    f = emit(
+                        me, "two_places", f"{mask_id(pid)}同一时间还在会议{other}签到", person=pid, other_meeting=other
+                    )
                     if f:
                         yield f
     # the dead or detained recorded as present
@@ -303,8 +430,13 @@ def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
         if table == "detentions":
             x = x[x.end_date.isna() | (pd.to_datetime(x.end_date) > pd.to_datetime(x.date))]
         for r in x.itertuples(index=False):
-            f = emit(r.meeting_id, "absent_present", f"{mask_id(r.person_id)}于{getattr(r, col):%Y-%m-%d}{label}，却被记为参会",
-                     person=r.person_id, since=f"{getattr(r, col):%Y-%m-%d}")
+            f = emit(
+                r.meeting_id,
+                "absent_present",
+                f"{mask_id(r.person_id)}于{getattr(r, col):%Y-%m-%d}{label}，却被记为参会",
+                person=r.person_id,
+                since=f"{getattr(r, col):%Y-%m-%d}",
+            )
             if f:
                 yield f
     # identical unanimous tallies for every case of every meeting of a village (enough meetings and votes)
@@ -313,15 +445,26 @@ def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
     for vc, g in v.groupby("village_code"):
         if g.meeting_id.nunique() >= min_meetings and len(g) >= min_votes and g.unanimous.all():
             for mid in sorted(g.meeting_id.unique()):
-                f = emit(mid, "all_unanimous", f"本村{g.meeting_id.nunique()}次会议、{len(g)}个案件全部全票通过，无一反对或弃权",
-                         meetings=int(g.meeting_id.nunique()), cases=len(g))
+                f = emit(
+                    mid,
+                    "all_unanimous",
+                    f"本村{g.meeting_id.nunique()}次会议、{len(g)}个案件全部全票通过，无一反对或弃权",
+                    meetings=int(g.meeting_id.nunique()),
+                    cases=len(g),
+                )
                 if f:
                     yield f
 
 
-@detector("VOTE-07", severity=Severity.MEDIUM, title_zh="审批前没有民主评议", requires=("cases", "votes"),
-          params=("appraisal_required",), optional=("emergency_skip_steps",),
-          explain_zh="{case_id}已审批，但没有民主评议表决记录")
+@detector(
+    "VOTE-07",
+    severity=Severity.MEDIUM,
+    title_zh="审批前没有民主评议",
+    requires=("cases", "votes"),
+    params=("appraisal_required",),
+    optional=("emergency_skip_steps",),
+    explain_zh="{case_id}已审批，但没有民主评议表决记录",
+)
 def no_appraisal(ctx: AuditContext) -> Iterator[Finding]:
     """An approved case with no appraisal vote, where the profile requires one.
 
@@ -335,7 +478,13 @@ def no_appraisal(ctx: AuditContext) -> Iterator[Finding]:
     voted = set(ctx.table("votes").case_id) | emergency_exempt(ctx, "民主评议")
     c = ctx.table("cases")
     for r in c[~c.case_id.isin(voted) & c.approval_date.notna()].itertuples(index=False):
-        yield Finding(rule="VOTE-07", severity=Severity.MEDIUM, case_id=r.case_id, household_id=r.household_id,
-                      village_code=r.village_code, township=r.township,
-                      evidence={"case_id": r.case_id, "approval_date": f"{r.approval_date:%Y-%m-%d}"},
-                      explanation=f"{r.case_id}于{r.approval_date:%Y-%m-%d}审批，但没有民主评议表决记录。")
+        yield Finding(
+            rule="VOTE-07",
+            severity=Severity.MEDIUM,
+            case_id=r.case_id,
+            household_id=r.household_id,
+            village_code=r.village_code,
+            township=r.township,
+            evidence={"case_id": r.case_id, "approval_date": f"{r.approval_date:%Y-%m-%d}"},
+            explanation=f"{r.case_id}于{r.approval_date:%Y-%m-%d}审批，但没有民主评议表决记录。",
+        )

@@ -7,6 +7,7 @@ record (the head's 祖父 with no 父亲 in the household, a 孙子 when two son
 ``ambiguities`` — nothing is guessed silently. Close-relative chains are computed in DuckDB for a
 set of anchor persons (the officials); networkx serves one person's ego graph.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,8 +23,20 @@ from graphs.terms import CATEGORIES_002, DEGREE, LINEAL, category, term
 
 __all__ = ["Kinship", "build_kinship", "path_of", "RELATIVE_COLUMNS"]
 
-RELATIVE_COLUMNS = ["x", "y", "pattern", "n1", "n2", "n3", "category", "kinship_term", "degree", "lineal", "path",
-                    "uncertain"]
+RELATIVE_COLUMNS = [
+    "x",
+    "y",
+    "pattern",
+    "n1",
+    "n2",
+    "n3",
+    "category",
+    "kinship_term",
+    "degree",
+    "lineal",
+    "path",
+    "uncertain",
+]
 STEP_ZH = {"U": "父母", "D": "子女", "S": "配偶"}
 
 
@@ -31,17 +44,18 @@ STEP_ZH = {"U": "父母", "D": "子女", "S": "配偶"}
 class Kinship:
     """Base edges, node attributes and the chains over them (tables live in an embedded DuckDB)."""
 
-    con: duckdb.DuckDBPyConnection       # tables kin_edges(a, b, kind, source), up(c, p), sp(a, b), knodes
-    nodes: pd.DataFrame                  # index person id: sex, birth, virtual, name
-    ambiguities: pd.DataFrame            # household_id, person_id, relation, reason
+    con: duckdb.DuckDBPyConnection  # tables kin_edges(a, b, kind, source), up(c, p), sp(a, b), knodes
+    nodes: pd.DataFrame  # index person id: sex, birth, virtual, name
+    ambiguities: pd.DataFrame  # household_id, person_id, relation, reason
 
     @cached_property
     def edges(self) -> pd.DataFrame:
         """a, b, kind (parent: a is b's parent | spouse: both directions), source."""
         return self.con.execute("SELECT * FROM kin_edges ORDER BY kind, a, b").df()
 
-    def relatives(self, anchors: Iterable[str], categories: Iterable[str] = CATEGORIES_002,
-                  with_path: bool = True) -> pd.DataFrame:
+    def relatives(
+        self, anchors: Iterable[str], categories: Iterable[str] = CATEGORIES_002, with_path: bool = True
+    ) -> pd.DataFrame:
         """Every close relative y of each anchor x: category, kinship term (x's view), path.
 
         One row per (x, y): the closest chain wins (spouse before sibling before cousin). With
@@ -62,9 +76,14 @@ class Kinship:
             CREATE OR REPLACE TEMP TABLE ru AS SELECT a, b FROM u SEMI JOIN kin_n3 ON a = n;
             CREATE OR REPLACE TEMP TABLE rd AS SELECT a, b FROM d SEMI JOIN kin_n3 ON a = n;
             CREATE OR REPLACE TEMP TABLE rsp AS SELECT a, b FROM sp SEMI JOIN kin_n3 ON a = n;""")
-        chains = (_CHAINS_SQL.replace("JOIN u ON", "JOIN ru u ON").replace("JOIN u u2 ON", "JOIN ru u2 ON")
-                  .replace("JOIN d ON", "JOIN rd d ON").replace("JOIN d d2 ON", "JOIN rd d2 ON")
-                  .replace("JOIN sp ON", "JOIN rsp sp ON").replace("JOIN sp sp2 ON", "JOIN rsp sp2 ON"))
+        chains = (
+            _CHAINS_SQL.replace("JOIN u ON", "JOIN ru u ON")
+            .replace("JOIN u u2 ON", "JOIN ru u2 ON")
+            .replace("JOIN d ON", "JOIN rd d ON")
+            .replace("JOIN d d2 ON", "JOIN rd d2 ON")
+            .replace("JOIN sp ON", "JOIN rsp sp ON")
+            .replace("JOIN sp sp2 ON", "JOIN rsp sp2 ON")
+        )
         # materialised step by step: one combined statement makes DuckDB's planner take seconds
         con.execute(f"CREATE OR REPLACE TEMP TABLE kin_chains AS {chains}")
         best = con.execute("SELECT * FROM kin_chains WHERE y NOT LIKE '~%' AND y <> x").df()
@@ -92,8 +111,17 @@ class Kinship:
         wanted = set(categories)
         return out[out.category.isin(wanted)].reset_index(drop=True)
 
-    _LABEL_KEYS = ["pattern", "x_sex", "n1_sex", "n2_sex", "n3_sex", "y_sex", "y_older_than_x", "y_older_than_n1",
-                   "n3_older_than_n1"]
+    _LABEL_KEYS = [
+        "pattern",
+        "x_sex",
+        "n1_sex",
+        "n2_sex",
+        "n3_sex",
+        "y_sex",
+        "y_older_than_x",
+        "y_older_than_n1",
+        "n3_older_than_n1",
+    ]
 
     def _label(self, q: pd.DataFrame, cols: list[str], with_path: bool) -> pd.DataFrame:
         keys = self._LABEL_KEYS
@@ -124,10 +152,13 @@ class Kinship:
         Nodes carry ``sex``, ``name``, ``virtual`` and, for close relatives of the ego, ``kinship_term``.
         """
         frontier, seen = {person_id}, {person_id}
-        e = self.con.execute("""SELECT * FROM kin_edges WHERE a IN (
+        e = self.con.execute(
+            """SELECT * FROM kin_edges WHERE a IN (
             WITH RECURSIVE hop(n, d) AS (SELECT ?::VARCHAR, 0 UNION SELECT CASE WHEN k.a = hop.n THEN k.b ELSE k.a END, d + 1
                  FROM hop JOIN kin_edges k ON (k.a = hop.n OR k.b = hop.n) WHERE d < ?)
-            SELECT n FROM hop)""", [person_id, radius]).df()
+            SELECT n FROM hop)""",
+            [person_id, radius],
+        ).df()
         for _ in range(radius):
             hit = e[e.a.isin(frontier) | e.b.isin(frontier)]
             nxt = (set(hit.a) | set(hit.b)) - seen
@@ -337,12 +368,22 @@ def build_kinship(persons: pd.DataFrame, relations: pd.DataFrame | None = None) 
         CREATE OR REPLACE TEMP TABLE sp AS SELECT a, b FROM kin_edges WHERE kind = 'spouse';
         DROP VIEW IF EXISTS parents; DROP TABLE IF EXISTS e1; DROP VIEW IF EXISTS km; DROP VIEW IF EXISTS kp;""")
     ambiguities = con.execute("SELECT * FROM ambiguities ORDER BY household_id, person_id").df()
-    extra = [r[0] for r in con.execute("""SELECT DISTINCT v FROM (SELECT a AS v FROM kin_edges UNION ALL
-                                          SELECT b FROM kin_edges) WHERE v LIKE '~%' ORDER BY v""").fetchall()]
+    extra = [
+        r[0]
+        for r in con.execute("""SELECT DISTINCT v FROM (SELECT a AS v FROM kin_edges UNION ALL
+                                          SELECT b FROM kin_edges) WHERE v LIKE '~%' ORDER BY v""").fetchall()
+    ]
     nodes = persons.set_index("person_id")[["sex", "birth_date", "name"]].rename(columns={"birth_date": "birth"})
     nodes["virtual"] = False
-    vn = pd.DataFrame({"sex": [_VIRTUAL_SEX.get(v[1:].split(":")[0]) for v in extra], "birth": pd.NaT,
-                       "name": "（未登记）", "virtual": True}, index=pd.Index(extra, name="person_id"))
+    vn = pd.DataFrame(
+        {
+            "sex": [_VIRTUAL_SEX.get(v[1:].split(":")[0]) for v in extra],
+            "birth": pd.NaT,
+            "name": "（未登记）",
+            "virtual": True,
+        },
+        index=pd.Index(extra, name="person_id"),
+    )
     if extra:
         nodes = pd.concat([nodes, vn])
     con.register("persons_b", persons[["person_id", "sex", "birth_date"]])
@@ -352,5 +393,3 @@ def build_kinship(persons: pd.DataFrame, relations: pd.DataFrame | None = None) 
                    UNION ALL SELECT person_id, sex, NULL FROM vn""")
     # knodes stays a view over the registered frames (no copy of a million rows)
     return Kinship(con, nodes, ambiguities)
-
-

@@ -1,4 +1,5 @@
 """Shared fixtures: one generated county (clean CSV and messy Chinese/GBK/XLSX) and its audit."""
+
 from __future__ import annotations
 
 import os
@@ -8,7 +9,7 @@ import pytest
 from audit.run import run_audit
 from data.generate import generate
 
-os.environ.setdefault("DIBAO_RAISE_PAGE_ERRORS", "1")    # AppTest sees page errors, users never do
+os.environ.setdefault("DIBAO_RAISE_PAGE_ERRORS", "1")  # AppTest sees page errors, users never do
 SEED = 11
 RESIDENTS = 12000
 
@@ -41,4 +42,5 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             f"fuzz {kind}: files tried {TALLY[kind + ':files']}, tracebacks {TALLY[kind + ':tracebacks']}, "
             f"clear errors {TALLY[kind + ':clear_errors']}, rows imported {TALLY[kind + ':rows_loaded']}, "
-            f"rows rejected {TALLY[kind + ':rows_rejected']}, structure rows skipped {TALLY[kind + ':structure']}")
+            f"rows rejected {TALLY[kind + ':rows_rejected']}, structure rows skipped {TALLY[kind + ':structure']}"
+        )

@@ -1,4 +1,5 @@
 """Literal-frame factory for detector tests: rows go through the real parser, like an import."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,9 +21,16 @@ def pid(birth: str = "19800101", seq: int = 1, region: str = "522732") -> str:
 
 
 def person(person_id: str, household_id: str = "H1", rel: str = "户主", name: str = "张三", **kw) -> dict:
-    return {"person_id": person_id, "name": name, "household_id": household_id, "relation_to_head": rel,
-            "village_code": kw.pop("village_code", "522732001001"), "township": kw.pop("township", "大河镇"),
-            "county": "三都水族自治县", **kw}
+    return {
+        "person_id": person_id,
+        "name": name,
+        "household_id": household_id,
+        "relation_to_head": rel,
+        "village_code": kw.pop("village_code", "522732001001"),
+        "township": kw.pop("township", "大河镇"),
+        "county": "三都水族自治县",
+        **kw,
+    }
 
 
 def make_ctx(profile: str = "sandu-2021", as_of: str = "2024-12-31", **tables: list[dict]) -> AuditContext:
@@ -36,8 +44,9 @@ def make_ctx(profile: str = "sandu-2021", as_of: str = "2024-12-31", **tables: l
             frame = _derive_person_fields(frame)
         frames[name] = frame
         rejects.extend(rej)
-    return AuditContext(frames, load_profile(profile), dt.date.fromisoformat(as_of),
-                        pd.DataFrame(rejects, columns=REJECT_FRAME_COLUMNS))
+    return AuditContext(
+        frames, load_profile(profile), dt.date.fromisoformat(as_of), pd.DataFrame(rejects, columns=REJECT_FRAME_COLUMNS)
+    )
 
 
 def run_rule(code: str, ctx: AuditContext) -> list[Finding]:

@@ -1,4 +1,5 @@
 """Counts kept by the fuzz suites and printed at the end of the run (conftest.pytest_terminal_summary)."""
+
 from __future__ import annotations
 
 from collections import Counter

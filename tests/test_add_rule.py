@@ -1,6 +1,7 @@
 """A new rule is its RULES.md row, its detector function and its test — nothing else (issue 18): a
 throw-away CARD-99 in a temporary module, with its row in a temporary copy of RULES.md, runs through
 the audit, scoring, the three lists, the 交办单, the generator and the rules page."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -36,8 +37,10 @@ def card99(tmp_path, monkeypatch):
     rules = tmp_path / "RULES.md"
     text = cat.RULES_MD.read_text(encoding="utf-8")
     row = next(line for line in text.splitlines() if line.startswith("| CARD-08 |"))
-    rules.write_text(text.replace(row, row + "\n| CARD-99 | Throw-away test rule: the payout account ends in 9 | low |"),
-                     encoding="utf-8")
+    rules.write_text(
+        text.replace(row, row + "\n| CARD-99 | Throw-away test rule: the payout account ends in 9 | low |"),
+        encoding="utf-8",
+    )
     monkeypatch.setattr(cat, "RULES_MD", rules)
     cat.catalogue.cache_clear()
     path = tmp_path / "card99.py"
@@ -71,5 +74,5 @@ def test_a_new_rule_needs_only_its_row_its_function_and_its_test(card99, county,
     assert "CARD-99" in page and "以9结尾" in page
     table = load_results(tmp_path / "run").rule_table()
     assert table.set_index("规则").loc["CARD-99", "状态"] == "已运行"
-    counts = generate(3000, 3, tmp_path / "gen")               # no planter for CARD-99: the generator still works
+    counts = generate(3000, 3, tmp_path / "gen")  # no planter for CARD-99: the generator still works
     assert counts["persons"] > 0

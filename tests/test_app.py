@@ -1,4 +1,5 @@
 """Streamlit AppTest: every page for each role; numbers match, IDs masked, jurisdiction holds."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,10 +10,21 @@ from streamlit.testing.v1 import AppTest
 from audit.auth import User
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ["app_pages/overview.py", "app_pages/findings.py", "app_pages/case.py", "app_pages/kinship.py",
-         "app_pages/rules.py", "app_pages/data_quality.py", "app_pages/money.py", "app_pages/procedure.py",
-         "app_pages/fairness.py", "app_pages/ledger.py", "app_pages/reports.py", "app_pages/upload.py",
-         "app_pages/cover.py"]
+PAGES = [
+    "app_pages/overview.py",
+    "app_pages/findings.py",
+    "app_pages/case.py",
+    "app_pages/kinship.py",
+    "app_pages/rules.py",
+    "app_pages/data_quality.py",
+    "app_pages/money.py",
+    "app_pages/procedure.py",
+    "app_pages/fairness.py",
+    "app_pages/ledger.py",
+    "app_pages/reports.py",
+    "app_pages/upload.py",
+    "app_pages/cover.py",
+]
 COUNTY = User("c", "county")
 READONLY = User("r", "readonly")
 
@@ -62,7 +74,7 @@ def test_overview_numbers_match_the_findings(app):
 def test_township_user_sees_only_own_township(app):
     town = _town(app)
     df = _run(PAGES[1], town).dataframe[0].value
-    f = app.findings[app.findings.family != "COVER"]           # 主动发现 has its own page
+    f = app.findings[app.findings.family != "COVER"]  # 主动发现 has its own page
     expected = f[f.township == town.township]
     assert len(df) == len(expected) and set(df["乡镇"]) == {town.township}
 
@@ -115,7 +127,7 @@ def test_overview_shows_the_trend_across_runs(app, county, tmp_path, monkeypatch
     run_audit(county, "nanchang-2019", base / "run-2")
     monkeypatch.setenv("DIBAO_RUN_DIR", str(base / "run-2"))
     at = _run(PAGES[0], COUNTY)
-    assert len(at.get("plotly_chart")) == 4          # family, township, villages treemap, trend
+    assert len(at.get("plotly_chart")) == 4  # family, township, villages treemap, trend
 
 
 def test_cover_page_lists_households_by_jurisdiction_and_keeps_visits(app):
@@ -123,15 +135,18 @@ def test_cover_page_lists_households_by_jurisdiction_and_keeps_visits(app):
     at = _run("app_pages/cover.py", COUNTY)
     df = at.dataframe[0].value
     assert len(df) == cover.household_id.nunique() and df["联系人"].str.contains(r"\*{8}").all()
-    at.button[0].click().run()                                   # 并入走访台账
+    at.button[0].click().run()  # 并入走访台账
     assert "新增待走访" in at.success[0].value
     form_status = [s for s in at.selectbox if s.label == "走访状态"][-1]
     form_status.select("不符合条件")
-    next(b for b in at.button if b.label == "保存").click().run()   # no reason given: refused in Chinese
+    next(b for b in at.button if b.label == "保存").click().run()  # no reason given: refused in Chinese
     assert at.error and "必须写明原因" in at.error[0].value
     town = User("t", "township", cover.township.dropna().value_counts().index[-1])
     tdf = _run("app_pages/cover.py", town).dataframe[0].value
-    assert set(tdf["乡镇"]) == {town.township} and len(tdf) == cover[cover.township == town.township].household_id.nunique()
+    assert (
+        set(tdf["乡镇"]) == {town.township}
+        and len(tdf) == cover[cover.township == town.township].household_id.nunique()
+    )
 
 
 def test_upload_page_offers_the_column_mapping_when_columns_are_missing(app, tmp_path):
@@ -141,9 +156,22 @@ def test_upload_page_offers_the_column_mapping_when_columns_are_missing(app, tmp
     from tests.factory import pid
 
     head = pid("19600101", 1)
-    pd.DataFrame([{"person_id": head, "name": "张三", "household_id": "H1", "relation_to_head": "户主",
-                   "village_code": "V1", "township": "大河镇", "county": "三都"}]).to_csv(tmp_path / "persons.csv", index=False)
-    pd.DataFrame([{"person_id": head, "role": "村委会主任", "level": "村"}]).to_csv(tmp_path / "officials.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "person_id": head,
+                "name": "张三",
+                "household_id": "H1",
+                "relation_to_head": "户主",
+                "village_code": "V1",
+                "township": "大河镇",
+                "county": "三都",
+            }
+        ]
+    ).to_csv(tmp_path / "persons.csv", index=False)
+    pd.DataFrame([{"person_id": head, "role": "村委会主任", "level": "村"}]).to_csv(
+        tmp_path / "officials.csv", index=False
+    )
     wb = Workbook()
     wb.active.append(["编号", "户", "户主证件", "村", "镇", "城乡", "类别", "人数", "月发放", "批准日", "在保否"])
     wb.active.append(["LB1", "H1", head, "V1", "大河镇", "农村", "常补", 1, 300, "2023-01-10", "在保"])
@@ -174,7 +202,7 @@ def test_every_export_is_built_on_click_and_logged_with_rows(app, monkeypatch):
     monkeypatch.setattr(state, "user", lambda: COUNTY)
     built = []
     state.download("导出", lambda: (built.append(1) or b"xlsx-bytes", 42), "问题线索.xlsx")
-    assert callable(got["data"]) and not built and got["on_click"] == "ignore"      # nothing made until clicked
+    assert callable(got["data"]) and not built and got["on_click"] == "ignore"  # nothing made until clicked
     assert got["data"]() == b"xlsx-bytes"
     entry = json.loads((app.out / "access_log.jsonl").read_text(encoding="utf-8").splitlines()[-1])
     assert (entry["user"], entry["action"], entry["target"], entry["rows"]) == ("c", "export", "问题线索.xlsx", 42)

@@ -53,7 +53,7 @@ def test_sign_in_locks_a_name_after_repeated_failures_and_logs_every_attempt(tmp
         u, msg = sign_in(f, "zhang", "wrong", tmp_path, guard, now=t0 + i)
         assert u is None and "用户名或密码不正确" in msg
     assert "已锁定10分钟" in msg
-    u, msg = sign_in(f, "zhang", "s3cret-pass", tmp_path, guard, now=t0 + 60)     # right password, still locked
+    u, msg = sign_in(f, "zhang", "s3cret-pass", tmp_path, guard, now=t0 + 60)  # right password, still locked
     assert u is None and "暂时锁定" in msg and "9分钟" in msg
     u, msg = sign_in(f, "zhang", "s3cret-pass", tmp_path, guard, now=t0 + 11 * 60)  # lock over
     assert u is not None and msg == ""
@@ -85,9 +85,18 @@ def test_markdown_from_input_is_shown_as_written():
 
     from app_pages.state import md
 
-    hostile = ["[点我](http://evil.example/x)", "![](http://evil.example/a.png)", "**粗体** _斜体_", ":red[红字]",
-               "$x^2$", "<img src=x onerror=alert(1)>", "# 标题", "`代码`", "LB1\\]"]
+    hostile = [
+        "[点我](http://evil.example/x)",
+        "![](http://evil.example/a.png)",
+        "**粗体** _斜体_",
+        ":red[红字]",
+        "$x^2$",
+        "<img src=x onerror=alert(1)>",
+        "# 标题",
+        "`代码`",
+        "LB1\\]",
+    ]
     for text in hostile:
         out = md(text)
-        assert re.sub(r"\\(.)", r"\1", out) == text                    # nothing lost
-        assert not re.search(r"(?<!\\)[\[\]()!*_:$<>`#]", out)          # every special character escaped
+        assert re.sub(r"\\(.)", r"\1", out) == text  # nothing lost
+        assert not re.search(r"(?<!\\)[\[\]()!*_:$<>`#]", out)  # every special character escaped

@@ -24,16 +24,23 @@ def test_unknown_profile_is_a_clear_error(capsys, county, tmp_path):
 
 def test_generate_and_run_as_python_module(tmp_path):
     ws, out = tmp_path / "ws", tmp_path / "out"
-    subprocess.run([sys.executable, "-m", "audit", "generate", "--residents", "3000", "--seed", "2",
-                    "--out", str(ws), "--messy"], check=True)
-    r = subprocess.run([sys.executable, "-m", "audit", "run", str(ws), "--out", str(out), "--quiet"],
-                       check=True, capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "-m", "audit", "generate", "--residents", "3000", "--seed", "2", "--out", str(ws), "--messy"],
+        check=True,
+    )
+    r = subprocess.run(
+        [sys.executable, "-m", "audit", "run", str(ws), "--out", str(out), "--quiet"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     assert "审计完成" in r.stdout
     assert json.loads((out / "run.json").read_text(encoding="utf-8"))["findings"]["total"] > 0
 
 
 def test_ci_runs_the_readme_test_command():
     from pathlib import Path
+
     root = Path(__file__).resolve().parent.parent
     readme = (root / "README.md").read_text(encoding="utf-8").splitlines()
     blocks = [readme[i + 1] for i, line in enumerate(readme[:12]) if line.startswith("```bash")]

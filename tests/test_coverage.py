@@ -1,5 +1,6 @@
 """潜在救助对象清单 and the visit ledger: households in urgency order, masked, kept apart from the clues,
 and visit statuses that survive the next run."""
+
 from __future__ import annotations
 
 import io
@@ -56,6 +57,6 @@ def test_township_merge_marks_only_its_own_households_unlisted(audited, tmp_path
     towns = sorted(coverage(audited.findings).township.dropna().unique())
     mine = audited.findings[audited.findings.township == towns[0]]
     counts = led.merge(mine, townships={towns[0]})
-    assert counts["unlisted"] == 0                     # other townships' households are not touched
+    assert counts["unlisted"] == 0  # other townships' households are not touched
     t = led.frame()
     assert t.listed.eq(1).all()

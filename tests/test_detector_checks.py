@@ -5,6 +5,7 @@ Every detector gives the same findings when the input rows are shuffled and when
 the context's tables as they were, reads every profile parameter it declares; every profile
 parameter is used by some rule or output.
 """
+
 from __future__ import annotations
 
 import copy
@@ -88,9 +89,12 @@ def test_detector_reads_every_parameter_it_declares(spec, audited):
 def test_every_profile_parameter_is_used_by_a_rule_or_an_output():
     declared = {p for s in SPECS for p in (*s.params, *s.optional)}
     assert set(PARAMS) - declared - set(OUTPUT_PARAMS) == set()
-    src = "".join(p.read_text(encoding="utf-8") for p in (Path(__file__).parents[1] / "audit").glob("*.py")
-                  if p.name != "profile.py")
-    for key in OUTPUT_PARAMS:     # an output parameter is read by name (risk_weight_{high,…} by its stem)
+    src = "".join(
+        p.read_text(encoding="utf-8")
+        for p in (Path(__file__).parents[1] / "audit").glob("*.py")
+        if p.name != "profile.py"
+    )
+    for key in OUTPUT_PARAMS:  # an output parameter is read by name (risk_weight_{high,…} by its stem)
         stem = re.sub(r"_(high|medium|low)$", "_", key)
         assert key in src or stem in src, key
 

@@ -1,4 +1,5 @@
 """End to end: the real dashboard server driven by headless Chromium; screenshots in tests/artifacts/."""
+
 from __future__ import annotations
 
 import os
@@ -36,9 +37,11 @@ def server(audited, tmp_path_factory):
     users = tmp_path_factory.mktemp("users") / "users.json"
     add_user(users, "jiwei", "e2e-password", "county")
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "audit", "serve", str(audited.out), "--port", str(port),
-                             "--users", str(users)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "audit", "serve", str(audited.out), "--port", str(port), "--users", str(users)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(120):
         try:
@@ -62,9 +65,18 @@ def _shot(page, name):
 def test_login_findings_case_kinship_in_chromium(server, audited):
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(server, wait_until="networkidle")
         page.get_by_label("用户名").fill("jiwei")

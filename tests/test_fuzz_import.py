@@ -1,5 +1,6 @@
 """Fuzz the loader with generated malformed files (hypothesis): never a traceback — a clear InputError at
 most — and every row accounted for: rows in = imported + rejected + structural rows skipped."""
+
 from __future__ import annotations
 
 import csv
@@ -18,16 +19,61 @@ from tests.factory import pid
 from tests.fuzz_tally import tried
 
 HEAD = pid("19600101", 1)
-COLUMNS = [("低保编号", "case_id"), ("户号", "household_id"), ("户主身份证号", "head_id"), ("村代码", "village_code"),
-           ("乡镇", "township"), ("城乡类别", "area_type"), ("保障类别", "benefit_type"), ("保障人数", "enrolled_count"),
-           ("月保障金额（元）", "monthly_amount"), ("审批日期", "approval_date"), ("状态", "status")]
-GOOD = {"case_id": "LB{i}", "household_id": "H1", "head_id": HEAD, "village_code": "522732001001", "township": "大河镇",
-        "area_type": "农村", "benefit_type": "常补", "enrolled_count": "2", "monthly_amount": "600",
-        "approval_date": "2023-01-10", "status": "在保"}
+COLUMNS = [
+    ("低保编号", "case_id"),
+    ("户号", "household_id"),
+    ("户主身份证号", "head_id"),
+    ("村代码", "village_code"),
+    ("乡镇", "township"),
+    ("城乡类别", "area_type"),
+    ("保障类别", "benefit_type"),
+    ("保障人数", "enrolled_count"),
+    ("月保障金额（元）", "monthly_amount"),
+    ("审批日期", "approval_date"),
+    ("状态", "status"),
+]
+GOOD = {
+    "case_id": "LB{i}",
+    "household_id": "H1",
+    "head_id": HEAD,
+    "village_code": "522732001001",
+    "township": "大河镇",
+    "area_type": "农村",
+    "benefit_type": "常补",
+    "enrolled_count": "2",
+    "monthly_amount": "600",
+    "approval_date": "2023-01-10",
+    "status": "在保",
+}
 # values a clerk's file really holds in such a column, good and bad
-ODD = st.sampled_from(["", "待定", "三", "1e20", "inf", "-", "N/A", "２０２３年１月", "44265", "2023/13/45", "1,2,3",
-                       "'=HYPERLINK(\"x\")", "  600 元 ", "¥600.00", "６００", "12345678901234567890", "X", "null",
-                       "在 保", "已停", "城镇", "51272319600101000X", "\t600", "\"quoted, comma\""])
+ODD = st.sampled_from(
+    [
+        "",
+        "待定",
+        "三",
+        "1e20",
+        "inf",
+        "-",
+        "N/A",
+        "２０２３年１月",
+        "44265",
+        "2023/13/45",
+        "1,2,3",
+        '\'=HYPERLINK("x")',
+        "  600 元 ",
+        "¥600.00",
+        "６００",
+        "12345678901234567890",
+        "X",
+        "null",
+        "在 保",
+        "已停",
+        "城镇",
+        "51272319600101000X",
+        "\t600",
+        '"quoted, comma"',
+    ]
+)
 TEXT = st.text(alphabet=string.ascii_letters + string.digits + "张王李村镇号码金额：。 -/", max_size=12)
 
 
@@ -40,7 +86,9 @@ def county_file(draw):
         for key in draw(st.lists(st.sampled_from([c for _, c in COLUMNS]), max_size=3, unique=True)):
             row[key] = draw(st.one_of(ODD, TEXT))
         rows.append([row[c] for _, c in COLUMNS])
-    titles = draw(st.lists(st.sampled_from(["大河镇低保名册", "制表单位：大河镇民政所", "日期：2024年6月"]), max_size=2))
+    titles = draw(
+        st.lists(st.sampled_from(["大河镇低保名册", "制表单位：大河镇民政所", "日期：2024年6月"]), max_size=2)
+    )
     structure = draw(st.lists(st.sampled_from(["合计", "小计", "制表人：王某", "审核人：李某", "blank"]), max_size=3))
     trailing = draw(st.booleans())
     encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]))
@@ -60,8 +108,19 @@ def county_file(draw):
 
 
 def _register(ws: Path) -> None:
-    pd.DataFrame([{"person_id": HEAD, "name": "张三", "household_id": "H1", "relation_to_head": "户主",
-                   "village_code": "522732001001", "township": "大河镇", "county": "三都"}]).to_csv(ws / "persons.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "person_id": HEAD,
+                "name": "张三",
+                "household_id": "H1",
+                "relation_to_head": "户主",
+                "village_code": "522732001001",
+                "township": "大河镇",
+                "county": "三都",
+            }
+        ]
+    ).to_csv(ws / "persons.csv", index=False)
     pd.DataFrame([{"person_id": HEAD, "role": "村委会主任", "level": "村"}]).to_csv(ws / "officials.csv", index=False)
 
 
@@ -76,12 +135,17 @@ def test_malformed_roster_files_never_crash_and_every_row_is_accounted_for(case)
         try:
             with tried("roster") as tally:
                 res = load_workspace(ws)
-        except InputError as exc:             # a clear Chinese message naming the file, never a traceback
+        except InputError as exc:  # a clear Chinese message naming the file, never a traceback
             assert "低保名册.csv" in str(exc) or "cases" in str(exc)
             return
         src = next(s for s in res.sources if s.table == "cases")
-        tally.update({"roster:rows_loaded": src.rows_loaded, "roster:rows_rejected": src.rows_rejected,
-                      "roster:structure": len(src.structure)})
+        tally.update(
+            {
+                "roster:rows_loaded": src.rows_loaded,
+                "roster:rows_rejected": src.rows_rejected,
+                "roster:structure": len(src.structure),
+            }
+        )
         assert src.rows_loaded + src.rows_rejected + len(src.structure) + src.blank_rows == n_rows + n_struct
         assert len(res.tables["cases"]) == src.rows_loaded
         rejected = res.rejects[(res.rejects.table == "cases") & (res.rejects.action == "整行剔除")]

@@ -1,5 +1,6 @@
 """Fuzz every other table of the contract the way test_fuzz_import fuzzes the roster: each generated
 file goes through the real loader; never a traceback, and every data row is imported or rejected."""
+
 from __future__ import annotations
 
 import csv
@@ -19,8 +20,17 @@ from tests.test_fuzz_import import COLUMNS, ODD, TEXT, _register
 from tests.test_fuzz_import import GOOD as ROSTER
 
 NAMES = sorted(t for t in TABLES if t not in ("cases", "persons", "officials"))
-GOOD = {"id": pid("19700101", 3), "holder_id": pid("19700101", 3), "date": "2023-01-10", "month": "2023-01",
-        "datetime": "2023-01-10 10:00:00", "money": "600", "int": "2", "idlist": pid("19700101", 3), "str": "文本"}
+GOOD = {
+    "id": pid("19700101", 3),
+    "holder_id": pid("19700101", 3),
+    "date": "2023-01-10",
+    "month": "2023-01",
+    "datetime": "2023-01-10 10:00:00",
+    "money": "600",
+    "int": "2",
+    "idlist": pid("19700101", 3),
+    "str": "文本",
+}
 
 
 def _good(col) -> str:
@@ -40,7 +50,7 @@ def table_file(draw):
         row = [_good(c) if c.kind != "str" else f"{_good(c)}{i}" for c in cols]
         for j in draw(st.lists(st.integers(0, len(cols) - 1), max_size=3, unique=True)):
             row[j] = draw(st.one_of(ODD, TEXT))
-        if draw(st.integers(0, 9)) == 0:                  # a ragged row: a cell too many or too few
+        if draw(st.integers(0, 9)) == 0:  # a ragged row: a cell too many or too few
             row = row + ["多余"] if draw(st.booleans()) else row[:-1]
         rows.append(row)
     out = io.StringIO()
@@ -60,23 +70,30 @@ def test_every_table_survives_malformed_files_and_accounts_for_every_row(case):
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp)
         _register(ws)
-        (ws / "cases.csv").write_text(",".join(c for _, c in COLUMNS) + "\n" +
-                                      ",".join(ROSTER[c].format(i=1) for _, c in COLUMNS) + "\n", encoding="utf-8")
+        (ws / "cases.csv").write_text(
+            ",".join(c for _, c in COLUMNS) + "\n" + ",".join(ROSTER[c].format(i=1) for _, c in COLUMNS) + "\n",
+            encoding="utf-8",
+        )
         name = f"{spec.zh[0]}.csv"
         (ws / name).write_bytes(data)
         try:
             with tried("tables") as tally:
                 res = load_workspace(ws)
-        except InputError as exc:                # a clear Chinese message naming the file
+        except InputError as exc:  # a clear Chinese message naming the file
             assert name in str(exc)
             return
         mine = [s for s in res.sources if s.file == name]
-        if not mine:                             # not taken as this table: listed as unused, with a reason
+        if not mine:  # not taken as this table: listed as unused, with a reason
             assert any(u["file"] == name and u["reason"] for u in res.unused)
             return
         src = mine[0]
-        tally.update({"tables:rows_loaded": src.rows_loaded, "tables:rows_rejected": src.rows_rejected,
-                      "tables:structure": len(src.structure)})
+        tally.update(
+            {
+                "tables:rows_loaded": src.rows_loaded,
+                "tables:rows_rejected": src.rows_rejected,
+                "tables:structure": len(src.structure),
+            }
+        )
         assert src.rows_loaded + src.rows_rejected + len(src.structure) + src.blank_rows == n_rows
         if src.rows_loaded:
             assert len(res.tables[src.table]) == src.rows_loaded

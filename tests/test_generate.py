@@ -1,4 +1,5 @@
 """The generator: deterministic, realistic shapes, every rule planted, DATA rules recover their plants."""
+
 from __future__ import annotations
 
 import hashlib
@@ -38,20 +39,22 @@ def test_register_shapes_are_realistic(county):
     assert good.mean() > 0.999 and p.person_id.str.startswith("522732").all()
     assert {"户主", "配偶", "子", "女", "父亲", "母亲"} <= set(p.relation_to_head)
     rel = pd.read_csv(county / "relations.csv", dtype=str)
-    assert {"父", "母"} <= set(rel.relation)              # married-out children link across households
-    assert p.name.str[0].value_counts().index[0] in "王李张刘陈"   # common surnames dominate
+    assert {"父", "母"} <= set(rel.relation)  # married-out children link across households
+    assert p.name.str[0].value_counts().index[0] in "王李张刘陈"  # common surnames dominate
     off = pd.read_csv(county / "officials.csv", dtype=str)
     assert {"村", "乡镇", "县"} == set(off.level)
     wd = pd.read_csv(county / "withdrawals.csv", dtype=str, parse_dates=["time"])
     crowd = wd[wd.channel == "助农取款点"].groupby(["terminal_id", wd.time.dt.date]).size()
-    assert crowd.max() >= 3                                # payday crowds at village service points
+    assert crowd.max() >= 3  # payday crowds at village service points
 
 
 def test_awards_follow_the_top_up_formula_in_the_background(county):
     c = pd.read_csv(county / "cases.csv")
     truth = pd.read_csv(county / "truth.csv", dtype=str)
     clean = c[~c.case_id.isin(truth.case_id.dropna()) & (c.single_person_route == "否")]
-    computed = ((clean.standard - clean.per_capita_income) * clean.enrolled_count).round() + clean.addon_amount.fillna(0)
+    computed = ((clean.standard - clean.per_capita_income) * clean.enrolled_count).round() + clean.addon_amount.fillna(
+        0
+    )
     assert (abs(computed - clean.monthly_amount) <= 1).mean() > 0.95
 
 
@@ -70,11 +73,13 @@ def test_rules_recover_every_plant_and_nothing_else(audited, county, code):
 def test_messy_workspace_gives_the_same_findings(messy_county, audited, tmp_path):
     names = {p.name for p in messy_county.iterdir()}
     assert "人员.csv" in names and "低保名册.xlsx" in names
-    assert (messy_county / "人员.csv").read_bytes().decode("gb18030")       # GBK-encoded
+    assert (messy_county / "人员.csv").read_bytes().decode("gb18030")  # GBK-encoded
     res = run_audit(messy_county, "sandu-2021", tmp_path, strict=True)
     key = ["rule", "case_id", "person_id"]
-    assert res.findings[key].fillna("").sort_values(key).values.tolist() == \
-        audited.findings[key].fillna("").sort_values(key).values.tolist()
+    assert (
+        res.findings[key].fillna("").sort_values(key).values.tolist()
+        == audited.findings[key].fillna("").sort_values(key).values.tolist()
+    )
 
 
 def test_award_model_ranks_planted_over_awards_first(audited, county):
@@ -84,7 +89,7 @@ def test_award_model_ranks_planted_over_awards_first(audited, county):
     f = audited.findings[audited.findings.rule == "AWD-07"]
     hits = f[f.case_id.isin(planted)]
     assert len(planted) >= 2 and set(hits.case_id) == planted
-    tainted = set(truth.case_id.dropna())                  # cases touched by any plant
+    tainted = set(truth.case_id.dropna())  # cases touched by any plant
     background = f[~f.case_id.isin(tainted)]
     ev = hits.evidence.map(lambda e: __import__("json").loads(e)["excess_share"])
     bg = background.evidence.map(lambda e: __import__("json").loads(e)["excess_share"])

@@ -1,5 +1,6 @@
 """One bad cell never changes the whole audit: implausible dates, stray payout months, tables whose
 every row is rejected (columns shifted by a stray comma)."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -14,9 +15,20 @@ HEAD = pid("19600101", 1)
 
 
 def _case(i, **kw):
-    return {"case_id": f"LB{i}", "household_id": f"H{i}", "head_id": pid("19600101", 2 * i + 1),
-            "village_code": "522732001001", "township": "大河镇", "area_type": "农村", "benefit_type": "常补",
-            "enrolled_count": "1", "monthly_amount": "300", "approval_date": "2022-01-10", "status": "在保", **kw}
+    return {
+        "case_id": f"LB{i}",
+        "household_id": f"H{i}",
+        "head_id": pid("19600101", 2 * i + 1),
+        "village_code": "522732001001",
+        "township": "大河镇",
+        "area_type": "农村",
+        "benefit_type": "常补",
+        "enrolled_count": "1",
+        "monthly_amount": "300",
+        "approval_date": "2022-01-10",
+        "status": "在保",
+        **kw,
+    }
 
 
 @pytest.mark.parametrize("value", ["9999-12-31", "99999", "1899-12-31", "2173年10月14日"])
@@ -40,8 +52,18 @@ def test_a_stray_payout_month_does_not_move_the_reference_date():
 
 
 def _workspace(tmp_path, officials_lines):
-    pd.DataFrame([{"person_id": HEAD, "name": "张三", "household_id": "H1", "relation_to_head": "户主",
-                   "village_code": "522732001001", "township": "大河镇"}]).to_csv(tmp_path / "persons.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "person_id": HEAD,
+                "name": "张三",
+                "household_id": "H1",
+                "relation_to_head": "户主",
+                "village_code": "522732001001",
+                "township": "大河镇",
+            }
+        ]
+    ).to_csv(tmp_path / "persons.csv", index=False)
     pd.DataFrame([_case(0)]).to_csv(tmp_path / "cases.csv", index=False)
     (tmp_path / "officials.csv").write_text("\n".join(officials_lines) + "\n", encoding="utf-8")
 

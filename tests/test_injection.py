@@ -1,9 +1,9 @@
 """Hostile text from input files through every output: CSV and Excel cells never start a formula, the
 HTML documents never carry live markup, and the dashboard escapes markdown (tests/test_auth.py)."""
+
 from __future__ import annotations
 
 import csv
-import shutil
 
 import openpyxl
 import pandas as pd
@@ -13,8 +13,15 @@ from audit.cli import main
 from audit.run import run_audit
 from data.generate import generate
 
-PAYLOADS = ['=HYPERLINK("http://evil.example","点我")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
-            "\t=1+1", "<img src=http://evil.example/x.png onerror=alert(1)>", "![x](http://evil.example/a.png)"]
+PAYLOADS = [
+    '=HYPERLINK("http://evil.example","点我")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A9)",
+    "\t=1+1",
+    "<img src=http://evil.example/x.png onerror=alert(1)>",
+    "![x](http://evil.example/a.png)",
+]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -27,10 +34,10 @@ def hostile_run(tmp_path_factory):
     members = pd.read_csv(ws / "case_members.csv", dtype=str, keep_default_na=False)
     pays = pd.read_csv(ws / "payments.csv", dtype=str, keep_default_na=False)
     persons = pd.read_csv(ws / "persons.csv", dtype=str, keep_default_na=False)
-    renamed = dict(zip(cases.case_id.iloc[:len(PAYLOADS)], PAYLOADS))
+    renamed = dict(zip(cases.case_id.iloc[: len(PAYLOADS)], PAYLOADS))
     for frame in (cases, members, pays):
         frame["case_id"] = frame.case_id.replace(renamed)
-    persons.loc[persons.index[:len(PAYLOADS)], "name"] = PAYLOADS
+    persons.loc[persons.index[: len(PAYLOADS)], "name"] = PAYLOADS
     for name, frame in (("cases", cases), ("case_members", members), ("payments", pays), ("persons", persons)):
         frame.to_csv(ws / f"{name}.csv", index=False)
     # the payloads must reach the findings: pay the first hostile case twice a month (RCK-07)
@@ -78,7 +85,7 @@ def test_no_excel_cell_is_a_formula(hostile_run):
                 for cell in row:
                     assert cell.data_type != "f", (book.name, cell.coordinate, cell.value)
                     seen += isinstance(cell.value, str) and cell.value.startswith("=HYPERLINK")
-    assert seen            # the payload is there, as text
+    assert seen  # the payload is there, as text
 
 
 def test_documents_carry_no_live_markup_from_input(hostile_run):

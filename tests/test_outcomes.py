@@ -1,4 +1,5 @@
 """Risk ranking, case ledger, sampling plan and the three lists on the generated county."""
+
 from __future__ import annotations
 
 import io
@@ -23,7 +24,7 @@ from audit.scoring import rank
 def test_planted_cases_rank_on_top(audited, county):
     truth = pd.read_csv(county / "truth.csv", dtype=str)
     r = rank(audited.findings, load_profile("sandu-2021"))
-    top = r.head(max(1, len(audited.ctx.table("cases")) // 20))          # the top 5 % of all cases
+    top = r.head(max(1, len(audited.ctx.table("cases")) // 20))  # the top 5 % of all cases
     cases = audited.ctx.table("cases")
     planted = set(truth.case_id.dropna()) | set(cases[cases.account_no.isin(set(truth.account_no.dropna()))].case_id)
     share = top.case_id.isin(planted).mean()
@@ -47,13 +48,13 @@ def test_ledger_survives_a_rerun(tmp_path, audited):
     first, second = f.finding_id.iloc[0], f.finding_id.iloc[1]
     led.set(first, "张三", status="核实中", assignee="李四", note="已约谈")
     led.set(second, "张三", status="不属实", dismissal_reason="同名不同人")
-    counts = led.merge(f.iloc[1:])            # the first clue no longer fires; the second still does
+    counts = led.merge(f.iloc[1:])  # the first clue no longer fires; the second still does
     frame = led.frame().set_index("finding_id")
     assert frame.loc[first, "status"] == "已消除" and frame.loc[first, "note"] == "已约谈"
     assert frame.loc[second, "status"] == "不属实" and counts["suppressed"] == 1
     changed = f.iloc[[1]].assign(evidence='{"changed": 1}')
-    led.merge(pd.concat([f.iloc[2:], changed]))           # same clue, changed evidence
-    assert led.frame().set_index("finding_id").loc[second, "status"] == "待核实"    # evidence changed: raised again
+    led.merge(pd.concat([f.iloc[2:], changed]))  # same clue, changed evidence
+    assert led.frame().set_index("finding_id").loc[second, "status"] == "待核实"  # evidence changed: raised again
     h = led.history(first)
     assert list(h.field) == ["status", "status", "assignee", "note", "status"] and set(h.who) >= {"张三"}
 
@@ -76,7 +77,7 @@ def test_ledger_write_killed_midway_leaves_it_consistent(tmp_path, audited):
     script = textwrap.dedent(f"""
         import pandas as pd
         from audit.ledger import Ledger
-        Ledger({str(path)!r}).merge(pd.read_parquet({str(tmp_path / 'big.parquet')!r}))
+        Ledger({str(path)!r}).merge(pd.read_parquet({str(tmp_path / "big.parquet")!r}))
     """)
     proc = subprocess.Popen([sys.executable, "-c", script])
     time.sleep(2.5)
@@ -86,7 +87,7 @@ def test_ledger_write_killed_midway_leaves_it_consistent(tmp_path, audited):
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     n = con.execute("SELECT count(*) FROM clue").fetchone()[0]
     con.close()
-    assert n in (0, len(big))                 # all of the merge or none of it
+    assert n in (0, len(big))  # all of the merge or none of it
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -101,7 +102,7 @@ def test_sampling_plan_meets_the_minimums(audited, weighted):
     in_sampled = high[high.case_id.isin(set(cases[cases.village_code.isin(set(plan.village_code))].case_id))]
     assert set(in_sampled.case_id) <= set(plan.case_id)
     again, _ = sampling_plan(cases, r, prof, seed=7, weighted=weighted)
-    assert again.equals(plan)                 # re-derivable from the seed
+    assert again.equals(plan)  # re-derivable from the seed
 
 
 def test_three_lists_workbook(audited):
@@ -134,7 +135,7 @@ def test_self_audit_report_html_and_pdf(audited, tmp_path):
     text = "\n".join(p.text for p in doc.paragraphs)
     assert written[-1].suffix == ".docx" and "二、发现的主要问题" in text and len(doc.tables) >= 3
     if shutil.which("chromium"):
-        assert len(doc.inline_shapes) == 2                     # the two charts as pictures
+        assert len(doc.inline_shapes) == 2  # the two charts as pictures
 
 
 def test_evidence_packet_for_a_kin_clue(audited, tmp_path):
@@ -154,7 +155,9 @@ def test_evidence_packet_for_a_kin_clue(audited, tmp_path):
     from docx import Document
 
     doc = Document(str(written[-1]))
-    assert "低保问题线索交办单" in doc.paragraphs[0].text and len(doc.inline_shapes) == (2 if shutil.which("chromium") else 0)
+    assert "低保问题线索交办单" in doc.paragraphs[0].text and len(doc.inline_shapes) == (
+        2 if shutil.which("chromium") else 0
+    )
 
 
 @pytest.mark.parametrize("name", ["nanchang-2019", "yangquan-2019", "yuncheng-2023", "guizhou-2023", "sandu-2021"])
@@ -199,6 +202,6 @@ def test_a_township_ledger_export_holds_only_its_own_clues_and_history(tmp_path,
     sheets = led.export(t[t.township == mine])
     assert set(sheets["线索台账"].township) == {mine}
     assert a in set(sheets["变更记录"].finding_id) and b not in set(sheets["变更记录"].finding_id)
-    everyone = masked(led.export(t)["变更记录"])                  # and a phone in a note is masked
+    everyone = masked(led.export(t)["变更记录"])  # and a phone in a note is masked
     assert everyone.new.str.contains("139\\*\\*\\*\\*5678").any()
     assert not everyone.new.str.contains("13912345678").any()

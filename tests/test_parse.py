@@ -7,8 +7,19 @@ from audit.parse import norm_header, parse_date, parse_money, parse_month, parse
 from tests.factory import pid
 
 
-@pytest.mark.parametrize("raw", ["2021-03-10", "2021/3/10", "20210310", "2021年3月10日", "2021.03.10", "44265",
-                                 "２０２１－０３－１０", " 2021-03-10 00:00:00 "])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2021-03-10",
+        "2021/3/10",
+        "20210310",
+        "2021年3月10日",
+        "2021.03.10",
+        "44265",
+        "２０２１－０３－１０",
+        " 2021-03-10 00:00:00 ",
+    ],
+)
 def test_every_contract_date_form(raw):
     assert parse_date(raw) == dt.date(2021, 3, 10)
 
@@ -52,7 +63,7 @@ def test_resident_id_checks():
 
 def test_lowercase_x_and_15_digit_upgrade():
     first17 = "11010519491231002"
-    assert validate_resident_id(first17 + "x") == (first17 + "X", None)   # GB 11643 example
+    assert validate_resident_id(first17 + "x") == (first17 + "X", None)  # GB 11643 example
     assert upgrade_id15("110105491231002") == "11010519491231002X"
 
 

@@ -21,13 +21,14 @@ def test_every_value_has_a_source_clause(name):
 
 def test_inheritance_follows_the_notices():
     sandu = load_profile("sandu-2021")
-    assert sandu.get("death_grace_months_urban") == 1                 # 004 itself
+    assert sandu.get("death_grace_months_urban") == 1  # 004 itself
     assert sandu.entries["recheck_months_unstable"].defined_in == "yangquan-2019"  # 002 via parents
-    assert sandu.get("approval_limit_workdays_delegated") == 20       # 003
+    assert sandu.get("approval_limit_workdays_delegated") == 20  # 003
     assert sandu.fraction("appraisal_quorum_share") == Fraction(2, 3)
-    assert load_profile("nanchang-2019").get("appraisal_min_members") is None   # notice is silent
-    assert load_profile("nanchang-2019").silent(["appraisal_min_members", "asset_ceiling_months"]) == \
-        ["appraisal_min_members"]
+    assert load_profile("nanchang-2019").get("appraisal_min_members") is None  # notice is silent
+    assert load_profile("nanchang-2019").silent(["appraisal_min_members", "asset_ceiling_months"]) == [
+        "appraisal_min_members"
+    ]
 
 
 def test_show_names_sources_and_inheritance():
@@ -39,18 +40,24 @@ def test_show_names_sources_and_inheritance():
 
 def test_user_profile_file_inherits_and_overrides(tmp_path):
     f = tmp_path / "my-county.yaml"
-    f.write_text("name: my-county\nparent: sandu-2021\nparams:\n"
-                 "  card_batch_min_accounts: {value: 4, source: 本县纪委2024年口径}\n", encoding="utf-8")
+    f.write_text(
+        "name: my-county\nparent: sandu-2021\nparams:\n"
+        "  card_batch_min_accounts: {value: 4, source: 本县纪委2024年口径}\n",
+        encoding="utf-8",
+    )
     prof = load_profile(str(f))
     assert prof.int("card_batch_min_accounts") == 4 and prof.get("notice_min_days") == 5
 
 
-@pytest.mark.parametrize("body,needle", [
-    ("  card_batch_min_acounts: {value: 4, source: x}\n", "未知参数 'card_batch_min_acounts'"),
-    ("  card_batch_min_accounts: {value: 三个, source: x}\n", "参数 card_batch_min_accounts 的值必须是 int"),
-    ("  card_batch_min_accounts: 4\n", "必须写成 {value: …, source: …}"),
-    ("  card_batch_min_accounts: {value: 4}\n", "缺少来源条款"),
-])
+@pytest.mark.parametrize(
+    "body,needle",
+    [
+        ("  card_batch_min_acounts: {value: 4, source: x}\n", "未知参数 'card_batch_min_acounts'"),
+        ("  card_batch_min_accounts: {value: 三个, source: x}\n", "参数 card_batch_min_accounts 的值必须是 int"),
+        ("  card_batch_min_accounts: 4\n", "必须写成 {value: …, source: …}"),
+        ("  card_batch_min_accounts: {value: 4}\n", "缺少来源条款"),
+    ],
+)
 def test_bad_profiles_are_refused_naming_the_parameter(tmp_path, body, needle):
     f = tmp_path / "bad.yaml"
     f.write_text("name: bad\nparent: sandu-2021\nparams:\n" + body, encoding="utf-8")
@@ -76,8 +83,10 @@ def test_a_child_profile_unsets_an_inherited_value_with_a_source(tmp_path):
     (tmp_path / "mine.yaml").write_text(
         "name: mine\ntitle: t\ndocument: d\nparent: guizhou-2023\nparams:\n"
         "  gradual_exit_max_months_employment: {value: null, source: 本县通知：渐退不分原因}\n"
-        "  gradual_exit_max_months_civil_service: {value: null}\n", encoding="utf-8")
+        "  gradual_exit_max_months_civil_service: {value: null}\n",
+        encoding="utf-8",
+    )
     p = load_profile(str(tmp_path / "mine.yaml"))
-    assert p.get("gradual_exit_max_months_employment") is None            # unset, with its reason
-    assert p.get("gradual_exit_max_months_civil_service") == 3            # null without a source: inherited
+    assert p.get("gradual_exit_max_months_employment") is None  # unset, with its reason
+    assert p.get("gradual_exit_max_months_civil_service") == 3  # null without a source: inherited
     assert "本政策不设此项" in p.describe()

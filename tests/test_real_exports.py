@@ -2,6 +2,7 @@
 structure — title and 制表单位 rows, merged two- and three-row headers, 合计 rows, 制表人 footers, .xls
 written by Excel 97 (xlwt) with merged cells, the national 社会救助信息系统 family and person exports,
 bank statements with date and time apart and no channel column."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -46,31 +47,93 @@ def _xls(path, rows, merges=()):
 
 def _minimal_register(ws, village="522732001001"):
     """persons, officials and cases under contract names, so a single real file can be imported beside them."""
-    persons = [{"person_id": h, "name": f"户主{i}", "household_id": f"H{i}", "relation_to_head": "户主",
-                "village_code": village, "township": "大河镇", "county": "三都水族自治县"} for i, h in enumerate(HEADS)]
+    persons = [
+        {
+            "person_id": h,
+            "name": f"户主{i}",
+            "household_id": f"H{i}",
+            "relation_to_head": "户主",
+            "village_code": village,
+            "township": "大河镇",
+            "county": "三都水族自治县",
+        }
+        for i, h in enumerate(HEADS)
+    ]
     pd.DataFrame(persons).to_csv(ws / "persons.csv", index=False)
     pd.DataFrame([{"person_id": HEADS[0], "role": "村委会主任", "level": "村", "village_code": village}]).to_csv(
-        ws / "officials.csv", index=False)
-    cases = [{"case_id": f"LB{i}", "household_id": f"H{i}", "head_id": h, "village_code": village, "township": "大河镇",
-              "area_type": "农村", "benefit_type": "常补", "enrolled_count": 2, "monthly_amount": 600,
-              "approval_date": "2023-01-10", "status": "在保"} for i, h in enumerate(HEADS)]
+        ws / "officials.csv", index=False
+    )
+    cases = [
+        {
+            "case_id": f"LB{i}",
+            "household_id": f"H{i}",
+            "head_id": h,
+            "village_code": village,
+            "township": "大河镇",
+            "area_type": "农村",
+            "benefit_type": "常补",
+            "enrolled_count": 2,
+            "monthly_amount": 600,
+            "approval_date": "2023-01-10",
+            "status": "在保",
+        }
+        for i, h in enumerate(HEADS)
+    ]
     pd.DataFrame(cases).to_csv(ws / "cases.csv", index=False)
 
 
 # ---------------------------------------------------------------- R4: 浪潮 发放签字表 (.xls, merged 2-row header)
 def _signature_roster(total_amount: float):
-    head1 = ["地区", "姓名", "身份证号", "低保证号", "保障人数", "保障金（元）", "分类施保金（元）", "其他专项补贴金", "",
-             "发放合计（元）", "居住地址", "账户名称", "开户银行", "银行账号", "领取人"]
+    head1 = [
+        "地区",
+        "姓名",
+        "身份证号",
+        "低保证号",
+        "保障人数",
+        "保障金（元）",
+        "分类施保金（元）",
+        "其他专项补贴金",
+        "",
+        "发放合计（元）",
+        "居住地址",
+        "账户名称",
+        "开户银行",
+        "银行账号",
+        "领取人",
+    ]
     head2 = ["", "", "", "", "", "", "", "高龄补贴", "物价补贴", "", "", "", "", "", ""]
-    rows = [["2024年5月农村低保金发放签字表"] + [""] * 14, ["制表单位：大河镇民政所"] + [""] * 14,
-            ["日期：2024-06-01"] + [""] * 14, head1, head2]
+    rows = [
+        ["2024年5月农村低保金发放签字表"] + [""] * 14,
+        ["制表单位：大河镇民政所"] + [""] * 14,
+        ["日期：2024-06-01"] + [""] * 14,
+        head1,
+        head2,
+    ]
     for i, h in enumerate(HEADS[:5]):
-        rows.append(["大河村", f"户主{i}", h, f"LB{i}", 2, 500, 60, 20, 20, 600, "大河村", f"户主{i}", "农业银行",
-                     f"62284800000000{i:05d}", ""])
+        rows.append(
+            [
+                "大河村",
+                f"户主{i}",
+                h,
+                f"LB{i}",
+                2,
+                500,
+                60,
+                20,
+                20,
+                600,
+                "大河村",
+                f"户主{i}",
+                "农业银行",
+                f"62284800000000{i:05d}",
+                "",
+            ]
+        )
     rows.append(["合计", "", "", "", 10, 2500, 300, 100, 100, total_amount, "", "", "", "", ""])
     rows.append(["制表人：王某", "", "", "", "", "", "", "审核人：李某", "", "", "", "", "", "", ""])
-    merges = [(0, 0, 0, 14), (1, 1, 0, 14), (2, 2, 0, 14), (3, 3, 7, 8)] + \
-        [(3, 4, c, c) for c in (0, 1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 14)]
+    merges = [(0, 0, 0, 14), (1, 1, 0, 14), (2, 2, 0, 14), (3, 3, 7, 8)] + [
+        (3, 4, c, c) for c in (0, 1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 14)
+    ]
     return rows, merges
 
 
@@ -80,10 +143,10 @@ def test_r4_signature_roster_xls_with_title_merged_header_total_and_footer(tmp_p
     _xls(tmp_path / "大河镇2024年5月低保发放签字表.xls", rows, merges)
     ws = load_workspace(tmp_path)
     pay = ws.tables["payments"]
-    assert len(pay) == 5 and pay.amount.tolist() == [600.0] * 5                  # 发放合计, not 保障金
-    assert set(pay.period.dt.strftime("%Y-%m")) == {"2024-05"}                   # the month is only in the title
-    assert pay.src_row.tolist() == [6, 7, 8, 9, 10]                              # Excel's own row numbers
-    assert ws.rejects.empty                                                      # 合计 and 制表人 are structure
+    assert len(pay) == 5 and pay.amount.tolist() == [600.0] * 5  # 发放合计, not 保障金
+    assert set(pay.period.dt.strftime("%Y-%m")) == {"2024-05"}  # the month is only in the title
+    assert pay.src_row.tolist() == [6, 7, 8, 9, 10]  # Excel's own row numbers
+    assert ws.rejects.empty  # 合计 and 制表人 are structure
     src = next(s for s in ws.sources if s.table == "payments")
     assert src.header_row == "4-5" and {x["kind"] for x in src.structure} == {"合计行", "表尾"}
     assert any("发放月份取自标题" in n for n in src.notes)
@@ -91,24 +154,39 @@ def test_r4_signature_roster_xls_with_title_merged_header_total_and_footer(tmp_p
 
 def test_r4_total_row_that_disagrees_with_the_rows_is_a_data_finding(tmp_path):
     _minimal_register(tmp_path)
-    rows, merges = _signature_roster(3600)          # the rows add up to 3,000
+    rows, merges = _signature_roster(3600)  # the rows add up to 3,000
     _xls(tmp_path / "发放签字表.xls", rows, merges)
     ws = load_workspace(tmp_path)
     [r] = ws.rejects.itertuples()
     assert r.reason_code == "TOTAL_MISMATCH" and r.row == 11 and "3,600.00" in r.reason and r.action == "请核对"
-    assert len(ws.tables["payments"]) == 5                                       # nothing dropped
+    assert len(ws.tables["payments"]) == 5  # nothing dropped
 
 
 # ---------------------------------------------------------------- merged 月保障金额 over 保障金/分类施保金/合计
 def test_merged_monthly_amount_resolves_to_its_total_sub_column(tmp_path):
     _minimal_register(tmp_path)
     (tmp_path / "cases.csv").unlink()
-    head1 = ["低保编号", "户号", "户主身份证号", "村代码", "乡镇", "城乡类别", "保障类别", "保障人数", "月保障金额", "", "",
-             "审批日期", "状态"]
+    head1 = [
+        "低保编号",
+        "户号",
+        "户主身份证号",
+        "村代码",
+        "乡镇",
+        "城乡类别",
+        "保障类别",
+        "保障人数",
+        "月保障金额",
+        "",
+        "",
+        "审批日期",
+        "状态",
+    ]
     head2 = ["", "", "", "", "", "", "", "", "保障金", "分类施保金", "合计", "", ""]
     rows = [["大河镇低保名册（2024年12月）"] + [""] * 12, head1, head2]
     for i, h in enumerate(HEADS[:4]):
-        rows.append([f"LB{i}", f"H{i}", h, "522732001001", "大河镇", "农村", "常补", 2, 500, 60, 560, "2023-01-10", "在保"])
+        rows.append(
+            [f"LB{i}", f"H{i}", h, "522732001001", "大河镇", "农村", "常补", 2, 500, 60, 560, "2023-01-10", "在保"]
+        )
     _xlsx(tmp_path / "低保名册.xlsx", rows, merges=["A1:M1", "I2:K2"] + [f"{c}2:{c}3" for c in "ABCDEFGHLM"])
     ws = load_workspace(tmp_path)
     c = ws.tables["cases"]
@@ -133,25 +211,126 @@ def test_amount_split_over_sub_columns_without_a_total_is_their_sum(tmp_path):
 
 # ---------------------------------------------------------------- R1 + R2: the national export as a workspace
 def _national(ws):
-    fam = ["户主姓名", "户主身份证号", "家庭人口", "保障人口", "家庭年总收入（元）", "家庭年均收入（元）", "户月保障金额（元）",
-           "家庭分类施保总额（元）", "人员分类施保总额（元）", "合计（元）", "联系电话", "家庭住址", "所属省", "所属市", "所属区县",
-           "所属街道", "所属社区", "低保（特困）证号", "最初享受月", "申请原因", "救助金计算方式", "分档类型", "开户银行",
-           "银行账户名称", "银行帐号", "一卡通账号"]
+    fam = [
+        "户主姓名",
+        "户主身份证号",
+        "家庭人口",
+        "保障人口",
+        "家庭年总收入（元）",
+        "家庭年均收入（元）",
+        "户月保障金额（元）",
+        "家庭分类施保总额（元）",
+        "人员分类施保总额（元）",
+        "合计（元）",
+        "联系电话",
+        "家庭住址",
+        "所属省",
+        "所属市",
+        "所属区县",
+        "所属街道",
+        "所属社区",
+        "低保（特困）证号",
+        "最初享受月",
+        "申请原因",
+        "救助金计算方式",
+        "分档类型",
+        "开户银行",
+        "银行账户名称",
+        "银行帐号",
+        "一卡通账号",
+    ]
     rows = [fam]
-    people = [["姓名", "身份证号", "户主身份证号", "与户主关系", "性别", "出生日期", "残疾等级", "劳动能力", "救助类型",
-               "户月保障金额（元）", "所属区县", "所属街道", "所属社区", "低保（特困）证号"]]
+    people = [
+        [
+            "姓名",
+            "身份证号",
+            "户主身份证号",
+            "与户主关系",
+            "性别",
+            "出生日期",
+            "残疾等级",
+            "劳动能力",
+            "救助类型",
+            "户月保障金额（元）",
+            "所属区县",
+            "所属街道",
+            "所属社区",
+            "低保（特困）证号",
+        ]
+    ]
     for i, (h, w) in enumerate(zip(HEADS[:4], WIVES[:4])):
         town, village = ("大河镇", "大河村") if i < 2 else ("周覃镇", "板告村")
-        rows.append([f"户主{i}", h, 2, 2, 4000, 2000, 560, "", "", 560, "", "", "贵州省", "黔南州", "三都水族自治县",
-                     town, village, f"52273220190{i}", "2019-03", "因病", "补差", "", "农业银行", f"户主{i}",
-                     f"62284800000000{i:05d}", ""])
-        people.append([f"户主{i}", h, h, "本人", "男", "1960-01-01", "", "有", "农村低保", 560, "三都水族自治县", town,
-                       village, f"52273220190{i}"])
-        people.append([f"妻{i}", w, h, "妻", "女", "1962-01-01", "二级", "部分丧失", "农村低保", 560, "三都水族自治县",
-                       town, village, f"52273220190{i}"])
+        rows.append(
+            [
+                f"户主{i}",
+                h,
+                2,
+                2,
+                4000,
+                2000,
+                560,
+                "",
+                "",
+                560,
+                "",
+                "",
+                "贵州省",
+                "黔南州",
+                "三都水族自治县",
+                town,
+                village,
+                f"52273220190{i}",
+                "2019-03",
+                "因病",
+                "补差",
+                "",
+                "农业银行",
+                f"户主{i}",
+                f"62284800000000{i:05d}",
+                "",
+            ]
+        )
+        people.append(
+            [
+                f"户主{i}",
+                h,
+                h,
+                "本人",
+                "男",
+                "1960-01-01",
+                "",
+                "有",
+                "农村低保",
+                560,
+                "三都水族自治县",
+                town,
+                village,
+                f"52273220190{i}",
+            ]
+        )
+        people.append(
+            [
+                f"妻{i}",
+                w,
+                h,
+                "妻",
+                "女",
+                "1962-01-01",
+                "二级",
+                "部分丧失",
+                "农村低保",
+                560,
+                "三都水族自治县",
+                town,
+                village,
+                f"52273220190{i}",
+            ]
+        )
     _xlsx(ws / "农村低保家庭查询_20240630.xlsx", rows)
     _xlsx(ws / "农村低保人员查询_20240630.xlsx", people)
-    pd.DataFrame([{"身份证号": HEADS[5], "姓名": "干部", "职务": "村委会主任", "层级": "村"}]).to_csv(ws / "干部.csv", index=False)
+    pd.DataFrame([{"身份证号": HEADS[5], "姓名": "干部", "职务": "村委会主任", "层级": "村"}]).to_csv(
+        ws / "干部.csv", index=False
+    )
 
 
 def test_national_family_and_person_exports_are_a_workspace(tmp_path):
@@ -160,9 +339,9 @@ def test_national_family_and_person_exports_are_a_workspace(tmp_path):
     c, p, m = ws.tables["cases"], ws.tables["persons"], ws.tables["case_members"]
     assert len(c) == 4 and len(p) == 8 and len(m) == 8 and ws.rejects.empty
     assert set(c.area_type) == {"农村"} and set(c.status) == {"在保"}
-    assert c.household_id.tolist() == c.head_id.tolist()                  # households keyed by 户主身份证号
+    assert c.household_id.tolist() == c.head_id.tolist()  # households keyed by 户主身份证号
     assert c.approval_date.min() == pd.Timestamp("2019-03-01")
-    assert c.village_code.nunique() == 2 and set(c.village_code) == set(p.village_code)   # stable generated codes
+    assert c.village_code.nunique() == 2 and set(c.village_code) == set(p.village_code)  # stable generated codes
     assert c.village_code.str.startswith("V").all()
     notes = " ".join(ws.warnings)
     assert "按户主身份证号归户" in notes and "城乡类别取自文件名" in notes and "保障类别" in notes
@@ -193,12 +372,17 @@ def test_unrecognised_and_damaged_files_are_listed_with_the_reason(tmp_path):
 # ---------------------------------------------------------------- bank statements
 def test_b7_investigation_statement_gbk_with_in_out_flag_and_no_channel(tmp_path):
     _minimal_register(tmp_path)
-    head = "交易卡号,交易账号,账户开户名称,开户人证件号码,交易时间,交易金额,交易余额,收付标志,交易对手账卡号,现金标志,摘要说明,交易网点名称"
-    lines = [head,
-             "6228480000000000001,,户主0,,2024-05-11 09:01:00,600.00,0.00,出,,现金,ATM取款,大河村助农点",
-             "6228480000000000001,,户主0,,2024-05-12 10:00:00,\t600.00,600.00,进,6228480000000000099,,转账存入,网银",
-             "6228480000000000001,,户主0,,2024-05-13 10:00:00,50.00,550.00,出,,,其他,",
-             "合计,,,,,1250.00,,,,,,"]
+    head = (
+        "交易卡号,交易账号,账户开户名称,开户人证件号码,交易时间,交易金额,交易余额,收付标志,交易对手账卡号,"
+        "现金标志,摘要说明,交易网点名称"
+    )
+    lines = [
+        head,
+        "6228480000000000001,,户主0,,2024-05-11 09:01:00,600.00,0.00,出,,现金,ATM取款,大河村助农点",
+        "6228480000000000001,,户主0,,2024-05-12 10:00:00,\t600.00,600.00,进,6228480000000000099,,转账存入,网银",
+        "6228480000000000001,,户主0,,2024-05-13 10:00:00,50.00,550.00,出,,,其他,",
+        "合计,,,,,1250.00,,,,,,",
+    ]
     (tmp_path / "调单交易明细.csv").write_bytes("\n".join(lines).encode("gb18030"))
     ws = load_workspace(tmp_path)
     w = ws.tables["withdrawals"]
@@ -209,15 +393,23 @@ def test_b7_investigation_statement_gbk_with_in_out_flag_and_no_channel(tmp_path
 
 def test_b1_statement_with_date_and_time_apart_signed_amounts_and_the_card_in_the_preamble(tmp_path):
     _minimal_register(tmp_path)
-    lines = ["账户明细查询", "卡号：6228480000000000007", "交易日期,交易时间,交易摘要,交易金额,本次余额,对手信息,日 志 号,交易渠道,交易附言",
-             "20240510,093015,代发,+600.00,600.00,民政局,1,电子商务,",
-             "20240510,101500,取款,-600.00,0.00,,2,自动柜员机,"]
+    lines = [
+        "账户明细查询",
+        "卡号：6228480000000000007",
+        "交易日期,交易时间,交易摘要,交易金额,本次余额,对手信息,日 志 号,交易渠道,交易附言",
+        "20240510,093015,代发,+600.00,600.00,民政局,1,电子商务,",
+        "20240510,101500,取款,-600.00,0.00,,2,自动柜员机,",
+    ]
     (tmp_path / "农行流水.csv").write_text("\n".join(lines), encoding="utf-8")
     ws = load_workspace(tmp_path)
     w = ws.tables["withdrawals"]
     assert w.account_no.tolist() == ["6228480000000000007"] * 2
     assert w.time.tolist() == [pd.Timestamp("2024-05-10 09:30:15"), pd.Timestamp("2024-05-10 10:15:00")]
-    assert w.direction.tolist() == ["存入", "支出"] and w.channel.tolist() == ["POS", "ATM"] and w.amount.tolist() == [600.0] * 2
+    assert (
+        w.direction.tolist() == ["存入", "支出"]
+        and w.channel.tolist() == ["POS", "ATM"]
+        and w.amount.tolist() == [600.0] * 2
+    )
 
 
 def test_saved_column_mapping_is_used_by_the_next_import(tmp_path):
@@ -228,15 +420,33 @@ def test_saved_column_mapping_is_used_by_the_next_import(tmp_path):
     _minimal_register(tmp_path)
     (tmp_path / "cases.csv").unlink()
     rows = [["编号", "户", "户主证件", "村", "镇", "城乡", "类别", "人数", "月发放", "批准日", "在保否"]]
-    rows += [[f"LB{i}", f"H{i}", h, "522732001001", "大河镇", "农村", "常补", 2, 600, "2023-01-10", "在保"]
-             for i, h in enumerate(HEADS[:3])]
+    rows += [
+        [f"LB{i}", f"H{i}", h, "522732001001", "大河镇", "农村", "常补", 2, 600, "2023-01-10", "在保"]
+        for i, h in enumerate(HEADS[:3])
+    ]
     _xlsx(tmp_path / "我县名册.xlsx", rows)
     with pytest.raises(InputError, match="缺少必需的数据表 cases"):
         load_workspace(tmp_path)
     [item] = [i for i in inspect_workspace(tmp_path) if i["file"].startswith("我县名册")]
     assert item["table"] is None and "户主证件" in item["headers"]
-    names = dict(zip(["case_id", "household_id", "head_id", "village_code", "township", "area_type", "benefit_type",
-                      "enrolled_count", "monthly_amount", "approval_date", "status"], rows[0]))
+    names = dict(
+        zip(
+            [
+                "case_id",
+                "household_id",
+                "head_id",
+                "village_code",
+                "township",
+                "area_type",
+                "benefit_type",
+                "enrolled_count",
+                "monthly_amount",
+                "approval_date",
+                "status",
+            ],
+            rows[0],
+        )
+    )
     save_mapping(tmp_path, item["file"], "cases", {v: k for k, v in names.items()})
     ws = load_workspace(tmp_path)
     assert len(ws.tables["cases"]) == 3 and ws.tables["cases"].monthly_amount.tolist() == [600.0] * 3
@@ -246,9 +456,13 @@ def test_saved_column_mapping_is_used_by_the_next_import(tmp_path):
 def test_r8_bank_account_list_imports_as_accounts(tmp_path):
     """浪潮 银行账户 list: 身份证号 is the holder, 开户银行/账户名称/银行账号 map to the contract."""
     _minimal_register(tmp_path)
-    rows = [["地区", "户主姓名", "身份证号", "低保证号", "起始保障年月", "开户银行", "账户名称", "银行账号", "账号状态"]]
-    rows += [["大河村", f"户主{i}", h, f"LB{i}", "2019-03", "农业银行", f"户主{i}", f"62284800000000{i:05d}", "1"]
-             for i, h in enumerate(HEADS[:4])]
+    rows = [
+        ["地区", "户主姓名", "身份证号", "低保证号", "起始保障年月", "开户银行", "账户名称", "银行账号", "账号状态"]
+    ]
+    rows += [
+        ["大河村", f"户主{i}", h, f"LB{i}", "2019-03", "农业银行", f"户主{i}", f"62284800000000{i:05d}", "1"]
+        for i, h in enumerate(HEADS[:4])
+    ]
     _xlsx(tmp_path / "samBankAccountList.xlsx", rows)
     ws = load_workspace(tmp_path)
     a = ws.tables["accounts"]
@@ -259,8 +473,23 @@ def test_r3_payout_detail_without_case_ids_joins_to_the_roll_by_id(tmp_path):
     """浪潮 发放明细: title with the month, 制表单位/日期 rows, no 低保编号 — matched to cases by 身份证号."""
     _minimal_register(tmp_path)
     stranger = pid("19700101", 99)
-    rows = [["2024-05城市低保发放明细"] + [""] * 9, ["制表单位：大河镇民政所"] + [""] * 9, ["日期：2024-06-01"] + [""] * 9,
-            ["属地", "姓名", "身份证号", "保障人数", "保障金（元）", "分类施保金（元）", "发放合计（元）", "账户名称", "开户银行", "账号"]]
+    rows = [
+        ["2024-05城市低保发放明细"] + [""] * 9,
+        ["制表单位：大河镇民政所"] + [""] * 9,
+        ["日期：2024-06-01"] + [""] * 9,
+        [
+            "属地",
+            "姓名",
+            "身份证号",
+            "保障人数",
+            "保障金（元）",
+            "分类施保金（元）",
+            "发放合计（元）",
+            "账户名称",
+            "开户银行",
+            "账号",
+        ],
+    ]
     for i, h in enumerate(HEADS[:3] + [stranger]):
         rows.append(["大河村", f"户主{i}", h, 2, 540, 60, 600, f"户主{i}", "农业银行", f"62284800000000{i:05d}"])
     rows.append(["合计", "", "", 8, 2160, 240, 2400, "", "", ""])
@@ -269,7 +498,7 @@ def test_r3_payout_detail_without_case_ids_joins_to_the_roll_by_id(tmp_path):
     pay = ws.tables["payments"]
     assert pay.case_id.tolist() == ["LB0", "LB1", "LB2"] and pay.amount.tolist() == [600.0] * 3
     assert set(pay.period.dt.strftime("%Y-%m")) == {"2024-05"}
-    [r] = ws.rejects.itertuples()                       # the ID that is not on the roll: named, not dropped
+    [r] = ws.rejects.itertuples()  # the ID that is not on the roll: named, not dropped
     assert r.row == 8 and r.reason_code == "NO_CASE_FOR_ID" and r.person_id == stranger
 
 
@@ -277,10 +506,25 @@ def test_r5_family_query_xls_with_title_and_footer_imports_as_cases(tmp_path):
     """浪潮 低保家庭查询: title row, header, data, a 制表人/制表时间 last row; 身份证号 is the head's."""
     _minimal_register(tmp_path)
     (tmp_path / "cases.csv").unlink()
-    rows = [["城市低保家庭查询"] + [""] * 10,
-            ["地区", "户主姓名", "身份证号", "低保证号", "主要致贫原因", "家庭人口数", "保障人口数", "保障金额（元）", "供养方式",
-             "起始保障年月", "家庭住址"]]
-    rows += [["大河村", f"户主{i}", h, f"LB{i}", "因病", 3, 2, 600, "", "2020-07", "大河村"] for i, h in enumerate(HEADS[:3])]
+    rows = [
+        ["城市低保家庭查询"] + [""] * 10,
+        [
+            "地区",
+            "户主姓名",
+            "身份证号",
+            "低保证号",
+            "主要致贫原因",
+            "家庭人口数",
+            "保障人口数",
+            "保障金额（元）",
+            "供养方式",
+            "起始保障年月",
+            "家庭住址",
+        ],
+    ]
+    rows += [
+        ["大河村", f"户主{i}", h, f"LB{i}", "因病", 3, 2, 600, "", "2020-07", "大河村"] for i, h in enumerate(HEADS[:3])
+    ]
     rows.append(["制表人：王某", "", "", "", "", "", "", "制表时间：2024-06-30", "", "", ""])
     _xls(tmp_path / "queryFamilyActionExcel.xls", rows, [(0, 0, 0, 10)])
     ws = load_workspace(tmp_path)

@@ -1,4 +1,5 @@
 """The common contract test (STYLE E10): every registered detector, on generated and empty data."""
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,7 @@ def test_detector_contract(spec, audited):
     found = list(spec.fn(audited.ctx))
     for f in found:
         assert f.rule == spec.code and f.explanation and 0 <= f.score <= 1
-        watch = f.evidence.get("tier") == "观察" and f.severity.value == "low"    # KIN-05's watch tier (issue 11)
+        watch = f.evidence.get("tier") == "观察" and f.severity.value == "low"  # KIN-05's watch tier (issue 11)
         assert f.severity.value in catalogue()[spec.code].severity or watch
         json.dumps(dict(f.evidence), ensure_ascii=False, default=str)
         assert template_fields(spec.explain_zh) <= set(f.evidence) | {"row", "file"}
@@ -48,20 +49,27 @@ def test_detector_on_empty_tables_finds_nothing(spec):
 def test_registry_refuses_duplicates_unknown_codes_and_missing_docs(monkeypatch):
     from detectors.base import REGISTRY
 
-    monkeypatch.delitem(REGISTRY, "PRIV-01")       # a documented code that is free for the test
+    monkeypatch.delitem(REGISTRY, "PRIV-01")  # a documented code that is free for the test
     with pytest.raises(RegistryError, match="重复注册"):
+
         @detector("DATA-01", severity=Severity.LOW, title_zh="x")
         def again(ctx):
             """Doc."""
+
     with pytest.raises(RegistryError, match="不在规则目录"):
+
         @detector("CARD-99", severity=Severity.LOW, title_zh="x")
         def unknown(ctx):
             """Doc."""
+
     with pytest.raises(RegistryError, match="没有文档字符串"):
+
         @detector("PRIV-01", severity=Severity.LOW, title_zh="x")
         def nodoc(ctx):
             pass
+
     with pytest.raises(RegistryError, match="未定义的政策参数"):
+
         @detector("PRIV-01", severity=Severity.LOW, title_zh="x", params=("no_such_param",))
         def badparam(ctx):
             """Doc."""
@@ -75,4 +83,6 @@ def test_catalogue_holds_every_rules_md_code():
     text = (Path(__file__).parents[1] / "audit" / "rules" / "RULES.md").read_text(encoding="utf-8")
     in_md = set(re.findall(r"^\| ([A-Z]+-\d\d) \|", text, flags=re.M))
     assert set(codes) == in_md
-    assert {"KIN-01", "CARD-08", "RCK-07", "AWD-08", "VOTE-07", "ELIG-10", "COVER-06", "PRIV-01", "DATA-03"} <= set(codes)
+    assert {"KIN-01", "CARD-08", "RCK-07", "AWD-08", "VOTE-07", "ELIG-10", "COVER-06", "PRIV-01", "DATA-03"} <= set(
+        codes
+    )

@@ -1,4 +1,5 @@
 """The run folder: findings.csv per the contract, run.json, rejects, store reuse, skips and crashes."""
+
 from __future__ import annotations
 
 import json
@@ -66,12 +67,19 @@ def test_missing_table_and_silent_parameter_are_skips_and_a_crash_is_recorded():
         raise ZeroDivisionError("x")
         yield
 
-    specs = [_spec("VOTE-01", lambda c: [], requires=("meetings",)),
-             _spec("VOTE-02", lambda c: [], params=("appraisal_approval_share",)),
-             _spec("VOTE-03", boom)]
+    specs = [
+        _spec("VOTE-01", lambda c: [], requires=("meetings",)),
+        _spec("VOTE-02", lambda c: [], params=("appraisal_approval_share",)),
+        _spec("VOTE-03", boom),
+    ]
     found, log = run_detectors(ctx, specs)
     assert found == []
-    assert log["VOTE-01"] == {"title_zh": "测试", "severity": "low", "status": "skipped", "reason": "缺少数据表：meetings"}
+    assert log["VOTE-01"] == {
+        "title_zh": "测试",
+        "severity": "low",
+        "status": "skipped",
+        "reason": "缺少数据表：meetings",
+    }
     assert "未规定参数：appraisal_approval_share" in log["VOTE-02"]["reason"]
     assert log["VOTE-03"]["status"] == "error" and "ZeroDivisionError" in log["VOTE-03"]["reason"]
     with pytest.raises(ZeroDivisionError):
@@ -80,6 +88,7 @@ def test_missing_table_and_silent_parameter_are_skips_and_a_crash_is_recorded():
 
 def test_as_of_override_changes_the_reference_date(county, tmp_path):
     import datetime as dt
+
     res = run_audit(county, "sandu-2021", tmp_path, as_of=dt.date(2024, 6, 30), strict=True)
     assert res.run["as_of"] == "2024-06-30" and res.run["as_of_basis"] == "命令行 --as-of"
 
@@ -110,8 +119,8 @@ def test_formula_text_from_input_stays_text_in_csv_and_excel(tmp_path):
     from audit.results import csv_safe, to_excel_bytes
 
     frame = pd.DataFrame({"case_id": ['=HYPERLINK("http://x","点我")', "+1", "LB1"], "n": [1, -2, 3]})
-    assert csv_safe(frame).case_id.tolist() == ["'=HYPERLINK(\"http://x\",\"点我\")", "'+1", "LB1"]
-    assert csv_safe(frame).n.tolist() == [1, -2, 3]                       # numbers untouched
+    assert csv_safe(frame).case_id.tolist() == ['\'=HYPERLINK("http://x","点我")', "'+1", "LB1"]
+    assert csv_safe(frame).n.tolist() == [1, -2, 3]  # numbers untouched
     ws = openpyxl.load_workbook(io.BytesIO(to_excel_bytes({"表": frame}))).active
     assert ws["A2"].data_type == "s" and ws["A2"].value.startswith("=HYPERLINK")
 
@@ -138,8 +147,10 @@ def _killed_rerun(county, out, stage_name):
     import sys
 
     env = {**os.environ, "DIBAO_TEST_KILL_AFTER_STAGING": stage_name}
-    code = ("import sys; from audit.run import run_audit; "
-            "run_audit(sys.argv[1], 'sandu-2021', sys.argv[2], rules=['KIN-01'])")
+    code = (
+        "import sys; from audit.run import run_audit; "
+        "run_audit(sys.argv[1], 'sandu-2021', sys.argv[2], rules=['KIN-01'])"
+    )
     return subprocess.run([sys.executable, "-c", code, str(county), str(out)], env=env, capture_output=True)
 
 
@@ -157,10 +168,10 @@ def test_a_run_killed_while_writing_leaves_the_previous_run_whole(county, tmp_pa
         (county / "zz_note.txt").unlink()
     assert proc.returncode == 137, proc.stderr.decode()
     after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file() and not p.name.startswith(".staged-")}
-    assert after == before                                         # nothing of the killed run is visible
-    res = load_results(tmp_path)                                   # and the previous run reads as complete
+    assert after == before  # nothing of the killed run is visible
+    res = load_results(tmp_path)  # and the previous run reads as complete
     assert sorted(res.findings.finding_id) == sorted(first.findings.finding_id)
-    again = run_audit(county, "sandu-2021", tmp_path, rules=["KIN-01"])   # the next run cleans up
+    again = run_audit(county, "sandu-2021", tmp_path, rules=["KIN-01"])  # the next run cleans up
     assert not list(tmp_path.glob(".staged-*")) and again.run["outputs"]["findings.parquet"]["bytes"] > 0
 
 
@@ -181,7 +192,7 @@ def test_a_reader_never_mixes_two_runs_and_a_damaged_run_json_is_a_chinese_error
     (tmp_path / "run.json").write_text('{"as_of": "2024-', encoding="utf-8")
     with pytest.raises(RunFolderError, match="已损坏") as got:
         read_run(tmp_path)
-    assert str(tmp_path.parent) not in str(got.value)              # no server paths for the user
+    assert str(tmp_path.parent) not in str(got.value)  # no server paths for the user
     (tmp_path / "run.json").unlink()
     with pytest.raises(RunFolderError, match="没有找到审计结果"):
         read_run(tmp_path)

@@ -1,4 +1,5 @@
 """AWD-01..08 on literal rolls: each positive with its near miss."""
+
 from __future__ import annotations
 
 from tests.factory import make_ctx, person, pid, run_rule
@@ -8,10 +9,21 @@ V = "522732001001"
 
 def _case(i, n=2, income=100, amount=None, **kw):
     amount = (359 - income) * n if amount is None else amount
-    return {"case_id": f"LB{i}", "household_id": f"H{i}", "head_id": pid("19500101", 2 * i + 1), "village_code": V,
-            "township": "大河镇", "area_type": "农村", "benefit_type": "常补", "enrolled_count": str(n),
-            "monthly_amount": str(amount), "per_capita_income": str(income), "approval_date": "2022-01-10",
-            "status": "在保", **kw}
+    return {
+        "case_id": f"LB{i}",
+        "household_id": f"H{i}",
+        "head_id": pid("19500101", 2 * i + 1),
+        "village_code": V,
+        "township": "大河镇",
+        "area_type": "农村",
+        "benefit_type": "常补",
+        "enrolled_count": str(n),
+        "monthly_amount": str(amount),
+        "per_capita_income": str(income),
+        "approval_date": "2022-01-10",
+        "status": "在保",
+        **kw,
+    }
 
 
 def _people(cases, extra=()):
@@ -49,12 +61,12 @@ def test_awd02_nearly_identical_amounts_are_flat_rate_too():
 
 
 def test_awd02_amounts_spread_beyond_the_tolerance_are_not_flat_rate():
-    cases = [_case(i, n=1 + i % 4, income=50 + 25 * i, amount=440 + 11 * i) for i in range(10)]   # 11 元 apart
+    cases = [_case(i, n=1 + i % 4, income=50 + 25 * i, amount=440 + 11 * i) for i in range(10)]  # 11 元 apart
     assert run_rule("AWD-02", _ctx(cases)) == []
 
 
 def test_awd02_same_amount_for_the_same_need_is_clean():
-    cases = [_case(i, n=2, income=100) for i in range(10)]          # identical households, identical awards
+    cases = [_case(i, n=2, income=100) for i in range(10)]  # identical households, identical awards
     assert run_rule("AWD-02", _ctx(cases)) == []
 
 
@@ -64,15 +76,17 @@ def test_awd03_income_above_standard():
 
 
 def test_awd03_single_person_route_uses_its_own_line():
-    ok = _case(1, n=1, income=400, amount=138, single_person_route="是")      # 1.5 × 359 = 538.5
+    ok = _case(1, n=1, income=400, amount=138, single_person_route="是")  # 1.5 × 359 = 538.5
     assert run_rule("AWD-03", _ctx([ok])) == []
 
 
 def test_awd04_member_left_out():
     c = _case(1)
     wife = pid("19520101", 90)
-    members = [{"case_id": "LB1", "person_id": c["head_id"], "enrolled": "是"},
-               {"case_id": "LB1", "person_id": wife, "enrolled": "否"}]
+    members = [
+        {"case_id": "LB1", "person_id": c["head_id"], "enrolled": "是"},
+        {"case_id": "LB1", "person_id": wife, "enrolled": "否"},
+    ]
     [f] = run_rule("AWD-04", _ctx([c], members, _people([c], [person(wife, "H1", "配偶", name="妻")])))
     assert f.evidence["not_enrolled"] and "户内漏保" in f.explanation
 
@@ -80,8 +94,10 @@ def test_awd04_member_left_out():
 def test_awd04_single_person_route_is_allowed():
     c = _case(1, n=1, single_person_route="是", amount=438)
     wife = pid("19520101", 90)
-    members = [{"case_id": "LB1", "person_id": c["head_id"], "enrolled": "是"},
-               {"case_id": "LB1", "person_id": wife, "enrolled": "否"}]
+    members = [
+        {"case_id": "LB1", "person_id": c["head_id"], "enrolled": "是"},
+        {"case_id": "LB1", "person_id": wife, "enrolled": "否"},
+    ]
     assert run_rule("AWD-04", _ctx([c], members, _people([c], [person(wife, "H1", "配偶", name="妻")]))) == []
 
 
@@ -107,9 +123,11 @@ def test_awd04_split_years_before_is_clean():
 
 
 def _rotation(second_round_amount=518):
-    cases = [_case(1, status="停保", exit_date="2024-03-31"), _case(2, approval_date="2024-04-20", status="停保",
-                                                                  exit_date="2024-07-31"),
-             _case(3, approval_date="2024-08-20", amount=second_round_amount)]
+    cases = [
+        _case(1, status="停保", exit_date="2024-03-31"),
+        _case(2, approval_date="2024-04-20", status="停保", exit_date="2024-07-31"),
+        _case(3, approval_date="2024-08-20", amount=second_round_amount),
+    ]
     return cases
 
 
@@ -120,9 +138,11 @@ def test_awd05_exit_and_entry_match_twice():
 
 def _rotation_by_first_payout():
     """Replacements approved in the very month of the exits and paid from the next month."""
-    cases = [_case(1, status="停保", exit_date="2024-03-31"), _case(2, approval_date="2024-03-12", status="停保",
-                                                                  exit_date="2024-07-31"),
-             _case(3, approval_date="2024-07-15")]
+    cases = [
+        _case(1, status="停保", exit_date="2024-03-31"),
+        _case(2, approval_date="2024-03-12", status="停保", exit_date="2024-07-31"),
+        _case(3, approval_date="2024-07-15"),
+    ]
     pays = [{"case_id": "LB2", "period": f"2024-{m:02d}", "amount": "518", "account_no": "A"} for m in (4, 5, 6, 7)]
     pays += [{"case_id": "LB3", "period": f"2024-{m:02d}", "amount": "518", "account_no": "B"} for m in (8, 9)]
     return cases, pays
@@ -173,7 +193,7 @@ def test_awd07_award_equal_to_the_policy_formula_is_never_an_outlier():
         cases[i]["addon_amount"] = "107.7"
         cases[i]["addon_reasons"] = "老年人"
         cases[i]["monthly_amount"] = str(float(cases[i]["monthly_amount"]) + 107.7)
-    cases[4]["monthly_amount"] = str(float(cases[4]["monthly_amount"]) + 300)      # ...and 300 元 more than that
+    cases[4]["monthly_amount"] = str(float(cases[4]["monthly_amount"]) + 300)  # ...and 300 元 more than that
     found = run_rule("AWD-07", _ctx(cases))
     assert [f.case_id for f in found] == ["LB4"]
     assert found[0].evidence["policy_amount"] == round(float(cases[4]["monthly_amount"]) - 300, 2)
@@ -185,15 +205,18 @@ def test_awd07_same_findings_whatever_the_row_order():
         cases[i]["monthly_amount"] = str(3 * float(cases[i]["monthly_amount"]))
     a = run_rule("AWD-07", _ctx(cases))
     b = run_rule("AWD-07", _ctx(cases[::-1]))
-    assert [(f.finding_id, f.evidence["expected"]) for f in a] == \
-        sorted([(f.finding_id, f.evidence["expected"]) for f in b], key=lambda t: [x.finding_id for x in a].index(t[0]))
+    assert [(f.finding_id, f.evidence["expected"]) for f in a] == sorted(
+        [(f.finding_id, f.evidence["expected"]) for f in b], key=lambda t: [x.finding_id for x in a].index(t[0])
+    )
 
 
 def test_awd08_stranger_pooled_into_a_case():
     c = _case(1)
     stranger = pid("19700101", 91)
-    members = [{"case_id": "LB1", "person_id": c["head_id"], "enrolled": "是"},
-               {"case_id": "LB1", "person_id": stranger, "enrolled": "是"}]
+    members = [
+        {"case_id": "LB1", "person_id": c["head_id"], "enrolled": "是"},
+        {"case_id": "LB1", "person_id": stranger, "enrolled": "是"},
+    ]
     [f] = run_rule("AWD-08", _ctx([c], members, _people([c], [person(stranger, "H77", name="外人")])))
     assert f.evidence["strangers"]
 
@@ -201,20 +224,30 @@ def test_awd08_stranger_pooled_into_a_case():
 def test_awd08_married_out_daughter_returning_is_kin():
     c = _case(1)
     dau = pid("19750101", 92)
-    members = [{"case_id": "LB1", "person_id": c["head_id"], "enrolled": "是"},
-               {"case_id": "LB1", "person_id": dau, "enrolled": "是"}]
-    ctx = _ctx([c], members, _people([c], [person(dau, "H77", "配偶", name="女儿")]),
-               relations=[{"person_id": dau, "relative_id": c["head_id"], "relation": "父"}])
+    members = [
+        {"case_id": "LB1", "person_id": c["head_id"], "enrolled": "是"},
+        {"case_id": "LB1", "person_id": dau, "enrolled": "是"},
+    ]
+    ctx = _ctx(
+        [c],
+        members,
+        _people([c], [person(dau, "H77", "配偶", name="女儿")]),
+        relations=[{"person_id": dau, "relative_id": c["head_id"], "relation": "父"}],
+    )
     assert run_rule("AWD-08", ctx) == []
 
 
 def test_awd06_addon_below_the_ten_percent_floor():
-    [f] = run_rule("AWD-06", _ctx([_case(1, addon_amount="20", addon_reasons="老年人")]))      # 20 < 35.9
+    [f] = run_rule("AWD-06", _ctx([_case(1, addon_amount="20", addon_reasons="老年人")]))  # 20 < 35.9
     assert "低于10%下限" in f.explanation and f.evidence["floor"] == 35.9
     assert run_rule("AWD-06", _ctx([_case(1, addon_amount="36", addon_reasons="老年人")])) == []
 
 
 def test_awd06_an_addon_without_reasons_does_not_stop_the_rule_for_the_others():
-    found = run_rule("AWD-06", _ctx([_case(1, addon_amount="50", addon_reasons=""),
-                                     _case(2, addon_amount="160", addon_reasons="重度残疾;重病")]))
+    found = run_rule(
+        "AWD-06",
+        _ctx(
+            [_case(1, addon_amount="50", addon_reasons=""), _case(2, addon_amount="160", addon_reasons="重度残疾;重病")]
+        ),
+    )
     assert [f.case_id for f in found] == ["LB2"]

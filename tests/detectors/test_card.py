@@ -1,4 +1,5 @@
 """CARD-01..08 and RCK-07 on literal accounts and statements: positives with near misses."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,15 +13,29 @@ ACC = {k: f"62179900000000{i:05d}" for i, k in enumerate("ABCDEFG")}
 
 
 def _people():
-    return [person(p, f"H{i}", name=f"户主{i}", phone=f"1390000000{i}") for i, p in enumerate((A, B, C, D, E))] + \
-        [person(OFF, "H9", name="李会计", phone="13900000099")]
+    return [person(p, f"H{i}", name=f"户主{i}", phone=f"1390000000{i}") for i, p in enumerate((A, B, C, D, E))] + [
+        person(OFF, "H9", name="李会计", phone="13900000099")
+    ]
 
 
 def _cases(n=5):
-    return [{"case_id": f"LB{i}", "household_id": f"H{i}", "head_id": p, "village_code": V, "township": "大河镇",
-             "area_type": "农村", "benefit_type": "常补", "enrolled_count": "1", "monthly_amount": "300",
-             "approval_date": "2022-01-10", "status": "在保", "account_no": ACC["ABCDE"[i]]}
-            for i, p in enumerate((A, B, C, D, E)[:n])]
+    return [
+        {
+            "case_id": f"LB{i}",
+            "household_id": f"H{i}",
+            "head_id": p,
+            "village_code": V,
+            "township": "大河镇",
+            "area_type": "农村",
+            "benefit_type": "常补",
+            "enrolled_count": "1",
+            "monthly_amount": "300",
+            "approval_date": "2022-01-10",
+            "status": "在保",
+            "account_no": ACC["ABCDE"[i]],
+        }
+        for i, p in enumerate((A, B, C, D, E)[:n])
+    ]
 
 
 def _members(n=5):
@@ -30,19 +45,43 @@ def _members(n=5):
 def _accounts(**holders):
     base = {k: p for k, p in zip("ABCDE", (A, B, C, D, E))}
     base.update(holders)
-    return [{"account_no": ACC[k], "holder_id": h, "holder_type": "个人", "reserved_phone": None} for k, h in base.items()]
+    return [
+        {"account_no": ACC[k], "holder_id": h, "holder_type": "个人", "reserved_phone": None} for k, h in base.items()
+    ]
 
 
 def _payments(n=5, months=range(1, 13), account_of=None):
-    return [{"case_id": f"LB{i}", "period": f"2024-{m:02d}", "amount": "300",
-             "account_no": (account_of or {}).get(i, ACC["ABCDE"[i]]), "paid_date": f"2024-{m:02d}-10"}
-            for i in range(n) for m in months]
+    return [
+        {
+            "case_id": f"LB{i}",
+            "period": f"2024-{m:02d}",
+            "amount": "300",
+            "account_no": (account_of or {}).get(i, ACC["ABCDE"[i]]),
+            "paid_date": f"2024-{m:02d}-10",
+        }
+        for i in range(n)
+        for m in months
+    ]
 
 
 def _ctx(**more):
-    tables = dict(persons=_people(), cases=_cases(), case_members=_members(), accounts=_accounts(),
-                  payments=_payments(), officials=[{"person_id": OFF, "role": "村委委员", "level": "村", "village_code": V,
-                                                    "township": "大河镇", "start_date": "2015-01-01"}])
+    tables = dict(
+        persons=_people(),
+        cases=_cases(),
+        case_members=_members(),
+        accounts=_accounts(),
+        payments=_payments(),
+        officials=[
+            {
+                "person_id": OFF,
+                "role": "村委委员",
+                "level": "村",
+                "village_code": V,
+                "township": "大河镇",
+                "start_date": "2015-01-01",
+            }
+        ],
+    )
     tables.update(more)
     return make_ctx(**tables)
 
@@ -86,8 +125,15 @@ def _batch(months, gap_minutes=2, accounts="ABCD", terminal="T9", day=12):
     for m in months:
         t0 = dt.datetime(2024, m, day, 14, 0)
         for j, k in enumerate(accounts):
-            rows.append({"account_no": ACC[k], "time": f"{t0 + dt.timedelta(minutes=gap_minutes * j):%Y-%m-%d %H:%M}",
-                         "amount": "300", "channel": "ATM", "terminal_id": terminal})
+            rows.append(
+                {
+                    "account_no": ACC[k],
+                    "time": f"{t0 + dt.timedelta(minutes=gap_minutes * j):%Y-%m-%d %H:%M}",
+                    "amount": "300",
+                    "channel": "ATM",
+                    "terminal_id": terminal,
+                }
+            )
     return rows
 
 
@@ -103,22 +149,33 @@ def test_card04_spread_over_an_hour_is_clean():
 
 def test_card04_payday_crowd_of_changing_people_is_clean():
     rows = []
-    for m in range(1, 13):             # a different trio each month at the village service point
+    for m in range(1, 13):  # a different trio each month at the village service point
         trio = ["ABC", "BDE", "ACE", "CDA", "EAB", "DBC"][m % 6]
         rows += _batch([m], accounts=trio, terminal="ZN1", day=10)
     assert run_rule("CARD-04", _ctx(withdrawals=rows)) == []
 
 
 def test_card05_official_as_agent():
-    rows = [{"account_no": ACC["B"], "time": f"2024-{m:02d}-13 10:20", "amount": "300", "channel": "柜台",
-             "terminal_id": "WD1", "operator_id": OFF} for m in range(1, 7)]
+    rows = [
+        {
+            "account_no": ACC["B"],
+            "time": f"2024-{m:02d}-13 10:20",
+            "amount": "300",
+            "channel": "柜台",
+            "terminal_id": "WD1",
+            "operator_id": OFF,
+        }
+        for m in range(1, 7)
+    ]
     [f] = run_rule("CARD-05", _ctx(withdrawals=rows))
     assert f.official_id == OFF and f.evidence["n"] == 6
 
 
 def test_card05_household_member_as_agent_is_clean():
     kid = pid("19800101", 13)
-    rows = [{"account_no": ACC["B"], "time": "2024-03-13 10:20", "amount": "300", "channel": "柜台", "operator_id": kid}]
+    rows = [
+        {"account_no": ACC["B"], "time": "2024-03-13 10:20", "amount": "300", "channel": "柜台", "operator_id": kid}
+    ]
     assert run_rule("CARD-05", _ctx(persons=_people() + [person(kid, "H1", "子")], withdrawals=rows)) == []
 
 
@@ -134,29 +191,61 @@ def test_card06_stopped_the_month_of_death_is_clean():
 
 
 def test_card07_sweeps_at_a_batch_terminal():
-    sweep = [{"account_no": ACC["E"], "time": f"2024-{m:02d}-10 09:05", "amount": "300", "channel": "ATM",
-              "terminal_id": "T9"} for m in range(1, 13)]
+    sweep = [
+        {
+            "account_no": ACC["E"],
+            "time": f"2024-{m:02d}-10 09:05",
+            "amount": "300",
+            "channel": "ATM",
+            "terminal_id": "T9",
+        }
+        for m in range(1, 13)
+    ]
     [f] = run_rule("CARD-07", _ctx(withdrawals=_batch(range(3, 11)) + sweep))
     assert f.account_no == ACC["E"] and f.evidence["months"] == 12
 
 
 def test_card07_sweeps_elsewhere_are_clean():
-    sweep = [{"account_no": ACC["E"], "time": f"2024-{m:02d}-10 09:05", "amount": "300", "channel": "ATM",
-              "terminal_id": "ZN1"} for m in range(1, 13)]
+    sweep = [
+        {
+            "account_no": ACC["E"],
+            "time": f"2024-{m:02d}-10 09:05",
+            "amount": "300",
+            "channel": "ATM",
+            "terminal_id": "ZN1",
+        }
+        for m in range(1, 13)
+    ]
     assert run_rule("CARD-07", _ctx(withdrawals=_batch(range(3, 11)) + sweep)) == []
 
 
 def test_card08_monthly_transfer_to_the_officials_account():
     acc = _accounts() + [{"account_no": ACC["F"], "holder_id": OFF, "holder_type": "个人"}]
-    wd = [{"account_no": ACC["C"], "time": f"2024-{m:02d}-10 16:40", "amount": "90", "channel": "转账",
-           "counterparty_account": ACC["F"]} for m in range(3, 9)]
+    wd = [
+        {
+            "account_no": ACC["C"],
+            "time": f"2024-{m:02d}-10 16:40",
+            "amount": "90",
+            "channel": "转账",
+            "counterparty_account": ACC["F"],
+        }
+        for m in range(3, 9)
+    ]
     [f] = run_rule("CARD-08", _ctx(accounts=acc, withdrawals=wd))
     assert f.official_id == OFF and f.evidence["n"] == 6 and f.evidence["total"] == 540
 
 
 def test_card08_transfer_to_a_shop_is_clean():
     acc = _accounts() + [{"account_no": ACC["F"], "holder_id": pid("19900101", 15), "holder_type": "个人"}]
-    wd = [{"account_no": ACC["C"], "time": "2024-03-10 16:40", "amount": "90", "channel": "转账", "counterparty_account": ACC["F"]}]
+    wd = [
+        {
+            "account_no": ACC["C"],
+            "time": "2024-03-10 16:40",
+            "amount": "90",
+            "channel": "转账",
+            "counterparty_account": ACC["F"],
+        }
+    ]
     assert run_rule("CARD-08", _ctx(accounts=acc, withdrawals=wd)) == []
 
 
@@ -179,8 +268,12 @@ def test_rck07_one_yuan_rounding_is_tolerated():
 
 
 def test_rck07_case_on_the_roll_never_paid_and_a_gap_in_payouts():
-    pays = [p for p in _payments() if p["case_id"] != "LB2"                           # LB2: never paid at all
-            and not (p["case_id"] == "LB3" and p["period"] in ("2024-05", "2024-06"))]  # LB3: two months missing
+    pays = [
+        p
+        for p in _payments()
+        if p["case_id"] != "LB2"  # LB2: never paid at all
+        and not (p["case_id"] == "LB3" and p["period"] in ("2024-05", "2024-06"))
+    ]  # LB3: two months missing
     found = {f.case_id: f for f in run_rule("RCK-07", _ctx(payments=pays))}
     assert set(found) == {"LB2", "LB3"}
     assert len(found["LB2"].evidence["unpaid_months"]) == 12 and "从未发放" in found["LB2"].explanation
@@ -190,18 +283,22 @@ def test_rck07_case_on_the_roll_never_paid_and_a_gap_in_payouts():
 
 def test_rck07_boundary_months_and_months_outside_the_records_are_not_judged():
     cases = _cases()
-    cases[0] |= {"approval_date": "2024-03-20"}                           # first paid in April: fine
-    cases[1] |= {"status": "注销", "exit_date": "2024-10-06"}              # last paid in September: fine
-    cases[2] |= {"status": "停保"}                                          # stopped, exit date unknown: not judged
-    pays = [p for p in _payments(months=range(3, 13))
-            if not (p["case_id"] == "LB0" and p["period"] == "2024-03")
-            and not (p["case_id"] == "LB1" and p["period"] >= "2024-10")
-            and p["case_id"] != "LB2"]
-    assert run_rule("RCK-07", _ctx(cases=cases, payments=pays)) == []      # Jan–Feb are before the records begin
+    cases[0] |= {"approval_date": "2024-03-20"}  # first paid in April: fine
+    cases[1] |= {"status": "注销", "exit_date": "2024-10-06"}  # last paid in September: fine
+    cases[2] |= {"status": "停保"}  # stopped, exit date unknown: not judged
+    pays = [
+        p
+        for p in _payments(months=range(3, 13))
+        if not (p["case_id"] == "LB0" and p["period"] == "2024-03")
+        and not (p["case_id"] == "LB1" and p["period"] >= "2024-10")
+        and p["case_id"] != "LB2"
+    ]
+    assert run_rule("RCK-07", _ctx(cases=cases, payments=pays)) == []  # Jan–Feb are before the records begin
 
 
 def test_rck07_one_mistyped_future_period_does_not_make_every_case_unpaid():
-    pays = _payments() + [{"case_id": "LB0", "period": "2042-01", "amount": "300", "account_no": ACC["A"],
-                           "paid_date": "2024-12-10"}]
-    found = run_rule("RCK-07", _ctx(payments=pays))       # as_of 2024-12-31: 2025-01..2042-01 is not coverage
+    pays = _payments() + [
+        {"case_id": "LB0", "period": "2042-01", "amount": "300", "account_no": ACC["A"], "paid_date": "2024-12-10"}
+    ]
+    found = run_rule("RCK-07", _ctx(payments=pays))  # as_of 2024-12-31: 2025-01..2042-01 is not coverage
     assert [f.case_id for f in found] == []

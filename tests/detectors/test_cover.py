@@ -1,4 +1,5 @@
 """COVER-01..06 on hand-built households: each positive with its near miss (sandu-2021: rural 359 元)."""
+
 from __future__ import annotations
 
 from tests.factory import make_ctx, person, pid, run_rule
@@ -9,14 +10,29 @@ V = "522732001001"
 
 
 def _persons(**kw):
-    return [person(OLD, "H1", area_type="农村", **kw), person(WIFE, "H1", "配偶", name="李四", area_type="农村"),
-            person(SON, "H1", "子", name="张子", area_type="农村"), person(OTHER, "H2", name="王五", area_type="农村")]
+    return [
+        person(OLD, "H1", area_type="农村", **kw),
+        person(WIFE, "H1", "配偶", name="李四", area_type="农村"),
+        person(SON, "H1", "子", name="张子", area_type="农村"),
+        person(OTHER, "H2", name="王五", area_type="农村"),
+    ]
 
 
 def _case(case_id="LB1", hh="H2", head=OTHER, **kw):
-    return {"case_id": case_id, "household_id": hh, "head_id": head, "village_code": V, "township": "大河镇",
-            "area_type": "农村", "benefit_type": "常补", "enrolled_count": "1", "monthly_amount": "300",
-            "per_capita_income": "100", "approval_date": "2022-01-10", "status": "在保"} | kw
+    return {
+        "case_id": case_id,
+        "household_id": hh,
+        "head_id": head,
+        "village_code": V,
+        "township": "大河镇",
+        "area_type": "农村",
+        "benefit_type": "常补",
+        "enrolled_count": "1",
+        "monthly_amount": "300",
+        "per_capita_income": "100",
+        "approval_date": "2022-01-10",
+        "status": "在保",
+    } | kw
 
 
 def _ctx(persons=None, cases=None, **more):
@@ -26,13 +42,23 @@ def _ctx(persons=None, cases=None, **more):
 
 
 def _monitor(income, kind="脱贫不稳定户", **kw):
-    return [{"household_id": "H1", "person_id": OLD, "monitor_type": kind, "identified_date": "2024-06-01",
-             "risk": "因病", "per_capita_income": str(income), "risk_status": "未消除"} | kw]
+    return [
+        {
+            "household_id": "H1",
+            "person_id": OLD,
+            "monitor_type": kind,
+            "identified_date": "2024-06-01",
+            "risk": "因病",
+            "per_capita_income": str(income),
+            "risk_status": "未消除",
+        }
+        | kw
+    ]
 
 
 # ---------------------------------------------------------------- COVER-01
 def test_cover01_monitored_household_below_the_annual_standard():
-    [f] = run_rule("COVER-01", _ctx(monitoring=_monitor(3000)))        # 3000 < 12 × 359 = 4308
+    [f] = run_rule("COVER-01", _ctx(monitoring=_monitor(3000)))  # 3000 < 12 × 359 = 4308
     assert f.household_id == "H1" and f.person_id == OLD and f.evidence["qualifies_for"] == "低保"
     assert f.evidence["per_capita_income"] == 250.0 and f.evidence["standard"] == 359.0
 
@@ -44,19 +70,38 @@ def test_cover01_sudden_hardship_counts_whatever_the_income():
 
 def test_cover01_near_misses_income_above_decided_recently_or_enrolled():
     assert run_rule("COVER-01", _ctx(monitoring=_monitor(6000))) == []
-    app = [{"application_id": "SQ1", "household_id": "H1", "applicant_id": OLD, "application_date": "2024-09-01",
-            "decision": "不予批准", "decision_date": "2024-10-01", "reason": "家庭人均收入高于当地低保标准"}]
-    assert run_rule("COVER-01", _ctx(monitoring=_monitor(3000), applications=app)) == []   # decided 3 months ago
+    app = [
+        {
+            "application_id": "SQ1",
+            "household_id": "H1",
+            "applicant_id": OLD,
+            "application_date": "2024-09-01",
+            "decision": "不予批准",
+            "decision_date": "2024-10-01",
+            "reason": "家庭人均收入高于当地低保标准",
+        }
+    ]
+    assert run_rule("COVER-01", _ctx(monitoring=_monitor(3000), applications=app)) == []  # decided 3 months ago
     old = [app[0] | {"application_date": "2022-09-01", "decision_date": "2022-10-01"}]
-    assert len(run_rule("COVER-01", _ctx(monitoring=_monitor(3000), applications=old))) == 1   # beyond 12 months
+    assert len(run_rule("COVER-01", _ctx(monitoring=_monitor(3000), applications=old))) == 1  # beyond 12 months
     enrolled = _ctx(monitoring=_monitor(3000), cases=[_case(hh="H1", head=OLD)])
     assert run_rule("COVER-01", enrolled) == []
 
 
 # ---------------------------------------------------------------- COVER-02
 def _refusal(reason, steps=("入户调查", "信息核对"), **kw):
-    apps = [{"application_id": "SQ9", "household_id": "H1", "applicant_id": OLD, "application_date": "2024-05-01",
-             "decision": "不予批准", "decision_date": "2024-05-26", "reason": reason} | kw]
+    apps = [
+        {
+            "application_id": "SQ9",
+            "household_id": "H1",
+            "applicant_id": OLD,
+            "application_date": "2024-05-01",
+            "decision": "不予批准",
+            "decision_date": "2024-05-26",
+            "reason": reason,
+        }
+        | kw
+    ]
     wf = [{"case_id": "SQ9", "step": s, "date": "2024-05-10"} for s in ("受理", *steps)]
     return dict(applications=apps, workflow=wf)
 
@@ -85,8 +130,10 @@ def test_cover02_near_misses_income_or_asset_refusal_with_survey_and_check():
     assert run_rule("COVER-02", _ctx(**_refusal("家庭金融资产超过规定标准"), income_checks=checks)) == []
     # survey and check found only as income checks of the household between application and decision
     apps = _refusal("家庭收入超过低保标准", steps=())
-    checks = [{"household_id": "H1", "check_date": "2024-05-05", "per_capita_income": "500", "source": "入户调查"},
-              {"household_id": "H1", "check_date": "2024-05-08", "per_capita_income": "500", "source": "核对平台"}]
+    checks = [
+        {"household_id": "H1", "check_date": "2024-05-05", "per_capita_income": "500", "source": "入户调查"},
+        {"household_id": "H1", "check_date": "2024-05-08", "per_capita_income": "500", "source": "核对平台"},
+    ]
     assert run_rule("COVER-02", _ctx(**apps, income_checks=checks)) == []
 
 
@@ -98,7 +145,7 @@ def _check(income, date="2024-06-01"):
 def test_cover03_severely_disabled_member_in_a_low_income_household():
     people = _persons()
     people[2]["disability_grade"] = "一级"
-    [f] = run_rule("COVER-03", _ctx(persons=people, income_checks=_check(450)))     # 359 < 450 < 538.5
+    [f] = run_rule("COVER-03", _ctx(persons=people, income_checks=_check(450)))  # 359 < 450 < 538.5
     assert f.evidence["qualifies_for"].startswith("单人保") and f.evidence["line_value"] == 538.5
     assert f.person_id == SON
 
@@ -131,11 +178,23 @@ def test_cover04_stopped_for_income_but_the_exit_check_is_below_the_standard():
 
 
 def test_cover04_near_misses_income_exit_confirmed_or_reapplied():
-    assert run_rule("COVER-04", _ctx(cases=_stopped("家庭人均收入超过低保标准"), income_checks=_check(500, "2024-06-15"))) == []
+    assert (
+        run_rule("COVER-04", _ctx(cases=_stopped("家庭人均收入超过低保标准"), income_checks=_check(500, "2024-06-15")))
+        == []
+    )
     # the check before approval is not the exit's assessment
-    assert run_rule("COVER-04", _ctx(cases=_stopped("家庭经营性收入增加"), income_checks=_check(100, "2021-12-01"))) == []
-    app = [{"application_id": "SQ2", "household_id": "H1", "applicant_id": OLD, "application_date": "2024-09-01",
-            "decision": "办理中"}]
+    assert (
+        run_rule("COVER-04", _ctx(cases=_stopped("家庭经营性收入增加"), income_checks=_check(100, "2021-12-01"))) == []
+    )
+    app = [
+        {
+            "application_id": "SQ2",
+            "household_id": "H1",
+            "applicant_id": OLD,
+            "application_date": "2024-09-01",
+            "decision": "办理中",
+        }
+    ]
     assert run_rule("COVER-04", _ctx(cases=_stopped("自愿申请退出"), applications=app)) == []
 
 
@@ -158,7 +217,7 @@ def test_cover05_survivor_of_a_two_person_household_counts_as_alone():
 
 
 def test_cover05_near_misses_59_assessed_above_or_on_a_roll():
-    lone, people = _alone("19650601")                                    # 59
+    lone, people = _alone("19650601")  # 59
     assert run_rule("COVER-05", _ctx(persons=people)) == []
     lone, people = _alone("19500101")
     checks = [{"household_id": "H3", "check_date": "2024-03-01", "per_capita_income": "800", "source": "入户调查"}]
@@ -170,20 +229,28 @@ def test_cover05_near_misses_59_assessed_above_or_on_a_roll():
 def test_cover05_minor_whose_parents_both_died():
     kid = pid("20150101", 9)
     people = _persons() + [person(kid, "H1", "孙子", name="张孙", area_type="农村")]
-    rel = [{"person_id": kid, "relative_id": SON, "relation": "父"}, {"person_id": kid, "relative_id": WIFE, "relation": "母"}]
+    rel = [
+        {"person_id": kid, "relative_id": SON, "relation": "父"},
+        {"person_id": kid, "relative_id": WIFE, "relation": "母"},
+    ]
     deaths = [{"person_id": SON, "death_date": "2024-02-01"}, {"person_id": WIFE, "death_date": "2024-03-01"}]
     found = run_rule("COVER-05", _ctx(persons=people, relations=rel, deaths=deaths))
     orphans = [f for f in found if f.evidence["kind"] == "orphan"]
     assert [f.person_id for f in orphans] == [kid] and len(orphans[0].evidence["parents"]) == 2
-    alive = [d for d in deaths if d["person_id"] != WIFE]                     # one parent alive: not an orphan
-    assert [f for f in run_rule("COVER-05", _ctx(persons=people, relations=rel, deaths=alive))
-            if f.evidence["kind"] == "orphan"] == []
+    alive = [d for d in deaths if d["person_id"] != WIFE]  # one parent alive: not an orphan
+    assert [
+        f
+        for f in run_rule("COVER-05", _ctx(persons=people, relations=rel, deaths=alive))
+        if f.evidence["kind"] == "orphan"
+    ] == []
 
 
 # ---------------------------------------------------------------- COVER-06
 def _edge(check_date, income="250"):
-    return dict(other_rolls=[{"person_id": OLD, "program": "低保边缘", "county": "三都水族自治县", "start_date": "2023-01-01"}],
-                income_checks=[{"household_id": "H1", "check_date": check_date, "per_capita_income": income}])
+    return dict(
+        other_rolls=[{"person_id": OLD, "program": "低保边缘", "county": "三都水族自治县", "start_date": "2023-01-01"}],
+        income_checks=[{"household_id": "H1", "check_date": check_date, "per_capita_income": income}],
+    )
 
 
 def test_cover06_edge_household_below_the_standard_not_moved():
@@ -192,9 +259,16 @@ def test_cover06_edge_household_below_the_standard_not_moved():
 
 
 def test_cover06_moved_late_counts_moved_in_time_does_not():
-    [f] = run_rule("COVER-06", _ctx(cases=[_case(), _case("LB7", hh="H1", head=OLD, approval_date="2024-11-20")],
-                                    **_edge("2024-10-01")))
+    [f] = run_rule(
+        "COVER-06",
+        _ctx(cases=[_case(), _case("LB7", hh="H1", head=OLD, approval_date="2024-11-20")], **_edge("2024-10-01")),
+    )
     assert f.evidence["days"] == 50 and f.evidence["moved"] == "2024-11-20"
-    assert run_rule("COVER-06", _ctx(cases=[_case(), _case("LB7", hh="H1", head=OLD, approval_date="2024-10-20")],
-                                     **_edge("2024-10-01"))) == []
-    assert run_rule("COVER-06", _ctx(**_edge("2024-10-01", income="400"))) == []   # above the standard
+    assert (
+        run_rule(
+            "COVER-06",
+            _ctx(cases=[_case(), _case("LB7", hh="H1", head=OLD, approval_date="2024-10-20")], **_edge("2024-10-01")),
+        )
+        == []
+    )
+    assert run_rule("COVER-06", _ctx(**_edge("2024-10-01", income="400"))) == []  # above the standard

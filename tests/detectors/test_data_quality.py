@@ -1,4 +1,5 @@
 """DATA-01..03 on literal frames: each with its positive and its near miss."""
+
 from __future__ import annotations
 
 from tests.factory import make_ctx, person, pid, run_rule
@@ -19,38 +20,56 @@ def test_data01_clean_rows_make_no_finding():
 
 
 def _case(head=HEAD):
-    return {"case_id": "LB1", "household_id": "H1", "head_id": head, "village_code": "522732001001",
-            "township": "大河镇", "area_type": "农村", "benefit_type": "常补", "enrolled_count": "1",
-            "monthly_amount": "300", "approval_date": "2022-01-10", "status": "在保"}
+    return {
+        "case_id": "LB1",
+        "household_id": "H1",
+        "head_id": head,
+        "village_code": "522732001001",
+        "township": "大河镇",
+        "area_type": "农村",
+        "benefit_type": "常补",
+        "enrolled_count": "1",
+        "monthly_amount": "300",
+        "approval_date": "2022-01-10",
+        "status": "在保",
+    }
 
 
 def test_data02_member_and_payment_pointing_nowhere():
     stranger = pid("19850505", 5)
-    ctx = make_ctx(persons=[person(HEAD)], cases=[_case()],
-                   case_members=[{"case_id": "LB1", "person_id": stranger, "enrolled": "是"}],
-                   payments=[{"case_id": "LB9", "period": "2024-01", "amount": "300", "account_no": "A1"}])
+    ctx = make_ctx(
+        persons=[person(HEAD)],
+        cases=[_case()],
+        case_members=[{"case_id": "LB1", "person_id": stranger, "enrolled": "是"}],
+        payments=[{"case_id": "LB9", "period": "2024-01", "amount": "300", "account_no": "A1"}],
+    )
     found = run_rule("DATA-02", ctx)
-    assert {(f.evidence["table"], f.evidence["column"]) for f in found} == \
-        {("case_members", "person_id"), ("payments", "case_id")}
+    assert {(f.evidence["table"], f.evidence["column"]) for f in found} == {
+        ("case_members", "person_id"),
+        ("payments", "case_id"),
+    }
     assert next(f for f in found if f.evidence["table"] == "payments").case_id == "LB9"
 
 
 def test_data02_consistent_references_are_clean():
-    ctx = make_ctx(persons=[person(HEAD)], cases=[_case()],
-                   case_members=[{"case_id": "LB1", "person_id": HEAD, "enrolled": "是"}],
-                   payments=[{"case_id": "LB1", "period": "2024-01", "amount": "300", "account_no": "A1"}])
+    ctx = make_ctx(
+        persons=[person(HEAD)],
+        cases=[_case()],
+        case_members=[{"case_id": "LB1", "person_id": HEAD, "enrolled": "是"}],
+        payments=[{"case_id": "LB1", "period": "2024-01", "amount": "300", "account_no": "A1"}],
+    )
     assert run_rule("DATA-02", ctx) == []
 
 
 def test_data03_parent_barely_older_than_child():
-    young_kid = pid("19820101", 3)         # 12 years younger than the head
+    young_kid = pid("19820101", 3)  # 12 years younger than the head
     ctx = make_ctx(persons=[person(HEAD), person(young_kid, rel="子", name="张小")])
     [f] = run_rule("DATA-03", ctx)
     assert f.person_id == young_kid and f.evidence["age_gap_years"] == 12.0
 
 
 def test_data03_fourteen_years_is_allowed():
-    kid = pid("19840102", 3)               # just over 14 years
+    kid = pid("19840102", 3)  # just over 14 years
     assert run_rule("DATA-03", make_ctx(persons=[person(HEAD), person(kid, rel="子")])) == []
 
 
@@ -67,19 +86,21 @@ def test_data03_matching_birth_date_and_sex_are_clean():
 
 def test_data03_death_before_birth_and_future_birth():
     future = pid("20250301", 7)
-    ctx = make_ctx(persons=[person(HEAD), person(future, "H3")],
-                   deaths=[{"person_id": HEAD, "death_date": "1969-05-01"}])
+    ctx = make_ctx(
+        persons=[person(HEAD), person(future, "H3")], deaths=[{"person_id": HEAD, "death_date": "1969-05-01"}]
+    )
     kinds = {(f.person_id, f.evidence["kind"]) for f in run_rule("DATA-03", ctx)}
     assert kinds == {(HEAD, "birth_after_death"), (future, "birth_in_future")}
 
 
 def test_data01_carries_the_rejected_rows_keys_as_written():
     bad = HEAD[:17] + ("0" if HEAD[17] != "0" else "1")
-    ctx = make_ctx(persons=[person(HEAD), person(bad, "H2", name="王五"),
-                            person(KID, "H3", name="赵六", birth_date="不详")])
+    ctx = make_ctx(
+        persons=[person(HEAD), person(bad, "H2", name="王五"), person(KID, "H3", name="赵六", birth_date="不详")]
+    )
     by_row = {f.evidence["row"]: f for f in run_rule("DATA-01", ctx)}
-    assert by_row[3].person_id == bad and by_row[3].household_id == "H2"      # bad check digit: the ID as written
-    assert by_row[4].person_id == KID and by_row[4].household_id == "H3"      # a cleared cell keeps its row's keys
+    assert by_row[3].person_id == bad and by_row[3].household_id == "H2"  # bad check digit: the ID as written
+    assert by_row[4].person_id == KID and by_row[4].household_id == "H3"  # a cleared cell keeps its row's keys
     assert bad not in by_row[3].explanation and bad not in str(by_row[3].evidence)
 
 
@@ -90,19 +111,29 @@ def test_data01_duplicate_person_row_names_the_person():
 
 
 def test_data02_workflow_filed_under_an_application_id_is_not_dangling():
-    wf = [{"case_id": "SQ1", "step": "入户调查", "date": "2022-01-05"},
-          {"case_id": "SQ2", "step": "入户调查", "date": "2022-01-05"}]
-    apps = [{"application_id": "SQ1", "household_id": "H1", "applicant_id": HEAD, "application_date": "2022-01-01",
-             "decision": "不予批准"}]
+    wf = [
+        {"case_id": "SQ1", "step": "入户调查", "date": "2022-01-05"},
+        {"case_id": "SQ2", "step": "入户调查", "date": "2022-01-05"},
+    ]
+    apps = [
+        {
+            "application_id": "SQ1",
+            "household_id": "H1",
+            "applicant_id": HEAD,
+            "application_date": "2022-01-01",
+            "decision": "不予批准",
+        }
+    ]
     ctx = make_ctx(persons=[person(HEAD)], cases=[_case()], workflow=wf, applications=apps)
-    [f] = run_rule("DATA-02", ctx)          # SQ2 is in neither table
+    [f] = run_rule("DATA-02", ctx)  # SQ2 is in neither table
     assert f.case_id == "SQ2"
 
 
 def test_new_contract_codes_import_without_rejects():
-    rolls = [{"person_id": HEAD, "program": p, "county": "三都水族自治县", "start_date": "2021-01-01"}
-             for p in ("低保边缘", "临时救助")]
-    ctx = make_ctx(persons=[person(HEAD)], other_rolls=rolls,
-                   cases=[_case() | {"emergency": "是"}])
+    rolls = [
+        {"person_id": HEAD, "program": p, "county": "三都水族自治县", "start_date": "2021-01-01"}
+        for p in ("低保边缘", "临时救助")
+    ]
+    ctx = make_ctx(persons=[person(HEAD)], other_rolls=rolls, cases=[_case() | {"emergency": "是"}])
     assert run_rule("DATA-01", ctx) == []
     assert ctx.table("cases").emergency.tolist() == ["是"]

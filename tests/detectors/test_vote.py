@@ -1,4 +1,5 @@
 """VOTE-01..07 on literal meetings, with the exact 2/3 boundary."""
+
 from __future__ import annotations
 
 from tests.factory import make_ctx, person, pid, run_rule
@@ -15,21 +16,53 @@ def _people():
 
 
 def _ctx(attend=21, total=21, yes=None, no=0, abstain=0, extra_attendees=(), **more):
-    att = [{"meeting_id": "M1", "person_id": p, "role": "村民代表" if i >= 4 else "村委成员", "group": f"第{i % 2 + 1}组"}
-           for i, p in enumerate(PANEL[:attend])]
+    att = [
+        {"meeting_id": "M1", "person_id": p, "role": "村民代表" if i >= 4 else "村委成员", "group": f"第{i % 2 + 1}组"}
+        for i, p in enumerate(PANEL[:attend])
+    ]
     att += [{"meeting_id": "M1", "person_id": p, "role": "村民代表", "group": "第2组"} for p in extra_attendees]
     n = len(att)
     tables = dict(
-        persons=_people(), relations=[{"person_id": SON, "relative_id": HEAD, "relation": "父"}],
-        cases=[{"case_id": "LB1", "household_id": "H1", "head_id": HEAD, "village_code": V, "township": "大河镇",
-                "area_type": "农村", "benefit_type": "常补", "enrolled_count": "1", "monthly_amount": "300",
-                "approval_date": "2022-01-10", "status": "在保"}],
+        persons=_people(),
+        relations=[{"person_id": SON, "relative_id": HEAD, "relation": "父"}],
+        cases=[
+            {
+                "case_id": "LB1",
+                "household_id": "H1",
+                "head_id": HEAD,
+                "village_code": V,
+                "township": "大河镇",
+                "area_type": "农村",
+                "benefit_type": "常补",
+                "enrolled_count": "1",
+                "monthly_amount": "300",
+                "approval_date": "2022-01-10",
+                "status": "在保",
+            }
+        ],
         case_members=[{"case_id": "LB1", "person_id": HEAD, "enrolled": "是"}],
-        meetings=[{"meeting_id": "M1", "village_code": V, "date": "2021-12-10", "start_time": "09:00",
-                   "end_time": "11:00", "members_total": str(total)}],
+        meetings=[
+            {
+                "meeting_id": "M1",
+                "village_code": V,
+                "date": "2021-12-10",
+                "start_time": "09:00",
+                "end_time": "11:00",
+                "members_total": str(total),
+            }
+        ],
         meeting_attendance=att,
-        votes=[{"meeting_id": "M1", "case_id": "LB1", "yes": str(n - no - abstain if yes is None else yes), "no": str(no),
-                "abstain": str(abstain), "result": "通过"}])
+        votes=[
+            {
+                "meeting_id": "M1",
+                "case_id": "LB1",
+                "yes": str(n - no - abstain if yes is None else yes),
+                "no": str(no),
+                "abstain": str(abstain),
+                "result": "通过",
+            }
+        ],
+    )
     tables.update(more)
     return make_ctx(**tables)
 
@@ -108,22 +141,44 @@ def test_vote07_skipped_where_the_profile_does_not_require_appraisal():
 
 def test_vote03_group_labels_written_differently_are_the_same_group():
     # register says 第1组/第2组; the attendance list writes 一组 and 2组 — both groups are represented
-    att = [{"meeting_id": "M1", "person_id": p, "role": "村民代表" if i >= 4 else "村委成员",
-            "group": ("一组", "2组")[i % 2]} for i, p in enumerate(PANEL[:21])]
+    att = [
+        {
+            "meeting_id": "M1",
+            "person_id": p,
+            "role": "村民代表" if i >= 4 else "村委成员",
+            "group": ("一组", "2组")[i % 2],
+        }
+        for i, p in enumerate(PANEL[:21])
+    ]
     assert run_rule("VOTE-03", _ctx(meeting_attendance=att)) == []
-    att = [a | {"group": "一组"} for a in att]                  # nobody from group 2
+    att = [a | {"group": "一组"} for a in att]  # nobody from group 2
     [f] = run_rule("VOTE-03", _ctx(meeting_attendance=att))
     assert f.evidence["missing_groups"] == ["第2组"]
 
 
 def test_vote07_emergency_case_needs_no_appraisal():
     def ctx(emergency):
-        return make_ctx(persons=_people(), votes=[{"meeting_id": "M1", "case_id": "LB0", "yes": "20", "no": "0",
-                                                   "result": "通过"}],
-                        cases=[{"case_id": "LB1", "household_id": "H1", "head_id": HEAD, "village_code": V,
-                                "township": "大河镇", "area_type": "农村", "benefit_type": "常补", "enrolled_count": "1",
-                                "monthly_amount": "300", "approval_date": "2022-01-10", "status": "在保",
-                                "emergency": emergency}])
+        return make_ctx(
+            persons=_people(),
+            votes=[{"meeting_id": "M1", "case_id": "LB0", "yes": "20", "no": "0", "result": "通过"}],
+            cases=[
+                {
+                    "case_id": "LB1",
+                    "household_id": "H1",
+                    "head_id": HEAD,
+                    "village_code": V,
+                    "township": "大河镇",
+                    "area_type": "农村",
+                    "benefit_type": "常补",
+                    "enrolled_count": "1",
+                    "monthly_amount": "300",
+                    "approval_date": "2022-01-10",
+                    "status": "在保",
+                    "emergency": emergency,
+                }
+            ],
+        )
+
     assert run_rule("VOTE-07", ctx("是")) == []
     [f] = run_rule("VOTE-07", ctx("否"))
     assert f.case_id == "LB1"
@@ -133,13 +188,29 @@ V2 = "522732001002"
 
 
 def _two_meetings(list2, village2=V2, total2="21", total1="21"):
-    att = [{"meeting_id": "M1", "person_id": p, "role": "村民代表" if i >= 4 else "村委成员", "group": f"第{i % 2 + 1}组"}
-           for i, p in enumerate(PANEL[:20])]
+    att = [
+        {"meeting_id": "M1", "person_id": p, "role": "村民代表" if i >= 4 else "村委成员", "group": f"第{i % 2 + 1}组"}
+        for i, p in enumerate(PANEL[:20])
+    ]
     att += [{"meeting_id": "M2", "person_id": p, "role": "村委成员"} for p in list2]
-    meetings = [{"meeting_id": "M1", "village_code": V, "date": "2021-12-10", "start_time": "09:00", "end_time": "11:00",
-                 "members_total": total1},
-                {"meeting_id": "M2", "village_code": village2, "date": "2021-12-20", "start_time": "09:00",
-                 "end_time": "11:00", "members_total": total2}]
+    meetings = [
+        {
+            "meeting_id": "M1",
+            "village_code": V,
+            "date": "2021-12-10",
+            "start_time": "09:00",
+            "end_time": "11:00",
+            "members_total": total1,
+        },
+        {
+            "meeting_id": "M2",
+            "village_code": village2,
+            "date": "2021-12-20",
+            "start_time": "09:00",
+            "end_time": "11:00",
+            "members_total": total2,
+        },
+    ]
     return _ctx(meetings=meetings, meeting_attendance=att)
 
 
@@ -163,17 +234,28 @@ def test_vote06_same_villages_full_panel_twice_is_no_copy():
 def test_vote06_villager_representative_from_another_village():
     outsider = pid("19680101", 301)
     people = _people() + [person(outsider, "P99", name="外村人", village_code=V2)]
-    att = [{"meeting_id": "M1", "person_id": p, "role": "村民代表" if i >= 4 else "村委成员", "group": f"第{i % 2 + 1}组"}
-           for i, p in enumerate(PANEL[:20])] + [{"meeting_id": "M1", "person_id": outsider, "role": "村民代表"}]
+    att = [
+        {"meeting_id": "M1", "person_id": p, "role": "村民代表" if i >= 4 else "村委成员", "group": f"第{i % 2 + 1}组"}
+        for i, p in enumerate(PANEL[:20])
+    ] + [{"meeting_id": "M1", "person_id": outsider, "role": "村民代表"}]
     [f] = run_rule("VOTE-06", _ctx(persons=people, meeting_attendance=att))
     assert f.evidence["kind"] == "outside_rep" and f.person_id == outsider and f.evidence["home_village"] == V2
-    att[-1]["role"] = "驻村干部"                         # a cadre sent from outside is no villager representative
+    att[-1]["role"] = "驻村干部"  # a cadre sent from outside is no villager representative
     assert run_rule("VOTE-06", _ctx(persons=people, meeting_attendance=att)) == []
 
 
 def test_vote03_open_ballot_where_the_profile_requires_a_secret_one():
-    meetings = [{"meeting_id": "M1", "village_code": V, "date": "2021-12-10", "start_time": "09:00",
-                 "end_time": "11:00", "members_total": "21", "secret_ballot": "否"}]
+    meetings = [
+        {
+            "meeting_id": "M1",
+            "village_code": V,
+            "date": "2021-12-10",
+            "start_time": "09:00",
+            "end_time": "11:00",
+            "members_total": "21",
+            "secret_ballot": "否",
+        }
+    ]
     [f] = run_rule("VOTE-03", _ctx(meetings=meetings))
     assert f.evidence["problems"] == ["未实行无记名投票"]
     meetings[0]["secret_ballot"] = "是"
