@@ -24,7 +24,11 @@ t = led.frame()
 if user().role == "township":
     t = t[(t.township == user().township) | t.finding_id.isin(set(mine.finding_id))]
 if t.empty:
-    st.info("台账还是空的：点击上方按钮，把本次审计的问题线索并入台账。")
+    st.info(
+        "台账还是空的：由县级或乡镇用户把本次审计的问题线索并入台账后，可在此查看。"
+        if user().role == "readonly"
+        else "台账还是空的：点击上方按钮，把本次审计的问题线索并入台账。"
+    )
     st.stop()
 st.caption(f"台账共 {len(t):,} 条：" + "，".join(f"{k} {v}" for k, v in t.status.value_counts().items()))
 st.dataframe(
