@@ -7,7 +7,9 @@ import streamlit as st
 from app_pages.state import current, download, findings, ledger_path, shown, user
 from audit.catalogue import FAMILY_ZH
 from audit.coverage import misconduct
+from audit.profile import load_profile
 from audit.results import COLUMNS_ZH, SEVERITY_ZH, to_excel_bytes
+from audit.scoring import rank
 
 
 def _ledger():
@@ -83,9 +85,34 @@ def page() -> None:
             | f.finding_id.str.startswith(text)
             | f.person_id.fillna("").str.endswith(tail)
         ]
-    view = shown(f)[SHOWN].assign(severity=lambda d: d.severity.map(SEVERITY_ZH)).rename(columns=COLUMNS_ZH).fillna("")
-    st.caption(f"共 {len(view):,} 条" + ("" if user().full_view else "（身份证号、账号已脱敏）"))
-    st.dataframe(view, hide_index=True, width="stretch")
+    # highest-risk cases first (audit.scoring: severity, official links, money, repeated families)
+    risk = rank(f, load_profile(res.run["profile"]["name"])).set_index("case_id")
+    f = f.assign(risk=f.case_id.map(risk.score), risk_reasons=f.case_id.map(risk.reasons))
+    order = f.severity.map({"high": 0, "medium": 1, "low": 2})
+    f = f.assign(_o=order).sort_values(["risk", "_o", "rule"], ascending=[False, True, True], na_position="last")
+    view = (
+        shown(f)[["risk", *SHOWN[:3], "risk_reasons", *SHOWN[3:]]]
+        .assign(severity=lambda d: d.severity.map(SEVERITY_ZH))
+        .rename(columns={**COLUMNS_ZH, "risk": "案件风险分", "risk_reasons": "风险理由"})
+    )
+    view = view.astype({"案件风险分": "Float64"}).fillna({c: "" for c in view.columns if c != "案件风险分"})
+    st.caption(
+        f"共 {len(view):,} 条，按案件风险分从高到低排列；点击一行打开该案件"
+        + ("" if user().full_view else "（身份证号、账号已脱敏）")
+    )
+    picked = st.dataframe(
+        view,
+        hide_index=True,
+        width="stretch",
+        key="clue_table",
+        on_select="rerun",
+        selection_mode="single-row",
+        column_config={"案件风险分": st.column_config.NumberColumn(format="%.1f")},
+    )
+    rows = picked.selection.rows if picked is not None else []
+    if rows and view.iloc[rows[0]]["低保编号"]:
+        st.session_state["case_id"] = view.iloc[rows[0]]["低保编号"]
+        st.switch_page("app_pages/case.py")
     download("导出 Excel", lambda: (to_excel_bytes({"问题线索": view}), len(view)), "问题线索.xlsx")
 
 

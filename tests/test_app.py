@@ -257,3 +257,12 @@ def test_a_page_error_is_a_chinese_message_and_a_log_entry(app, monkeypatch):
     assert any("页面出错" in e.value for e in at.error)
     assert "/srv/secret" not in " ".join(e.value for e in at.error)
     assert '"page_error"' in (app.out / "access_log.jsonl").read_text(encoding="utf-8")
+
+
+def test_clues_are_listed_by_case_risk_with_the_reasons(app):
+    df = _run(PAGES[1], COUNTY).dataframe[0].value
+    risk = df["案件风险分"].astype("Float64")
+    known = risk.dropna()
+    assert len(known) and (known.diff().dropna() <= 0).all()  # highest risk first
+    assert risk.isna().sum() == 0 or risk.isna().to_numpy()[len(known) :].all()  # clues without a case last
+    assert (df.loc[known.index, "风险理由"] != "").all()

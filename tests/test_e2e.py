@@ -102,6 +102,17 @@ def test_login_findings_case_kinship_in_chromium(server, audited):
         assert got.suggested_filename == "问题线索.xlsx" and Path(got.path()).read_bytes()[:2] == b"PK"
         entries = (audited.out / "access_log.jsonl").read_text(encoding="utf-8").splitlines()
         assert any('"export"' in e and "问题线索.xlsx" in e and '"rows"' in e for e in entries)
+        # a row click opens that case (the grid's row marker selects the first row)
+        grid = page.locator("[data-testid='stDataFrame']").first.bounding_box()
+        page.mouse.click(grid["x"] + 12, grid["y"] + 35 + 18)
+        page.get_by_text("办理时间线").wait_for(timeout=60000)
+        from audit.coverage import misconduct
+        from audit.profile import load_profile
+        from audit.scoring import rank
+
+        top = rank(misconduct(audited.findings), load_profile("sandu-2021")).case_id.iloc[0]
+        assert top in page.inner_text("body")  # the highest-risk case is the one opened
+        _shot(page, "2b_case_from_click.png")
         page.get_by_role("link", name="案件详情").click()
         page.get_by_text("办理时间线").wait_for(timeout=60000)
         _shot(page, "3_case.png")
