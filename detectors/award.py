@@ -17,6 +17,7 @@ from audit.context import AuditContext
 from audit.policy import POLICY_PARAMS, income_line, top_up
 from audit.policy import standard as _standard
 from detectors.base import Finding, Severity, detector
+from detectors.base import case_keys as _where
 
 __all__ = [
     "top_up",
@@ -36,15 +37,6 @@ _SPLIT = re.compile(r"[;；,，、/]")
 def _active(ctx: AuditContext) -> pd.DataFrame:
     c = ctx.table("cases")
     return c[c.status == "在保"]
-
-
-def _where(r) -> dict:
-    return {
-        "case_id": r.case_id,
-        "household_id": r.household_id,
-        "village_code": r.village_code,
-        "township": r.township,
-    }
 
 
 @detector(

@@ -26,6 +26,7 @@ __all__ = [
     "stable_hash",
     "FINDING_COLUMNS",
     "template_fields",
+    "case_keys",
 ]
 
 FINDING_COLUMNS = [
@@ -172,6 +173,16 @@ def detector(
         return fn
 
     return register
+
+
+def case_keys(r) -> dict:
+    """The keys locating a case-level finding, from a row of the cases table."""
+    return {
+        "case_id": r.case_id,
+        "household_id": r.household_id,
+        "village_code": r.village_code,
+        "township": r.township,
+    }
 
 
 def all_detectors() -> list[DetectorSpec]:

@@ -14,6 +14,7 @@ from audit.context import AuditContext
 from audit.policy import emergency_exempt, income_line
 from audit.workdays import workdays_between
 from detectors.base import Finding, Severity, detector
+from detectors.base import case_keys as _where
 
 __all__ = [
     "recheck_overdue",
@@ -45,15 +46,6 @@ def case_type(ctx: AuditContext, cases: pd.DataFrame) -> pd.Series:
 
 def _bucket(days: int) -> str:
     return "≤30天" if days <= 30 else "31–90天" if days <= 90 else "91–180天" if days <= 180 else ">180天"
-
-
-def _where(r) -> dict:
-    return {
-        "case_id": r.case_id,
-        "household_id": r.household_id,
-        "village_code": r.village_code,
-        "township": r.township,
-    }
 
 
 @detector(
