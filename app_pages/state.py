@@ -14,7 +14,7 @@ import streamlit as st
 
 from audit.auth import LoginPolicy, User, log_access, scope
 from audit.results import RunResults, load_results, masked
-from audit.store import RunFolderError, open_store, read_run, store_tables
+from audit.store import RunFolderError, open_store, store_tables
 
 _LOG = logging.getLogger("dibao.dashboard")
 
@@ -177,15 +177,12 @@ def user() -> User | None:
 def current() -> RunResults:
     """The run shown; a missing, damaged or half-written run is a Chinese message and the page stops."""
     run_json = run_dir() / "run.json"
-    try:
-        read_run(run_dir())  # complete and readable (waits for a commit in progress)
+    try:  # load_results checks the run is complete (audit.store.read_run) whenever run.json changes
         return _cached(str(run_dir()), run_json.stat().st_mtime)
+    except FileNotFoundError:
+        st.error("没有找到审计结果。请在“数据导入”页上传数据，或由管理员运行 dibao-audit run 生成结果。")
     except RunFolderError as exc:
-        st.error(
-            f"{exc}"
-            if run_json.exists()
-            else "没有找到审计结果。请在“数据导入”页上传数据，或由管理员运行 dibao-audit run 生成结果。"
-        )
+        st.error(str(exc))
     except Exception as exc:  # never a traceback or a server path on screen: logged instead
         _LOG.exception("reading the run folder failed: %s", type(exc).__name__)
         st.error("审计结果无法读取（文件可能已损坏）。请重新运行审计；问题已记入服务器日志。")

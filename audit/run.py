@@ -70,7 +70,7 @@ def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
     return frame.astype({c: "object" for c in FINDING_COLUMNS if c != "score"})
 
 
-def default_as_of(tables: dict[str, pd.DataFrame], min_share: float = 0.1) -> tuple[dt.date, str, str | None]:
+def default_as_of(tables: dict[str, pd.DataFrame], min_share: float) -> tuple[dt.date, str, str | None]:
     """End of the latest real payout month — never the wall clock, never one stray row.
 
     A month holding fewer than ``min_share`` of the median month's payment rows (a typo such as 2042-01
@@ -269,7 +269,7 @@ def _run(
         "as_of_basis": as_of_basis,
         "input_fingerprint": fp,
         "import_reused": reused,
-        "inputs": [dataclasses.asdict(s) for s in ws.sources],
+        "inputs": asdicts(ws.sources),
         "row_counts": {
             s.table: {
                 "read": s.rows_read,
