@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.state import current
+from audit.catalogue import value_zh
 from audit.profile import PARAMS
 
 
@@ -18,9 +19,7 @@ def page() -> None:
     st.subheader(f"政策参数（{res.run['profile']['name']}）")
     params = res.run["profile"]["params"]
     st.dataframe(
-        pd.DataFrame(
-            [{"参数": k, "含义": p.zh, "取值": str(params.get(k, "（政策未规定）"))} for k, p in PARAMS.items()]
-        ),
+        pd.DataFrame([{"含义": p.zh, "取值": value_zh(params.get(k))} for k, p in PARAMS.items()]),
         hide_index=True,
         width="stretch",
     )

@@ -1,4 +1,6 @@
-"""The rule catalogue (a copy of the specification's RULES.md shipped with the package)."""
+"""The rule catalogue: RULES.md (codes and severities, a copy of the specification), rules_zh.yaml
+(the Chinese title, description and cited clauses of every rule) and policies.yaml (the five notices
+and their clauses, quoted verbatim from rules/notices/)."""
 
 from __future__ import annotations
 
@@ -7,9 +9,21 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["RuleDoc", "Family", "FAMILIES", "catalogue", "FAMILY_ZH"]
+__all__ = [
+    "RuleDoc",
+    "Notice",
+    "Clause",
+    "Family",
+    "FAMILIES",
+    "catalogue",
+    "policies",
+    "fill",
+    "value_zh",
+    "FAMILY_ZH",
+]
 
-RULES_MD = Path(__file__).with_name("rules") / "RULES.md"
+RULES_DIR = Path(__file__).with_name("rules")
+RULES_MD = RULES_DIR / "RULES.md"
 
 
 @dataclass(frozen=True)
@@ -118,24 +132,118 @@ FAMILY_ZH = {k: f.zh for k, f in FAMILIES.items()}
 
 
 @dataclass(frozen=True)
+class Notice:
+    """One of the five policy notices: 标题, 文号 (empty where the published text carries none), 发文机关, 日期."""
+
+    key: str
+    title: str
+    number: str
+    issuer: str
+    date: str
+    note: str = ""
+
+    @property
+    def name(self) -> str:
+        """《标题》（文号）, or 《标题》（发文机关 日期） where the notice has no 文号."""
+        y, m, d = (int(x) for x in self.date.split("-"))
+        return f"《{self.title}》（{self.number or f'{self.issuer}{y}年{m}月{d}日'}）"
+
+
+@dataclass(frozen=True)
+class Clause:
+    key: str
+    notice: Notice
+    label: str
+    text: str
+
+    def cite(self) -> str:
+        """《标题》（文号）第X条：“the clause's own words”."""
+        return f"{self.notice.name}{self.label}：“{self.text.rstrip('。；;')}”"
+
+
+@dataclass(frozen=True)
 class RuleDoc:
+    """A rule as the outputs show it: code, family, severity, the Chinese title and description
+    (what is checked, why it matters, what to verify on site) and the clauses it enforces.
+    ``text`` is the English RULES.md line, kept for engineers; ``source`` is the full Chinese citation."""
+
     code: str
     family: str
     text: str
     severity: str
-    source: str
+    title: str = ""
+    what: str = ""
+    why: str = ""
+    verify: str = ""
+    cites: tuple[Clause, ...] = ()
+
+    @property
+    def source(self) -> str:
+        return "；".join(c.cite() for c in self.cites)
+
+    def describe(self, profile=None) -> dict[str, str]:
+        """The Chinese texts with ``{parameter}`` filled from ``profile`` (or 按政策配置 without one)."""
+        return {k: fill(getattr(self, k), profile) for k in ("title", "what", "why", "verify")}
+
+
+def _read_yaml(name: str) -> dict:
+    import yaml
+
+    return yaml.safe_load((RULES_DIR / name).read_text(encoding="utf-8")) or {}
+
+
+@lru_cache(maxsize=1)
+def policies() -> tuple[dict[str, Notice], dict[str, Clause]]:
+    """The policy catalogue (rules/policies.yaml): the notices and the clauses rules cite."""
+    raw = _read_yaml("policies.yaml")
+    notices = {k: Notice(k, **{f: str(v) for f, v in n.items()}) for k, n in raw["notices"].items()}
+    clauses = {k: Clause(k, notices[c["notice"]], c["label"], c["text"]) for k, c in raw["clauses"].items()}
+    return notices, clauses
+
+
+def fill(text: str, profile=None) -> str:
+    """``text`` with every ``{parameter}`` replaced by the profile's value in words (2/3 → 三分之二, 0.3 → 30%)."""
+    return re.sub(r"\{(\w+)\}", lambda m: value_zh(profile.get(m[1])) if profile else "（按政策配置）", text)
+
+
+_DIGITS = "零一二三四五六七八九十"
+
+
+def value_zh(v) -> str:
+    """A parameter value in words: 2/3 → 三分之二, 0.3 → 30%, True → 是, a list joined with 、."""
+    from fractions import Fraction
+
+    if v is None:
+        return "（本政策未规定）"
+    if isinstance(v, str) and re.fullmatch(r"\d+/\d+", v):  # a fraction as run.json stores it
+        v = Fraction(v)
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, Fraction) and v.denominator in (2, 3, 4):
+        return f"{_DIGITS[v.denominator]}分之{_DIGITS[v.numerator]}"
+    if isinstance(v, (float, Fraction)) and 0 < v < 1:
+        return f"{float(v) * 100:g}%"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, (list, tuple)):
+        return "、".join(map(str, v))
+    if isinstance(v, dict):
+        return "；".join(f"{k}→{x}" for k, x in v.items())
+    return str(v)
 
 
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, RuleDoc]:
-    """Every rule code in RULES.md with its text, severity and the family's policy sources."""
+    """Every rule code in RULES.md with its severity, Chinese texts (rules/rules_zh.yaml) and citations."""
+    zh = _read_yaml("rules_zh.yaml")
+    _, clauses = policies()
     rules: dict[str, RuleDoc] = {}
-    source = ""
     for line in RULES_MD.read_text(encoding="utf-8").splitlines():
-        if line.startswith("Source:"):
-            source = line.removeprefix("Source:").strip()
         m = re.match(r"^\| ([A-Z]+)-(\d\d) \| (.+) \| ([a-z/]+) \|$", line)
         if m:
             code = f"{m[1]}-{m[2]}"
-            rules[code] = RuleDoc(code, m[1], m[3].strip(), m[4], source if m[1] != "DATA" else "")
+            z = zh.get(code, {})
+            cites = tuple(clauses[c] for c in z.get("cites", ()))
+            texts = {k: z.get(k, "") for k in ("title", "what", "why", "verify")}
+            rules[code] = RuleDoc(code, m[1], m[3].strip(), m[4], cites=cites, **texts)
     return rules

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from audit.catalogue import FAMILIES, FAMILY_ZH, catalogue
+from audit.catalogue import FAMILIES, FAMILY_ZH, catalogue, fill
 from audit.results import SEVERITY_ZH, masked, to_excel_bytes
 
 __all__ = ["three_lists", "TASKS"]
@@ -17,7 +17,7 @@ TASKS = {k: (f.task, f.owner, f.supervisor) for k, f in FAMILIES.items()}
 def three_lists(findings: pd.DataFrame, as_of: str, days: int = 30) -> bytes:
     """问题清单 (every clue), 任务清单 (a task and deadline per clue), 责任清单 (who answers for it)."""
     f = masked(findings)
-    titles = {c: d.text for c, d in catalogue().items()}
+    titles = {c: f"{d.title}：{fill(d.what)}" for c, d in catalogue().items()}
     problems = pd.DataFrame(
         {
             "线索编号": f.finding_id,

@@ -53,21 +53,27 @@ class RunResults:
     run: dict
 
     def rule_table(self) -> pd.DataFrame:
+        """Every rule in Chinese: name, severity, status in this run, what it checks, why, what to verify, clauses."""
+        params = self.run.get("profile", {}).get("params", {})
         rows = []
         for code, doc in catalogue().items():
             entry = self.run.get("rules", {}).get(code, {})
+            zh = doc.describe(params)
             rows.append(
                 {
                     "规则": code,
+                    "规则名称": zh["title"] or entry.get("title_zh", ""),
                     "规则族": FAMILY_ZH[doc.family],
-                    "严重程度": doc.severity,
+                    "严重程度": "/".join(SEVERITY_ZH.get(x, x) for x in doc.severity.split("/")),
                     "状态": {"ran": "已运行", "skipped": "已跳过", "error": "出错"}.get(
                         entry.get("status"), "尚未实现"
                     ),
                     "线索数": entry.get("findings", 0),
                     "说明": entry.get("reason", ""),
-                    "规则内容": doc.text,
-                    "政策来源": doc.source,
+                    "检查内容": zh["what"],
+                    "为何重要": zh["why"],
+                    "现场核实": zh["verify"],
+                    "政策依据": doc.source,
                 }
             )
         return pd.DataFrame(rows)
@@ -102,24 +108,42 @@ FREE_TEXT = ("evidence", "explanation", "note", "detail", "dismissal_reason", "o
 
 
 def mask_text(text: str) -> str:
-    """Mask every resident ID, bank card and mobile number inside a free text."""
+    """Mask every resident ID, bank card and mobile number inside a free text.
+
+    A number counts when it stands alone (not inside a code such as PY522732003004202011-0237): an
+    18-character resident ID, a 16–19 digit number with a card prefix (UnionPay 62/60, Visa 4, 9 for
+    passbooks), any long number written after 账号/账户/卡号/存折, and an 11-digit mobile number.
+    Household and village codes (region-code prefixes) stay readable, Luhn-valid or not.
+
+    >>> mask_text("账户6217790000000000018的低保金转入干部账户，户5227320010010049")
+    '账户6217***********0018的低保金转入干部账户，户5227320010010049'
+    >>> mask_text("联系电话13912345678；会议PY522732003004202011-0237")
+    '联系电话139****5678；会议PY522732003004202011-0237'
+    """
     import re
 
-    from audit.ids import luhn_valid, validate_resident_id
+    from audit.ids import validate_resident_id
 
     def repl(m: re.Match) -> str:
-        s = m.group(0)
-        if len(s) == 18 and validate_resident_id(s)[1] is None:
-            return mask_id(s)
-        if 16 <= len(s) <= 19 and luhn_valid(s):
-            return mask_account(s)
+        label, s = m.group(1) or "", m.group(2)
+        if len(s) == 18 and (validate_resident_id(s)[1] is None or s[-1] in "Xx"):
+            return label + mask_id(s)
+        if label and len(s) >= 10:
+            return label + mask_account(s)
+        if 16 <= len(s) <= 19 and s.startswith(_CARD_PREFIXES):
+            return label + mask_account(s)
         if len(s) == 11 and s.startswith("1"):
-            return s[:3] + "****" + s[-4:]
-        return s
+            return label + s[:3] + "****" + s[-4:]
+        return m.group(0)
 
-    return re.sub(r"\d{17}[\dXx]|\d{11,19}", repl, text) if isinstance(text, str) else text
+    if not isinstance(text, str):
+        return text
+    return re.sub(
+        r"((?:账号|账户|卡号|存折|account)[：:=\s]*)?(?<![A-Za-z\d])(\d{17}[\dXx]|\d{10,19})(?![\dA-Za-z])", repl, text
+    )
 
 
+_CARD_PREFIXES = ("62", "60", "4", "9")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

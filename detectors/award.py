@@ -42,7 +42,6 @@ def _active(ctx: AuditContext) -> pd.DataFrame:
 @detector(
     "AWD-01",
     severity=Severity.MEDIUM,
-    title_zh="核定金额与补差计算不符",
     requires=("cases",),
     params=("award_tolerance_yuan",),
     optional=("income_exclusions", *POLICY_PARAMS),
@@ -115,7 +114,6 @@ def _densest_band(amounts: pd.Series, tol_yuan: float, tol_share: float) -> tupl
 @detector(
     "AWD-02",
     severity=Severity.HIGH,
-    title_zh="平均分配（搞平衡）",
     requires=("cases",),
     params=(
         "flat_rate_min_modal_share",
@@ -185,7 +183,6 @@ def flat_rate(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "AWD-03",
     severity=Severity.MEDIUM,
-    title_zh="收入超标仍享受低保",
     requires=("cases",),
     params=("single_person_route_multiple",),
     optional=POLICY_PARAMS,
@@ -223,7 +220,6 @@ def income_above_standard(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "AWD-04",
     severity=Severity.MEDIUM,
-    title_zh="户内漏保或拆户保",
     requires=("cases", "persons", "case_members"),
     params=("split_before_application_months",),
     explain_zh="{case_id}{what}",
@@ -319,7 +315,6 @@ def _match_amounts(out: list[float], inc: list[float], tol: float) -> list[tuple
 @detector(
     "AWD-05",
     severity=Severity.MEDIUM,
-    title_zh="轮流坐庄",
     requires=("cases",),
     params=("rotation_window_months", "rotation_min_rounds", "award_tolerance_yuan"),
     explain_zh="{village_code}连续{rounds}期停保与新增户数、金额一一对应",
@@ -380,7 +375,6 @@ def rotation(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "AWD-06",
     severity=Severity.MEDIUM,
-    title_zh="分类施保超比例或叠加",
     requires=("cases",),
     params=("addon_max_share", "addon_cumulative", "award_tolerance_yuan"),
     optional=("addon_min_share",),
@@ -485,7 +479,6 @@ def _features(ctx: AuditContext, c: pd.DataFrame) -> pd.DataFrame:
 @detector(
     "AWD-07",
     severity=Severity.LOW,
-    title_zh="金额远高于同类家庭（统计模型）",
     requires=("cases", "persons"),
     params=(
         "award_model_min_excess_share",
@@ -608,7 +601,6 @@ def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "AWD-08",
     severity=Severity.MEDIUM,
-    title_zh="拼户保",
     requires=("cases", "persons", "case_members"),
     params=(),
     explain_zh="{case_id}{what}",

@@ -132,7 +132,7 @@ def detector(
     code: str,
     *,
     severity: Severity,
-    title_zh: str,
+    title_zh: str = "",
     requires: tuple[str, ...] = (),
     params: tuple[str, ...] = (),
     policy_ref: str = "",
@@ -145,7 +145,9 @@ def detector(
     ------
     RegistryError
         The code is registered twice, is not in RULES.md, the function has no docstring, or it
-        names a table or profile parameter that does not exist.
+        names a table or profile parameter that does not exist, or it has no Chinese title. The
+        title, description and cited clauses come from audit/rules/rules_zh.yaml; ``title_zh`` is
+        only for a rule not written there yet.
     """
 
     def register(fn: DetectorFn) -> DetectorFn:
@@ -153,6 +155,9 @@ def detector(
             raise RegistryError(f"规则代码 {code!r} 重复注册：{REGISTRY[code].fn.__qualname__} 与 {fn.__qualname__}。")
         if code not in catalogue():
             raise RegistryError(f"规则代码 {code!r} 不在规则目录 RULES.md 中。")
+        title = catalogue()[code].title or title_zh
+        if not title:
+            raise RegistryError(f"检测器 {code} 没有中文名称：请在 audit/rules/rules_zh.yaml 中写明 title。")
         if not (fn.__doc__ or "").strip():
             raise RegistryError(f"检测器 {code} 没有文档字符串；规则页面需要它。")
         if bad := [t for t in requires if t not in TABLES and t != "rejects"]:
@@ -163,7 +168,7 @@ def detector(
             code,
             fn,
             severity,
-            title_zh,
+            title,
             tuple(requires),
             tuple(params),
             policy_ref or catalogue()[code].source,

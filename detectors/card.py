@@ -90,7 +90,6 @@ def _linked_sets(ctx: AuditContext, groups: dict) -> set:
 @detector(
     "CARD-01",
     severity=Severity.HIGH,
-    title_zh="一个账户领取多户低保金",
     requires=("cases", "payments"),
     params=(),
     explain_zh="账户{account}领取{n_cases}户无亲属关系的低保金",
@@ -137,7 +136,6 @@ def shared_account(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "CARD-02",
     severity=Severity.MEDIUM,
-    title_zh="发放账户不是本户成员",
     requires=("cases", "accounts"),
     params=("card_custody_ban",),
     explain_zh="{case_id}的低保金发放到{holder_desc}名下的账户{account}",
@@ -205,7 +203,6 @@ def holder_not_member(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "CARD-03",
     severity=Severity.HIGH,
-    title_zh="预留手机号属于干部或多户共用",
     requires=("cases", "accounts", "persons"),
     params=(),
     explain_zh="账户{account}的预留手机号{phone}{why}",
@@ -376,7 +373,6 @@ def custody_groups(ctx: AuditContext) -> pd.DataFrame:
 @detector(
     "CARD-04",
     severity=Severity.HIGH,
-    title_zh="同一终端短时批量支取多户低保金",
     requires=("cases", "payments", "withdrawals"),
     params=("card_batch_min_accounts", "card_batch_window_minutes", "card_batch_min_repeats"),
     explain_zh="账户{account}与另外{n_partners}户的低保金在终端{terminals_text}{minutes}分钟内集中支取，共{months}个月",
@@ -427,7 +423,6 @@ def batch_withdrawals(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "CARD-05",
     severity=Severity.HIGH,
-    title_zh="干部或非本户人员代办取款",
     requires=("cases", "withdrawals"),
     params=("card_custody_ban",),
     explain_zh="账户{account}由{operator_desc}代办支取{n}次",
@@ -490,7 +485,6 @@ def agent_withdrawals(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "CARD-06",
     severity=Severity.HIGH,
-    title_zh="唯一保障成员死亡后仍发放或支取",
     requires=("cases", "deaths", "payments"),
     params=(),
     explain_zh="{case_id}唯一保障成员于{death_date}死亡，此后发放{n_payments}笔、支取{n_withdrawals}笔",
@@ -554,7 +548,6 @@ def after_death(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "CARD-07",
     severity=Severity.MEDIUM,
-    title_zh="到账即全额支取且与批量取款终端关联",
     requires=("cases", "payments", "withdrawals"),
     params=(
         "card_sweep_hours",
@@ -613,7 +606,6 @@ def sweeps(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "CARD-08",
     severity=Severity.HIGH,
-    title_zh="低保金回流干部或村集体账户",
     requires=("cases", "payments", "withdrawals", "accounts"),
     params=("card_flowback_hours", "card_flowback_amount_tolerance"),
     explain_zh="账户{account}的低保金{n}次转入{receiver_desc}账户，合计{total}元",
@@ -713,7 +705,6 @@ def _unpaid_months(cases: pd.DataFrame, pay: pd.DataFrame, span: tuple) -> dict[
 @detector(
     "RCK-07",
     severity=Severity.HIGH,
-    title_zh="发放金额或月份与审批不符",
     requires=("cases", "payments"),
     params=("award_tolerance_yuan",),
     explain_zh="{case_id}{what}",

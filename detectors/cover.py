@@ -196,7 +196,6 @@ def _decided_within(ctx: AuditContext, months: int) -> set[str]:
 @detector(
     "COVER-01",
     severity=Severity.HIGH,
-    title_zh="防返贫监测户未纳入低保",
     requires=("persons", "cases", "monitoring"),
     params=("cover_lookback_months",),
     optional=("edge_line_multiple",),
@@ -275,7 +274,6 @@ def _steps_on_record(ctx: AuditContext, apps: pd.DataFrame) -> tuple[set, set]:
 @detector(
     "COVER-02",
     severity=Severity.HIGH,
-    title_zh="申请未经调查核实或以身份为由被拒",
     requires=("persons", "cases", "applications"),
     params=("cover_refusal_grounds",),
     optional=("edge_line_multiple",),
@@ -355,7 +353,6 @@ def refusal_without_grounds(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "COVER-03",
     severity=Severity.MEDIUM,
-    title_zh="重残重病家庭可走单人保未纳入",
     requires=("persons", "cases", "income_checks"),
     params=("edge_line_multiple",),
     explain_zh="户{household_id}：{what}",
@@ -415,7 +412,6 @@ def single_person_route_open(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "COVER-04",
     severity=Severity.MEDIUM,
-    title_zh="停保后仍困难或停保理由不当",
     requires=("persons", "cases"),
     params=("cover_exit_grounds",),
     optional=("edge_line_multiple",),
@@ -495,7 +491,6 @@ def stopped_still_poor(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "COVER-05",
     severity=Severity.MEDIUM,
-    title_zh="独居老人或孤儿未纳入任何救助",
     requires=("persons", "cases"),
     params=("cover_elderly_age",),
     optional=("edge_line_multiple",),
@@ -580,7 +575,6 @@ def alone_on_no_roll(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "COVER-06",
     severity=Severity.LOW,
-    title_zh="低保边缘户收入降到标准以下未及时纳入",
     requires=("persons", "cases", "other_rolls", "income_checks"),
     params=("cover_edge_days",),
     optional=("edge_line_multiple",),

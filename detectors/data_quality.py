@@ -7,8 +7,9 @@ from typing import Iterator
 import pandas as pd
 
 from audit.context import AuditContext
-from audit.ids import mask_id
+from audit.ids import mask_account, mask_id
 from audit.load import REJECT_FRAME_COLUMNS, REJECT_KEYS
+from audit.schema import TABLES
 from detectors.base import Finding, Severity, detector
 
 __all__ = ["rejected_rows", "dangling_references", "impossible_records"]
@@ -17,7 +18,6 @@ __all__ = ["rejected_rows", "dangling_references", "impossible_records"]
 @detector(
     "DATA-01",
     severity=Severity.LOW,
-    title_zh="导入时被剔除或置空的行",
     requires=("rejects",),
     explain_zh="{file}第{row}行“{column}”列：{reason}，{action}",
 )
@@ -78,7 +78,6 @@ _REFERENCES = (
 @detector(
     "DATA-02",
     severity=Severity.LOW,
-    title_zh="引用不存在的记录",
     requires=("persons", "cases"),
     explain_zh="{file}第{row}行：{reason}",
 )
@@ -101,7 +100,9 @@ def dangling_references(ctx: AuditContext) -> Iterator[Finding]:
                           WHERE t."{col}" IS NOT NULL ORDER BY t.src_row""")
         for r in bad.itertuples(index=False):
             is_person = col in ("person_id", "head_id", "official_id")
-            shown = mask_id(r.value) if is_person else r.value
+            shown = mask_id(r.value) if is_person else mask_account(r.value) if col == "account_no" else r.value
+            spec = TABLES[table].col(col)
+            col_zh = spec.aliases[0] if spec.aliases else col
             ev = {
                 "file": r.src_file,
                 "row": int(r.src_row),
@@ -124,7 +125,7 @@ def dangling_references(ctx: AuditContext) -> Iterator[Finding]:
                 if table in ("votes", "meeting_attendance")
                 else None,
                 key_extra=f"{table}:{r.src_row}:{col}",
-                explanation=f"{r.src_file}第{r.src_row}行：{reason}（{col}={shown}）。",
+                explanation=f"{r.src_file}第{r.src_row}行：{reason}（{col_zh}：{shown}）。",
                 evidence=ev,
             )
 
@@ -154,7 +155,6 @@ def _parent_pairs(ctx: AuditContext) -> pd.DataFrame:
 @detector(
     "DATA-03",
     severity=Severity.MEDIUM,
-    title_zh="不可能的记录",
     requires=("persons",),
     params=("parent_min_age_gap_years",),
     explain_zh="{reason}",

@@ -123,7 +123,6 @@ def _emit(
 @detector(
     "ELIG-01",
     severity=Severity.MEDIUM,
-    title_zh="保障期间拥有机动车辆",
     requires=("cases", "vehicles"),
     params=("disqualifying_vehicle_types",),
     explain_zh="{member_name}{what}",
@@ -143,7 +142,6 @@ def vehicles(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "ELIG-02",
     severity=Severity.MEDIUM,
-    title_zh="保障期间登记经营企业",
     requires=("cases", "businesses"),
     params=(),
     explain_zh="{member_name}{what}",
@@ -162,7 +160,6 @@ def businesses(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "ELIG-03",
     severity=Severity.MEDIUM,
-    title_zh="人均金融资产超标",
     requires=("cases", "assets"),
     params=("asset_ceiling_months",),
     explain_zh="{case_id}人均金融资产{per_capita}元，超过{ceiling}元",
@@ -216,7 +213,6 @@ def financial_assets(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "ELIG-04",
     severity=Severity.MEDIUM,
-    title_zh="购买商业或高档房产",
     requires=("cases", "properties"),
     params=("disqualifying_property_types",),
     explain_zh="{member_name}{what}",
@@ -244,7 +240,6 @@ def properties(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "ELIG-05",
     severity=Severity.HIGH,
-    title_zh="财政供养或国有单位稳定收入",
     requires=("cases", "salaried"),
     params=("state_salary_employer_types",),
     explain_zh="{member_name}{what}",
@@ -273,7 +268,6 @@ def state_salary(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "ELIG-06",
     severity=Severity.HIGH,
-    title_zh="死亡人员仍计入保障",
     requires=("cases", "deaths"),
     params=(),
     explain_zh="{member_name}{what}",
@@ -304,7 +298,6 @@ def dead_members(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "ELIG-07",
     severity=Severity.MEDIUM,
-    title_zh="保障期间服刑在押",
     requires=("cases", "detentions"),
     params=(),
     explain_zh="{member_name}{what}",
@@ -329,7 +322,6 @@ def detained(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "ELIG-08",
     severity=Severity.LOW,
-    title_zh="购买商业养老保险",
     requires=("cases", "insurance"),
     params=(),
     explain_zh="{member_name}{what}",
@@ -357,7 +349,6 @@ def pension_insurance(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "ELIG-09",
     severity=Severity.HIGH,
-    title_zh="重复享受救助",
     requires=("cases",),
     params=(),
     explain_zh="{member_name}{what}",
@@ -397,7 +388,6 @@ def duplicates(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "ELIG-10",
     severity=Severity.LOW,
-    title_zh="保障期间高消费出行",
     requires=("cases", "travel"),
     params=("travel_alert_modes",),
     explain_zh="{member_name}{what}",

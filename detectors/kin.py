@@ -168,7 +168,6 @@ def _term(r) -> str:
 @detector(
     "KIN-01",
     severity=Severity.HIGH,
-    title_zh="干部近亲属享受低保未备案",
     requires=("persons", "officials", "cases"),
     params=("kin_definition",),
     optional=("kin_filing_required",),
@@ -221,7 +220,6 @@ def unfiled_relative(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "KIN-02",
     severity=Severity.MEDIUM,
-    title_zh="已备案近亲属未从严审核",
     requires=("persons", "officials", "cases", "kin_filings"),
     params=("kin_definition", "kin_strict_recheck_months"),
     optional=("strict_review_groups",),
@@ -292,7 +290,6 @@ def filed_relative_not_reviewed(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "KIN-03",
     severity=Severity.HIGH,
-    title_zh="经办近亲属案件未回避",
     requires=("persons", "officials", "cases"),
     params=("kin_definition",),
     explain_zh="{official_name}（{official_role}）参与了其{kinship_term}{relative_name}家低保的{steps_text}，未回避",
@@ -374,7 +371,6 @@ def no_recusal(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "KIN-04",
     severity=Severity.HIGH,
-    title_zh="干部本人或配偶享受低保",
     requires=("persons", "officials", "cases"),
     params=(),
     explain_zh="{official_name}（{official_role}）{who}是低保保障成员",
@@ -445,7 +441,6 @@ def official_enrolled(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "KIN-05",
     severity=Severity.MEDIUM,
-    title_zh="村干部近亲属在本村低保中过度集中",
     requires=("persons", "officials", "cases"),
     params=(
         "kin_definition",

@@ -35,7 +35,6 @@ def scan_text(text: str) -> list[tuple[str, str]]:
 @detector(
     "PRIV-01",
     severity=Severity.MEDIUM,
-    title_zh="公示泄露个人信息",
     requires=("notices",),
     params=(),
     explain_zh="{stage}公示中出现未脱敏的{kind_zh}{masked}",

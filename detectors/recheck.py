@@ -51,7 +51,6 @@ def _bucket(days: int) -> str:
 @detector(
     "RCK-01",
     severity=Severity.MEDIUM,
-    title_zh="逾期未复核",
     requires=("cases",),
     params=("recheck_months_regular", "recheck_months_irregular"),
     optional=("recheck_months_unstable", "benefit_type_map"),
@@ -113,7 +112,6 @@ def recheck_overdue(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "RCK-02",
     severity=Severity.HIGH,
-    title_zh="死亡未及时处理",
     requires=("cases", "deaths", "payments"),
     params=("death_grace_months_urban", "death_grace_months_rural"),
     explain_zh="保障成员{name}于{death_date}死亡，停发期限{grace_months}个月后仍发放{months_after_grace}个月",
@@ -181,7 +179,6 @@ def death_not_processed(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "RCK-03",
     severity=Severity.MEDIUM,
-    title_zh="渐退超期或收入超标未渐退",
     requires=("cases",),
     params=("gradual_exit_max_months_any",),
     optional=(
@@ -259,7 +256,6 @@ def gradual_exit_too_long(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "RCK-04",
     severity=Severity.LOW,
-    title_zh="审核确认超过时限",
     requires=("cases",),
     params=("approval_limit_workdays_normal", "approval_limit_workdays_delegated", "approval_limit_workdays_extended"),
     explain_zh="{case_id}自受理至审批用了{workdays}个工作日，超过{limit}个工作日的时限",
@@ -314,7 +310,6 @@ def approval_too_slow(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "RCK-05",
     severity=Severity.MEDIUM,
-    title_zh="公示天数不足或缺少公示环节",
     requires=("cases", "notices"),
     params=("notice_min_days", "notice_stages_required", "notice_link_window_days"),
     optional=("emergency_skip_steps",),
@@ -421,7 +416,6 @@ def _rank(step: str) -> int:
 @detector(
     "RCK-06",
     severity=Severity.MEDIUM,
-    title_zh="程序缺失或顺序颠倒",
     requires=("cases", "workflow"),
     params=("five_steps_required",),
     optional=("emergency_skip_steps",),

@@ -63,7 +63,6 @@ def _frac(f: Fraction) -> str:
 @detector(
     "VOTE-01",
     severity=Severity.MEDIUM,
-    title_zh="评议会议参会人数不足",
     requires=TABLES,
     params=("appraisal_quorum_share",),
     explain_zh="会议{meeting_id}应到{members_total}人，实到{attendees}人，不足{required}",
@@ -102,7 +101,6 @@ def quorum(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "VOTE-02",
     severity=Severity.HIGH,
-    title_zh="同意票不足仍判通过",
     requires=TABLES,
     params=("appraisal_approval_share",),
     explain_zh="{case_id}同意{yes}票/参会{attendees}人，不足{required}仍判通过",
@@ -143,7 +141,6 @@ def approval_share(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "VOTE-03",
     severity=Severity.LOW,
-    title_zh="评议小组组成不合规",
     requires=TABLES,
     params=("appraisal_min_members", "appraisal_rep_min_share", "appraisal_every_group"),
     optional=("appraisal_secret_ballot",),
@@ -214,7 +211,6 @@ def composition(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "VOTE-04",
     severity=Severity.HIGH,
-    title_zh="票数与参会人数不符",
     requires=TABLES,
     params=(),
     explain_zh="{case_id}：同意{yes}、反对{no}、弃权{abstain}，合计{ballots}票，参会{attendees}人",
@@ -257,7 +253,6 @@ def tally(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "VOTE-05",
     severity=Severity.HIGH,
-    title_zh="直系亲属参与评议未回避",
     requires=(*TABLES, "persons", "cases"),
     params=("appraisal_recuse_lineal", "appraisal_approval_share"),
     explain_zh="{voter_name}是申请人的{kinship_term}，参加了{case_id}的评议",
@@ -328,7 +323,6 @@ def lineal_voter(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "VOTE-06",
     severity=Severity.HIGH,
-    title_zh="评议记录疑似伪造",
     requires=(*TABLES, "persons"),
     params=("minutes_copy_min_jaccard", "unanimous_min_meetings", "unanimous_min_votes"),
     explain_zh="会议{meeting_id}：{what}",
@@ -459,7 +453,6 @@ def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
 @detector(
     "VOTE-07",
     severity=Severity.MEDIUM,
-    title_zh="审批前没有民主评议",
     requires=("cases", "votes"),
     params=("appraisal_required",),
     optional=("emergency_skip_steps",),
