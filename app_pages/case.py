@@ -31,9 +31,13 @@ def _full_context():
 
 
 def _packet(finding_id: str, f) -> bytes:
+    from app_pages.state import current, run_dir
     from audit.packet import packet_html
+    from audit.settings import load_settings, settings_path
 
-    return packet_html(_full_context(), f, finding_id).encode("utf-8")
+    res = current()
+    settings = load_settings(settings_path(run_dir()), res.county)
+    return packet_html(_full_context(), f, finding_id, settings, res.villages).encode("utf-8")
 
 
 def page() -> None:

@@ -72,7 +72,7 @@ def page() -> None:
                         st.error(str(exc))
     download(
         "导出潜在救助对象清单 Excel",
-        lambda: (to_excel_bytes({"潜在救助对象": pick}), len(pick)),
+        lambda: (to_excel_bytes({"潜在救助对象": pick}, mask=not u.full_view), len(pick)),
         "潜在救助对象清单.xlsx",
     )
 

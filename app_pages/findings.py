@@ -113,7 +113,12 @@ def page() -> None:
     if rows and view.iloc[rows[0]]["低保编号"]:
         st.session_state["case_id"] = view.iloc[rows[0]]["低保编号"]
         st.switch_page("app_pages/case.py")
-    download("导出 Excel", lambda: (to_excel_bytes({"问题线索": view}), len(view)), "问题线索.xlsx")
+    mask = not user().full_view  # read now: the file is built in the download callback, outside this run
+    download(
+        "导出 Excel",
+        lambda: (to_excel_bytes({"问题线索": view}, mask=mask), len(view)),
+        "问题线索.xlsx",
+    )
 
 
 page()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.state import audit, download, findings, ledger_path, shown, user
+from app_pages.state import audit, current, download, findings, ledger_path, user
 from audit.coverage import misconduct
 from audit.ledger import DISMISSAL_REASONS, STATUSES, Ledger
 from audit.results import to_excel_bytes
@@ -72,8 +72,9 @@ if len(t) and user().role != "readonly":
             except Exception as exc:  # shown to the user in Chinese
                 st.error(str(exc))
 if len(t):
+    villages, mask = current().villages, not user().full_view  # read now, not in the download callback
 
     def _ledger_file() -> tuple[bytes, int]:
-        return to_excel_bytes({name: shown(frame) for name, frame in led.export(t).items()}), len(t)
+        return to_excel_bytes(led.export(t, villages), mask=mask), len(t)
 
     download("导出台账 Excel", _ledger_file, "台账.xlsx")

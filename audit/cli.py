@@ -98,24 +98,38 @@ def _results(run_dir: str):
     return res, load_profile(res.run["profile"]["name"])
 
 
+def _settings(a: argparse.Namespace, res):
+    """The county's document settings (县设置.yaml), created once — asking on a terminal — when missing."""
+    import dataclasses
+
+    from audit.settings import ensure_settings, settings_path
+
+    path = Path(a.settings) if a.settings else settings_path(a.run_dir)
+    settings, note = ensure_settings(path, res.county)
+    if note:
+        print(note, file=sys.stderr)
+    if getattr(a, "county", ""):
+        settings = dataclasses.replace(settings, county=a.county)
+    return settings
+
+
 def cmd_report(a: argparse.Namespace) -> int:
     from audit.coverage import misconduct, visit_list
+    from audit.exports import risk_sheets
     from audit.ledger import VisitLedger
     from audit.lists import three_lists
-    from audit.results import masked, to_excel_bytes
-    from audit.scoring import rank
+    from audit.results import to_excel_bytes
 
     res, prof = _results(a.run_dir)
     out = Path(a.run_dir)
     clues = misconduct(res.findings)
-    put(out / "三张清单.xlsx", three_lists(clues, res.run["as_of"]))
+    put(
+        out / "三张清单.xlsx",
+        three_lists(clues, res.run["as_of"], prof.int("rectify_within_days"), res.villages),
+    )
     visits = VisitLedger(a.ledger).frame() if a.ledger and Path(a.ledger).exists() else None
     put(out / "潜在救助对象清单.xlsx", to_excel_bytes({"潜在救助对象": visit_list(res.findings, visits)}))
-    sheets = {}
-    for level, name in (("case_id", "按案件"), ("official_id", "按干部"), ("village_code", "按村")):
-        r = rank(clues, prof, level)
-        sheets[name] = masked(r) if level == "official_id" else r
-    put(out / "风险排名.xlsx", to_excel_bytes(sheets))
+    put(out / "风险排名.xlsx", to_excel_bytes(risk_sheets(clues, prof, res.villages)))
     from audit.report import write_report
 
     ledger = None
@@ -123,7 +137,8 @@ def cmd_report(a: argparse.Namespace) -> int:
         from audit.ledger import Ledger
 
         ledger = Ledger(a.ledger).frame()
-    written = write_report(res, prof, out, a.county or "", ledger)
+    settings = _settings(a, res)
+    written = write_report(res, prof, out, settings, ledger)
     names = "、".join(p.name for p in written)
     print(f"已写出 三张清单.xlsx、潜在救助对象清单.xlsx、风险排名.xlsx、{names}（个人证件号已脱敏）到 {out}。")
     if len(written) == 1:
@@ -132,10 +147,7 @@ def cmd_report(a: argparse.Namespace) -> int:
 
 
 def cmd_sample(a: argparse.Namespace) -> int:
-    import json
-
-    import pandas as pd
-
+    from audit.exports import sampling_sheets
     from audit.results import to_excel_bytes
     from audit.sampling import sampling_plan
     from audit.scoring import rank
@@ -148,27 +160,7 @@ def cmd_sample(a: argparse.Namespace) -> int:
     con.close()
     plan, meta = sampling_plan(cases, rank(res.findings, prof), prof, seed=a.seed, weighted=a.weighted)
     path = Path(a.run_dir) / "抽查方案.xlsx"
-    meta_frame = pd.DataFrame(
-        [{"项目": k, "值": json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v} for k, v in meta.items()]
-    )
-    put(
-        path,
-        to_excel_bytes(
-            {
-                "抽查名单": plan.rename(
-                    columns={
-                        "village_code": "村代码",
-                        "township": "乡镇",
-                        "case_id": "低保编号",
-                        "why": "抽取原因",
-                        "score": "风险分",
-                        "reasons": "风险理由",
-                    }
-                ),
-                "方案参数": meta_frame,
-            }
-        ),
-    )
+    put(path, to_excel_bytes(sampling_sheets(plan, meta, res.villages)))
     ok = "满足" if meta["meets_minimums"] else "未满足"
     print(
         f"抽查方案：{meta['villages_sampled']}/{meta['villages_total']} 个村、{meta['households_sampled']} 户，"
@@ -179,7 +171,7 @@ def cmd_sample(a: argparse.Namespace) -> int:
 
 def cmd_ledger(a: argparse.Namespace) -> int:
     from audit.ledger import Ledger
-    from audit.results import masked, to_excel_bytes
+    from audit.results import to_excel_bytes
 
     led = Ledger(a.ledger)
     if a.action == "merge":
@@ -207,7 +199,7 @@ def cmd_ledger(a: argparse.Namespace) -> int:
         print(f"已更新线索 {a.finding_id}。")
     elif a.action == "export":
         out = Path(a.out or "台账.xlsx")
-        put(out, to_excel_bytes({"线索台账": masked(led.frame()), "变更记录": masked(led.history())}))
+        put(out, to_excel_bytes(led.export(led.frame())))
         print(f"已导出 {out}")
     else:
         f = led.frame()
@@ -235,10 +227,11 @@ def cmd_packet(a: argparse.Namespace) -> int:
     ids = a.finding_ids or list(res.findings[res.findings.severity == "high"].finding_id[: a.top])
     out = Path(a.run_dir) / "交办单"
     out.mkdir(exist_ok=True)
+    settings = _settings(a, res)
     for fid in ids:
         if fid not in set(res.findings.finding_id):
             raise AuditError(f"没有线索 {fid}。")
-        write_packet(ctx, res.findings, fid, out)
+        write_packet(ctx, res.findings, fid, out, settings=settings, villages=res.villages)
     print(f"已写出 {len(ids)} 份交办单到 {out}")
     return 0
 
@@ -343,7 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_serve)
     rp = sub.add_parser("report", help="写出三张清单和风险排名（Excel）")
     rp.add_argument("run_dir")
-    rp.add_argument("--county", default="", help="报告中的县名（默认“本县”）")
+    rp.add_argument("--county", default="", help="报告中的县名（默认取县设置或数据中的县名）")
+    rp.add_argument("--settings", default=None, help="县设置文件（默认 结果目录上一级的 县设置.yaml）")
     rp.add_argument("--ledger", default="out/ledger.sqlite", help="台账文件，用于整改进度指标")
     rp.set_defaults(fn=cmd_report)
     sp = sub.add_parser("sample", help="生成抽查方案（Excel，随机种子可复现）")
@@ -355,6 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     pk.add_argument("run_dir")
     pk.add_argument("finding_ids", nargs="*", help="线索编号；不填则为前 --top 条高风险线索")
     pk.add_argument("--top", type=int, default=5)
+    pk.add_argument("--settings", default=None, help="县设置文件（默认 结果目录上一级的 县设置.yaml）")
     pk.set_defaults(fn=cmd_packet)
     lg = sub.add_parser("ledger", help="线索台账：merge RUN_DIR / list / set FINDING_ID / export")
     lg.add_argument("action", choices=["merge", "list", "set", "export"])

@@ -21,7 +21,7 @@ def _counts(findings: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def findings_by_family(findings: pd.DataFrame) -> go.Figure:
-    f = findings.assign(规则族=findings.family.map(lambda x: f"{x} {FAMILY_ZH.get(x, '')}"))
+    f = findings.assign(规则族=findings.family.map(lambda x: FAMILY_ZH.get(x, x)))
     fig = px.bar(
         _counts(f, "规则族"),
         x="规则族",
@@ -51,6 +51,50 @@ def findings_by_township(findings: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def tree_layout(G, ego: str) -> dict[str, tuple[float, float]]:
+    """Family-tree positions: one row per generation (parents above, children below, spouses side by
+    side), each row ordered so that a family's members stay together.
+
+    Generations come from the parent edges (a is the parent of b) walked from ``ego``; a node the
+    walk cannot reach is put in the ego's row.
+    """
+    import networkx as nx
+
+    gen = {ego: 0}
+    und = nx.Graph(G)
+    for a, b in nx.bfs_edges(und, ego):
+        data = G.get_edge_data(a, b) or {}
+        back = G.get_edge_data(b, a) or {}
+        kind = next(iter(data.values()), {}).get("kind") if data else None
+        kind_back = next(iter(back.values()), {}).get("kind") if back else None
+        if kind == "parent":  # a is the parent of b
+            gen[b] = gen[a] + 1
+        elif kind_back == "parent":  # b is the parent of a
+            gen[b] = gen[a] - 1
+        else:
+            gen[b] = gen[a]
+    order = {n: i for i, n in enumerate(nx.dfs_preorder_nodes(und, ego))}
+    rows: dict[int, list[str]] = {}
+    for n in G.nodes:
+        rows.setdefault(gen.get(n, 0), []).append(n)
+    pos = {}
+    for g, members in rows.items():
+        members.sort(key=lambda n: order.get(n, len(order)))
+        width = len(members) - 1
+        for i, n in enumerate(members):
+            pos[n] = (i - width / 2, -g)
+    return pos
+
+
+_NODE_STYLE = {  # legend entries: (label, colour, symbol)
+    "ego": ("干部本人", "#1f4e79", "square"),
+    "beneficiary": ("低保保障对象", "#c0392b", "circle"),
+    "official": ("其他干部", "#5d8aa8", "square"),
+    "relative": ("其他亲属", "#5d8aa8", "circle"),
+    "virtual": ("未登记的亲属（由户籍关系推断）", "#bbbbbb", "circle"),
+}
+
+
 def kinship_network(
     G,
     ego: str,
@@ -59,74 +103,87 @@ def kinship_network(
     beneficiaries: set[str] | None = None,
     mask=None,
 ) -> go.Figure:
-    """Ego graph as a plotly network: edges labelled 父母/配偶, nodes labelled with the kinship term.
-
-    Officials are squares, beneficiaries red, virtual (unrecorded) persons grey; ``highlight`` is a
-    path of person ids drawn thick.
-    """
-    import networkx as nx
-
+    """The official's family as a family tree: generations in rows, edges labelled 父母/配偶 in a readable
+    size, the path to the beneficiary drawn thick in red, and a legend for every colour and shape."""
     officials, beneficiaries = officials or set(), beneficiaries or set()
     mask = mask or (lambda s: s)
-    und = nx.Graph(G)
-    pos = nx.kamada_kawai_layout(und) if len(und) > 2 else nx.spring_layout(und, seed=1)
+    pos = tree_layout(G, ego)
     hl = set(zip(highlight or [], (highlight or [])[1:])) | set(zip((highlight or [])[1:], highlight or []))
     fig = go.Figure()
-    for a, b, d in und.edges(data=True):
+    seen_edges = set()
+    for a, b, d in G.edges(data=True):
+        if frozenset((a, b)) in seen_edges:
+            continue
+        seen_edges.add(frozenset((a, b)))
         on = (a, b) in hl
+        (xa, ya), (xb, yb) = pos[a], pos[b]
         fig.add_trace(
             go.Scatter(
-                x=[pos[a][0], pos[b][0]],
-                y=[pos[a][1], pos[b][1]],
+                x=[xa, xb],
+                y=[ya, yb],
                 mode="lines",
-                line=dict(width=5 if on else 1.2, color="#c0392b" if on else "#b0b0b0"),
-                hoverinfo="text",
-                text=d.get("label", ""),
+                line=dict(width=5 if on else 1.5, color="#c0392b" if on else "#9a9a9a", dash=None if on else "solid"),
+                hoverinfo="skip",
                 showlegend=False,
             )
         )
         fig.add_annotation(
-            x=(pos[a][0] + pos[b][0]) / 2,
-            y=(pos[a][1] + pos[b][1]) / 2,
+            x=(xa + xb) / 2,
+            y=(ya + yb) / 2,
             text=d.get("label", ""),
             showarrow=False,
-            font=dict(size=9, color="#888"),
+            font=dict(size=14 if on else 12, color="#8b0000" if on else "#555"),
+            bgcolor="white",
+            borderpad=2,
         )
-    xs, ys, text, colors, symbols, hover = [], [], [], [], [], []
+    groups: dict[str, list] = {k: [] for k in _NODE_STYLE}
     for n, d in G.nodes(data=True):
-        xs.append(pos[n][0])
-        ys.append(pos[n][1])
-        name = d.get("name") or ""
-        term = d.get("kinship_term") or ""
-        text.append(f"{str(name)[:1]}某 {term}".strip() if not str(n).startswith("~") else "（未登记）")
-        colors.append(
-            "#1f4e79" if n == ego else "#c0392b" if n in beneficiaries else "#bbbbbb" if d.get("virtual") else "#5d8aa8"
+        virtual = str(n).startswith("~") or bool(d.get("virtual"))
+        kind = (
+            "ego"
+            if n == ego
+            else "beneficiary"
+            if n in beneficiaries
+            else "virtual"
+            if virtual
+            else "official"
+            if n in officials
+            else "relative"
         )
-        symbols.append("square" if n in officials else "circle")
-        hover.append(
-            f"{mask(n) if not str(n).startswith('~') else '未登记的亲属'}<br>{term}"
-            f"{'<br>干部' if n in officials else ''}{'<br>低保对象' if n in beneficiaries else ''}"
+        name, term = d.get("name") or "", d.get("kinship_term") or ""
+        label = "（未登记）" if virtual else f"{str(name)[:1]}某" + (f"<br>{term}" if term else "")
+        groups[kind].append((n, label, term, virtual))
+    for kind, nodes in groups.items():
+        label, colour, symbol = _NODE_STYLE[kind]
+        fig.add_trace(
+            go.Scatter(
+                x=[pos[n][0] for n, *_ in nodes] or [None],
+                y=[pos[n][1] for n, *_ in nodes] or [None],
+                mode="markers+text",
+                name=label,
+                text=[t for _, t, *_ in nodes],
+                textposition="bottom center",
+                textfont=dict(size=13),
+                marker=dict(size=24, color=colour, symbol=symbol, line=dict(width=1, color="white")),
+                hovertext=[f"{'未登记的亲属' if v else mask(n)}<br>{term}" for n, _, term, v in nodes],
+                hoverinfo="text",
+                showlegend=True,
+            )
         )
     fig.add_trace(
         go.Scatter(
-            x=xs,
-            y=ys,
-            mode="markers+text",
-            text=text,
-            textposition="top center",
-            marker=dict(size=18, color=colors, symbol=symbols, line=dict(width=1, color="white")),
-            hovertext=hover,
-            hoverinfo="text",
-            showlegend=False,
+            x=[None], y=[None], mode="lines", name="亲属关系路径", line=dict(width=5, color="#c0392b"), showlegend=True
         )
     )
+    levels = sorted({y for _, y in pos.values()})
     fig.update_layout(
         font=FONT,
-        height=560,
+        height=max(360, 150 * len(levels) + 80),
         margin=dict(l=10, r=10, t=10, b=10),
         plot_bgcolor="white",
+        legend=dict(orientation="h", yanchor="bottom", y=-0.15, x=0, font=dict(size=12)),
         xaxis=dict(visible=False),
-        yaxis=dict(visible=False),
+        yaxis=dict(visible=False, range=[min(levels) - 0.6, max(levels) + 0.4]),
     )
     return fig
 
@@ -147,7 +204,14 @@ def payouts_chart(payments: pd.DataFrame, withdrawals: pd.DataFrame) -> go.Figur
                 hovertext=withdrawals.channel + " " + withdrawals.terminal_id.fillna(""),
             )
         )
-    fig.update_layout(font=FONT, height=320, margin=dict(t=30, b=10), yaxis_title="元", legend=dict(orientation="h"))
+    fig.update_layout(
+        font=FONT,
+        height=320,
+        margin=dict(t=30, b=10),
+        yaxis_title="元",
+        legend=dict(orientation="h"),
+        xaxis=dict(tickformat="%Y年%-m月", hoverformat="%Y年%-m月%-d日"),  # never “Jan 2024”
+    )
     return fig
 
 

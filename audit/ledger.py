@@ -192,12 +192,47 @@ class Ledger:
         q = "SELECT * FROM history" + (" WHERE finding_id=?" if finding_id else "") + " ORDER BY id"
         return self._query(q, (finding_id,) if finding_id else None)
 
-    def export(self, entries: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    def export(self, entries: pd.DataFrame, villages: dict[str, str] | None = None) -> dict[str, pd.DataFrame]:
         """The sheets of a ledger export holding exactly ``entries`` (the user's jurisdiction) and their
-        own change history — never another township's."""
+        own change history — never another township's — with Chinese headers, 高/中/低, village names
+        and times as Excel dates."""
         hist = self.history()
-        return {"线索台账": entries, "变更记录": hist[hist.finding_id.isin(set(entries.finding_id))]}
+        hist = hist[hist.finding_id.isin(set(entries.finding_id))]
+        e = entries.assign(
+            severity=entries.severity.map({"high": "高", "medium": "中", "low": "低"}).fillna(entries.severity),
+            village_name=entries.village_code.map(lambda c: (villages or {}).get(c, "") if isinstance(c, str) else ""),
+        )
+        for c in ("first_seen", "last_seen", "updated_at"):
+            e[c] = pd.to_datetime(e[c], errors="coerce")
+        h = hist.assign(
+            at=pd.to_datetime(hist.at, errors="coerce"), field=hist.field.map(_LEDGER_ZH).fillna(hist.field)
+        )
+        return {
+            "线索台账": e.reindex(columns=list(_LEDGER_ZH)).rename(columns=_LEDGER_ZH),
+            "变更记录": h.drop(columns=["id"], errors="ignore").rename(columns=_HISTORY_ZH),
+        }
 
+
+_LEDGER_ZH = {
+    "finding_id": "线索编号",
+    "rule": "规则",
+    "severity": "严重程度",
+    "case_id": "低保编号",
+    "township": "乡镇",
+    "village_name": "村（社区）",
+    "village_code": "村代码",
+    "explanation": "问题描述",
+    "status": "状态",
+    "assignee": "承办人",
+    "due_date": "办结时限",
+    "note": "备注",
+    "dismissal_reason": "不属实原因",
+    "first_seen": "首次发现",
+    "last_seen": "最近一次发现",
+    "updated_at": "最后更新",
+    "evidence_hash": "证据指纹",
+}
+_HISTORY_ZH = {"finding_id": "线索编号", "at": "时间", "who": "操作人", "field": "字段", "old": "原值", "new": "新值"}
 
 VISIT_STATUSES = ("待走访", "已走访", "已纳入", "不符合条件")
 _VISIT_SCHEMA = """

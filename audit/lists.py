@@ -14,9 +14,13 @@ __all__ = ["three_lists", "TASKS"]
 TASKS = {k: (f.task, f.owner, f.supervisor) for k, f in FAMILIES.items()}
 
 
-def three_lists(findings: pd.DataFrame, as_of: str, days: int = 30) -> bytes:
-    """问题清单 (every clue), 任务清单 (a task and deadline per clue), 责任清单 (who answers for it)."""
+def three_lists(findings: pd.DataFrame, as_of: str, days: int, villages: dict[str, str] | None = None) -> bytes:
+    """问题清单 (every clue), 任务清单 (a task and deadline per clue), 责任清单 (who answers for it).
+
+    ``days`` is the profile's rectify_within_days; ``villages`` names villages by code (run.json places).
+    """
     f = masked(findings)
+    village = f.village_code.map(lambda c: (villages or {}).get(c, "") if isinstance(c, str) else "")
     titles = {c: f"{d.title}：{fill(d.what)}" for c, d in catalogue().items()}
     problems = pd.DataFrame(
         {
@@ -25,6 +29,7 @@ def three_lists(findings: pd.DataFrame, as_of: str, days: int = 30) -> bytes:
             "问题类型": f.family.map(FAMILY_ZH),
             "严重程度": f.severity.map(SEVERITY_ZH),
             "乡镇": f.township,
+            "村（社区）": village,
             "村代码": f.village_code,
             "低保编号": f.case_id,
             "问题描述": f.explanation,
@@ -32,7 +37,7 @@ def three_lists(findings: pd.DataFrame, as_of: str, days: int = 30) -> bytes:
             "规则说明": f.rule.map(titles),
         }
     )
-    due = (dt.date.fromisoformat(as_of) + dt.timedelta(days=days)).isoformat()
+    due = dt.date.fromisoformat(as_of) + dt.timedelta(days=days)
     tasks = pd.DataFrame(
         {
             "线索编号": f.finding_id,

@@ -12,49 +12,63 @@ from pathlib import Path
 import pandas as pd
 
 from audit import figures
-from audit.catalogue import FAMILIES
+from audit.catalogue import FAMILIES, FAMILY_ZH, catalogue, fill
 from audit.context import AuditContext
-from audit.documents import Block, to_html, write_all
+from audit.documents import Block, date_zh, to_html, write_all
 from audit.ids import mask_account, mask_id
-from audit.results import SEVERITY_ZH, masked
-from audit.timeline import case_timeline
+from audit.results import SEVERITY_ZH, mask_text, masked
+from audit.settings import DocSettings
+from audit.timeline import case_timeline, condensed
 
 __all__ = ["packet_blocks", "packet_html", "write_packet", "CHECKS"]
 
 CHECKS = {k: list(f.checks) for k, f in FAMILIES.items()}
 
 
-def packet_blocks(ctx: AuditContext, findings: pd.DataFrame, finding_id: str) -> list[Block]:
+def packet_blocks(
+    ctx: AuditContext,
+    findings: pd.DataFrame,
+    finding_id: str,
+    settings: DocSettings | None = None,
+    villages: dict[str, str] | None = None,
+) -> list[Block]:
+    """The 交办单 of one clue: who assigns it to whom, by when, the facts, the kinship chart, the
+    procedure, the money, the policy clauses and what to verify — every number masked."""
     f = findings[findings.finding_id == finding_id]
     if f.empty:
         raise KeyError(finding_id)
     r = f.iloc[0]
     ev = json.loads(r.evidence) if r.evidence else {}
     m = masked(f).iloc[0]
+    settings = settings or DocSettings.defaults("")
+    doc = catalogue().get(r.rule)
+    fam = FAMILIES.get(r.family)
+    as_of = pd.Timestamp(ctx.as_of)
+    issued = settings.date_for(as_of.date().isoformat())
+    due = pd.Timestamp(issued) + pd.Timedelta(days=ctx.profile.int("rectify_within_days"))
+    village = (villages or {}).get(r.village_code, "") if isinstance(r.village_code, str) else ""
+    place = "".join(x for x in (r.township if isinstance(r.township, str) else "", village) if x)
+    number = f"{settings.packet_prefix}{finding_id}号" if settings.packet_prefix else f"线索编号 {finding_id}"
+    facts = {
+        "交办单位": settings.packet_issuer or "县民政局",
+        "承办单位": f"{r.township if isinstance(r.township, str) else ''}{fam.owner if fam else ''}",
+        "督办单位": fam.supervisor if fam else "",
+        "交办日期": date_zh(issued),
+        "办结时限": f"{date_zh(due)}前办结并书面反馈",
+        "问题类型": f"{FAMILY_ZH.get(r.family, r.family)}：{doc.title if doc else r.rule}（{r.rule}）",
+        "风险等级": SEVERITY_ZH[r.severity],
+        "所在地": place or "（未能定位）",
+        "低保编号": r.case_id if isinstance(r.case_id, str) else "",
+        "身份证号": m.person_id if isinstance(m.person_id, str) else "",
+        "涉及干部": m.official_id if isinstance(m.official_id, str) else "",
+        "发放账号": m.account_no if isinstance(m.account_no, str) else "",
+    }
     blocks: list[Block] = [
-        ("h1", "低保问题线索交办单"),
-        (
-            "table",
-            pd.DataFrame(
-                [
-                    {
-                        "线索编号": r.finding_id,
-                        "规则": r.rule,
-                        "严重程度": SEVERITY_ZH[r.severity],
-                        "乡镇": r.township,
-                        "低保编号": r.case_id,
-                        "身份证号": m.person_id,
-                        "干部": m.official_id,
-                        "账号": m.account_no,
-                    }
-                ]
-            )
-            .astype(object)
-            .fillna(""),
-        ),
-        ("h2", "一、问题情况"),
-        ("p", r.explanation),
-        ("p", f"政策依据：{r.policy_ref}"),
+        ("title", "低保问题线索交办单"),
+        ("docno", number),
+        ("table", pd.DataFrame([{"项目": k, "内容": v} for k, v in facts.items() if v])),
+        ("h1", "问题情况"),
+        ("p", mask_text(r.explanation)),
     ]
     path = ev.get("path")
     if isinstance(path, list) and len(path) > 2 and isinstance(r.official_id, str):
@@ -69,17 +83,17 @@ def packet_blocks(ctx: AuditContext, findings: pd.DataFrame, finding_id: str) ->
             mask=mask_id,
         )
         blocks += [
-            ("h2", "二、亲属关系"),
-            ("p", " → ".join(mask_id(p) if i % 2 == 0 else p for i, p in enumerate(path))),
+            ("h1", "亲属关系"),
+            ("p", "关系路径：" + " → ".join(mask_id(p) if i % 2 == 0 else p for i, p in enumerate(path)) + "。"),
             ("fig", fig),
         ]
     if isinstance(r.case_id, str) and r.case_id in set(ctx.table("cases").case_id):
-        t = case_timeline(ctx, r.case_id)
+        t = condensed(case_timeline(ctx, r.case_id))
         blocks += [
-            ("h2", "三、办理过程"),
+            ("h1", "办理过程"),
             (
                 "table",
-                t.assign(date=t.date.dt.strftime("%Y-%m-%d")).rename(
+                t.assign(date=t.date.map(date_zh), detail=t.detail.map(mask_text)).rename(
                     columns={"date": "日期", "event": "环节", "detail": "说明", "source": "来源"}
                 ),
             ),
@@ -94,27 +108,57 @@ def packet_blocks(ctx: AuditContext, findings: pd.DataFrame, finding_id: str) ->
         wd = wd[wd.account_no.isin(set(pay.account_no))]
         if len(pay) or len(wd):
             blocks += [
-                ("h2", "四、资金流向"),
-                ("p", "发放账号：" + "、".join(mask_account(a) for a in sorted(set(pay.account_no)))),
+                ("h1", "资金流向"),
+                (
+                    "p",
+                    f"发放账号{'、'.join(mask_account(a) for a in sorted(set(pay.account_no)))}，"
+                    f"数据内共发放{len(pay)}笔、合计{pay.amount.sum():,.2f}元；支取或转出{len(wd)}笔。",
+                ),
                 ("fig", figures.payouts_chart(pay, wd)),
             ]
-    blocks += [("h2", "五、建议核实事项")] + [("p", f"{i}. {c}") for i, c in enumerate(CHECKS.get(r.family, []), 1)]
+    blocks += [("h1", "政策依据")]
+    blocks += [("p", c.cite() + "。") for c in (doc.cites if doc else ())] or [("p", r.policy_ref)]
+    checks = ([fill(doc.verify, ctx.profile)] if doc and doc.verify else []) + CHECKS.get(r.family, [])
+    blocks += [("h1", "建议核实事项")] + [("p", f"{i}. {c}") for i, c in enumerate(dict.fromkeys(checks), 1)]
     blocks += [
-        ("h2", "六、核实结果（由承办人填写）"),
-        ("p", "□ 属实　□ 部分属实　□ 不属实（原因：______）"),
-        ("p", "承办人：________　　日期：________"),
+        ("h1", "办理要求"),
+        (
+            "p",
+            f"请承办单位于{date_zh(due)}前完成核实，属实的依规整改、追缴资金，涉及干部违纪违法的移交纪检监察机关；"
+            f"核实结果填写下表，加盖公章后报{fam.supervisor if fam else '督办单位'}。",
+        ),
+        ("h1", "核实结果（由承办单位填写）"),
+        ("p", "□ 属实　□ 部分属实　□ 不属实（原因：____________）"),
+        ("p", "处理情况：____________________________________"),
+        ("p", "承办人：________　　负责人：________　　日期：____年__月__日"),
+        ("sign", f"{settings.packet_issuer or '县民政局'}\n{date_zh(issued)}"),
     ]
     return blocks
 
 
-def packet_html(ctx: AuditContext, findings: pd.DataFrame, finding_id: str) -> str:
-    return to_html(packet_blocks(ctx, findings, finding_id), f"交办单 {finding_id}")
+def packet_html(
+    ctx: AuditContext,
+    findings: pd.DataFrame,
+    finding_id: str,
+    settings: DocSettings | None = None,
+    villages: dict[str, str] | None = None,
+) -> str:
+    return to_html(packet_blocks(ctx, findings, finding_id, settings, villages), f"交办单 {finding_id}")
 
 
 def write_packet(
-    ctx: AuditContext, findings: pd.DataFrame, finding_id: str, out_dir: Path, word: bool = True
+    ctx: AuditContext,
+    findings: pd.DataFrame,
+    finding_id: str,
+    out_dir: Path,
+    word: bool = True,
+    settings: DocSettings | None = None,
+    villages: dict[str, str] | None = None,
 ) -> list[Path]:
     """交办单-<id>.html, .pdf (where Chromium is installed) and .docx."""
     return write_all(
-        packet_blocks(ctx, findings, finding_id), out_dir / f"交办单-{finding_id}.html", f"交办单 {finding_id}", word
+        packet_blocks(ctx, findings, finding_id, settings, villages),
+        out_dir / f"交办单-{finding_id}.html",
+        f"交办单 {finding_id}",
+        word,
     )

@@ -125,6 +125,9 @@ PARAMS: dict[str, Param] = {
     # sampling
     "sample_village_share": Param("fraction", "抽查村比例下限"),
     "sample_households_per_village": Param("int", "每村抽查户数下限"),
+    "sample_high_risk_quantile": Param("fraction", "抽查：风险分在该分位数以上的案件必抽"),
+    # rectification
+    "rectify_within_days": Param("int", "整改时限：三张清单完成时限和交办单办结时限（自核查基准日起的天数）"),
 }
 
 
@@ -139,6 +142,8 @@ OUTPUT_PARAMS = (
     "risk_weight_repeat_family",
     "sample_village_share",
     "sample_households_per_village",
+    "sample_high_risk_quantile",
+    "rectify_within_days",
 )
 
 
@@ -176,8 +181,17 @@ class Entry:
 class Profile:
     """A resolved profile: every parameter with its value, source clause and defining profile."""
 
-    def __init__(self, name: str, title: str, document: str, chain: list[str], entries: dict[str, Entry]):
+    def __init__(
+        self,
+        name: str,
+        title: str,
+        document: str,
+        chain: list[str],
+        entries: dict[str, Entry],
+        notices: tuple[str, ...] = (),
+    ):
         self.name, self.title, self.document, self.chain, self.entries = name, title, document, chain, entries
+        self.notices = notices  # keys of the policy catalogue's notices along the chain, own notice first
         self.reads: set[str] = set()  # every parameter asked for (the common detector checks use it)
 
     def get(self, key: str) -> Any:
@@ -293,4 +307,5 @@ def load_profile(name_or_path: str) -> Profile:
                 entries[key] = Entry(None, str(spec["source"]), data["name"])
         problems.raise_if_any()
     top = docs[0][0]
-    return Profile(top["name"], top.get("title", ""), top.get("document", ""), chain, entries)
+    notices = tuple(dict.fromkeys(str(d["notice"]) for d, _ in docs if d.get("notice")))
+    return Profile(top["name"], top.get("title", ""), top.get("document", ""), chain, entries, notices)

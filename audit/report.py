@@ -6,16 +6,16 @@ Charts are plotly figures; the PDF is printed and the Word pictures rendered by 
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pandas as pd
 
 from audit import figures
-from audit.catalogue import FAMILY_ZH
-from audit.documents import Block, to_html, write_all
+from audit.catalogue import FAMILY_ZH, catalogue
+from audit.documents import Block, date_zh, to_html, write_all
 from audit.results import SEVERITY_ZH, RunResults, masked
 from audit.scoring import rank
+from audit.settings import DocSettings
 
 __all__ = ["self_audit_blocks", "self_audit_html", "write_report", "rectification_indicators"]
 
@@ -44,9 +44,7 @@ def _coverage_blocks(findings: pd.DataFrame, top: int) -> list[Block]:
     c = coverage(findings)
     if c.empty:
         return [("p", "本次未发现需主动走访的潜在救助对象（或未提供防返贫监测、申请记录、经济状况核对等数据）。")]
-    from detectors.base import all_detectors
-
-    titles = {s.code: s.title_zh for s in all_detectors()}
+    titles = {c: d.title for c, d in catalogue().items()}
     by_rule = c.groupby("rule").household_id.nunique().rename("户数").reset_index()
     by_rule.insert(1, "情形", by_rule.rule.map(titles))
     by_rule = by_rule.rename(columns={"rule": "规则"})
@@ -67,14 +65,36 @@ def _coverage_blocks(findings: pd.DataFrame, top: int) -> list[Block]:
     ]
 
 
+def _progress(ind: dict[str, str]) -> str:
+    if all(v == "尚未建立台账" for v in ind.values()):
+        return "尚未建立线索台账，核实率、整改率、追缴进度和台账与系统一致率暂无数据；请将本次线索并入台账后逐条销号。"
+    return "；".join(f"{k}为{v}" for k, v in ind.items()) + "。"
+
+
+def _basis(profile) -> str:
+    """《标题》（文号）、《标题》（文号）等文件 — the notices along the profile's chain."""
+    from audit.catalogue import policies
+
+    notices = policies()[0]
+    names = [notices[k].name for k in getattr(profile, "notices", ()) if k in notices]
+    if not names:
+        return f"政策配置“{profile.title or profile.name}”"
+    return "、".join(names[:2]) + ("等文件" if len(names) > 1 else "")
+
+
 def self_audit_blocks(
-    res: RunResults, profile, county: str = "", ledger: pd.DataFrame | None = None, top: int = 10
+    res: RunResults,
+    profile,
+    settings: DocSettings | None = None,
+    ledger: pd.DataFrame | None = None,
+    top: int = 10,
 ) -> list[Block]:
     from audit.coverage import misconduct
 
+    settings = settings or DocSettings.defaults(res.county)
     everything, run = res.findings, res.run
     f = misconduct(everything)
-    county = county or "本县"
+    county = settings.county or "本县"
     rows = run["row_counts"]
     by_family = (
         f.groupby("family")
@@ -86,12 +106,12 @@ def self_audit_blocks(
         )
         .reset_index()
     )
-    by_family.insert(0, "问题类型", by_family.pop("family").map(lambda x: f"{x} {FAMILY_ZH.get(x, '')}"))
+    by_family.insert(0, "问题类型", by_family.pop("family").map(lambda x: FAMILY_ZH.get(x, x)))
     by_town = f.assign(乡镇=f.township.fillna("（无法定位乡镇）")).groupby("乡镇").size().rename("线索数").reset_index()
     ranked = masked(
         rank(f, profile)
         .head(top)
-        .assign(money=lambda d: d.money.map(lambda v: f"{v:,.0f}"), score=lambda d: d.score.map(lambda v: f"{v:.1f}"))
+        .assign(score=lambda d: d.score.round(1))
         .rename(
             columns={
                 "case_id": "低保编号",
@@ -103,66 +123,79 @@ def self_audit_blocks(
         )
     )
     ind = rectification_indicators(f, ledger)
-    skipped = [f"{c}（{v['reason']}）" for c, v in run["rules"].items() if v["status"] != "ran"]
+    titles = {c: d.title for c, d in catalogue().items()}
+    skipped = [f"{titles.get(c, c)}（{v['reason']}）" for c, v in run["rules"].items() if v["status"] != "ran"]
     sev = {SEVERITY_ZH[k]: int((f.severity == k).sum()) for k in ("high", "medium", "low")}
-    today = dt.date.today()
+    head: list[Block] = []
+    if settings.mark:
+        head.append(("mark", settings.mark))
+    if settings.report_number:
+        head.append(("docno", settings.report_number))
     return [
-        ("red", f"{county}民政局"),
-        ("h1", f"关于{county}城乡低保专项治理自查情况的报告"),
+        *head,
+        ("title", f"关于{county}城乡低保专项治理自查情况的报告"),
         (
             "p",
-            f"根据{run['profile']['name']}政策口径（{'、'.join(run['profile']['chain'][:3])}等文件），我局以"
-            f"{run['as_of']}为核查基准日，对全县城乡低保对象开展了数据比对和自查，现将有关情况报告如下。",
+            f"根据{_basis(profile)}要求，我局以{date_zh(run['as_of'])}为核查基准日，对全县城乡低保对象开展了"
+            f"数据比对和自查，现将有关情况报告如下。",
         ),
-        ("h2", "一、基本情况"),
+        ("h1", "基本情况"),
         (
             "p",
             f"本次共导入户籍人口{rows.get('persons', {}).get('loaded', 0):,}人、低保名册"
             f"{rows.get('cases', {}).get('loaded', 0):,}户，比对发放记录、账户流水、复核、评议、公示"
-            f"及车辆、工商、财政供养、"
-            f"死亡殡葬等数据，运行检查规则{run['rules_summary']['ran']}条。导入时发现并登记数据问题{run['rejects']:,}条，"
-            f"均已列入数据质量清单。",
+            f"及车辆、工商、财政供养、死亡殡葬等数据，运行检查规则{run['rules_summary']['ran']}条。"
+            f"导入时发现并登记数据问题{run['rejects']:,}条，均已列入数据质量清单。",
         ),
-        ("h2", "二、发现的主要问题"),
+        ("h1", "发现的主要问题"),
         (
             "p",
             f"共发现问题线索{len(f):,}条，其中高风险（需纪检核查）{sev['高']:,}条、中风险（需整改）{sev['中']:,}条、"
-            f"低风险（数据与程序）{sev['低']:,}条，分类情况如下。",
+            f"低风险（数据与程序）{sev['低']:,}条。分类情况如下。",
         ),
         ("table", by_family),
         ("fig", figures.findings_by_family(f)),
-        ("fig", figures.findings_by_township(f)),
+        ("p", "分乡镇（街道）情况如下。"),
         ("table", by_town),
-        ("h2", "三、整改推进情况"),
-        ("p", "；".join(f"{k} {v}" for k, v in ind.items()) + "。"),
-        ("h2", "四、重点问题线索"),
+        ("fig", figures.findings_by_township(f)),
+        ("h1", "整改推进情况"),
+        ("p", _progress(ind)),
+        ("h1", "重点问题线索"),
         ("p", f"按风险分排序的前{len(ranked)}条线索如下（身份证号、账号已脱敏），建议优先入户核实。"),
         ("table", ranked[["低保编号", "乡镇", "风险分", "主要问题", "涉及金额（元）"]]),
-        ("h2", "五、应保尽保（主动发现）情况"),
+        ("h1", "应保尽保（主动发现）情况"),
         *_coverage_blocks(everything, top),
-        ("h2", "六、下一步工作"),
+        ("h1", "下一步工作"),
         (
             "p",
             "一是对高风险线索逐条入户核实，涉及干部及其近亲属的移交纪检监察机关；二是对逾期复核、程序缺失的案件限期整改；"
             "三是对应追缴资金建立台账、限期追回；四是对潜在救助对象逐户走访，符合条件的及时纳入；"
             "五是完善近亲属备案、银行卡管理和公示脱敏制度，防止问题反弹。",
         ),
-        ("p", f"未运行的规则：{'；'.join(skipped) or '无'}。"),
-        ("sign", f"{county}民政局\n{today.year}年{today.month}月{today.day}日"),
+        ("p", f"本次未运行的规则：{'；'.join(skipped) or '无'}。"),
+        ("sign", f"{settings.issuer or county + '民政局'}\n{date_zh(settings.date_for(run['as_of']))}"),
     ]
 
 
-def self_audit_html(res: RunResults, profile, county: str = "", ledger: pd.DataFrame | None = None) -> str:
-    return to_html(self_audit_blocks(res, profile, county, ledger), f"{county or '本县'}最低生活保障自查报告")
+def _title(settings: DocSettings | None, res: RunResults) -> str:
+    return f"{(settings.county if settings else res.county) or '本县'}城乡低保专项治理自查报告"
+
+
+def self_audit_html(
+    res: RunResults, profile, settings: DocSettings | None = None, ledger: pd.DataFrame | None = None
+) -> str:
+    return to_html(self_audit_blocks(res, profile, settings, ledger), _title(settings, res))
 
 
 def write_report(
-    res: RunResults, profile, out_dir: Path, county: str = "", ledger: pd.DataFrame | None = None, word: bool = True
+    res: RunResults,
+    profile,
+    out_dir: Path,
+    settings: DocSettings | None = None,
+    ledger: pd.DataFrame | None = None,
+    word: bool = True,
 ) -> list[Path]:
     """Write 自查报告.html, 自查报告.pdf (where Chromium is installed) and 自查报告.docx."""
     return write_all(
-        self_audit_blocks(res, profile, county, ledger),
-        out_dir / "自查报告.html",
-        f"{county or '本县'}最低生活保障自查报告",
-        word,
+        self_audit_blocks(res, profile, settings, ledger), out_dir / "自查报告.html", _title(settings, res), word
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,16 @@ class RunResults:
     findings: pd.DataFrame
     rejects: pd.DataFrame
     run: dict
+
+    @property
+    def county(self) -> str:
+        """The county's name from the register ('' for runs written before places were recorded)."""
+        return self.run.get("places", {}).get("county", "")
+
+    @property
+    def villages(self) -> dict[str, str]:
+        """村（社区）名称 by village code."""
+        return self.run.get("places", {}).get("villages", {})
 
     def rule_table(self) -> pd.DataFrame:
         """Every rule in Chinese: name, severity, status in this run, what it checks, why, what to verify, clauses."""
@@ -157,12 +168,47 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def to_excel_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
-    """An .xlsx workbook with frozen headers, filters and readable column widths; text that looks like a
-    formula (=HYPERLINK(…) in a case id) is stored as text, never as a live formula."""
+_MONEY = re.compile(r"金额|（元）|\(元\)|保障金|标准（元|收入（元|应追缴")
+MONEY_FORMAT = '#,##0.00"元"'
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def _width(value) -> int:
+    """Display width in Excel columns: a Chinese character is two."""
+    text = str(value)
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def _excel_frame(frame: pd.DataFrame, mask: bool) -> pd.DataFrame:
+    """Dates as dates (ISO text and timestamps), free text masked, booleans as 是/否."""
+    import datetime as dt
+
+    out = frame.copy()
+    for c in out.columns:
+        col = out[c]
+        if pd.api.types.is_bool_dtype(col):
+            out[c] = col.map({True: "是", False: "否"})
+        elif pd.api.types.is_datetime64_any_dtype(col):
+            out[c] = col.dt.tz_localize(None) if getattr(col.dt, "tz", None) else col
+        elif col.dtype == object or pd.api.types.is_string_dtype(col):
+            texts = col.dropna()
+            texts = texts[texts.map(lambda v: isinstance(v, str) and v != "")]
+            if len(texts) and texts.str.fullmatch(r"\d{4}-\d{2}-\d{2}").all():
+                out[c] = col.map(lambda v: dt.date.fromisoformat(v) if isinstance(v, str) and v else None)
+            elif mask:
+                out[c] = col.map(mask_text)
+    return out
+
+
+def to_excel_bytes(sheets: dict[str, pd.DataFrame], mask: bool = True) -> bytes:
+    """An .xlsx workbook as county staff expect it: frozen header row, filters, columns as wide as their
+    Chinese text, amounts as numbers shown with 元, dates as Excel dates, every resident ID, account
+    and phone number in free text masked (``mask=False`` only for roles that may see them), and text
+    that looks like a formula (=HYPERLINK(…) in a case id) stored as text, never as a live formula."""
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        for name, frame in sheets.items():
+    with pd.ExcelWriter(buf, engine="openpyxl", date_format=DATE_FORMAT, datetime_format=DATE_FORMAT) as xw:
+        for name, raw in sheets.items():
+            frame = _excel_frame(raw, mask)
             frame.to_excel(xw, sheet_name=name[:31], index=False)
             ws = xw.sheets[name[:31]]
             for row in ws.iter_rows(min_row=1):
@@ -172,6 +218,11 @@ def to_excel_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
             ws.freeze_panes = "A2"
             ws.auto_filter.ref = ws.dimensions
             for i, col in enumerate(frame.columns, 1):
-                width = min(max([len(str(col)) * 2] + [len(str(v)) for v in frame[col].head(200)]) + 2, 60)
-                ws.column_dimensions[ws.cell(1, i).column_letter].width = width
+                letter = ws.cell(1, i).column_letter
+                money = bool(_MONEY.search(str(col))) and pd.api.types.is_numeric_dtype(frame[col])
+                if money:
+                    for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+                        cell.number_format = MONEY_FORMAT
+                sample = [_width(col) + 2] + [_width(v) for v in frame[col].head(200).dropna()]
+                ws.column_dimensions[letter].width = min(max(sample) + 2 + (4 if money else 0), 60)
     return buf.getvalue()

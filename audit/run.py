@@ -203,6 +203,21 @@ def run_audit(
         raise
 
 
+def places(tables: dict[str, pd.DataFrame]) -> dict:
+    """The county's name (the register's most common 县) and every village's name by code, so that
+    exports and documents name places the way people say them rather than by code."""
+    p = tables.get("persons", pd.DataFrame())
+    county = p["county"].dropna().mode() if "county" in p else pd.Series(dtype=object)
+    villages = {}
+    if {"village_code", "village_name"} <= set(p.columns):
+        v = p.dropna(subset=["village_code", "village_name"])
+        villages = v.groupby("village_code").village_name.agg(lambda s: s.mode().iloc[0]).to_dict()
+    return {
+        "county": str(county.iloc[0]) if len(county) else "",
+        "villages": {str(k): str(x) for k, x in villages.items()},
+    }
+
+
 def _run(
     workspace: Path,
     profile: str | Profile,
@@ -279,6 +294,7 @@ def _run(
             }
             for s in ws.sources
         },
+        "places": places(ws.tables),
         "rejects": len(ws.rejects),
         "warnings": ws.warnings,
         "unused_files": ws.unused,

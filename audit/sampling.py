@@ -30,14 +30,16 @@ def sampling_plan(
     ----------
     cases : active cases (case_id, village_code, township, monthly_amount)
     ranking : audit.scoring.rank(..., "case_id") output (case_id, score)
-    high_score : cases at or above this score are always sampled (default: the top 5 % scores)
+    high_score : cases at or above this score are always sampled (default: the scores at or above the
+        profile's sample_high_risk_quantile)
     """
     share = profile.fraction("sample_village_share")
     per_village = profile.int("sample_households_per_village")
     rng = np.random.default_rng(seed)
     cases = cases.merge(ranking[["case_id", "score", "reasons"]], on="case_id", how="left").fillna({"score": 0})
     if high_score is None:
-        high_score = float(ranking.score.quantile(0.95)) if len(ranking) else math.inf
+        q = float(profile.fraction("sample_high_risk_quantile"))
+        high_score = float(ranking.score.quantile(q)) if len(ranking) else math.inf
     villages = sorted(cases.village_code.unique())
     need = math.ceil(share * len(villages))
     risky = cases[cases.score >= high_score].groupby("village_code").score.max().sort_values(ascending=False)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from audit.context import AuditContext
 
-__all__ = ["case_timeline"]
+__all__ = ["case_timeline", "condensed"]
 
 COLUMNS = ["date", "event", "detail", "source"]
 
@@ -62,7 +62,7 @@ def case_timeline(ctx: AuditContext, case_id: str) -> pd.DataFrame:
                 {
                     "date": s.start_date,
                     "event": f"{s.stage}公示",
-                    "detail": f"至{s.end_date:%Y-%m-%d}，共{days}天",
+                    "detail": f"至{s.end_date.year}年{s.end_date.month}月{s.end_date.day}日，共{days}天",
                     "source": "公示",
                 }
             )
@@ -85,7 +85,7 @@ def case_timeline(ctx: AuditContext, case_id: str) -> pd.DataFrame:
                 {
                     "date": p.period.min(),
                     "event": "首次发放（数据内）",
-                    "detail": f"{p.amount.iloc[0]:.0f}元",
+                    "detail": f"{p.amount.iloc[0]:,.0f}元",
                     "source": "发放记录",
                 }
             )
@@ -93,7 +93,7 @@ def case_timeline(ctx: AuditContext, case_id: str) -> pd.DataFrame:
                 {
                     "date": p.period.max(),
                     "event": "最近发放",
-                    "detail": f"共{len(p)}个月，合计{p.amount.sum():.0f}元",
+                    "detail": f"共{len(p)}个月，合计{p.amount.sum():,.0f}元",
                     "source": "发放记录",
                 }
             )
@@ -104,4 +104,36 @@ def case_timeline(ctx: AuditContext, case_id: str) -> pd.DataFrame:
             rows.append({"date": s.death_date, "event": "成员死亡", "detail": "", "source": "死亡殡葬"})
     out = pd.DataFrame(rows, columns=COLUMNS)
     out["date"] = pd.to_datetime(out.date)
-    return out.sort_values("date", kind="stable").reset_index(drop=True)
+    # the roll and the workflow both record 申请/受理/审批: one line per step and day, the fuller one kept
+    # (sources joined), so the timeline never lists a step twice
+    out["_full"] = out.detail.fillna("").str.len()
+    out["_day"] = out.date.dt.normalize()
+    out = out.sort_values(["date", "_full"], ascending=[True, False], kind="stable")
+    out["source"] = out.groupby(["_day", "event"], sort=False).source.transform(lambda s: "、".join(dict.fromkeys(s)))
+    out = out.drop_duplicates(["_day", "event"])
+    return out.drop(columns=["_full", "_day"]).sort_values("date", kind="stable").reset_index(drop=True)
+
+
+def condensed(timeline: pd.DataFrame, min_run: int = 3) -> pd.DataFrame:
+    """The timeline for a printed document: ``min_run`` or more consecutive rows of the same step with
+    the same detail (years of routine 复核) become one row saying how many and from when to when."""
+    if timeline.empty:
+        return timeline
+    key = timeline.event + "\x1f" + timeline.detail.fillna("")
+    block = (key != key.shift()).cumsum()
+    rows = []
+    for _, g in timeline.groupby(block, sort=False):
+        if len(g) < min_run:
+            rows += g.to_dict("records")
+            continue
+        first, last = g.date.iloc[0], g.date.iloc[-1]
+        rows.append(
+            {
+                "date": first,
+                "event": f"{g.event.iloc[0]}（共{len(g)}次）",
+                "detail": f"{g.detail.iloc[0]}；{first.year}年{first.month}月{first.day}日至"
+                f"{last.year}年{last.month}月{last.day}日".lstrip("；"),
+                "source": g.source.iloc[0],
+            }
+        )
+    return pd.DataFrame(rows, columns=timeline.columns)

@@ -487,7 +487,7 @@ def _features(ctx: AuditContext, c: pd.DataFrame) -> pd.DataFrame:
         "award_model_min_cases",
         "award_model_driver_min_z",
     ),
-    explain_zh="{case_id}月保障金{award}元，同类家庭通常约{expected}元",
+    explain_zh="{case_id}月保障金{award}元，按政策核算应为{policy_amount}元，情况最相近的户中位数{peer_median_award}元",
 )
 def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
     """A scikit-learn model of award on need flags cases paid far above what similar households get.
@@ -560,10 +560,14 @@ def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
             f"{'有重度残疾' if X.iloc[i].disability >= 3 else '无重度残疾'}、{'城市' if X.iloc[i].urban else '农村'}"
         )
         z = (Xn.iloc[i] - Xn.loc[peers.index].mean()).abs().sort_values(ascending=False)
-        drivers = [_FEATURES_ZH[k] for k in z.index[:3] if z[k] > driver_z] or [
-            "各项需求特征与同类家庭相近，金额差异无法用需求解释"
-        ]
+        drivers = [_FEATURES_ZH[k] for k in z.index[:3] if z[k] > driver_z]
         is_linked = r.case_id in linked
+        peer_rows = [X.index.get_loc(k) for k in peers.index]
+        peer_median = float(np.median(y[peer_rows]))
+        # what the reader is told is observed, never the model's number: the policy amount and what the
+        # nearest households really receive; the model only decides which cases to show
+        shown_ref = max(float(policy[i]), peer_median)
+        shown_excess = float(y[i]) - shown_ref
         ev = {
             "case_id": r.case_id,
             "award": float(y[i]),
@@ -573,27 +577,29 @@ def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
             "excess": round(float(excess[i]), 0),
             "excess_share": round(float(excess[i] / max(ref[i], 1)), 2),
             "similar": similar,
-            "peer_median_award": float(np.median(y[[X.index.get_loc(k) for k in peers.index]])),
+            "peer_median_award": peer_median,
+            "peers": [{"case_id": c.case_id.iloc[j], "award": float(y[j])} for j in peer_rows[:3]],
             "drivers": drivers,
             "official_linked": is_linked,
             "model": "Huber稳健回归（核算补差等需求特征），5折交叉验证",
         }
         score = min(0.99, 0.3 + 0.3 * ev["excess_share"]) if not is_linked else 1.0
         why = (
-            "、".join(drivers)
-            if drivers[0].startswith("各项")
-            else "与同类家庭的差别在" + "、".join(drivers) + "，但不足以解释金额"
+            f"该户在{'、'.join(drivers)}上与这些户有差别，但不足以解释多出的金额"
+            if drivers
+            else "家庭人口、收入等需求情况与这些户相近，多出的金额无法用需求解释"
         )
+        examples = "、".join(f"{p['case_id']}领{p['award']:,.0f}元" for p in ev["peers"])
+        pct = f"（{shown_excess / shown_ref:.0%}）" if shown_ref >= yuan_min else ""
         yield Finding(
             rule="AWD-07",
             severity=Severity.LOW,
             **_where(r),
             score=round(score, 2),
             evidence=ev,
-            explanation=f"{r.case_id}月保障金{y[i]:.0f}元，按政策核算{policy[i]:.0f}元，同类家庭（{similar}）"
-            f"通常约{pred[i]:.0f}元，比两者中较高者高出{excess[i]:.0f}元"
-            f"{'（' + format(ev['excess_share'], '.0%') + '）' if ref[i] >= yuan_min else ''}；"
-            f"{why}"
+            explanation=f"{r.case_id}月保障金{y[i]:,.0f}元，按政策核算（补差加允许的分类施保）应为{policy[i]:,.0f}元；"
+            f"与该户情况（{similar}）最相近的{len(peer_rows)}户月保障金中位数为{peer_median:,.0f}元（如{examples}）。"
+            f"该户比两者中较高者多{shown_excess:,.0f}元{pct}，{why}"
             f"{'；该户与干部有近亲属关系' if is_linked else ''}。",
         )
 

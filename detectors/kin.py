@@ -449,7 +449,7 @@ def official_enrolled(ctx: AuditContext) -> Iterator[Finding]:
         "kin_quota_min_cadres",
         "kin_concentration_min_cases",
     ),
-    explain_zh="{village_name}低保户中村干部近亲属{observed}户，按人口比例应约{expected}户（p={p_value}）",
+    explain_zh="{village_name}低保户中村干部近亲属{observed}户，按人口比例应约{expected}户（纯属偶然的概率{p_value}）",
 )
 def concentration(ctx: AuditContext) -> Iterator[Finding]:
     """Cases linked to a village's cadres are over-represented against their share of households, or the
@@ -538,7 +538,7 @@ def concentration(ctx: AuditContext) -> Iterator[Finding]:
         }
         head = (
             f"{name}在保{n}户中有{k}户是本村村干部的近亲属，按亲属户占全村户数{share:.1%}计应约"
-            f"{n * share:.1f}户（单侧二项检验 p={pval:.2g}）"
+            f"{n * share:.1f}户（单侧二项检验：纯属偶然的概率为{pval:.2g}）"
         )
         tail = {
             "显著": "，关系保明显集中。",

@@ -69,7 +69,7 @@ def test_a_new_rule_needs_only_its_row_its_function_and_its_test(card99, county,
     prof = load_profile("sandu-2021")
     ranked = rank(misconduct(res.findings), prof)
     assert set(mine.case_id) <= set(ranked.case_id)
-    assert three_lists(misconduct(res.findings), res.run["as_of"])[:2] == b"PK"
+    assert three_lists(misconduct(res.findings), res.run["as_of"], 30)[:2] == b"PK"
     page = packet_html(res.ctx, res.findings, mine.finding_id.iloc[0])
     assert "CARD-99" in page and "以9结尾" in page
     table = load_results(tmp_path / "run").rule_table()

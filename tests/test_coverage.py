@@ -28,7 +28,7 @@ def test_visit_list_one_row_per_household_most_urgent_first_and_masked(audited):
 def test_cover_findings_stay_out_of_the_misconduct_lists(audited):
     clues = misconduct(audited.findings)
     assert not (clues.family == "COVER").any() and len(clues) + len(coverage(audited.findings)) == len(audited.findings)
-    book = pd.read_excel(io.BytesIO(three_lists(clues, audited.run["as_of"])), sheet_name="问题清单")
+    book = pd.read_excel(io.BytesIO(three_lists(clues, audited.run["as_of"], 30)), sheet_name="问题清单")
     assert len(book) == len(clues)
 
 
