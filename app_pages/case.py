@@ -8,6 +8,7 @@ import streamlit as st
 from app_pages.state import audit, case_context, case_list, download, findings, ledger_path, md, run_dir, shown, user
 from audit import figures
 from audit.auth import scope
+from audit.catalogue import catalogue, fill
 from audit.ids import mask_account, mask_id
 from audit.policy import top_up
 from audit.results import SEVERITY_ZH
@@ -30,14 +31,10 @@ def _full_context():
     return context()
 
 
-def _packet(finding_id: str, f) -> bytes:
-    from app_pages.state import current, run_dir
+def _packet(finding_id: str, f, ctx, settings, villages) -> bytes:
     from audit.packet import packet_html
-    from audit.settings import load_settings, settings_path
 
-    res = current()
-    settings = load_settings(settings_path(run_dir()), res.county)
-    return packet_html(_full_context(), f, finding_id, settings, res.villages).encode("utf-8")
+    return packet_html(ctx, f, finding_id, settings, villages).encode("utf-8")
 
 
 def page() -> None:
@@ -80,13 +77,25 @@ def page() -> None:
     if mine.empty:
         st.success("本案没有问题线索。")
     ledger = _ledger_status()
+    # read here: the packet is built in the download callback, where the session is not at hand
+    from app_pages.state import current
+    from audit.settings import load_settings, settings_path
+
+    res = current()
+    packet_args = (_full_context(), load_settings(settings_path(run_dir()), res.county), res.villages)
+    titles = {c: d for c, d in catalogue().items()}
     for r in mine.itertuples(index=False):
         if r.finding_id in ledger:
             st.caption(f"台账状态：{md(ledger[r.finding_id])}（在“整改台账”页修改）")
-        st.markdown(f"**{r.rule}**（{SEVERITY_ZH[r.severity]}）{md(r.explanation)}  \n政策依据：{md(r.policy_ref)}")
+        doc = titles.get(r.rule)
+        st.markdown(
+            f"**{r.rule} {md(doc.title if doc else '')}**（{SEVERITY_ZH[r.severity]}）{md(r.explanation)}  \n"
+            f"现场核实：{md(fill(doc.verify, res.run['profile']['params']) if doc else '')}  \n"
+            f"政策依据：{md(r.policy_ref)}"
+        )
         download(
             f"下载交办单 {r.finding_id}",
-            lambda fid=r.finding_id: (_packet(fid, f), 1),
+            lambda fid=r.finding_id: (_packet(fid, f, *packet_args), 1),
             f"交办单-{r.finding_id}.html",
             key=f"pk-{r.finding_id}",
         )
