@@ -176,6 +176,7 @@ class RuleDoc:
     why: str = ""
     verify: str = ""
     cites: tuple[Clause, ...] = ()
+    reason: tuple[str, ...] = ()  # templates over a finding's evidence (audit.scoring.reason_of)
 
     @property
     def source(self) -> str:
@@ -245,5 +246,7 @@ def catalogue() -> dict[str, RuleDoc]:
             z = zh.get(code, {})
             cites = tuple(clauses[c] for c in z.get("cites", ()))
             texts = {k: z.get(k, "") for k in ("title", "what", "why", "verify")}
-            rules[code] = RuleDoc(code, m[1], m[3].strip(), m[4], cites=cites, **texts)
+            rules[code] = RuleDoc(
+                code, m[1], m[3].strip(), m[4], cites=cites, reason=tuple(z.get("reason", ())), **texts
+            )
     return rules

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cached_property
-from typing import Any
+from typing import Any, Callable
 
 import duckdb
 import pandas as pd
@@ -32,6 +32,20 @@ class AuditContext:
         self.tables, self.profile, self.as_of = tables, profile, as_of
         self.rejects = rejects if rejects is not None else pd.DataFrame()
         self._con = con
+        self._shared: dict[str, Any] = {}
+        self.warnings: list[str] = []  # run-level notes from detectors (run.json warnings), each once
+
+    def shared(self, key: str, build: Callable[[], Any]) -> Any:
+        """An intermediate result several rules use (e.g. CARD-04's custody groups, read by CARD-07),
+        built once per run by the first rule that asks for it."""
+        if key not in self._shared:
+            self._shared[key] = build()
+        return self._shared[key]
+
+    def warn(self, message: str) -> None:
+        """A note for the whole run (shown by the CLI and kept in run.json), recorded once."""
+        if message not in self.warnings:
+            self.warnings.append(message)
 
     def has(self, name: str) -> bool:
         return name in self.tables or (name == "rejects")
@@ -79,6 +93,30 @@ class AuditContext:
         p = self.tables.get("persons")
         cols = ["person_id", "household_id", "village_code", "township", "name"]
         return pd.DataFrame(columns=cols) if p is None else p[cols].set_index("person_id")
+
+    @cached_property
+    def villages(self) -> pd.DataFrame:
+        """village_code -> village_name (the register's most common spelling) and township."""
+        p = self.tables.get("persons")
+        if p is None or "village_code" not in p:
+            return pd.DataFrame(columns=["village_name", "township"])
+        cols = [c for c in ("village_code", "village_name", "township") if c in p]
+        v = p[cols].dropna(subset=["village_code"])
+        name = (
+            v.dropna(subset=["village_name"]).groupby("village_code").village_name.agg(lambda s: s.mode().iloc[0])
+            if "village_name" in v
+            else pd.Series(dtype=object)
+        )
+        town = v.drop_duplicates("village_code").set_index("village_code").township
+        return pd.DataFrame({"village_name": name, "township": town})
+
+    def village_label(self, village_code: str | None) -> str:
+        """新岩社区（522732001005） — the name people use, with the code to search by; the code alone
+        where the register has no name."""
+        if not isinstance(village_code, str):
+            return ""
+        name = self.villages.village_name.get(village_code) if village_code in self.villages.index else None
+        return f"{name}（{village_code}）" if isinstance(name, str) and name else village_code
 
     def place_of(self, person_id: str | None) -> dict[str, str | None]:
         if person_id is None or person_id not in self.person_place.index:

@@ -75,7 +75,7 @@ th {{ font-family: {_css_font("hei")}; font-weight: normal; }}
 td.num {{ text-align: right; white-space: nowrap; }}
 td.short {{ white-space: nowrap; }}
 .fig {{ margin: 8pt 0; }}
-.sign {{ text-align: right; margin-top: 28.95pt; padding-right: 4em; }}
+.sign {{ text-align: right; margin-top: 14pt; padding-right: 4em; break-before: avoid; }}
 """
 
 _CN = "零一二三四五六七八九十"

@@ -261,12 +261,7 @@ def _run(
             ),
         )
     frame = findings_frame(findings)
-    weekends_only = frame[(frame.rule == "RCK-04") & frame.evidence.str.contains("仅按周末", regex=False)]
-    if len(weekends_only):
-        ws.warnings.append(
-            f"有{len(weekends_only)}个案件的受理或审批日期超出法定节假日数据覆盖的年份，"
-            f"其工作日仅按周末计算（RCK-04 线索中已注明）。"
-        )
+    ws.warnings.extend(ctx.warnings)  # run-level notes the rules raised (AuditContext.warn)
     dups = frame[frame.finding_id.duplicated(keep=False)]
     if len(dups):
         raise AuditError(f"检测结果编号重复（规则 {sorted(set(dups.rule))}）：请在检测器中用 key_extra 区分。")

@@ -10,7 +10,7 @@ import json
 
 import pandas as pd
 
-from audit.catalogue import FAMILIES, FAMILY_ZH
+from audit.catalogue import FAMILIES, FAMILY_ZH, catalogue
 from audit.profile import Profile
 
 __all__ = ["rank", "reason_of", "LEVELS"]
@@ -20,22 +20,23 @@ _SHORT = {k: f.short for k, f in FAMILIES.items()}
 
 
 def reason_of(rule: str, evidence: dict) -> str:
-    """A few Chinese words for one finding, e.g. 关系保（堂兄，未备案） or 逾期复核210天."""
-    fam = rule.split("-")[0]
-    if fam == "KIN" and evidence.get("kinship_term"):
-        return f"关系保（{evidence['kinship_term']}{'，未备案' if rule == 'KIN-01' else ''}）"
-    if rule == "RCK-01":
-        return f"逾期复核{evidence.get('days_overdue', '')}天"
-    if rule in ("CARD-04", "CARD-05", "CARD-02") and (evidence.get("operator_desc") or evidence.get("holder_desc")):
-        return f"银行卡由{evidence.get('operator_desc') or evidence.get('holder_desc')}代管"
-    if rule == "CARD-04":
-        return f"银行卡被批量代取（{evidence.get('months', '')}个月）"
+    """A few Chinese words for one finding, e.g. 关系保（堂兄，未备案） or 逾期复核210天: the rule's first
+    reason template (rules_zh.yaml) whose fields the evidence has, else the rule's Chinese title."""
+    import string
+
+    doc = catalogue().get(rule)
+    for template in doc.reason if doc else ():
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f]
+        if all(evidence.get(f) not in (None, "") for f in fields):
+            return template.format(**{f: evidence[f] for f in fields})
+    if doc and doc.title:
+        return doc.title
     from detectors.base import REGISTRY, all_detectors
 
     if not REGISTRY:
         all_detectors()
     spec = REGISTRY.get(rule)
-    return spec.title_zh if spec else f"{_SHORT.get(fam, fam)}{rule}"
+    return spec.title_zh if spec else f"{_SHORT.get(rule.split('-')[0], rule)}{rule}"
 
 
 def _money(rule: str, evidence: dict) -> float:

@@ -175,7 +175,7 @@ def flat_rate(ctx: AuditContext) -> Iterator[Finding]:
             village_code=vc,
             township=g.township.iloc[0],
             evidence=ev,
-            explanation=f"{vc}在保{len(g)}户中{share:.0%}按{amount}发放（全县各村中位数{median_share:.0%}），"
+            explanation=f"{ctx.village_label(vc)}在保{len(g)}户中{share:.0%}按{amount}发放（全县各村中位数{median_share:.0%}），"
             f"而这些户按收入核算的补差从{same.need.min():.0f}元到{same.need.max():.0f}元不等，疑似平均分配。",
         )
 
@@ -367,7 +367,7 @@ def rotation(ctx: AuditContext) -> Iterator[Finding]:
             village_code=vc,
             township=g.township.iloc[0],
             evidence=ev,
-            explanation=f"{vc}连续{len(rounds)}期出现停保户与随后新增户户数、金额一一对应"
+            explanation=f"{ctx.village_label(vc)}连续{len(rounds)}期出现停保户与随后新增户户数、金额一一对应"
             f"（{'；'.join(r['exit_month'] + '停' + str(len(r['exits'])) + '户' for r in rounds)}），疑似轮流坐庄。",
         )
 

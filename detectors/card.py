@@ -286,6 +286,11 @@ def reserved_phone(ctx: AuditContext) -> Iterator[Finding]:
 
 
 def custody_groups(ctx: AuditContext) -> pd.DataFrame:
+    """Groups of payout accounts drained together (see :func:`_custody_groups`), built once per run."""
+    return ctx.shared("custody_groups", lambda: _custody_groups(ctx))
+
+
+def _custody_groups(ctx: AuditContext) -> pd.DataFrame:
     """Groups of payout accounts drained together at one terminal, month after month.
 
     A custodian drains the cards one after another: at the terminal, each card's withdrawal is
@@ -302,9 +307,6 @@ def custody_groups(ctx: AuditContext) -> pd.DataFrame:
     DataFrame
         account_no, group (int), terminals, months, partners, windows (sample start times).
     """
-    cached = getattr(ctx, "_custody_groups", None)
-    if cached is not None:
-        return cached
     k, w = ctx.profile.int("card_batch_min_accounts"), ctx.profile.int("card_batch_window_minutes")
     reps = ctx.profile.int("card_batch_min_repeats")
     pay = _payout_accounts(ctx)
@@ -365,9 +367,7 @@ def custody_groups(ctx: AuditContext) -> pd.DataFrame:
                 }
             )
     out = pd.DataFrame(rows, columns=["account_no", "group", "partners", "months", "terminals"])
-    out = out[out.months >= reps].reset_index(drop=True)
-    ctx._custody_groups = out
-    return out
+    return out[out.months >= reps].reset_index(drop=True)
 
 
 @detector(

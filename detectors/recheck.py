@@ -278,6 +278,7 @@ def approval_too_slow(ctx: AuditContext) -> Iterator[Finding]:
     normal = ctx.profile.int("approval_limit_workdays_normal")
     delegated = ctx.profile.int("approval_limit_workdays_delegated")
     extended = ctx.profile.int("approval_limit_workdays_extended")
+    weekends_only = 0
     for r, a in zip(c.itertuples(index=False), acc):
         if pd.isna(a) or pd.isna(r.approval_date) or r.approval_date <= a:
             continue
@@ -288,6 +289,7 @@ def approval_too_slow(ctx: AuditContext) -> Iterator[Finding]:
         if n <= limit:
             continue
         cal = "仅按周末计算（超出节假日数据覆盖年份）" if outside else "按法定节假日和调休计算"
+        weekends_only += bool(outside)
         yield Finding(
             rule="RCK-04",
             severity=Severity.LOW,
@@ -303,7 +305,12 @@ def approval_too_slow(ctx: AuditContext) -> Iterator[Finding]:
                 "calendar": cal,
             },
             explanation=f"{r.case_id}自受理（{a:%Y-%m-%d}）至审批（{r.approval_date:%Y-%m-%d}）用了{n}个工作日，"
-            f"超过{limit}个工作日的时限{'（也超过45个工作日的延长时限）' if n > extended else ''}；{cal}。",
+            f"超过{limit}个工作日的时限{f'（也超过{extended}个工作日的延长时限）' if n > extended else ''}；{cal}。",
+        )
+    if weekends_only:
+        ctx.warn(
+            f"有{weekends_only}个案件的受理或审批日期超出法定节假日数据覆盖的年份，"
+            f"其工作日仅按周末计算（RCK-04 线索中已注明）。"
         )
 
 

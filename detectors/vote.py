@@ -48,11 +48,7 @@ def _meetings(ctx: AuditContext) -> pd.DataFrame:
 
 
 def _place(ctx: AuditContext, village_code: str) -> dict:
-    towns = getattr(ctx, "_village_towns", None)
-    if towns is None:
-        towns = ctx._village_towns = (
-            ctx.table("persons").drop_duplicates("village_code").set_index("village_code").township
-        )
+    towns = ctx.villages.township
     return {"village_code": village_code, "township": towns.get(village_code)}
 
 

@@ -79,3 +79,16 @@ def test_citation_names_document_number_or_issuer_and_date():
         .startswith("《南昌市民政局关于进一步加强和改进低保操作管理的通知》（洪民字〔2019〕13号）第三条（七不保）：“")
     )
     assert notices["002"].name == "《阳泉市民政局关于进一步规范社会救助工作的通知》（阳泉市民政局2019年8月1日）"
+
+
+def test_reasons_come_from_the_catalogue_templates():
+    from audit.scoring import reason_of
+
+    assert reason_of("KIN-01", {"kinship_term": "堂兄"}) == "关系保（堂兄，未备案）"
+    assert reason_of("RCK-01", {"days_overdue": 210}) == "逾期复核210天"
+    assert reason_of("CARD-04", {"months": 7}) == "银行卡被批量代取（7个月）"  # no custodian known
+    assert reason_of("CARD-04", {"operator_desc": "村会计", "months": 7}) == "银行卡由村会计代管"
+    assert reason_of("RCK-01", {}) == catalogue()["RCK-01"].title  # a field missing: the title
+    for code, doc in catalogue().items():
+        for template in doc.reason:
+            assert not ASCII_WORD.search(re.sub(r"\{\w+\}", "", template)), (code, template)
