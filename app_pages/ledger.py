@@ -9,72 +9,89 @@ from audit.coverage import misconduct
 from audit.ledger import DISMISSAL_REASONS, STATUSES, Ledger
 from audit.results import to_excel_bytes
 
-st.title("整改台账")
-path = ledger_path()
-led = Ledger(path)
-mine = findings()
-if st.button("把本次审计结果并入台账", disabled=user().role == "readonly"):
-    towns = {user().township} if user().role == "township" else None
-    counts = led.merge(misconduct(mine), who=user().username, townships=towns)
-    audit("ledger_merge", str(counts))
-    st.success(
-        f"新增 {counts['new']}，保留 {counts['kept']}，重新打开 {counts['reopened']}，已消除 {counts['cleared']}。"
-    )
-t = led.frame()
-if user().role == "township":
-    t = t[(t.township == user().township) | t.finding_id.isin(set(mine.finding_id))]
-if t.empty:
-    st.info(
-        "台账还是空的：由县级或乡镇用户把本次审计的问题线索并入台账后，可在此查看。"
-        if user().role == "readonly"
-        else "台账还是空的：点击上方按钮，把本次审计的问题线索并入台账。"
-    )
-    st.stop()
-st.caption(f"台账共 {len(t):,} 条：" + "，".join(f"{k} {v}" for k, v in t.status.value_counts().items()))
-st.dataframe(
-    t[["finding_id", "rule", "status", "assignee", "due_date", "note", "dismissal_reason", "township", "explanation"]]
-    .rename(
-        columns={
-            "finding_id": "线索编号",
-            "rule": "规则",
-            "status": "状态",
-            "assignee": "承办人",
-            "due_date": "期限",
-            "note": "备注",
-            "dismissal_reason": "不属实原因",
-            "township": "乡镇",
-            "explanation": "说明",
-        }
-    )
-    .fillna(""),
-    hide_index=True,
-    width="stretch",
-)
-if len(t) and user().role != "readonly":
-    with st.form("edit"):
-        fid = st.selectbox("线索编号", list(t.finding_id))
-        status = st.selectbox("状态", STATUSES)
-        assignee = st.text_input("承办人")
-        note = st.text_input("备注")
-        reason = st.selectbox("不属实原因（状态为不属实时必填）", ("",) + DISMISSAL_REASONS)
-        if st.form_submit_button("保存"):
-            try:
-                led.set(
-                    fid,
-                    user().username,
-                    status=status,
-                    assignee=assignee or None,
-                    note=note or None,
-                    dismissal_reason=reason or None,
-                )
-                audit("ledger_set", f"{fid} → {status}")
-                st.rerun()
-            except Exception as exc:  # shown to the user in Chinese
-                st.error(str(exc))
-if len(t):
-    villages, mask = current().villages, not user().full_view  # read now, not in the download callback
 
-    def _ledger_file() -> tuple[bytes, int]:
-        return to_excel_bytes(led.export(t, villages), mask=mask), len(t)
+def page() -> None:
+    st.title("整改台账")
+    path = ledger_path()
+    led = Ledger(path)
+    mine = findings()
+    if st.button("把本次审计结果并入台账", disabled=user().role == "readonly"):
+        towns = {user().township} if user().role == "township" else None
+        counts = led.merge(misconduct(mine), who=user().username, townships=towns)
+        audit("ledger_merge", str(counts))
+        st.success(
+            f"新增 {counts['new']}，保留 {counts['kept']}，重新打开 {counts['reopened']}，已消除 {counts['cleared']}。"
+        )
+    t = led.frame()
+    if user().role == "township":
+        t = t[(t.township == user().township) | t.finding_id.isin(set(mine.finding_id))]
+    if t.empty:
+        st.info(
+            "台账还是空的：由县级或乡镇用户把本次审计的问题线索并入台账后，可在此查看。"
+            if user().role == "readonly"
+            else "台账还是空的：点击上方按钮，把本次审计的问题线索并入台账。"
+        )
+        st.stop()
+    st.caption(f"台账共 {len(t):,} 条：" + "，".join(f"{k} {v}" for k, v in t.status.value_counts().items()))
+    st.dataframe(
+        t[
+            [
+                "finding_id",
+                "rule",
+                "status",
+                "assignee",
+                "due_date",
+                "note",
+                "dismissal_reason",
+                "township",
+                "explanation",
+            ]
+        ]
+        .rename(
+            columns={
+                "finding_id": "线索编号",
+                "rule": "规则",
+                "status": "状态",
+                "assignee": "承办人",
+                "due_date": "期限",
+                "note": "备注",
+                "dismissal_reason": "不属实原因",
+                "township": "乡镇",
+                "explanation": "说明",
+            }
+        )
+        .fillna(""),
+        hide_index=True,
+        width="stretch",
+    )
+    if len(t) and user().role != "readonly":
+        with st.form("edit"):
+            fid = st.selectbox("线索编号", list(t.finding_id))
+            status = st.selectbox("状态", STATUSES)
+            assignee = st.text_input("承办人")
+            note = st.text_input("备注")
+            reason = st.selectbox("不属实原因（状态为不属实时必填）", ("",) + DISMISSAL_REASONS)
+            if st.form_submit_button("保存"):
+                try:
+                    led.set(
+                        fid,
+                        user().username,
+                        status=status,
+                        assignee=assignee or None,
+                        note=note or None,
+                        dismissal_reason=reason or None,
+                    )
+                    audit("ledger_set", f"{fid} → {status}")
+                    st.rerun()
+                except Exception as exc:  # shown to the user in Chinese
+                    st.error(str(exc))
+    if len(t):
+        villages, mask = current().villages, not user().full_view  # read now, not in the download callback
 
-    download("导出台账 Excel", _ledger_file, "台账.xlsx")
+        def _ledger_file() -> tuple[bytes, int]:
+            return to_excel_bytes(led.export(t, villages), mask=mask), len(t)
+
+        download("导出台账 Excel", _ledger_file, "台账.xlsx")
+
+
+page()

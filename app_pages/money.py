@@ -10,31 +10,36 @@ from audit.figures import FONT
 from audit.ids import mask_account
 from audit.results import COLUMNS_ZH, SEVERITY_ZH
 
-st.title("银行卡与资金")
-f = findings()
-card = f[f.family.eq("CARD") | f.rule.eq("RCK-07")]
-st.caption(f"银行卡代管、冒领、资金回流等线索 {len(card):,} 条")
-st.dataframe(
-    shown(card)[["severity", "rule", "explanation", "case_id", "account_no", "township"]]
-    .assign(severity=lambda d: d.severity.map(SEVERITY_ZH))
-    .rename(columns=COLUMNS_ZH)
-    .fillna(""),
-    hide_index=True,
-    width="stretch",
-)
-batch = card[card.rule == "CARD-04"]
-if len(batch):
-    ctx = context()
-    wd = ctx.table("withdrawals")
-    wd = wd[wd.account_no.isin(set(batch.account_no))]
-    fig = px.scatter(
-        wd.assign(账号=wd.account_no.map(mask_account), 时刻=wd.time.dt.hour + wd.time.dt.minute / 60),
-        x="time",
-        y="时刻",
-        color="账号",
-        symbol="terminal_id",
-        labels={"time": "日期", "terminal_id": "终端"},
-        title="批量支取：同一批卡每月在同一终端被连续支取",
+
+def page() -> None:
+    st.title("银行卡与资金")
+    f = findings()
+    card = f[f.family.eq("CARD") | f.rule.eq("RCK-07")]
+    st.caption(f"银行卡代管、冒领、资金回流等线索 {len(card):,} 条")
+    st.dataframe(
+        shown(card)[["severity", "rule", "explanation", "case_id", "account_no", "township"]]
+        .assign(severity=lambda d: d.severity.map(SEVERITY_ZH))
+        .rename(columns=COLUMNS_ZH)
+        .fillna(""),
+        hide_index=True,
+        width="stretch",
     )
-    fig.update_layout(font=FONT, height=420)
-    st.plotly_chart(fig, width="stretch")
+    batch = card[card.rule == "CARD-04"]
+    if len(batch):
+        ctx = context()
+        wd = ctx.table("withdrawals")
+        wd = wd[wd.account_no.isin(set(batch.account_no))]
+        fig = px.scatter(
+            wd.assign(账号=wd.account_no.map(mask_account), 时刻=wd.time.dt.hour + wd.time.dt.minute / 60),
+            x="time",
+            y="时刻",
+            color="账号",
+            symbol="terminal_id",
+            labels={"time": "日期", "terminal_id": "终端"},
+            title="批量支取：同一批卡每月在同一终端被连续支取",
+        )
+        fig.update_layout(font=FONT, height=420)
+        st.plotly_chart(fig, width="stretch")
+
+
+page()

@@ -13,54 +13,6 @@ from audit.profile import list_profiles
 from audit.progress import Progress
 from audit.run import run_audit
 
-st.title("数据导入")
-if user().role != "county":
-    st.info("只有县级用户可以导入数据、运行审计。")
-    st.stop()
-files = st.file_uploader(
-    "上传导出的表格（CSV/XLSX/XLS，可多选；全国社会救助信息系统、浪潮系统导出的原表即可，表头自动识别）",
-    accept_multiple_files=True,
-    type=["csv", "xlsx", "xlsm", "xls", "txt"],
-)
-folder = st.text_input("或填写服务器上的工作目录", placeholder="例如 /data/三都县/2024年12月")
-profiles = [p["name"] for p in list_profiles() if p["name"] != "tool-defaults"]
-profile = st.selectbox("政策配置", profiles, index=profiles.index("sandu-2021") if "sandu-2021" in profiles else 0)
-if st.button("运行审计", type="primary", disabled=not (files or folder)):
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path(st.session_state.get("home_run_dir") or run_dir()).parent
-    if files:
-        ws = base / "uploads" / stamp
-        ws.mkdir(parents=True, exist_ok=True)
-        for f in files:
-            (ws / Path(f.name).name).write_bytes(f.getvalue())
-        if st.session_state.get("mapping"):  # the column mapping chosen for these uploads before
-            (ws / "列对应.json").write_text(st.session_state["mapping"], encoding="utf-8")
-    else:
-        ws = Path(folder)
-    out = base / f"run-{stamp}"
-    bar = st.progress(0.0, text="准备中…")
-    st.session_state["import_ws"] = str(ws)
-    try:
-        res = run_audit(
-            ws, profile, out, progress=Progress(sink=lambda msg, frac: bar.progress(min(frac, 1.0), text=msg))
-        )
-    except AuditError as exc:
-        st.error(str(exc))
-        st.session_state["needs_mapping"] = True
-        st.rerun()
-    st.session_state.pop("needs_mapping", None)
-    audit("run_audit", f"{ws.name} → {out.name}")
-    st.session_state["run_dir"] = str(out)
-    st.success(
-        f"完成：{len(res.findings):,} 条问题线索，{res.run['rejects']:,} 条导入异常。"
-        f"其他页面现在显示这次审计的结果（{out.name}）。"
-    )
-    if res.run["rejects"]:
-        import pandas as pd
-
-        st.subheader("导入异常")
-        st.dataframe(pd.read_csv(out / "rejects.csv", encoding="utf-8-sig"), hide_index=True, width="stretch")
-
 
 def _mapping_screen(ws: Path) -> None:
     """When required columns are missing: the file's headers beside the contract's columns; the choice is
@@ -110,5 +62,57 @@ def _mapping_screen(ws: Path) -> None:
             st.success("已保存。请再次点击“运行审计”。")
 
 
-if st.session_state.get("needs_mapping") and st.session_state.get("import_ws"):
-    _mapping_screen(Path(st.session_state["import_ws"]))
+def page() -> None:
+    st.title("数据导入")
+    if user().role != "county":
+        st.info("只有县级用户可以导入数据、运行审计。")
+        st.stop()
+    files = st.file_uploader(
+        "上传导出的表格（CSV/XLSX/XLS，可多选；全国社会救助信息系统、浪潮系统导出的原表即可，表头自动识别）",
+        accept_multiple_files=True,
+        type=["csv", "xlsx", "xlsm", "xls", "txt"],
+    )
+    folder = st.text_input("或填写服务器上的工作目录", placeholder="例如 /data/三都县/2024年12月")
+    profiles = [p["name"] for p in list_profiles() if p["name"] != "tool-defaults"]
+    profile = st.selectbox("政策配置", profiles, index=profiles.index("sandu-2021") if "sandu-2021" in profiles else 0)
+    if st.button("运行审计", type="primary", disabled=not (files or folder)):
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        base = Path(st.session_state.get("home_run_dir") or run_dir()).parent
+        if files:
+            ws = base / "uploads" / stamp
+            ws.mkdir(parents=True, exist_ok=True)
+            for f in files:
+                (ws / Path(f.name).name).write_bytes(f.getvalue())
+            if st.session_state.get("mapping"):  # the column mapping chosen for these uploads before
+                (ws / "列对应.json").write_text(st.session_state["mapping"], encoding="utf-8")
+        else:
+            ws = Path(folder)
+        out = base / f"run-{stamp}"
+        bar = st.progress(0.0, text="准备中…")
+        st.session_state["import_ws"] = str(ws)
+        try:
+            res = run_audit(
+                ws, profile, out, progress=Progress(sink=lambda msg, frac: bar.progress(min(frac, 1.0), text=msg))
+            )
+        except AuditError as exc:
+            st.error(str(exc))
+            st.session_state["needs_mapping"] = True
+            st.rerun()
+        st.session_state.pop("needs_mapping", None)
+        audit("run_audit", f"{ws.name} → {out.name}")
+        st.session_state["run_dir"] = str(out)
+        st.success(
+            f"完成：{len(res.findings):,} 条问题线索，{res.run['rejects']:,} 条导入异常。"
+            f"其他页面现在显示这次审计的结果（{out.name}）。"
+        )
+        if res.run["rejects"]:
+            import pandas as pd
+
+            st.subheader("导入异常")
+            st.dataframe(pd.read_csv(out / "rejects.csv", encoding="utf-8-sig"), hide_index=True, width="stretch")
+
+    if st.session_state.get("needs_mapping") and st.session_state.get("import_ws"):
+        _mapping_screen(Path(st.session_state["import_ws"]))
+
+
+page()

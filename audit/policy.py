@@ -11,7 +11,7 @@ import pandas as pd
 
 from audit.context import AuditContext
 
-__all__ = ["standard", "area_standard", "income_line", "top_up", "emergency_exempt", "POLICY_PARAMS"]
+__all__ = ["standard", "area_standard", "income_line", "top_up", "emergency_exempt", "present", "POLICY_PARAMS"]
 
 # what standard(), income_line() and top_up() read: a rule using them declares these as optional
 POLICY_PARAMS = (
@@ -84,3 +84,10 @@ def emergency_exempt(ctx: AuditContext, step: str) -> set[str]:
     if step not in skips or "emergency" not in c:
         return set()
     return set(c.case_id[c.emergency == "是"])
+
+
+def present(attendance: pd.DataFrame) -> pd.DataFrame:
+    """Attendance rows that count as present at an appraisal meeting: every listed person except those
+    whose sign-in is recorded as 否 (listed but not signed). VOTE-01's quorum and the 评议与程序 page
+    both count these, so the page and the rule never disagree."""
+    return attendance[attendance.signed.fillna("是") != "否"]

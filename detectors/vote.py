@@ -15,7 +15,7 @@ import pandas as pd
 from audit.context import AuditContext
 from audit.ids import mask_id
 from audit.parse import norm_group
-from audit.policy import emergency_exempt
+from audit.policy import emergency_exempt, present
 from detectors.base import Finding, Severity, detector
 
 __all__ = ["quorum", "approval_share", "composition", "tally", "lineal_voter", "fabricated_minutes", "no_appraisal"]
@@ -25,8 +25,7 @@ LINEAL = ("配偶", "父母", "子女", "祖父母", "外祖父母", "孙子女"
 
 
 def _attendance(ctx: AuditContext) -> pd.DataFrame:
-    a = ctx.table("meeting_attendance")
-    return a[a.signed.fillna("是") != "否"]
+    return present(ctx.table("meeting_attendance"))
 
 
 def _shared_attendees(a: pd.DataFrame) -> list[tuple[str, str, int]]:
