@@ -6,7 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
-from app_pages.state import audit, download, findings, ledger_path, user
+from app_pages.state import audit, current, download, findings, ledger_path, user
 from audit.coverage import coverage, visit_list
 from audit.ledger import VISIT_STATUSES, VisitLedger
 from audit.results import to_excel_bytes
@@ -24,7 +24,7 @@ def page() -> None:
         audit("visit_merge", str(counts))
         st.success(f"新增待走访 {counts['new']} 户，保留 {counts['kept']} 户，本次未再列出 {counts['unlisted']} 户。")
     visits = led.frame()
-    table = visit_list(f, visits, full_view=u.full_view)
+    table = visit_list(f, visits, full_view=u.full_view, villages=current().villages)
     if table.empty:
         st.info("本次没有需要主动走访的家庭（或未提供防返贫监测、申请记录、经济状况核对等数据）。")
         return

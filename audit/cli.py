@@ -128,7 +128,10 @@ def cmd_report(a: argparse.Namespace) -> int:
         three_lists(clues, res.run["as_of"], prof.int("rectify_within_days"), res.villages),
     )
     visits = VisitLedger(a.ledger).frame() if a.ledger and Path(a.ledger).exists() else None
-    put(out / "潜在救助对象清单.xlsx", to_excel_bytes({"潜在救助对象": visit_list(res.findings, visits)}))
+    put(
+        out / "潜在救助对象清单.xlsx",
+        to_excel_bytes({"潜在救助对象": visit_list(res.findings, visits, villages=res.villages)}),
+    )
     put(out / "风险排名.xlsx", to_excel_bytes(risk_sheets(clues, prof, res.villages)))
     from audit.report import write_report
 

@@ -7,6 +7,7 @@ import json
 
 import pandas as pd
 
+from audit.catalogue import catalogue
 from audit.results import masked
 
 __all__ = ["COVER", "misconduct", "coverage", "visit_list"]
@@ -45,14 +46,21 @@ def _members(ev: dict) -> str:
     return "；".join(parts)
 
 
-def visit_list(findings: pd.DataFrame, visits: pd.DataFrame | None = None, full_view: bool = False) -> pd.DataFrame:
-    """One row per household, most urgent first: who lives there, assessed income against the standard,
-    what it appears to qualify for, why it is listed (rule and explanation) and the visit status."""
+def visit_list(
+    findings: pd.DataFrame,
+    visits: pd.DataFrame | None = None,
+    full_view: bool = False,
+    villages: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """One row per household, most urgent first: who lives there, assessed income against the standard
+    (numbers, in 元), what it appears to qualify for, why it is listed (rule and explanation) and the
+    visit status. ``villages`` names villages by code (run.json places)."""
     f = coverage(findings)
     cols = [
         "序号",
         "紧迫程度",
         "乡镇",
+        "村（社区）",
         "村代码",
         "户号",
         "联系人",
@@ -70,9 +78,7 @@ def visit_list(findings: pd.DataFrame, visits: pd.DataFrame | None = None, full_
     ]
     if f.empty:
         return pd.DataFrame(columns=cols)
-    from detectors.base import all_detectors
-
-    titles = {spec.code: spec.title_zh for spec in all_detectors()}
+    titles = {c: d.title for c, d in catalogue().items()}
     f = masked(f, full_view=full_view)
     rows = []
     for hh, g in f.groupby("household_id", sort=True):
@@ -89,12 +95,13 @@ def visit_list(findings: pd.DataFrame, visits: pd.DataFrame | None = None, full_
                 "_gap": (ev.get("standard") or 0) - (income or 0),
                 "紧迫程度": URGENCY_ZH[top.severity],
                 "乡镇": top.township,
+                "村（社区）": (villages or {}).get(top.village_code, "") if isinstance(top.village_code, str) else "",
                 "村代码": top.village_code,
                 "户号": hh,
                 "联系人": top.person_id,
                 "家庭成员": _members(ev),
-                "核对人均月收入（元）": "" if income is None else f"{income:,.0f}",
-                "月低保标准（元）": "" if not ev.get("standard") else f"{ev['standard']:,.0f}",
+                "核对人均月收入（元）": None if income is None else round(float(income), 2),
+                "月低保标准（元）": None if not ev.get("standard") else round(float(ev["standard"]), 2),
                 "可能符合": ev.get("qualifies_for", ""),
                 "发现依据": "；".join(f"{r}（{titles.get(r, '')}）" for r in sorted(set(g.rule))),
                 "情况说明": " / ".join(g.explanation),

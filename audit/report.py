@@ -37,7 +37,7 @@ def rectification_indicators(findings: pd.DataFrame, ledger: pd.DataFrame | None
     }
 
 
-def _coverage_blocks(findings: pd.DataFrame, top: int) -> list[Block]:
+def _coverage_blocks(findings: pd.DataFrame, top: int, villages: dict[str, str]) -> list[Block]:
     """应保尽保: the proactive-discovery section (households to visit, not misconduct)."""
     from audit.coverage import coverage, visit_list
 
@@ -48,7 +48,7 @@ def _coverage_blocks(findings: pd.DataFrame, top: int) -> list[Block]:
     by_rule = c.groupby("rule").household_id.nunique().rename("户数").reset_index()
     by_rule.insert(1, "情形", by_rule.rule.map(titles))
     by_rule = by_rule.rename(columns={"rule": "规则"})
-    lst = visit_list(findings)
+    lst = visit_list(findings, villages=villages)
     return [
         (
             "p",
@@ -60,7 +60,18 @@ def _coverage_blocks(findings: pd.DataFrame, top: int) -> list[Block]:
         ("p", f"按紧迫程度排序的前{min(top, len(lst))}户如下，请乡镇（街道）限期入户走访，符合条件的及时纳入。"),
         (
             "table",
-            lst.head(top)[["序号", "紧迫程度", "乡镇", "户号", "核对人均月收入（元）", "月低保标准（元）", "可能符合"]],
+            lst.head(top)[
+                [
+                    "序号",
+                    "紧迫程度",
+                    "乡镇",
+                    "村（社区）",
+                    "户号",
+                    "核对人均月收入（元）",
+                    "月低保标准（元）",
+                    "可能符合",
+                ]
+            ],
         ),
     ]
 
@@ -164,7 +175,7 @@ def self_audit_blocks(
         ("p", f"按风险分排序的前{len(ranked)}条线索如下（身份证号、账号已脱敏），建议优先入户核实。"),
         ("table", ranked[["低保编号", "乡镇", "风险分", "主要问题", "涉及金额（元）"]]),
         ("h1", "应保尽保（主动发现）情况"),
-        *_coverage_blocks(everything, top),
+        *_coverage_blocks(everything, top, res.villages),
         ("h1", "下一步工作"),
         (
             "p",
