@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import runpy
+from pathlib import Path
 
 import streamlit as st
 
@@ -18,8 +20,26 @@ if u is not None and (why := session_expired()):
         st.session_state.pop(k, None)
     st.session_state["login_notice"] = "登录已超时（" + why + "），请重新登录。"
     u = None
+PAGES = [
+    st.Page("app_pages/overview.py", title="总览", default=True),
+    st.Page("app_pages/upload.py", title="数据导入"),
+    st.Page("app_pages/findings.py", title="问题线索"),
+    st.Page("app_pages/cover.py", title="主动发现"),
+    st.Page("app_pages/case.py", title="案件详情"),
+    st.Page("app_pages/kinship.py", title="亲属关系图谱"),
+    st.Page("app_pages/money.py", title="银行卡与资金"),
+    st.Page("app_pages/procedure.py", title="评议与程序"),
+    st.Page("app_pages/fairness.py", title="待遇公平"),
+    st.Page("app_pages/ledger.py", title="整改台账"),
+    st.Page("app_pages/reports.py", title="抽查与报告"),
+    st.Page("app_pages/rules.py", title="规则"),
+    st.Page("app_pages/data_quality.py", title="数据质量"),
+]
 if u is None:
-    st.navigation([st.Page("app_pages/login.py", title="登录")], position="hidden").run()
+    # every page stays registered (hidden) while signing in, so a reloaded or shared link such as
+    # /case?case=LB… keeps its page and selection and opens there after login — never “Page not found”
+    st.navigation(PAGES, position="hidden")
+    runpy.run_path(str(Path(__file__).with_name("app_pages") / "login.py"), run_name="__main__")
 else:
     hide_table_downloads()
     with st.sidebar:
@@ -28,24 +48,7 @@ else:
             audit("logout")
             del st.session_state["user"]
             st.rerun()
-    page = st.navigation(
-        [
-            st.Page("app_pages/overview.py", title="总览", default=True),
-            st.Page("app_pages/upload.py", title="数据导入"),
-            st.Page("app_pages/findings.py", title="问题线索"),
-            st.Page("app_pages/cover.py", title="主动发现"),
-            st.Page("app_pages/case.py", title="案件详情"),
-            st.Page("app_pages/kinship.py", title="亲属关系图谱"),
-            st.Page("app_pages/money.py", title="银行卡与资金"),
-            st.Page("app_pages/procedure.py", title="评议与程序"),
-            st.Page("app_pages/fairness.py", title="待遇公平"),
-            st.Page("app_pages/ledger.py", title="整改台账"),
-            st.Page("app_pages/reports.py", title="抽查与报告"),
-            st.Page("app_pages/rules.py", title="规则"),
-            st.Page("app_pages/data_quality.py", title="数据质量"),
-        ],
-        expanded=True,
-    )
+    page = st.navigation(PAGES, expanded=True)
     try:
         page.run()
     except Exception as exc:  # never a traceback or a server path on screen: a log entry instead

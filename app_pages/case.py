@@ -5,7 +5,20 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.state import audit, case_context, case_list, download, findings, ledger_path, md, run_dir, shown, user
+from app_pages.state import (
+    audit,
+    case_context,
+    case_list,
+    download,
+    findings,
+    ledger_path,
+    md,
+    official_key,
+    official_label,
+    run_dir,
+    shown,
+    user,
+)
 from audit import figures
 from audit.auth import scope
 from audit.catalogue import catalogue, fill
@@ -15,14 +28,55 @@ from audit.results import SEVERITY_ZH
 from audit.timeline import case_timeline
 
 
-def _ledger_status() -> dict:
+def _ledger():
     from audit.ledger import Ledger
 
     path = ledger_path()
-    if not path.exists():
-        return {}
-    t = Ledger(path).frame()
-    return dict(zip(t.finding_id, t.status + t.note.fillna("").map(lambda n: f"；备注：{n}" if n else "")))
+    return Ledger(path) if path.exists() else None
+
+
+def _ledger_entry(led, e, fid: str) -> None:
+    """The clue's ledger entry, editable right here (status, assignee, due date, note) after a confirmation;
+    read-only users see it only."""
+    import datetime as dt
+
+    from audit.ledger import DISMISSAL_REASONS, STATUSES
+
+    summary = f"台账：{e.status}" + (f"；承办人 {e.assignee}" if isinstance(e.assignee, str) and e.assignee else "")
+    summary += f"；期限 {e.due_date}" if isinstance(e.due_date, str) and e.due_date else ""
+    summary += f"；备注：{e.note}" if isinstance(e.note, str) and e.note else ""
+    if user().role == "readonly":
+        st.caption(md(summary))
+        return
+    with st.expander(md(summary) + "（点击修改）"):
+        with st.form(f"ledger-{fid}"):
+            status = st.selectbox("状态", STATUSES, index=STATUSES.index(e.status) if e.status in STATUSES else 0)
+            assignee = st.text_input("承办人", value=e.assignee if isinstance(e.assignee, str) else "")
+            due_old = dt.date.fromisoformat(e.due_date) if isinstance(e.due_date, str) and e.due_date else None
+            due = st.date_input("办结期限", value=due_old, format="YYYY-MM-DD")
+            note = st.text_input("备注", value=e.note if isinstance(e.note, str) else "")
+            reason = st.selectbox("不属实原因（状态为不属实时必填）", ("",) + DISMISSAL_REASONS)
+            sure = st.checkbox("我已核对以上内容，确认修改台账")
+            if st.form_submit_button("保存到台账"):
+                if not sure:
+                    st.warning("请先勾选“确认修改台账”。")
+                    return
+                try:
+                    led.set(
+                        fid,
+                        user().username,
+                        status=status,
+                        assignee=assignee or None,
+                        due_date=due.isoformat() if due else None,
+                        note=note or None,
+                        dismissal_reason=reason or None,
+                    )
+                except Exception as exc:  # a Chinese message from the ledger (e.g. 不属实 without a reason)
+                    st.error(str(exc))
+                    return
+                audit("ledger_set", f"{fid} → {status}")
+                st.success(f"已保存：{status}。")
+                st.rerun()
 
 
 def _full_context():
@@ -48,10 +102,15 @@ def page() -> None:
     if not options:
         st.info("您的管辖范围内没有低保案件。")
         return
-    default = st.session_state.get("case_id")
+    # the case lives in the URL (?case=LB…): a reload or a shared link opens the same case after login
+    wanted = st.query_params.get("case") or st.session_state.get("case_id")
+    if wanted and wanted not in options:
+        st.warning("链接中的案件不在您的管辖范围内（或已不在本次审计结果中），已显示其他案件。")
     case_id = st.selectbox(
-        "低保编号（有问题线索的排在前面）", options, index=options.index(default) if default in options else 0
+        "低保编号（有问题线索的排在前面）", options, index=options.index(wanted) if wanted in options else 0
     )
+    st.session_state["case_id"] = case_id
+    st.query_params["case"] = case_id
     audit("open_case", case_id)
     ctx = case_context(case_id)
     c = ctx.table("cases").iloc[0]
@@ -76,29 +135,37 @@ def page() -> None:
     mine = shown(f[f.case_id == case_id])
     if mine.empty:
         st.success("本案没有问题线索。")
-    ledger = _ledger_status()
+    led = _ledger()
+    entries = led.frame().set_index("finding_id") if led is not None else None
     # read here: the packet is built in the download callback, where the session is not at hand
     from app_pages.state import current
     from audit.settings import load_settings, settings_path
 
     res = current()
     packet_args = (_full_context(), load_settings(settings_path(run_dir()), res.county), res.villages)
-    titles = {c: d for c, d in catalogue().items()}
+    raw = f.set_index("finding_id")
     for r in mine.itertuples(index=False):
-        if r.finding_id in ledger:
-            st.caption(f"台账状态：{md(ledger[r.finding_id])}（在“整改台账”页修改）")
-        doc = titles.get(r.rule)
+        doc = catalogue().get(r.rule)
         st.markdown(
             f"**{r.rule} {md(doc.title if doc else '')}**（{SEVERITY_ZH[r.severity]}）{md(r.explanation)}  \n"
             f"现场核实：{md(fill(doc.verify, res.run['profile']['params']) if doc else '')}  \n"
             f"政策依据：{md(r.policy_ref)}"
         )
-        download(
-            f"下载交办单 {r.finding_id}",
-            lambda fid=r.finding_id: (_packet(fid, f, *packet_args), 1),
-            f"交办单-{r.finding_id}.html",
-            key=f"pk-{r.finding_id}",
-        )
+        cols = st.columns([2, 3, 1])
+        with cols[0]:
+            download(
+                f"下载交办单 {r.finding_id}",
+                lambda fid=r.finding_id: (_packet(fid, f, *packet_args), 1),
+                f"交办单-{r.finding_id}.html",
+                key=f"pk-{r.finding_id}",
+            )
+        official = raw.official_id.get(r.finding_id)
+        if isinstance(official, str) and (key := official_key(official)):
+            label = official_label(official)
+            if cols[1].button(f"亲属关系图谱：{label}", key=f"kin-{r.finding_id}"):
+                st.switch_page("app_pages/kinship.py", query_params={"official": key})
+        if entries is not None and r.finding_id in entries.index:
+            _ledger_entry(led, entries.loc[r.finding_id], r.finding_id)
     left, right = st.columns(2)
     with left:
         st.subheader("保障成员")

@@ -112,7 +112,7 @@ def page() -> None:
     rows = picked.selection.rows if picked is not None else []
     if rows and view.iloc[rows[0]]["低保编号"]:
         st.session_state["case_id"] = view.iloc[rows[0]]["低保编号"]
-        st.switch_page("app_pages/case.py")
+        st.switch_page("app_pages/case.py", query_params={"case": view.iloc[rows[0]]["低保编号"]})
     mask = not user().full_view  # read now: the file is built in the download callback, outside this run
     download(
         "导出 Excel",

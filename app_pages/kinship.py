@@ -6,7 +6,7 @@ import json
 
 import streamlit as st
 
-from app_pages.state import audit, context, findings, md, user
+from app_pages.state import audit, context, findings, md, official_from_key, official_key, official_label, user
 from audit import figures
 from audit.auth import scope
 from audit.ids import mask_id
@@ -26,13 +26,16 @@ def page() -> None:
     if not choices:
         st.info("您的管辖范围内没有干部记录。")
         return
-    names = ctx.table("persons").set_index("person_id").name
-    roles = off.drop_duplicates("person_id").set_index("person_id").role
+    # the official lives in the URL as a short key (?official=g12), never the ID number
+    wanted = official_from_key(st.query_params.get("official"))
     who = st.selectbox(
         "干部（有关系保线索的排在前面）",
         choices,
-        format_func=lambda p: f"{str(names.get(p, ''))[:1]}某某（{roles.get(p, '')}）{mask_id(p)}",
+        index=choices.index(wanted) if wanted in choices else 0,
+        format_func=lambda p: f"{official_label(p)}{mask_id(p)}",
     )
+    if key := official_key(who):
+        st.query_params["official"] = key
     radius = st.slider("关系步数", 1, 4, 3)
     audit("open_kinship", mask_id(who))
     G = ctx.kinship.ego_graph(who, radius=radius)
@@ -44,7 +47,7 @@ def page() -> None:
         G, who, people, officials=set(ctx.table("officials").person_id), beneficiaries=members, mask=mask_id
     )
     st.plotly_chart(fig, width="stretch")
-    st.caption("方块为干部，红色为低保对象，灰色为户籍未登记的亲属；粗红线为线索中的亲属路径。")
+    st.caption("按辈分分行：上一行为长辈，下一行为晚辈，配偶并排；图例见图下方。")
     for r in mine.itertuples(index=False):
         st.markdown(f"**{r.rule}** " + md(r.explanation))
 

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from audit.auth import LoginPolicy, User, log_access, scope
+from audit.ids import mask_id
 from audit.results import RunResults, load_results, masked
 from audit.store import RunFolderError, open_store, store_tables
 
@@ -209,3 +210,44 @@ def audit(action: str, target: str = "") -> None:
     u = user()
     if u is not None:
         log_access(run_dir(), u, action, target)
+
+
+def _officials() -> pd.DataFrame:
+    """One row per official (person_id) in the officials table's order, with name, role and village name."""
+    ctx = context()
+    off = ctx.table("officials").drop_duplicates("person_id").reset_index(drop=True)
+    names = ctx.table("persons").drop_duplicates("person_id").set_index("person_id").name
+    return off.assign(
+        key=[f"g{i + 1}" for i in range(len(off))],
+        name=off.person_id.map(names),
+        village=off.village_code.map(ctx.villages.village_name) if "village_code" in off else None,
+    )
+
+
+def official_key(person_id: str) -> str | None:
+    """A short key for an official in URLs (?official=g12) — never the ID number itself."""
+    off = _officials()
+    hit = off[off.person_id == person_id]
+    return hit.key.iloc[0] if len(hit) else None
+
+
+def official_from_key(key: str | None) -> str | None:
+    off = _officials()
+    hit = off[off.key == key]
+    return hit.person_id.iloc[0] if key and len(hit) else None
+
+
+def official_label(person_id: str) -> str:
+    """王某某（村民小组长，新岩社区） — name and role (masked per role), and the place, so that two
+    officials with the same surname and role are told apart; the full name for full-view users."""
+    off = _officials().set_index("person_id")
+    if person_id not in off.index:
+        return mask_id(person_id)
+    r = off.loc[person_id]
+    u = user()
+    name = str(r["name"]) if isinstance(r["name"], str) else ""
+    shown = name if u is not None and u.full_view else (name[:1] + "某某" if name else "某某")
+    where = "，".join(
+        x for x in (r.role, r.village if isinstance(r.village, str) else r.township) if isinstance(x, str)
+    )
+    return f"{shown}（{where}）"

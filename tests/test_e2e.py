@@ -117,7 +117,7 @@ def test_login_findings_case_kinship_in_chromium(server, audited):
         page.get_by_text("办理时间线").wait_for(timeout=60000)
         _shot(page, "3_case.png")
         page.get_by_role("link", name="亲属关系图谱").click()
-        page.get_by_text("方块为干部").wait_for(timeout=60000)
+        page.get_by_text("按辈分分行").wait_for(timeout=60000)
         _shot(page, "4_kinship.png")
         page.get_by_role("link", name="主动发现").click()
         page.get_by_text("潜在救助对象（户）").wait_for(timeout=60000)
@@ -134,4 +134,108 @@ def test_login_findings_case_kinship_in_chromium(server, audited):
         except urllib.error.HTTPError as exc:
             status = exc.code
         assert status == 404, status
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def workflow_server(audited, tmp_path_factory):
+    """A dashboard with the run's clues merged into a ledger of its own (DIBAO_LEDGER)."""
+    from audit.auth import add_user
+    from audit.coverage import misconduct
+    from audit.ledger import Ledger
+
+    home = tmp_path_factory.mktemp("workflow")
+    users, ledger = home / "users.json", home / "ledger.sqlite"
+    add_user(users, "jiwei", "e2e-password", "county")
+    Ledger(ledger).merge(misconduct(audited.findings))
+    port = _free_port()
+    env = {**os.environ, "DIBAO_LEDGER": str(ledger)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "audit", "serve", str(audited.out), "--port", str(port), "--users", str(users)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("dashboard server did not start")
+    yield url, ledger
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _login(page):
+    page.get_by_label("用户名").fill("jiwei")
+    page.get_by_label("密码").fill("e2e-password")
+    page.get_by_role("button", name="登录").click()
+
+
+def test_inspector_workflow_survives_a_reload(workflow_server, audited):
+    """Issue 13's path: top clue → case (in the URL) → the official's chart → 交办单 → ledger status with a
+    note, confirmed → reload → sign in again → the same case, with the status kept."""
+    from audit.coverage import misconduct
+    from audit.ledger import Ledger
+    from audit.profile import load_profile
+    from audit.scoring import rank
+
+    url, ledger = workflow_server
+    clues = misconduct(audited.findings)
+    top = rank(clues, load_profile("sandu-2021")).case_id.iloc[0]
+    kin = clues[(clues.rule == "KIN-01") & clues.case_id.notna()].iloc[0]
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-quic"])
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.goto(url, wait_until="networkidle")
+        _login(page)
+        page.get_by_text("高风险").first.wait_for(timeout=60000)
+        page.get_by_role("link", name="问题线索").click()
+        page.get_by_text("已脱敏").wait_for(timeout=60000)
+        grid = page.locator("[data-testid='stDataFrame']").first.bounding_box()
+        page.mouse.click(grid["x"] + 12, grid["y"] + 35 + 18)
+        page.get_by_text("办理时间线").wait_for(timeout=60000)
+        page.wait_for_timeout(1000)
+        assert f"case={top}" in page.url and top in page.inner_text("body")
+        # a shared link to a KIN case opens that case directly
+        page.goto(f"{url}/case?case={kin.case_id}", wait_until="networkidle")
+        _login(page)  # a new browser load signs in again, then lands on the linked page and case
+        page.get_by_text("办理时间线").wait_for(timeout=60000)
+        assert kin.case_id in page.inner_text("body") and "Page not found" not in page.inner_text("body")
+        page.get_by_role("button", name="亲属关系图谱").first.click()
+        page.get_by_text("按辈分分行").wait_for(timeout=60000)
+        page.wait_for_timeout(1000)
+        assert "official=g" in page.url and kin.official_id not in page.url
+        _shot(page, "6_official_chart.png")
+        page.go_back()
+        page.get_by_text("办理时间线").wait_for(timeout=60000)
+        page.wait_for_timeout(1000)
+        assert kin.case_id in page.inner_text("body")
+        with page.expect_download(timeout=60000) as dl:
+            page.get_by_role("button", name=f"下载交办单 {kin.finding_id}").click()
+        assert "低保问题线索交办单" in Path(dl.value.path()).read_text(encoding="utf-8")
+        page.get_by_text("点击修改").first.click()
+        form = page.locator("[data-testid='stForm']").first
+        form.get_by_label("备注").fill("已入户核查，待补材料")
+        form.locator("[data-testid='stSelectbox']").first.locator("input").click()
+        page.keyboard.type("核实中")
+        page.keyboard.press("Enter")
+        form.get_by_text("确认修改台账").click()
+        form.get_by_role("button", name="保存到台账").click()
+        page.wait_for_timeout(3000)
+        entry = Ledger(ledger).frame().set_index("finding_id").loc[kin.finding_id]
+        assert entry.status == "核实中" and entry.note == "已入户核查，待补材料"
+        page.reload(wait_until="networkidle")
+        _login(page)
+        page.get_by_text("办理时间线").wait_for(timeout=60000)
+        page.wait_for_timeout(1000)
+        body = page.inner_text("body")
+        assert f"case={kin.case_id}" in page.url and kin.case_id in body and "台账：核实中" in body
+        _shot(page, "7_case_after_reload.png")
         browser.close()
