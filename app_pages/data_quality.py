@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.state import current, download, user
+from app_pages.state import current, download, table_zh, user
 from audit.results import to_excel_bytes
 
 
@@ -20,7 +20,7 @@ def page() -> None:
     counts = pd.DataFrame(
         [
             {
-                "数据表": t,
+                "数据表": table_zh(t),
                 "读取行数": v["read"],
                 "导入行数": v["loaded"],
                 "剔除行数": v["rejected"],
@@ -31,14 +31,16 @@ def page() -> None:
     )
     st.dataframe(counts, hide_index=True, width="stretch")
     st.subheader(f"导入异常（{len(res.rejects):,} 条）")
-    rej = res.rejects.rename(
+    rej = res.rejects.drop(columns=["reason_code"], errors="ignore")
+    if "table" in rej:
+        rej = rej.assign(table=rej.table.map(table_zh))
+    rej = rej.rename(
         columns={
             "table": "数据表",
             "file": "文件",
             "row": "行号",
             "column": "列",
             "value": "值",
-            "reason_code": "原因代码",
             "reason": "原因",
             "action": "处理",
         }

@@ -58,7 +58,7 @@ def page() -> None:
     official = more[2].selectbox("涉及干部", ["全部", "涉及干部的线索"])
     status = more[3].multiselect("台账状态", _statuses(), placeholder="全部")
     fam = cols[0].multiselect(
-        "规则族", sorted(f.family.unique()), format_func=lambda x: f"{x} {FAMILY_ZH.get(x, '')}", placeholder="全部"
+        "规则族", sorted(f.family.unique()), format_func=lambda x: FAMILY_ZH.get(x, x), placeholder="全部"
     )
     sev = cols[1].multiselect("严重程度", ["high", "medium", "low"], format_func=SEVERITY_ZH.get, placeholder="全部")
     town = cols[2].multiselect("乡镇", sorted(f.township.dropna().unique()), placeholder="全部")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages.state import current, findings, md
+from app_pages.state import current, findings, md, profile_title
 from audit import figures
 
 
@@ -17,7 +17,8 @@ def page() -> None:
     f, run = findings(), res.run
     st.title("总览")
     st.caption(
-        f"政策配置：{run['profile']['name']}　核查基准日：{run['as_of']}　工作目录：{md(Path(run['workspace']).name)}"
+        f"政策配置：{md(profile_title(run['profile']['name']))}　核查基准日：{run['as_of']}　"
+        f"工作目录：{md(Path(run['workspace']).name)}"
     )
     c = st.columns(5)
     c[0].metric("问题线索", f"{len(f):,}")

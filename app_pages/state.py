@@ -251,3 +251,22 @@ def official_label(person_id: str) -> str:
         x for x in (r.role, r.village if isinstance(r.village, str) else r.township) if isinstance(x, str)
     )
     return f"{shown}（{where}）"
+
+
+def profile_title(name: str) -> str:
+    """A profile by the notice it follows (三都水族自治县城乡低保专项治理及年度核查工作方案), not its file name."""
+    from audit.errors import ProfileError
+    from audit.profile import load_profile
+
+    try:
+        return load_profile(name).title or name
+    except ProfileError:
+        return name
+
+
+def table_zh(name: str) -> str:
+    """An input table by its Chinese name (发放记录), as the data contract calls it."""
+    from audit.schema import TABLES
+
+    spec = TABLES.get(name)
+    return spec.zh[0] if spec else name

@@ -74,7 +74,13 @@ def page() -> None:
     )
     folder = st.text_input("或填写服务器上的工作目录", placeholder="例如 /data/三都县/2024年12月")
     profiles = [p["name"] for p in list_profiles() if p["name"] != "tool-defaults"]
-    profile = st.selectbox("政策配置", profiles, index=profiles.index("sandu-2021") if "sandu-2021" in profiles else 0)
+    titles = {p["name"]: p.get("title") or p["name"] for p in list_profiles()}
+    profile = st.selectbox(
+        "政策配置（按哪份通知的口径审计）",
+        profiles,
+        index=profiles.index("sandu-2021") if "sandu-2021" in profiles else 0,
+        format_func=titles.get,
+    )
     if st.button("运行审计", type="primary", disabled=not (files or folder)):
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         base = Path(st.session_state.get("home_run_dir") or run_dir()).parent

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -266,3 +268,54 @@ def test_clues_are_listed_by_case_risk_with_the_reasons(app):
     assert len(known) and (known.diff().dropna() <= 0).all()  # highest risk first
     assert risk.isna().sum() == 0 or risk.isna().to_numpy()[len(known) :].all()  # clues without a case last
     assert (df.loc[known.index, "风险理由"] != "").all()
+
+
+AS_WRITTEN = ("文件", "列", "值")  # the user's own file names, headers and cell values, shown as written
+ALLOWED_WORDS = {"Excel", "Word", "PDF", "HTML", "CSV", "XLSX", "XLS"}  # file formats, as users name them
+# a rule code, an id (letters with digits: LB…, PY…), a clue number, or a lettered class such as A类
+_CODE_OR_ID = re.compile(r"^(?:[A-Z]{3,5}-\d{2}|[A-Za-z]*\d[\w\-*]*|[0-9a-f]{16}|[A-Z][\u4e00-\u9fff]\w*)$")
+
+
+def _visible_texts(at: AppTest) -> list[str]:
+    """Every string the page shows: headings, text, messages, metrics, widget labels and options, and
+    every column name and cell of every table."""
+    out: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success"):
+        out += [str(e.value) for e in getattr(at, kind)]
+    for m in at.metric:
+        out += [str(m.label), str(m.value)]
+    for kind in ("button", "checkbox", "text_input", "number_input", "date_input", "slider", "radio"):
+        out += [str(w.label) for w in getattr(at, kind)]
+    for w in list(at.selectbox) + list(at.multiselect):
+        out += [str(w.label)] + [str(o) for o in w.options]
+    for e in at.expander:
+        out.append(str(e.label))
+    for d in at.dataframe:
+        frame = d.value
+        out += [str(c) for c in frame.columns]
+        frame = frame.drop(columns=[c for c in AS_WRITTEN if c in frame.columns])
+        out += [str(v) for v in frame.astype(object).to_numpy().ravel() if not pd.isna(v)]
+    return out
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("role", ["county", "township", "readonly"])
+def test_every_page_is_chinese_for_every_role(app, page, role):
+    """Issue 13: no visible ASCII word that is not a rule code, an id, a number or a file format; no None/nan."""
+    town = _town(app).township
+    user = {
+        "county": User("李明", "county"),
+        "township": User("王芳", "township", town),
+        "readonly": User("赵刚", "readonly"),
+    }[role]
+    at = _run(page, user)
+    bad = set()
+    for text in _visible_texts(at):
+        text = re.sub(r"<[^>]+>", "", text)  # markup the page itself writes
+        # the user's own file names (persons.csv) and headers quoted as written (“person_id”列) are data
+        text = re.sub(r"[\w\-]+\.(?:csv|txt|xlsx|xlsm|xls)(?![A-Za-z])|“[^”]*”", "", text)
+        for word in re.findall(r"(?<![.\w])[A-Za-z][\w\-*]*", text):
+            word = word.rstrip("*")  # **KIN-01** in markdown
+            if word not in ALLOWED_WORDS and not _CODE_OR_ID.match(word):
+                bad.add(word)
+    assert not bad, f"{page} ({role}) shows: {sorted(bad)[:20]}"
