@@ -110,7 +110,7 @@ def page() -> None:
         "低保编号（有问题线索的排在前面）", options, index=options.index(wanted) if wanted in options else 0
     )
     st.session_state["case_id"] = case_id
-    st.query_params["case"] = case_id
+    st.query_params.from_dict({"case": case_id})  # only this page's own parameter stays in the URL
     audit("open_case", case_id)
     ctx = case_context(case_id)
     c = ctx.table("cases").iloc[0]

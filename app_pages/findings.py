@@ -51,18 +51,37 @@ def page() -> None:
         return
     st.title("问题线索")
     f = misconduct(findings())  # 主动发现 households are on their own page
-    cols = st.columns(4)
-    more = st.columns(4)
-    rule = more[0].multiselect("规则", sorted(f.rule.unique()), placeholder="全部")
-    village = more[1].multiselect("村", sorted(f.village_code.dropna().unique()), placeholder="全部")
-    official = more[2].selectbox("涉及干部", ["全部", "涉及干部的线索"])
-    status = more[3].multiselect("台账状态", _statuses(), placeholder="全部")
-    fam = cols[0].multiselect(
-        "规则族", sorted(f.family.unique()), format_func=lambda x: FAMILY_ZH.get(x, x), placeholder="全部"
+    # the filters fold into an expander so that a small screen shows the clue table first; it stays
+    # open while any filter is set
+    active = any(
+        st.session_state.get(k) for k in ("f_rule", "f_village", "f_status", "f_fam", "f_sev", "f_town", "f_text")
     )
-    sev = cols[1].multiselect("严重程度", ["high", "medium", "low"], format_func=SEVERITY_ZH.get, placeholder="全部")
-    town = cols[2].multiselect("乡镇", sorted(f.township.dropna().unique()), placeholder="全部")
-    text = cols[3].text_input("搜索（说明、低保编号、线索编号、证件号后4位）")
+    with st.expander("筛选条件", expanded=bool(active)):
+        cols = st.columns(4)
+        more = st.columns(4)
+        rule = more[0].multiselect("规则", sorted(f.rule.unique()), placeholder="全部", key="f_rule")
+        names = res.villages
+        village = more[1].multiselect(
+            "村（社区）",
+            sorted(f.village_code.dropna().unique()),
+            format_func=lambda c: f"{names.get(c, '')}（{c}）" if names.get(c) else c,
+            placeholder="全部",
+            key="f_village",
+        )
+        official = more[2].selectbox("涉及干部", ["全部", "涉及干部的线索"])
+        status = more[3].multiselect("台账状态", _statuses(), placeholder="全部", key="f_status")
+        fam = cols[0].multiselect(
+            "规则族",
+            sorted(f.family.unique()),
+            format_func=lambda x: FAMILY_ZH.get(x, x),
+            placeholder="全部",
+            key="f_fam",
+        )
+        sev = cols[1].multiselect(
+            "严重程度", ["high", "medium", "low"], format_func=SEVERITY_ZH.get, placeholder="全部", key="f_sev"
+        )
+        town = cols[2].multiselect("乡镇", sorted(f.township.dropna().unique()), placeholder="全部", key="f_town")
+        text = cols[3].text_input("搜索（说明、低保编号、线索编号、证件号后4位）", key="f_text")
     if fam:
         f = f[f.family.isin(fam)]
     if sev:

@@ -223,9 +223,17 @@ def test_inspector_workflow_survives_a_reload(workflow_server, audited):
         page.get_by_text("点击修改").first.click()
         form = page.locator("[data-testid='stForm']").first
         form.get_by_label("备注").fill("已入户核查，待补材料")
-        form.locator("[data-testid='stSelectbox']").first.locator("input").click()
-        page.keyboard.type("核实中")
-        page.keyboard.press("Enter")
+        status = form.locator("[data-testid='stSelectbox']").first
+        for _ in range(3):  # the drop-down opens on a click and takes the typed choice with Enter
+            status.locator("input").click()
+            page.wait_for_timeout(500)
+            page.keyboard.type("核实中")
+            page.wait_for_timeout(500)
+            page.keyboard.press("Enter")
+            page.wait_for_timeout(500)
+            if "核实中" in status.locator("input").input_value() + status.inner_text():
+                break
+        assert "核实中" in status.locator("input").input_value() + status.inner_text()
         form.get_by_text("确认修改台账").click()
         form.get_by_role("button", name="保存到台账").click()
         page.wait_for_timeout(3000)
