@@ -9,16 +9,29 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages.state import audit, hide_table_downloads, md, session_expired, user
+from app_pages.state import (
+    SESSION_COOKIE,
+    audit,
+    forget_session_cookie,
+    hide_table_downloads,
+    md,
+    resume_session,
+    session_expired,
+    session_store,
+    set_session_cookie,
+    user,
+)
 
 st.set_page_config(page_title="低保审计", page_icon="🔎", layout="wide")
 
-u = user()
+u = user() or resume_session()  # a reload keeps the sign-in while the server-side session lives
 if u is not None and (why := session_expired()):
     audit("session_expired", why)
+    session_store().revoke(st.context.cookies.get(SESSION_COOKIE))
     for k in ("user", "login_at", "seen_at"):
         st.session_state.pop(k, None)
     st.session_state["login_notice"] = "登录已超时（" + why + "），请重新登录。"
+    st.session_state["forget_cookie"] = True
     u = None
 PAGES = [
     st.Page("app_pages/overview.py", title="总览", default=True),
@@ -39,14 +52,21 @@ if u is None:
     # every page stays registered (hidden) while signing in, so a reloaded or shared link such as
     # /case?case=LB… keeps its page and selection and opens there after login — never “Page not found”
     st.navigation(PAGES, position="hidden")
+    if st.session_state.pop("forget_cookie", False):
+        forget_session_cookie()
     runpy.run_path(str(Path(__file__).with_name("app_pages") / "login.py"), run_name="__main__")
 else:
     hide_table_downloads()
+    if token := st.session_state.pop("set_cookie", None):
+        set_session_cookie(token)
     with st.sidebar:
         st.caption(f"当前用户：{md(u.label)}")
         if st.button("退出登录"):
             audit("logout")
-            del st.session_state["user"]
+            session_store().revoke(st.context.cookies.get(SESSION_COOKIE))
+            for k in ("user", "login_at", "seen_at"):
+                st.session_state.pop(k, None)
+            st.session_state["forget_cookie"] = True
             st.rerun()
     page = st.navigation(PAGES, expanded=True)
     try:

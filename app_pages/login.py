@@ -6,7 +6,7 @@ import time
 
 import streamlit as st
 
-from app_pages.state import run_dir, users_file
+from app_pages.state import run_dir, session_store, users_file
 from audit.auth import load_users, sign_in
 
 st.title("低保审计 · 登录")
@@ -24,4 +24,5 @@ with st.form("login"):
         else:
             st.session_state["user"] = u
             st.session_state["login_at"] = st.session_state["seen_at"] = time.time()
+            st.session_state["set_cookie"] = session_store().issue(u.username)  # survives a reload
             st.rerun()

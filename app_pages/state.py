@@ -270,3 +270,48 @@ def table_zh(name: str) -> str:
 
     spec = TABLES.get(name)
     return spec.zh[0] if spec else name
+
+
+SESSION_COOKIE = "dibao_session"
+
+
+def session_store():
+    from audit.auth import SessionStore
+
+    return SessionStore(users_file())
+
+
+def resume_session() -> User | None:
+    """A browser reload starts a new Streamlit session: sign the user back in from the session cookie while
+    the server-side session is alive (idle and maximum age as LoginPolicy says); the role comes from the
+    users file as it is now."""
+    from audit.auth import user_named
+
+    token = st.context.cookies.get(SESSION_COOKIE)
+    got = session_store().resume(token)
+    if got is None:
+        return None
+    u = user_named(users_file(), got[0])
+    if u is None:
+        return None
+    st.session_state["user"] = u
+    st.session_state["login_at"], st.session_state["seen_at"] = got[1], time.time()
+    log_access(run_dir(), u, "session_resumed")
+    return u
+
+
+def _cookie_script(value: str, max_age: int) -> None:
+    # the token is ours (secrets.token_urlsafe: letters, digits, - and _), never text from a file
+    st.html(
+        f"<script>document.cookie = '{SESSION_COOKIE}={value}; path=/; max-age={max_age}; SameSite=Strict';</script>",
+        unsafe_allow_javascript=True,
+    )
+
+
+def set_session_cookie(token: str) -> None:
+    if re.fullmatch(r"[\w-]+", token):
+        _cookie_script(token, LoginPolicy.from_env().max_session_hours * 3600)
+
+
+def forget_session_cookie() -> None:
+    _cookie_script("", 0)

@@ -23,6 +23,8 @@ from audit.errors import AuditError
 
 __all__ = [
     "User",
+    "SessionStore",
+    "user_named",
     "ROLES_ZH",
     "hash_password",
     "verify_password",
@@ -180,7 +182,7 @@ def authenticate(path: str | Path, username: str, password: str) -> User | None:
     ok = verify_password(password, u["password"] if u else _DUMMY_HASH)
     if not u or not ok:
         return None
-    return User(u["username"], u["role"], u.get("township"), bool(u.get("full_view")), u.get("display_name", ""))
+    return user_named(path, u["username"])
 
 
 def sign_in(
@@ -244,3 +246,71 @@ def log_event(
         entry["rows"] = int(rows)
     with open(Path(folder) / "access_log.jsonl", "a", encoding="utf-8") as f:
         f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+class SessionStore:
+    """Dashboard sessions that survive a page reload: a random token in the browser's cookie, its
+    SHA-256 here (a file beside the users file), with the user name, sign-in time and last use. The
+    LoginPolicy's idle and maximum ages are enforced here, on the server, whatever the cookie says."""
+
+    def __init__(self, users_path: str | Path, policy: LoginPolicy | None = None):
+        self.path = Path(users_path).with_name(".sessions.json")
+        self.policy = policy or LoginPolicy.from_env()
+
+    def _read(self) -> dict[str, dict]:
+        try:
+            return json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def _write(self, data: dict[str, dict]) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        tmp.replace(self.path)
+
+    @staticmethod
+    def _key(token: str) -> str:
+        return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+    def _alive(self, s: dict, now: float) -> bool:
+        return now - s["seen_at"] <= self.policy.idle_minutes * 60 and (
+            now - s["login_at"] <= self.policy.max_session_hours * 3600
+        )
+
+    def issue(self, username: str, now: float | None = None) -> str:
+        """A new token for a user who just signed in (expired sessions are dropped on the way)."""
+        now = time.time() if now is None else now
+        token = secrets.token_urlsafe(32)
+        data = {k: s for k, s in self._read().items() if self._alive(s, now)}
+        data[self._key(token)] = {"user": username, "login_at": now, "seen_at": now}
+        self._write(data)
+        return token
+
+    def resume(self, token: str | None, now: float | None = None) -> tuple[str, float] | None:
+        """(user name, sign-in time) for a live token, marking it used; None when unknown or expired."""
+        if not token:
+            return None
+        now = time.time() if now is None else now
+        data = self._read()
+        s = data.get(self._key(token))
+        if s is None or not self._alive(s, now):
+            if s is not None:
+                data.pop(self._key(token))
+                self._write(data)
+            return None
+        s["seen_at"] = now
+        self._write(data)
+        return s["user"], s["login_at"]
+
+    def revoke(self, token: str | None) -> None:
+        data = self._read()
+        if token and data.pop(self._key(token), None) is not None:
+            self._write(data)
+
+
+def user_named(path: str | Path, username: str) -> User | None:
+    """The current record of a user (role and township as the users file says now), or None if removed."""
+    u = load_users(path).get(username)
+    if not u:
+        return None
+    return User(u["username"], u["role"], u.get("township"), bool(u.get("full_view")), u.get("display_name", ""))

@@ -100,3 +100,23 @@ def test_markdown_from_input_is_shown_as_written():
         out = md(text)
         assert re.sub(r"\\(.)", r"\1", out) == text  # nothing lost
         assert not re.search(r"(?<!\\)[\[\]()!*_:$<>`#]", out)  # every special character escaped
+
+
+def test_sessions_survive_a_reload_until_idle_or_too_old_and_end_on_sign_out(tmp_path):
+    """The session cookie is only a key: the server keeps its hash and enforces the idle and maximum ages."""
+    from audit.auth import LoginPolicy, SessionStore
+
+    store = SessionStore(tmp_path / "users.json", LoginPolicy(idle_minutes=30, max_session_hours=10))
+    t0 = 1_000_000.0
+    token = store.issue("jiwei", now=t0)
+    assert token not in store.path.read_text(encoding="utf-8")  # only its SHA-256 is on disk
+    assert store.resume(token, now=t0 + 29 * 60) == ("jiwei", t0)  # used again within 30 minutes
+    assert store.resume(token, now=t0 + 58 * 60) == ("jiwei", t0)  # idle counted from the last use
+    assert store.resume(token, now=t0 + 58 * 60 + 31 * 60) is None  # idle too long
+    long = store.issue("jiwei", now=t0)
+    for m in range(20, 600, 20):
+        assert store.resume(long, now=t0 + m * 60)  # in use every 20 minutes all day …
+    assert store.resume(long, now=t0 + 10 * 3600 + 60) is None  # … but not beyond 10 hours
+    again = store.issue("jiwei", now=t0)
+    store.revoke(again)
+    assert store.resume(again, now=t0 + 1) is None and store.resume("made-up", now=t0) is None

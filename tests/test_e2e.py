@@ -205,8 +205,7 @@ def test_inspector_workflow_survives_a_reload(workflow_server, audited):
         assert f"case={top}" in page.url and top in page.inner_text("body")
         # a shared link to a KIN case opens that case directly
         page.goto(f"{url}/case?case={kin.case_id}", wait_until="networkidle")
-        _login(page)  # a new browser load signs in again, then lands on the linked page and case
-        page.get_by_text("办理时间线").wait_for(timeout=60000)
+        page.get_by_text("办理时间线").wait_for(timeout=60000)  # the session cookie keeps the sign-in
         assert kin.case_id in page.inner_text("body") and "Page not found" not in page.inner_text("body")
         page.get_by_role("button", name="亲属关系图谱").first.click()
         page.get_by_text("按辈分分行").wait_for(timeout=60000)
@@ -240,10 +239,20 @@ def test_inspector_workflow_survives_a_reload(workflow_server, audited):
         entry = Ledger(ledger).frame().set_index("finding_id").loc[kin.finding_id]
         assert entry.status == "核实中" and entry.note == "已入户核查，待补材料"
         page.reload(wait_until="networkidle")
-        _login(page)
-        page.get_by_text("办理时间线").wait_for(timeout=60000)
+        page.get_by_text("办理时间线").wait_for(timeout=60000)  # no second sign-in
         page.wait_for_timeout(1000)
         body = page.inner_text("body")
         assert f"case={kin.case_id}" in page.url and kin.case_id in body and "台账：核实中" in body
         _shot(page, "7_case_after_reload.png")
+        # a shared link opened by someone not signed in (a fresh browser) asks to sign in, then opens the case
+        other = browser.new_context().new_page()
+        other.goto(f"{url}/case?case={kin.case_id}", wait_until="networkidle")
+        _login(other)
+        other.get_by_text("办理时间线").wait_for(timeout=60000)
+        assert kin.case_id in other.inner_text("body")
+        # signing out ends the server-side session: a reload asks to sign in again
+        page.get_by_role("button", name="退出登录").click()
+        page.get_by_label("用户名").wait_for(timeout=60000)
+        page.reload(wait_until="networkidle")
+        page.get_by_label("用户名").wait_for(timeout=60000)
         browser.close()
