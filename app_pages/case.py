@@ -11,6 +11,7 @@ from app_pages.state import (
     case_list,
     download,
     findings,
+    ledger_entry_form,
     ledger_path,
     md,
     official_key,
@@ -33,50 +34,6 @@ def _ledger():
 
     path = ledger_path()
     return Ledger(path) if path.exists() else None
-
-
-def _ledger_entry(led, e, fid: str) -> None:
-    """The clue's ledger entry, editable right here (status, assignee, due date, note) after a confirmation;
-    read-only users see it only."""
-    import datetime as dt
-
-    from audit.ledger import DISMISSAL_REASONS, STATUSES
-
-    summary = f"台账：{e.status}" + (f"；承办人 {e.assignee}" if isinstance(e.assignee, str) and e.assignee else "")
-    summary += f"；期限 {e.due_date}" if isinstance(e.due_date, str) and e.due_date else ""
-    summary += f"；备注：{e.note}" if isinstance(e.note, str) and e.note else ""
-    if user().role == "readonly":
-        st.caption(md(summary))
-        return
-    with st.expander(md(summary) + "（点击修改）"):
-        with st.form(f"ledger-{fid}"):
-            status = st.selectbox("状态", STATUSES, index=STATUSES.index(e.status) if e.status in STATUSES else 0)
-            assignee = st.text_input("承办人", value=e.assignee if isinstance(e.assignee, str) else "")
-            due_old = dt.date.fromisoformat(e.due_date) if isinstance(e.due_date, str) and e.due_date else None
-            due = st.date_input("办结期限", value=due_old, format="YYYY-MM-DD")
-            note = st.text_input("备注", value=e.note if isinstance(e.note, str) else "")
-            reason = st.selectbox("不属实原因（状态为不属实时必填）", ("",) + DISMISSAL_REASONS)
-            sure = st.checkbox("我已核对以上内容，确认修改台账")
-            if st.form_submit_button("保存到台账"):
-                if not sure:
-                    st.warning("请先勾选“确认修改台账”。")
-                    return
-                try:
-                    led.set(
-                        fid,
-                        user().username,
-                        status=status,
-                        assignee=assignee or None,
-                        due_date=due.isoformat() if due else None,
-                        note=note or None,
-                        dismissal_reason=reason or None,
-                    )
-                except Exception as exc:  # a Chinese message from the ledger (e.g. 不属实 without a reason)
-                    st.error(str(exc))
-                    return
-                audit("ledger_set", f"{fid} → {status}")
-                st.success(f"已保存：{status}。")
-                st.rerun()
 
 
 def _full_context():
@@ -165,7 +122,7 @@ def page() -> None:
             if cols[1].button(f"亲属关系图谱：{label}", key=f"kin-{r.finding_id}"):
                 st.switch_page("app_pages/kinship.py", query_params={"official": key})
         if entries is not None and r.finding_id in entries.index:
-            _ledger_entry(led, entries.loc[r.finding_id], r.finding_id)
+            ledger_entry_form(led, entries.loc[r.finding_id], r.finding_id)
     left, right = st.columns(2)
     with left:
         st.subheader("保障成员")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.state import audit, current, download, findings, ledger_path, user
+from app_pages.state import audit, current, download, findings, ledger_entry_form, ledger_path, user
 from audit.coverage import misconduct
-from audit.ledger import DISMISSAL_REASONS, STATUSES, Ledger
+from audit.ledger import Ledger
 from audit.results import to_excel_bytes
 
 
@@ -65,26 +65,9 @@ def page() -> None:
         width="stretch",
     )
     if len(t) and user().role != "readonly":
-        with st.form("edit"):
-            fid = st.selectbox("线索编号", list(t.finding_id))
-            status = st.selectbox("状态", STATUSES)
-            assignee = st.text_input("承办人")
-            note = st.text_input("备注")
-            reason = st.selectbox("不属实原因（状态为不属实时必填）", ("",) + DISMISSAL_REASONS)
-            if st.form_submit_button("保存"):
-                try:
-                    led.set(
-                        fid,
-                        user().username,
-                        status=status,
-                        assignee=assignee or None,
-                        note=note or None,
-                        dismissal_reason=reason or None,
-                    )
-                    audit("ledger_set", f"{fid} → {status}")
-                    st.rerun()
-                except Exception as exc:  # shown to the user in Chinese
-                    st.error(str(exc))
+        st.subheader("修改一条线索")
+        fid = st.selectbox("线索编号", list(t.finding_id))
+        ledger_entry_form(led, t.set_index("finding_id").loc[fid], fid, folded=False)
     if len(t):
         villages, mask = current().villages, not user().full_view  # read now, not in the download callback
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
-from app_pages.state import context, findings, shown
+from app_pages.state import clue_table, context, findings
 from audit.figures import FONT
 from audit.ids import mask_account
-from audit.results import COLUMNS_ZH, SEVERITY_ZH
 
 
 def page() -> None:
@@ -16,14 +15,7 @@ def page() -> None:
     f = findings()
     card = f[f.family.eq("CARD") | f.rule.eq("RCK-07")]
     st.caption(f"银行卡代管、冒领、资金回流等线索 {len(card):,} 条")
-    st.dataframe(
-        shown(card)[["severity", "rule", "explanation", "case_id", "account_no", "township"]]
-        .assign(severity=lambda d: d.severity.map(SEVERITY_ZH))
-        .rename(columns=COLUMNS_ZH)
-        .fillna(""),
-        hide_index=True,
-        width="stretch",
-    )
+    clue_table(card, ["severity", "rule", "explanation", "case_id", "account_no", "township"])
     batch = card[card.rule == "CARD-04"]
     if len(batch):
         ctx = context()

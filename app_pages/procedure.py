@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.state import context, findings, shown, user
+from app_pages.state import clue_table, context, findings, user
 from audit.auth import scope
 from audit.policy import present
-from audit.results import COLUMNS_ZH, SEVERITY_ZH
 
 
 def page() -> None:
     st.title("评议与程序")
     f = findings()
     proc = f[f.family.isin(["VOTE", "RCK"]) & (f.rule != "RCK-07")]
-    st.dataframe(
-        shown(proc)[["severity", "rule", "explanation", "case_id", "meeting_id", "township"]]
-        .assign(severity=lambda d: d.severity.map(SEVERITY_ZH))
-        .rename(columns=COLUMNS_ZH)
-        .fillna(""),
-        hide_index=True,
-        width="stretch",
-    )
+    clue_table(proc, ["severity", "rule", "explanation", "case_id", "meeting_id", "township"])
     ctx = context()
     if "meetings" in ctx.tables:
         towns = ctx.table("persons").drop_duplicates("village_code")[["village_code", "township"]]

@@ -315,3 +315,63 @@ def set_session_cookie(token: str) -> None:
 
 def forget_session_cookie() -> None:
     _cookie_script("", 0)
+
+
+def ledger_entry_form(led, e, fid: str, folded: bool = True) -> None:
+    """A clue's ledger entry (``e``, a row of Ledger.frame()), editable in place — status, assignee, due date,
+    note, 不属实 reason — after a confirmation tick; read-only users see it only. Used by 案件详情 (folded
+    under the clue) and 整改台账."""
+    import datetime as dt
+
+    from audit.ledger import DISMISSAL_REASONS, STATUSES
+
+    summary = f"台账：{e.status}" + (f"；承办人 {e.assignee}" if isinstance(e.assignee, str) and e.assignee else "")
+    summary += f"；期限 {e.due_date}" if isinstance(e.due_date, str) and e.due_date else ""
+    summary += f"；备注：{e.note}" if isinstance(e.note, str) and e.note else ""
+    if user().role == "readonly":
+        st.caption(md(summary))
+        return
+    box = st.expander(md(summary) + "（点击修改）") if folded else st.container()
+    with box:
+        with st.form(f"ledger-{fid}"):
+            status = st.selectbox("状态", STATUSES, index=STATUSES.index(e.status) if e.status in STATUSES else 0)
+            assignee = st.text_input("承办人", value=e.assignee if isinstance(e.assignee, str) else "")
+            due_old = dt.date.fromisoformat(e.due_date) if isinstance(e.due_date, str) and e.due_date else None
+            due = st.date_input("办结期限", value=due_old, format="YYYY-MM-DD")
+            note = st.text_input("备注", value=e.note if isinstance(e.note, str) else "")
+            reason = st.selectbox("不属实原因（状态为不属实时必填）", ("",) + DISMISSAL_REASONS)
+            sure = st.checkbox("我已核对以上内容，确认修改台账")
+            if st.form_submit_button("保存到台账"):
+                if not sure:
+                    st.warning("请先勾选“确认修改台账”。")
+                    return
+                try:
+                    led.set(
+                        fid,
+                        user().username,
+                        status=status,
+                        assignee=assignee or None,
+                        due_date=due.isoformat() if due else None,
+                        note=note or None,
+                        dismissal_reason=reason or None,
+                    )
+                except Exception as exc:  # a Chinese message from the ledger (e.g. 不属实 without a reason)
+                    st.error(str(exc))
+                    return
+                audit("ledger_set", f"{fid} → {status}")
+                st.success(f"已保存：{status}。")
+                st.rerun()
+
+
+def clue_table(frame: pd.DataFrame, columns: list[str]) -> None:
+    """Clues as a table in Chinese: masked per role, 高/中/低, Chinese headers, blanks for missing values."""
+    from audit.results import COLUMNS_ZH, SEVERITY_ZH
+
+    st.dataframe(
+        shown(frame)[columns]
+        .assign(severity=lambda d: d.severity.map(SEVERITY_ZH))
+        .rename(columns=COLUMNS_ZH)
+        .fillna(""),
+        hide_index=True,
+        width="stretch",
+    )

@@ -288,7 +288,7 @@ class SessionStore:
 
     def resume(self, token: str | None, now: float | None = None) -> tuple[str, float] | None:
         """(user name, sign-in time) for a live token, marking it used; None when unknown or expired."""
-        if not token:
+        if not isinstance(token, str) or not token:
             return None
         now = time.time() if now is None else now
         data = self._read()
@@ -304,7 +304,7 @@ class SessionStore:
 
     def revoke(self, token: str | None) -> None:
         data = self._read()
-        if token and data.pop(self._key(token), None) is not None:
+        if isinstance(token, str) and token and data.pop(self._key(token), None) is not None:
             self._write(data)
 
 

@@ -36,25 +36,30 @@ def server(audited, tmp_path_factory):
 
     users = tmp_path_factory.mktemp("users") / "users.json"
     add_user(users, "jiwei", "e2e-password", "county")
+    proc, url = _serve(audited.out, users)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _serve(run_dir, users, env=None):
+    """Start `dibao-audit serve` on a free port and wait until it answers its health check."""
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "audit", "serve", str(audited.out), "--port", str(port), "--users", str(users)],
+        [sys.executable, "-m", "audit", "serve", str(run_dir), "--port", str(port), "--users", str(users)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=env,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(120):
         try:
             if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
-                break
+                return proc, url
         except OSError:
             time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("dashboard server did not start")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    proc.kill()
+    pytest.fail("dashboard server did not start")
 
 
 def _shot(page, name):
@@ -148,24 +153,7 @@ def workflow_server(audited, tmp_path_factory):
     users, ledger = home / "users.json", home / "ledger.sqlite"
     add_user(users, "jiwei", "e2e-password", "county")
     Ledger(ledger).merge(misconduct(audited.findings))
-    port = _free_port()
-    env = {**os.environ, "DIBAO_LEDGER": str(ledger)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "audit", "serve", str(audited.out), "--port", str(port), "--users", str(users)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("dashboard server did not start")
+    proc, url = _serve(audited.out, users, env={**os.environ, "DIBAO_LEDGER": str(ledger)})
     yield url, ledger
     proc.terminate()
     proc.wait(timeout=10)
