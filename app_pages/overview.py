@@ -36,7 +36,7 @@ def page() -> None:
 
         villages = rank(f, load_profile(run["profile"]["name"]), "village_code")
         if len(villages):
-            st.plotly_chart(figures.villages_treemap(villages), width="stretch")
+            st.plotly_chart(figures.villages_treemap(villages, res.villages), width="stretch")
     else:
         st.info("本次审计没有发现问题线索。")
     trend = _trend()

@@ -233,9 +233,13 @@ def runs_trend(runs: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def villages_treemap(ranking: pd.DataFrame) -> go.Figure:
-    """Villages by risk score (size = score, colour = score), grouped by township."""
-    r = ranking.assign(乡镇=ranking.township.fillna("（未定位）"), 村=ranking.village_code)
+def villages_treemap(ranking: pd.DataFrame, names: dict[str, str] | None = None) -> go.Figure:
+    """Villages by risk score (size = score, colour = score), grouped by township; villages by name
+    (``names``: code → name, from run.json places), the code where no name is known."""
+    names = names or {}
+    r = ranking.assign(
+        乡镇=ranking.township.fillna("（未定位）"), 村=ranking.village_code.map(lambda c: names.get(c) or c)
+    )
     fig = px.treemap(
         r,
         path=["乡镇", "村"],
