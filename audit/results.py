@@ -122,9 +122,10 @@ def mask_text(text: str) -> str:
     """Mask every resident ID, bank card and mobile number inside a free text.
 
     A number counts when it stands alone (not inside a code such as PY522732003004202011-0237): an
-    18-character resident ID, a 16–19 digit number with a card prefix (UnionPay 62/60, Visa 4, 9 for
-    passbooks), any long number written after 账号/账户/卡号/存折, and an 11-digit mobile number.
-    Household and village codes (region-code prefixes) stay readable, Luhn-valid or not.
+    18-character resident ID, any long number written after 账号/账户/卡号/存折, a 16–19 digit number with a
+    card prefix (UnionPay 62/60, 9 for passbooks) that passes the Luhn check, and an 11-digit mobile
+    number. Household and village codes stay readable (a Gansu household code also starts with 62, but
+    fails the Luhn check nine times in ten; a labelled account is masked whatever its digits).
 
     >>> mask_text("账户6217790000000000018的低保金转入干部账户，户5227320010010049")
     '账户6217***********0018的低保金转入干部账户，户5227320010010049'
@@ -133,7 +134,7 @@ def mask_text(text: str) -> str:
     """
     import re
 
-    from audit.ids import validate_resident_id
+    from audit.ids import luhn_valid, validate_resident_id
 
     def repl(m: re.Match) -> str:
         label, s = m.group(1) or "", m.group(2)
@@ -141,7 +142,7 @@ def mask_text(text: str) -> str:
             return label + mask_id(s)
         if label and len(s) >= 10:
             return label + mask_account(s)
-        if 16 <= len(s) <= 19 and s.startswith(_CARD_PREFIXES):
+        if 16 <= len(s) <= 19 and s.startswith(_CARD_PREFIXES) and luhn_valid(s):
             return label + mask_account(s)
         if len(s) == 11 and s.startswith("1"):
             return label + s[:3] + "****" + s[-4:]
@@ -154,7 +155,7 @@ def mask_text(text: str) -> str:
     )
 
 
-_CARD_PREFIXES = ("62", "60", "4", "9")
+_CARD_PREFIXES = ("62", "60", "9")  # UnionPay and passbook accounts; 4x/5x would hit household codes (42–46, 5x)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
