@@ -51,39 +51,40 @@ def findings_by_township(findings: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def tree_layout(G, ego: str) -> dict[str, tuple[float, float]]:
-    """Family-tree positions: one row per generation (parents above, children below, spouses side by
-    side), each row ordered so that a family's members stay together.
-
-    Generations come from the parent edges (a is the parent of b) walked from ``ego``; a node the
-    walk cannot reach is put in the ego's row.
-    """
+def generations(G, ego: str) -> dict[str, int]:
+    """Generation of every node relative to ``ego`` (parents −1, children +1, spouses and siblings'
+    spouses 0), walked over the parent edges (a is the parent of b); a node the walk cannot reach
+    is put in the ego's generation."""
     import networkx as nx
 
     gen = {ego: 0}
     und = nx.Graph(G)
     for a, b in nx.bfs_edges(und, ego):
-        data = G.get_edge_data(a, b) or {}
-        back = G.get_edge_data(b, a) or {}
-        kind = next(iter(data.values()), {}).get("kind") if data else None
-        kind_back = next(iter(back.values()), {}).get("kind") if back else None
-        if kind == "parent":  # a is the parent of b
+        if any(d.get("kind") == "parent" for d in (G.get_edge_data(a, b) or {}).values()):
             gen[b] = gen[a] + 1
-        elif kind_back == "parent":  # b is the parent of a
+        elif any(d.get("kind") == "parent" for d in (G.get_edge_data(b, a) or {}).values()):
             gen[b] = gen[a] - 1
         else:
             gen[b] = gen[a]
-    order = {n: i for i, n in enumerate(nx.dfs_preorder_nodes(und, ego))}
-    rows: dict[int, list[str]] = {}
-    for n in G.nodes:
-        rows.setdefault(gen.get(n, 0), []).append(n)
-    pos = {}
-    for g, members in rows.items():
-        members.sort(key=lambda n: order.get(n, len(order)))
-        width = len(members) - 1
-        for i, n in enumerate(members):
-            pos[n] = (i - width / 2, -g)
-    return pos
+    return {n: gen.get(n, 0) for n in G.nodes}
+
+
+def tree_layout(G, ego: str) -> dict[str, tuple[float, float]]:
+    """Family-tree positions: one row per generation, elders on top, laid out by networkx's layered
+    ``multipartite_layout``; within a row the nodes keep the order of a depth-first walk from the ego,
+    so that a couple and their children stay together."""
+    import networkx as nx
+
+    gen = generations(G, ego)
+    und = nx.Graph(G)
+    order = list(nx.dfs_preorder_nodes(und, ego)) + [
+        n for n in und.nodes if n not in set(nx.node_connected_component(und, ego))
+    ]
+    H = nx.Graph()
+    for n in order:  # insertion order is the order within a layer
+        H.add_node(n, layer=-gen[n])  # layers are placed bottom-up: elders get the highest layer
+    pos = nx.multipartite_layout(H, subset_key="layer", align="horizontal")
+    return {n: (float(x), float(y)) for n, (x, y) in pos.items()}
 
 
 _NODE_STYLE = {  # legend entries: (label, colour, symbol)

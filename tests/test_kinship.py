@@ -334,3 +334,22 @@ def test_ego_graph_labels(kin):
     assert G.nodes[PEOPLE["X"]]["kinship_term"] == "本人"
     assert G.nodes[PEOPLE["GF"]]["kinship_term"] == "祖父"
     assert any(d["label"] == "配偶" for _, _, d in G.edges(data=True))
+
+
+def test_the_kinship_chart_reads_like_a_family_tree():
+    """Generations in rows: parents above the official, children below, spouses and siblings beside."""
+    import networkx as nx
+
+    from audit.figures import generations, kinship_network, tree_layout
+
+    G = nx.MultiDiGraph()
+    for parent, child in (("fa", "me"), ("mo", "me"), ("fa", "bro"), ("me", "kid"), ("gp", "fa")):
+        G.add_edge(parent, child, kind="parent", label="父母")
+    G.add_edge("fa", "mo", kind="spouse", label="配偶")
+    G.add_edge("me", "wife", kind="spouse", label="配偶")
+    assert generations(G, "me") == {"fa": -1, "mo": -1, "me": 0, "bro": 0, "wife": 0, "kid": 1, "gp": -2}
+    y = {n: p[1] for n, p in tree_layout(G, "me").items()}
+    assert y["gp"] > y["fa"] == y["mo"] > y["me"] == y["wife"] == y["bro"] > y["kid"]
+    fig = kinship_network(G, "me", ["me", "mo"], officials={"me"}, beneficiaries={"mo"})
+    legend = {t.name for t in fig.data if t.showlegend}
+    assert {"干部本人", "低保保障对象", "亲属关系路径"} <= legend
