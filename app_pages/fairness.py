@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
-from app_pages.state import context, findings, user
+from app_pages.state import context, current, findings, md, user
 from audit.auth import scope
 from audit.figures import FONT
 from audit.policy import top_up
@@ -49,7 +49,11 @@ def page() -> None:
         fig.update_layout(font=FONT, height=520)
         st.plotly_chart(fig, width="stretch")
         if flat:
-            st.warning("疑似平均分配的村：" + "、".join(sorted(flat)))
+            names = current().villages
+            st.warning(
+                "疑似平均分配的村："
+                + "、".join(md(f"{names.get(v, '')}（{v}）" if names.get(v) else v) for v in sorted(flat))
+            )
 
 
 page()

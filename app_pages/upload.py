@@ -14,6 +14,22 @@ from audit.progress import Progress
 from audit.run import run_audit
 
 
+def _uploader_in_chinese() -> None:
+    """Streamlit's file uploader has no language setting: its English button and limit line are hidden
+    and Chinese text is shown in their place (the widget's own label is ours anyway)."""
+    st.html(
+        "<style>"
+        "[data-testid='stFileUploaderDropzoneInstructions'] span,"
+        "[data-testid='stFileUploaderDropzoneInstructions'] small{font-size:0 !important}"
+        "[data-testid='stFileUploaderDropzoneInstructions'] > div::after{content:'拖放文件到这里，或点击左侧按钮选择"
+        "（每个文件不超过200MB）';font-size:14px}"
+        "[data-testid='stFileUploaderDropzone'] button,[data-testid='stFileUploaderDropzone'] button *"
+        "{font-size:0 !important}"
+        "[data-testid='stFileUploaderDropzone'] button::after{content:'选择文件';font-size:14px}"
+        "</style>"
+    )
+
+
 def _mapping_screen(ws: Path) -> None:
     """When required columns are missing: the file's headers beside the contract's columns; the choice is
     saved as 列对应.json in the workspace and used by this and every later import (CLI too)."""
@@ -67,6 +83,7 @@ def page() -> None:
     if user().role != "county":
         st.info("只有县级用户可以导入数据、运行审计。")
         st.stop()
+    _uploader_in_chinese()
     files = st.file_uploader(
         "上传导出的表格（CSV/XLSX/XLS，可多选；全国社会救助信息系统、浪潮系统导出的原表即可，表头自动识别）",
         accept_multiple_files=True,
