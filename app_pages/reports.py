@@ -46,7 +46,7 @@ def page() -> None:
         days = prof.int("rectify_within_days")
         download(
             "下载三张清单",
-            lambda: (three_lists(misconduct(f), res.run["as_of"], days, res.villages), len(misconduct(f))),
+            lambda: (three_lists(misconduct(f), res.run["as_of"], days, res.villages, prof), len(misconduct(f))),
             "三张清单.xlsx",
             where=c2,
         )

@@ -213,8 +213,14 @@ def audit(action: str, target: str = "") -> None:
 
 
 def _officials() -> pd.DataFrame:
-    """One row per official (person_id) in the officials table's order, with name, role and village name."""
-    ctx = context()
+    return _officials_of(str(run_dir()), (run_dir() / "run.json").stat().st_mtime)
+
+
+@st.cache_resource(show_spinner=False)
+def _officials_of(folder: str, stamp: float) -> pd.DataFrame:
+    """One row per official (person_id) in the officials table's order, with name, role and village name;
+    built once per run (labels and URL keys are asked for once per clue and per drop-down option)."""
+    ctx = _context(folder, stamp)
     off = ctx.table("officials").drop_duplicates("person_id").reset_index(drop=True)
     names = ctx.table("persons").drop_duplicates("person_id").set_index("person_id").name
     return off.assign(

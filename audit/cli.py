@@ -125,7 +125,7 @@ def cmd_report(a: argparse.Namespace) -> int:
     clues = misconduct(res.findings)
     put(
         out / "三张清单.xlsx",
-        three_lists(clues, res.run["as_of"], prof.int("rectify_within_days"), res.villages),
+        three_lists(clues, res.run["as_of"], prof.int("rectify_within_days"), res.villages, prof),
     )
     visits = VisitLedger(a.ledger).frame() if a.ledger and Path(a.ledger).exists() else None
     put(

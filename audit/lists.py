@@ -14,14 +14,17 @@ __all__ = ["three_lists", "TASKS"]
 TASKS = {k: (f.task, f.owner, f.supervisor) for k, f in FAMILIES.items()}
 
 
-def three_lists(findings: pd.DataFrame, as_of: str, days: int, villages: dict[str, str] | None = None) -> bytes:
+def three_lists(
+    findings: pd.DataFrame, as_of: str, days: int, villages: dict[str, str] | None = None, profile=None
+) -> bytes:
     """问题清单 (every clue), 任务清单 (a task and deadline per clue), 责任清单 (who answers for it).
 
-    ``days`` is the profile's rectify_within_days; ``villages`` names villages by code (run.json places).
+    ``days`` is the profile's rectify_within_days; ``villages`` names villages by code (run.json places);
+    ``profile`` fills the rule descriptions' numbers (不少于5天), else they read （按政策配置）.
     """
     f = masked(findings)
     village = f.village_code.map(lambda c: (villages or {}).get(c, "") if isinstance(c, str) else "")
-    titles = {c: f"{d.title}：{fill(d.what)}" for c, d in catalogue().items()}
+    titles = {c: f"{d.title}：{fill(d.what, profile)}" for c, d in catalogue().items()}
     problems = pd.DataFrame(
         {
             "线索编号": f.finding_id,

@@ -164,6 +164,8 @@ def test_exports_format_money_dates_and_villages(sample_outputs):
     assert "村（社区）" in header and ws.freeze_panes == "A2" and ws.auto_filter.ref
     village = header.index("村（社区）") + 1
     assert any(ws.cell(r, village).value for r in range(2, ws.max_row + 1))
+    rules_col = header.index("规则说明") + 1
+    assert not any("按政策配置" in str(ws.cell(r, rules_col).value) for r in range(2, ws.max_row + 1))  # numbers filled
     due = wb["任务清单"].cell(2, 3)
     assert due.is_date, "完成时限 is an Excel date"
     rank = openpyxl.load_workbook(run / "风险排名.xlsx")["按案件"]
