@@ -7,6 +7,7 @@ Nothing is dropped silently: every rejected row or cleared cell is a row of the 
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -14,9 +15,11 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from audit.errors import ErrorCollector, InputError
-from audit.ids import mask_value, uscc_valid, validate_resident_id
+from audit.ids import mask_value, uscc_valid, validate_resident_id, validate_resident_ids
 from audit.parse import norm_header, parse_date_series, parse_money, parse_month, parse_time
 from audit.schema import REQUIRED_TABLES, TABLES, TableSpec, table_by_filename
 from audit.sheets import Grid, Header, locate_header, read_grids, split_body, title_period, total_checks
@@ -198,31 +201,49 @@ class Found:
     join_ids: pd.Series | None = None  # payments without 低保编号: each row's ID, matched to cases later
 
 
-def _frame(grid: Grid, header: Header, data: list[int]) -> pd.DataFrame:
+def _frame(grid: Grid, header: Header, data: list[int] | np.ndarray) -> pd.DataFrame:
     width = max((j for idx in header.columns.values() for j in idx), default=-1) + 1
-    body = [grid.rows[i] for i in data]
+    rows = np.asarray(data, dtype=np.int64)
+    if grid.columns is not None:  # a columnar grid: whole columns taken at C speed
+        cols = {j: grid.column(j, rows) for idx in header.columns.values() for j in idx}
+        out = {}
+        for canon, idx in header.columns.items():
+            if len(idx) == 1:
+                out[canon] = cols[idx[0]].to_pandas()
+            else:
+                out[canon] = _combine(canon, [cols[j].to_pylist() for j in idx], len(rows))
+        return pd.DataFrame(out)
+    body = [grid.rows[i] for i in rows]
     body = [r if len(r) >= width else r + [""] * (width - len(r)) for r in body]
     cols = list(zip(*body)) if body else [()] * width  # one transpose, at C speed
     out = {}
     for canon, idx in header.columns.items():
         if len(idx) == 1:
             out[canon] = list(cols[idx[0]]) if body else []
-        elif canon.startswith("_"):  # helper text from several columns, joined
-            out[canon] = [" ".join(x for x in parts if x) for parts in zip(*(cols[j] for j in idx))] if body else []
-        else:  # money split over sub-columns without a total: their sum
-            vals = []
-            for parts in zip(*(cols[j] for j in idx)) if body else []:
-                texts = [t for t in parts if t and t.strip()]
-                nums = [parse_money(t) for t in texts]
-                vals.append(
-                    ""
-                    if not texts
-                    else ("无法合计：" + "/".join(texts))
-                    if any(v is None for v in nums)
-                    else f"{sum(nums):.2f}"
-                )
-            out[canon] = vals
+        else:
+            out[canon] = _combine(canon, [cols[j] for j in idx], len(body))
     return pd.DataFrame(out, dtype=object)
+
+
+def _combine(canon: str, parts: list, n: int) -> list[str]:
+    """One contract column written over several columns: helper text joined, or money sub-columns without
+    a total summed (a part that is not a number is kept, so the row is rejected with its text)."""
+    if not n:
+        return []
+    if canon.startswith("_"):
+        return [" ".join(x for x in cells if x) for cells in zip(*parts)]
+    vals = []
+    for cells in zip(*parts):
+        texts = [t for t in cells if t and t.strip()]
+        nums = [parse_money(t) for t in texts]
+        vals.append(
+            ""
+            if not texts
+            else ("无法合计：" + "/".join(texts))
+            if any(v is None for v in nums)
+            else f"{sum(nums):.2f}"
+        )
+    return vals
 
 
 def _statement_columns(raw: pd.DataFrame, notes: list[str], label: str) -> pd.DataFrame:
@@ -455,7 +476,7 @@ def discover(workspace: Path) -> tuple[list[Found], list[str], list[dict]]:
             continue
         digest, size = _sha256(path), path.stat().st_size
         try:
-            grids = [g for g in read_grids(path, read_text) if any(any(c for c in r) for r in g.rows)]
+            grids = [g for g in read_grids(path, read_text) if g.has_content()]
         except InputError as exc:
             unused.append({"file": path.name, "reason": str(exc)})
             continue
@@ -480,11 +501,11 @@ def discover(workspace: Path) -> tuple[list[Found], list[str], list[dict]]:
             data, structure = split_body(grid, header)
             info = SourceInfo(table, label, grid.encoding, digest, size)
             info.header_row = (
-                grid.numbers[header.start]
+                int(grid.numbers[header.start])
                 if header.depth == 1
                 else f"{grid.numbers[header.start]}-{grid.numbers[header.start + header.depth - 1]}"
             )
-            info.structure = [{"row": grid.numbers[i], "kind": k} for i, k in structure if k != "空行"]
+            info.structure = [{"row": int(grid.numbers[i]), "kind": k} for i, k in structure if k != "空行"]
             info.blank_rows = sum(1 for _, k in structure if k == "空行")
             info.ignored_columns = header.ignored
             info.notes = list(header.notes)
@@ -514,7 +535,7 @@ def discover(workspace: Path) -> tuple[list[Found], list[str], list[dict]]:
                 )
                 minfo = SourceInfo("case_members", f"{label}（保障成员）", grid.encoding, digest, size)
                 minfo.notes = [f"{label}：保障成员取自人员表的低保证号，救助类型为空的记为未纳入保障"]
-                rows_m = pd.Series([grid.numbers[i] for i in data])[m.index.to_numpy()]
+                rows_m = pd.Series(np.asarray(grid.numbers)[np.asarray(data, dtype=np.int64)])[m.index.to_numpy()]
                 found.append(
                     Found(
                         "case_members",
@@ -540,7 +561,7 @@ def discover(workspace: Path) -> tuple[list[Found], list[str], list[dict]]:
                     raw,
                     info,
                     labels,
-                    pd.Series([grid.numbers[i] for i in data]),
+                    pd.Series(np.asarray(grid.numbers)[np.asarray(data, dtype=np.int64)]),
                     checks,
                     header.order,
                     join,
@@ -576,9 +597,8 @@ def _parse_column(kind: str, codes: dict[str, str], s: pd.Series) -> tuple[pd.Se
     """Returns (parsed values, bad mask, reason code for bad cells)."""
     blank = s == ""
     if kind == "id":
-        res = _map_unique(s, _check_id)
-        val = res.map(lambda r: r[0])
-        reason = res.map(lambda r: r[1])
+        ids, why = validate_resident_ids(s.to_numpy(dtype=object))
+        val, reason = pd.Series(ids, index=s.index, dtype=object), pd.Series(why, index=s.index, dtype=object)
         return val.where(~blank, None), reason.notna() & ~blank, reason
     if kind == "holder_id":
         res = _map_unique(s, _check_holder)
@@ -624,14 +644,31 @@ def _parse_column(kind: str, codes: dict[str, str], s: pd.Series) -> tuple[pd.Se
     return s.where(~blank, None), pd.Series(False, index=s.index), ""
 
 
+_ASCII_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "  # what str.strip() removes from an ASCII text
+
+
+def _normalise_text(text: str) -> str:
+    return unicodedata.normalize("NFKC", text.strip()).strip()
+
+
+def _normalise_column(s: pd.Series) -> pd.Series:
+    """``NFKC(str(v).strip()).strip()`` for every cell: ASCII cells (NFKC leaves them alone) are stripped by
+    Arrow, the others in Python once per distinct text."""
+    arr = pa.array(s, from_pandas=True) if isinstance(s.dtype, pd.StringDtype) else None
+    if arr is None or not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+        arr = pa.array(s.astype(str), from_pandas=True)
+    arr = pc.fill_null(arr, "")
+    ascii_ = pc.string_is_ascii(arr)
+    out = pc.utf8_trim(arr, _ASCII_SPACE)
+    if not pc.all(ascii_).as_py():
+        enc = pc.dictionary_encode(arr.filter(pc.invert(ascii_)))
+        done = pa.array([_normalise_text(v) for v in enc.dictionary.to_pylist()], type=arr.type)
+        out = pc.replace_with_mask(out, pc.invert(ascii_), done.take(enc.indices))
+    return pd.Series(out.to_pandas(), index=s.index)
+
+
 def _normalise_strings(frame: pd.DataFrame) -> pd.DataFrame:
-    out = {}
-    for c in frame.columns:
-        s = frame[c].astype(str).str.strip()
-        if s.str.contains(r"[^\x00-\x7f]", regex=True).any():
-            s = s.str.normalize("NFKC").str.strip()
-        out[c] = s
-    return pd.DataFrame(out, index=frame.index)
+    return pd.DataFrame({c: _normalise_column(frame[c]) for c in frame.columns}, index=frame.index)
 
 
 def parse_table(

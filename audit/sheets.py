@@ -15,6 +15,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from audit.errors import InputError
 from audit.parse import norm_header, parse_money
 
@@ -47,10 +51,37 @@ _SUB_TOTAL = {"合计", "小计", "总计", "合计金额", "发放合计", "金
 
 @dataclass
 class Grid:
+    """Every row of a sheet as strings. A *columnar* grid (a large CSV read by Arrow) keeps its rows as one
+    string array per column in ``columns`` and only the first ``HEAD_SCAN`` rows as lists in ``rows`` (what
+    the header search reads); ``height``, ``row`` and ``column`` serve both kinds."""
+
     label: str  # file name, or file:sheet
     rows: list[list[str]]
-    numbers: list[int]  # the row number Excel (or a text editor) shows for each row
+    numbers: list[int] | np.ndarray  # the row number Excel (or a text editor) shows for each row
     encoding: str = ""
+    columns: list[pa.Array] | None = None
+
+    @property
+    def height(self) -> int:
+        return len(self.columns[0]) if self.columns else len(self.rows)
+
+    def row(self, i: int) -> list[str]:
+        if self.columns is None or i < len(self.rows):
+            return self.rows[i]
+        return [c[i].as_py() for c in self.columns]
+
+    def column(self, j: int, rows: np.ndarray) -> pa.Array | list[str]:
+        """Column ``j`` at the given row indexes (blank where a short row has no such cell)."""
+        if self.columns is not None:
+            if len(rows) and rows[-1] - rows[0] + 1 == len(rows):  # one run of rows (the usual case)
+                return self.columns[j].slice(int(rows[0]), len(rows))
+            return self.columns[j].take(pa.array(rows, type=pa.int64()))
+        return [self.rows[i][j] if j < len(self.rows[i]) else "" for i in rows]
+
+    def has_content(self) -> bool:
+        if self.columns is not None:
+            return any(pc.any(pc.not_equal(c, "")).as_py() for c in self.columns)
+        return any(any(c for c in r) for r in self.rows)
 
 
 @dataclass
@@ -79,11 +110,50 @@ def _cell(v: object) -> str:
     return str(v).strip()
 
 
+def _arrow_grid(text: str, delim: str, label: str, encoding: str) -> Grid | None:
+    """A rectangular CSV (every record as wide as the first) read by Arrow's CSV reader into string columns;
+    None when any record is wider or narrower (a title row, a blank line, a ragged row), which the exact
+    row-by-row reader then handles."""
+    from pyarrow import csv as pacsv
+
+    ragged = []
+
+    def on_invalid(row) -> str:
+        ragged.append(row)
+        return "skip"
+
+    first = next(csv.reader(io.StringIO(text[: text.find("\n") + 1 or None]), delimiter=delim), [])
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delim, newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{j}": pa.string() for j in range(len(first))},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeError):
+        return None
+    if ragged or table.num_columns != len(first) or not table.num_rows:
+        return None
+    columns = [c.combine_chunks() for c in table.columns]
+    n = table.num_rows
+    head = [[c[i].as_py() for c in columns] for i in range(min(n, HEAD_SCAN))]
+    return Grid(label, head, np.arange(1, n + 1), encoding, columns)
+
+
 def _csv_grid(path: Path, decode) -> Grid:
     text, enc = decode(path.read_bytes(), path.name)
     text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
     sample = text[:4096]
     delim = "\t" if sample.count("\t") > sample.count(",") else ","
+    fast = _arrow_grid(text, delim, path.name, enc)
+    if fast is not None:
+        return fast
     try:
         rows = list(csv.reader(io.StringIO(text), delimiter=delim))  # cells are stripped when parsed
     except csv.Error as exc:
@@ -378,11 +448,48 @@ def _kind(row: list[str], first_body_row: bool = False) -> str | None:
     return None
 
 
-def split_body(grid: Grid, header: Header) -> tuple[list[int], list[tuple[int, str]]]:
+# Python's str.isspace() characters, for Arrow's RE2 (whose \\s is ASCII only)
+_WS = (
+    "[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\x{1680}\\x{2000}-\\x{200a}"
+    "\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}]"
+)
+_RE2_TOTAL = "(?:" + "|".join(f"{_WS}*".join(w) for w in TOTAL_WORDS) + ")"
+_RE2_FOOTER = "(?:" + "|".join(re.escape(w).replace(":", "[:：]") for w in FOOTER_WORDS) + ")"
+
+
+def _candidates(columns: list[pa.Array]) -> np.ndarray:
+    """Rows of a columnar body that might not be data (blank, or a total / footer line), decided cheaply
+    by Arrow; ``_kind`` then classifies exactly these rows, as it does every row of a small grid."""
+    first = None  # each row's first cell that is not blank
+    for c in reversed(columns):
+        blank = pc.match_substring_regex(c, f"^{_WS}*$")
+        first = c if first is None else pc.if_else(blank, first, c)
+    empty = pc.match_substring_regex(first, f"^{_WS}*$")
+    starts = pc.match_substring_regex(first, f"^{_WS}*(?:{_RE2_TOTAL}|{_RE2_FOOTER})")
+    numbered = pc.less_equal(pc.utf8_length(first), 3)  # "1 | 合计 | …": a numbered total line
+    any_total = None
+    for c in columns:
+        hit = pc.match_substring_regex(c, _RE2_TOTAL)
+        any_total = hit if any_total is None else pc.or_(any_total, hit)
+    out = pc.or_(pc.or_(empty, starts), pc.and_(numbered, any_total))
+    return out.to_numpy(zero_copy_only=False)
+
+
+def split_body(grid: Grid, header: Header) -> tuple[list[int] | np.ndarray, list[tuple[int, str]]]:
     """Indexes of data rows after the header, and (index, kind) of structural rows."""
     data, structure = [], []
     first = header.start + header.depth
-    for i in range(first, len(grid.rows)):
+    if grid.columns is not None and first < grid.height:
+        look = _candidates([c.slice(first) for c in grid.columns])
+        look[0] = True  # the first body row may be a column-number row
+        keep = np.ones(len(look), dtype=bool)
+        for k in np.flatnonzero(look):
+            kind = _kind(grid.row(first + int(k)), k == 0)
+            if kind is not None:
+                keep[k] = False
+                structure.append((first + int(k), kind))
+        return np.flatnonzero(keep) + first, structure
+    for i in range(first, grid.height):
         k = _kind(grid.rows[i], i == first)
         if k is None:
             data.append(i)
@@ -401,7 +508,8 @@ def total_checks(
     if not totals:
         return out
     i = totals[-1]
-    row = grid.rows[i]
+    row = grid.row(i)
+    rows = np.asarray(data, dtype=np.int64)
     for canon in money_cols:
         idx = header.columns.get(canon)
         if not idx:
@@ -410,8 +518,9 @@ def total_checks(
         if any(s is None for s in stated):
             continue
         got = 0.0
-        for r in data:
-            vals = [parse_money(grid.rows[r][j]) if j < len(grid.rows[r]) else None for j in idx]
+        for j in idx:
+            col = grid.column(j, rows)
+            vals = [parse_money(v) for v in (col.to_pylist() if isinstance(col, pa.Array) else col)]
             got += sum(v for v in vals if v is not None)
         want = sum(stated)
         if abs(got - want) > 0.5:

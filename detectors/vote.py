@@ -28,14 +28,27 @@ def _attendance(ctx: AuditContext) -> pd.DataFrame:
     return present(ctx.table("meeting_attendance"))
 
 
-def _shared_attendees(a: pd.DataFrame) -> list[tuple[str, str, int]]:
-    """(meeting, other meeting, attendees in common) for every pair of meetings anywhere in the county
-    that share at least one attendee (an inverted index on the person, not all pairs of meetings)."""
+def _copied_lists(a: pd.DataFrame, m: pd.DataFrame, cut: Fraction) -> list[tuple[str, str, int, int, int]]:
+    """(meeting, other meeting, attendees in common, size of each list) for every pair of meetings anywhere
+    in the county whose attendee lists are at least ``cut`` alike (Jaccard), leaving out a village's full
+    panel attending twice. One self-join on the person in DuckDB (an inverted index, not all pairs)."""
     con = duckdb.connect()
     con.register("a", a[["meeting_id", "person_id"]].drop_duplicates())
-    rows = con.execute("""SELECT x.meeting_id, y.meeting_id, count(*) FROM a x JOIN a y
-                          ON x.person_id = y.person_id AND x.meeting_id < y.meeting_id
-                          GROUP BY 1, 2 ORDER BY 1, 2""").fetchall()
+    con.register("m", m.reset_index()[["meeting_id", "village_code", "members_total"]])
+    rows = con.execute(
+        """WITH n AS (SELECT meeting_id, count(*) AS n FROM a GROUP BY 1),
+           pairs AS (SELECT x.meeting_id AS x, y.meeting_id AS y, count(*) AS common FROM a x JOIN a y
+                     ON x.person_id = y.person_id AND x.meeting_id < y.meeting_id GROUP BY 1, 2)
+           SELECT p.x, p.y, p.common, n1.n, n2.n
+           FROM pairs p JOIN n n1 ON n1.meeting_id = p.x JOIN n n2 ON n2.meeting_id = p.y
+           LEFT JOIN m m1 ON m1.meeting_id = p.x LEFT JOIN m m2 ON m2.meeting_id = p.y
+           WHERE p.common * $den >= $num * (n1.n + n2.n - p.common)
+             AND NOT (m1.village_code IS NOT DISTINCT FROM m2.village_code
+                      AND n1.n >= coalesce(CAST(m1.members_total AS BIGINT), 0)
+                      AND n2.n >= coalesce(CAST(m2.members_total AS BIGINT), 0))
+           ORDER BY 1, 2""",
+        {"num": cut.numerator, "den": cut.denominator},
+    ).fetchall()
     con.close()
     return rows
 
@@ -340,7 +353,6 @@ def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
     min_votes = int(ctx.profile.require("unanimous_min_votes"))
     m = ctx.table("meetings").set_index("meeting_id")
     a = _attendance(ctx)
-    lists = a.groupby("meeting_id").person_id.agg(frozenset)
     seen = set()
 
     def emit(mid, kind, what, person=None, **ev):
@@ -359,17 +371,10 @@ def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
             explanation=f"评议会议{mid}：{what}。",
         )
 
-    total = m.members_total.astype(int).to_dict()
     village = m.village_code.to_dict()
-    for x, y, common in _shared_attendees(a):
-        n1, n2 = len(lists[x]), len(lists[y])
-        if common * cut.denominator < cut.numerator * (n1 + n2 - common):
-            continue
+    for x, y, common, n1, n2 in _copied_lists(a, m, cut):
         jac = Fraction(common, n1 + n2 - common)
         same_village = village.get(x) == village.get(y)
-        full = n1 >= total.get(x, 0) and n2 >= total.get(y, 0)
-        if same_village and full:  # a village's full panel attending twice is no copy
-            continue
         for me, other, vo in ((x, y, village.get(y)), (y, x, village.get(x))):
             where = "" if same_village else f"（另一村{vo}的会议）"
             f = emit(
