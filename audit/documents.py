@@ -435,7 +435,7 @@ def to_docx(blocks: list[Block], path: Path) -> Path:
                     doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
                     doc.paragraphs[-1].paragraph_format.first_line_indent = Pt(0)
                 else:
-                    doc.add_paragraph("（图表见 PDF 版：本机未安装 Chromium）")
+                    doc.add_paragraph("（本机未安装生成图片所需的浏览器组件，图表请见网页版报告）")
         atomic_write(path, lambda tmp: doc.save(str(tmp)))
     return path
 

@@ -598,7 +598,8 @@ def _parse_column(kind: str, codes: dict[str, str], s: pd.Series) -> tuple[pd.Se
     blank = s == ""
     if kind == "id":
         ids, why = validate_resident_ids(s.to_numpy(dtype=object))
-        val, reason = pd.Series(ids, index=s.index, dtype=object), pd.Series(why, index=s.index, dtype=object)
+        val = pd.Series(ids, index=s.index, dtype=object).astype(s.dtype)  # Arrow strings where pandas uses them
+        reason = pd.Series(why, index=s.index, dtype=object)
         return val.where(~blank, None), reason.notna() & ~blank, reason
     if kind == "holder_id":
         res = _map_unique(s, _check_holder)

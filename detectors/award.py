@@ -238,8 +238,10 @@ def partial_enrolment(ctx: AuditContext) -> Iterator[Finding]:
 
     c = _active(ctx)
     p = ctx.table("persons")
+    p = p[p.household_id.isin(set(c.household_id))]  # only the households of active cases
     size = p.groupby("household_id").person_id.agg(set)
     m = ctx.table("case_members")
+    m = m[m.case_id.isin(set(c.case_id))]
     enrolled = m[m.enrolled == "是"].groupby("case_id").person_id.agg(set)
     months = ctx.profile.int("split_before_application_months")
     split = p.dropna(subset=["household_split_date"]).groupby("household_id").household_split_date.max()
@@ -630,7 +632,7 @@ def pooled_case(ctx: AuditContext) -> Iterator[Finding]:
     multi = m.groupby("case_id").hh.nunique()
     pooled = m[m.case_id.isin(set(multi[multi > 1].index))]
     pooled = pooled.assign(own=pooled.case_id.map(info.household_id))
-    rel = ctx.kinship.relatives(sorted(set(pooled[pooled.hh != pooled.own].person_id)))
+    rel = ctx.kinship.relatives(sorted(set(pooled[pooled.hh != pooled.own].person_id)), with_path=False)
     kin = set(zip(rel.x, rel.y))
     for case_id, g in pooled.groupby("case_id"):
         own = info.loc[case_id, "household_id"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Iterator
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from audit.context import AuditContext
@@ -43,16 +44,29 @@ def _case_info(ctx: AuditContext) -> pd.DataFrame:
     return ctx.table("cases")[["case_id", "household_id", "village_code", "township"]]
 
 
+def _pairs_in(left: pd.DataFrame, on: list[str], right: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """For each row of ``left``, whether its values in ``on`` occur together as ``keys`` in a row of ``right``
+    (blank values never match)."""
+    r = right[keys].dropna().drop_duplicates().set_axis(on, axis=1).assign(_hit=True)
+    hit = left[on].merge(r, on=on, how="left")._hit
+    return (hit.fillna(False).to_numpy(dtype=bool)) & left[on].notna().all(axis=1).to_numpy()
+
+
 def _kin_pairs(ctx: AuditContext, people: list[str]) -> set[frozenset]:
     """Unordered pairs among ``people`` that are close relatives (or the same household)."""
     if not people:
         return set()
-    rel = ctx.kinship.relatives(people)
+    rel = ctx.kinship.relatives(people, with_path=False)
     return {frozenset((x, y)) for x, y in zip(rel.x, rel.y)}
 
 
 def _officials_and_kin(ctx: AuditContext) -> dict[str, tuple[str, str]]:
-    """person -> (official id, how: 本人 or the kinship term) for officials and their close relatives."""
+    """person -> (official id, how: 本人 or the kinship term) for officials and their close relatives
+    (built once per run; several rules read it)."""
+    return ctx.shared("card.officials_and_kin", lambda: _build_officials_and_kin(ctx))
+
+
+def _build_officials_and_kin(ctx: AuditContext) -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {}
     if "officials" not in ctx.tables:
         return out
@@ -158,17 +172,17 @@ def holder_not_member(ctx: AuditContext) -> Iterator[Finding]:
         if "officials" in ctx.tables
         else {}
     )
-    hh_members = p.groupby("household_id").person_id.agg(set)
-    enrolled = m.groupby("case_id").person_id.agg(set)
     info = _case_info(ctx).set_index("case_id")
-    for acct, case_id in _payout_accounts(ctx).itertuples(index=False):
-        if acct not in acc.index or case_id not in info.index:
-            continue
+    pay = _payout_accounts(ctx)
+    pay = pay[pay.account_no.isin(acc.index) & pay.case_id.isin(info.index)]
+    pay = pay.assign(holder=pay.account_no.map(acc.holder_id), hh=pay.case_id.map(info.household_id))
+    # the holder lives in the case's household, or is an enrolled member of the case: no finding
+    in_household = _pairs_in(pay, ["hh", "holder"], p, ["household_id", "person_id"])
+    in_case = _pairs_in(pay, ["case_id", "holder"], m, ["case_id", "person_id"])
+    for acct, case_id, holder, hh in pay[~(in_household | in_case)][
+        ["account_no", "case_id", "holder", "hh"]
+    ].itertuples(index=False):
         a = acc.loc[acct]
-        holder = a.holder_id
-        hh = info.loc[case_id, "household_id"]
-        if holder in hh_members.get(hh, set()) or holder in enrolled.get(case_id, set()):
-            continue
         link = links.get(holder)
         high = link is not None or a.holder_type in ("村集体", "单位")
         if link:
@@ -577,11 +591,13 @@ def sweeps(ctx: AuditContext) -> Iterator[Finding]:
     j = pay.merge(wd, on="account_no", suffixes=("_pay", "_wd"))
     j = j[(j.time >= j.paid_date) & (j.time <= j.paid_date + pd.Timedelta(hours=h)) & (j.amount_wd >= j.amount_pay)]
     info = _case_info(ctx).set_index("case_id")
-    for (acct, case_id), g in j.groupby(["account_no", "case_id"]):
-        terminals = sorted(set(g.terminal_id.dropna()) & bad_terminals)
-        months = g.period.nunique()
-        if acct in in_group or months < need or not terminals or case_id not in info.index:
-            continue
+    j = j[~j.account_no.isin(in_group) & j.case_id.isin(info.index)]
+    keys = ["account_no", "case_id"]
+    month_counts = j.groupby(keys).period.nunique()
+    at_bad = j[j.terminal_id.isin(bad_terminals)].groupby(keys).terminal_id.agg(lambda s: sorted(set(s)))
+    month_counts = month_counts[(month_counts >= need) & month_counts.index.isin(at_bad.index)]
+    for (acct, case_id), months in month_counts.items():
+        terminals = at_bad.loc[(acct, case_id)]
         ev = {
             "account": mask_account(acct),
             "months": int(months),

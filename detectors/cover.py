@@ -31,7 +31,20 @@ ROLLS_COVERING = ("低保", "特困", "孤儿")
 
 # ---------------------------------------------------------------- household facts shared by the rules
 def _living(ctx: AuditContext) -> pd.DataFrame:
-    """Register rows of people alive at the reference date."""
+    """Register rows of people alive at the reference date (built once per run)."""
+    return ctx.shared("cover.living", lambda: _alive(ctx))
+
+
+def _household_rows(ctx: AuditContext, frame: pd.DataFrame, household: str) -> pd.DataFrame:
+    """The rows of ``frame`` in one household, from a per-frame index built once (not a scan per finding)."""
+    index = ctx.shared("cover.household_index", dict)
+    if id(frame) not in index:  # the frame is kept with its index, so its id cannot be reused meanwhile
+        index[id(frame)] = (frame, frame.groupby("household_id", sort=False).indices)
+    pos = index[id(frame)][1].get(household)
+    return frame.iloc[pos] if pos is not None else frame.iloc[0:0]
+
+
+def _alive(ctx: AuditContext) -> pd.DataFrame:
     p = ctx.table("persons")
     if "deaths" in ctx.tables:
         d = ctx.table("deaths")
@@ -67,6 +80,7 @@ def _covered_households(ctx: AuditContext) -> set[str]:
 def _household_standard(ctx: AuditContext, households: pd.Series) -> pd.Series:
     """Monthly standard per household: the profile's for its area type, else the roll's median for that type."""
     p = ctx.table("persons")
+    p = p[p.household_id.isin(set(households.dropna()))]
     area = p.dropna(subset=["area_type"]).groupby("household_id").area_type.first()
     return area_standard(
         ctx, households.map(area).astype(object).fillna("农村")
@@ -90,7 +104,7 @@ def _latest_check(ctx: AuditContext) -> pd.DataFrame:
 
 
 def _members_text(ctx: AuditContext, household: str, living: pd.DataFrame) -> list[dict]:
-    rows = living[living.household_id == household].sort_values("person_id")
+    rows = _household_rows(ctx, living, household).sort_values("person_id")
     as_of = pd.Timestamp(ctx.as_of)
     out = []
     for r in rows.itertuples(index=False):
@@ -142,9 +156,9 @@ def _finding(
     case_id: str | None = None,
     **ev,
 ) -> Finding:
-    place = living[living.household_id == household]
+    place = _household_rows(ctx, living, household)
     if place.empty:
-        place = ctx.table("persons")[ctx.table("persons").household_id == household]
+        place = _household_rows(ctx, ctx.table("persons"), household)
     place = place.sort_values("person_id")
     head = place[place.relation_to_head == "户主"]
     first = (head if len(head) else place).iloc[0] if len(place) else None
@@ -539,10 +553,13 @@ def alone_on_no_roll(ctx: AuditContext) -> Iterator[Finding]:
             t = ctx.table("detentions")
             t = t[(pd.to_datetime(t.start_date) <= as_of) & (t.end_date.isna() | (pd.to_datetime(t.end_date) >= as_of))]
             gone.update({p: "服刑在押" for p in t.person_id if p not in gone})
-        for kid, g in par.groupby("b"):
-            parents = sorted(set(g.a))
-            if parents and all(p in gone for p in parents):
-                r = minors[minors.person_id == kid].iloc[0]
+        par = par.assign(gone=par.a.isin(list(gone)))
+        orphaned = par.groupby("b").gone.all()
+        first_row = minors.drop_duplicates("person_id").set_index("person_id")
+        for kid in orphaned.index[orphaned.to_numpy(dtype=bool)]:  # only the kids whose parents are all gone
+            parents = sorted(set(par.a[par.b == kid]))
+            if parents:
+                r = first_row.loc[[kid]].reset_index().iloc[0]
                 detail = [f"{mask_id(p)}{gone[p]}" for p in parents]
                 candidates.append(
                     (r, "orphan", f"未成年人（{int(r.age)}岁）父母" + "、".join(detail), {"parents": detail})

@@ -17,6 +17,7 @@ from audit.ids import mask_id
 from audit.parse import norm_group
 from audit.policy import emergency_exempt, present
 from detectors.base import Finding, Severity, detector
+from graphs.kinship import path_of
 
 __all__ = ["quorum", "approval_share", "composition", "tally", "lineal_voter", "fabricated_minutes", "no_appraisal"]
 
@@ -289,12 +290,13 @@ def lineal_voter(ctx: AuditContext) -> Iterator[Finding]:
             ctx.table("cases")[["case_id", "head_id"]].rename(columns={"head_id": "person_id"}),
         ]
     )
-    rel = ctx.kinship.relatives(sorted(set(v.person_id)), LINEAL)
+    rel = ctx.kinship.relatives(sorted(set(v.person_id)), LINEAL, with_path=False)
     j = v.merge(rel, left_on="person_id", right_on="x").merge(
         applicants.drop_duplicates().rename(columns={"person_id": "y"}), on=["case_id", "y"]
     )
     if j.empty:
         return
+    j["path"] = [path_of(r) for r in j.itertuples(index=False)]  # only for the pairs kept
     meet = _meetings(ctx).set_index("meeting_id")
     names = ctx.table("persons").set_index("person_id").name
     for (mid, cid), g in j.groupby(["meeting_id", "case_id"]):
