@@ -9,7 +9,16 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-__all__ = ["norm_text", "norm_header", "parse_date", "parse_month", "parse_money", "parse_time", "parse_date_series"]
+__all__ = [
+    "map_distinct",
+    "norm_text",
+    "norm_header",
+    "parse_date",
+    "parse_month",
+    "parse_money",
+    "parse_time",
+    "parse_date_series",
+]
 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _DATE_PATTERNS = (
@@ -43,6 +52,13 @@ def norm_header(value: object) -> str:
     """
     key = re.sub(r"\s+", "", norm_text(value)).lower().replace("帐", "账")
     return _UNIT.sub("", key)
+
+
+def map_distinct(s: pd.Series, fn) -> pd.Series:
+    """``s.map(fn)`` with ``fn`` called once per distinct value (a million rows, a few hundred labels).
+    Missing values stay missing, as ``Series.map`` leaves them for a function that returns None for them."""
+    uniq = pd.unique(s.dropna())
+    return s.map(dict(zip(uniq, (fn(u) for u in uniq)))).astype(object)
 
 
 def _excel_serial(s: str) -> dt.date | None:

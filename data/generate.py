@@ -804,6 +804,44 @@ class County:
             )
         return aid
 
+    # Above this size the planters draw households and cases from one seeded order kept for the whole
+    # county (first match wins) instead of filtering and shuffling every household for every plant,
+    # which is quadratic and takes hours at a million residents. Below it the exact original draw is
+    # kept, so the bundled sample and the test counties stay the same county.
+    LAZY_DRAW_RESIDENTS = 250_000
+
+    def _lazy(self) -> bool:
+        return self.residents >= self.LAZY_DRAW_RESIDENTS
+
+    def _draw(self, name: str, items: Callable[[], list], ok: Callable[[object], bool]):
+        """The first item satisfying ``ok`` in a seeded order built once (a uniform draw among them)."""
+        order = self.__dict__.setdefault(f"_order_{name}", None)
+        if order is None:
+            order = items()
+            self.rng.shuffle(order)
+            self.__dict__[f"_order_{name}"] = order
+        return next((x for x in order if ok(x)), None)
+
+    def first_plain_household(self, pred=lambda h: True) -> Household:
+        """``plain_households(pred)[0]``, drawn lazily in large counties."""
+        if not self._lazy():
+            return self.plain_households(pred)[0]
+
+        def ok(h: Household) -> bool:
+            return (
+                bool(h.members)
+                and h.hid not in self.case_hids
+                and h.hid not in self.used_people
+                and not any(p.pid in self.used_people or p.role for p in h.members)
+                and pred(h)
+            )
+
+        everyone = lambda: [h for v in self.all_villages() for u in v.units if u.kind == "plain" for h in u.households]  # noqa: E731
+        hh = self._draw("plain", everyone, ok)
+        if hh is None:
+            raise IndexError("no plain household left")
+        return hh
+
     def plain_households(self, pred=lambda h: True) -> list[Household]:
         """Households of plain kin units with no case, no office and no plant yet, in a seeded order."""
         out = [
@@ -907,6 +945,26 @@ class County:
         return max(2, math.ceil(self.anomaly_rate * len(self.cases) / 4))
 
     def fresh_case(self, pred: Callable[[Case], bool] = lambda c: True) -> Case:
+        if self._lazy():
+            c = self._draw(
+                "cases",
+                lambda: list(self.cases),
+                lambda c: (
+                    c.case_id not in self.used_cases
+                    and c.status == "在保"
+                    and c.batch is not None
+                    and len(c.batch.cases) == 1
+                    and not c.single_route
+                    and pred(c)
+                ),
+            ) or self._draw(
+                "cases",
+                lambda: list(self.cases),
+                lambda c: c.case_id not in self.used_cases and c.status == "在保" and not c.single_route and pred(c),
+            )
+            if c is not None:
+                self.used_cases.add(c.case_id)
+                return c
         pool = [
             c
             for c in self.cases

@@ -756,7 +756,7 @@ def _severe(h: Household) -> bool:
 def _free_household(c: County, pred=lambda h: True, severe_ok: bool = False) -> Household:
     """An untouched plain household; without a severely disabled or ill member unless ``severe_ok``
     (such a member makes a poor household a COVER-03 case too)."""
-    hh = c.plain_households(lambda h: pred(h) and (severe_ok or not _severe(h)))[0]
+    hh = c.first_plain_household(lambda h: pred(h) and (severe_ok or not _severe(h)))
     c.used_people.add(hh.hid)
     c.used_people.update(p.pid for p in hh.members)
     return hh

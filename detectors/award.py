@@ -13,7 +13,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from audit.context import AuditContext
+from audit.context import AuditContext, isin
 from audit.policy import POLICY_PARAMS, income_line, top_up
 from audit.policy import standard as _standard
 from detectors.base import Finding, Severity, detector
@@ -448,7 +448,7 @@ def _features(ctx: AuditContext, c: pd.DataFrame) -> pd.DataFrame:
         if "case_members" in ctx.tables
         else c[["case_id", "head_id"]].rename(columns={"head_id": "person_id"}).assign(enrolled="是")
     )
-    m = m[(m.enrolled == "是") & m.case_id.isin(set(c.case_id)) & m.person_id.isin(p.index)]
+    m = m[(m.enrolled == "是") & isin(m.case_id, c.case_id) & isin(m.person_id, p.index)]
     grade = {"一级": 4, "二级": 3, "三级": 2, "四级": 1}
     mp = m.join(p[["birth_date", "disability_grade", "serious_illness", "labour_capacity"]], on="person_id")
     agg = (

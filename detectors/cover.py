@@ -12,7 +12,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from audit.context import AuditContext
+from audit.context import AuditContext, isin
 from audit.ids import mask_id
 from audit.policy import area_standard
 from detectors.base import Finding, Severity, detector
@@ -35,13 +35,22 @@ def _living(ctx: AuditContext) -> pd.DataFrame:
     return ctx.shared("cover.living", lambda: _alive(ctx))
 
 
-def _household_rows(ctx: AuditContext, frame: pd.DataFrame, household: str) -> pd.DataFrame:
-    """The rows of ``frame`` in one household, from a per-frame index built once (not a scan per finding)."""
-    index = ctx.shared("cover.household_index", dict)
-    if id(frame) not in index:  # the frame is kept with its index, so its id cannot be reused meanwhile
-        index[id(frame)] = (frame, frame.groupby("household_id", sort=False).indices)
-    pos = index[id(frame)][1].get(household)
-    return frame.iloc[pos] if pos is not None else frame.iloc[0:0]
+def _household_rows(ctx: AuditContext, household: str, alive: bool = True) -> pd.DataFrame:
+    """The register rows of one household (only those alive at the reference date unless ``alive`` is
+    False), from an index built once per run instead of a scan of the register per finding."""
+    p = ctx.table("persons")
+    pos = ctx.positions("persons", "household_id").get(household)
+    if pos is None:
+        return p.iloc[0:0]
+    if alive and "deaths" in ctx.tables:
+        pos = pos[ctx.shared("cover.alive_mask", lambda: _alive_mask(ctx))[pos]]
+    return p.iloc[pos]
+
+
+def _alive_mask(ctx: AuditContext) -> np.ndarray:
+    d = ctx.table("deaths")
+    dead = d.person_id[pd.to_datetime(d.death_date) <= pd.Timestamp(ctx.as_of)]
+    return ~isin(ctx.table("persons").person_id, dead).to_numpy(dtype=bool)
 
 
 def _alive(ctx: AuditContext) -> pd.DataFrame:
@@ -104,7 +113,7 @@ def _latest_check(ctx: AuditContext) -> pd.DataFrame:
 
 
 def _members_text(ctx: AuditContext, household: str, living: pd.DataFrame) -> list[dict]:
-    rows = _household_rows(ctx, living, household).sort_values("person_id")
+    rows = _household_rows(ctx, household).sort_values("person_id")
     as_of = pd.Timestamp(ctx.as_of)
     out = []
     for r in rows.itertuples(index=False):
@@ -156,9 +165,9 @@ def _finding(
     case_id: str | None = None,
     **ev,
 ) -> Finding:
-    place = _household_rows(ctx, living, household)
+    place = _household_rows(ctx, household)
     if place.empty:
-        place = _household_rows(ctx, ctx.table("persons"), household)
+        place = _household_rows(ctx, household, alive=False)
     place = place.sort_values("person_id")
     head = place[place.relation_to_head == "户主"]
     first = (head if len(head) else place).iloc[0] if len(place) else None

@@ -61,12 +61,8 @@ def _enrolment(ctx: AuditContext) -> pd.DataFrame:
 def _paid(ctx: AuditContext, case_id: str, start: pd.Timestamp, end: pd.Timestamp) -> tuple[int, float]:
     if "payments" not in ctx.tables:
         return 0, 0.0
-    p = ctx.table("payments")
-    p = p[
-        (p.case_id == case_id)
-        & (pd.to_datetime(p.period) >= start.to_period("M").to_timestamp())
-        & (pd.to_datetime(p.period) <= end)
-    ]
+    p = ctx.rows_of("payments", "case_id", case_id)
+    p = p[(pd.to_datetime(p.period) >= start.to_period("M").to_timestamp()) & (pd.to_datetime(p.period) <= end)]
     return len(p), round(float(p.amount.sum()), 2)
 
 

@@ -488,16 +488,29 @@ def concentration(ctx: AuditContext) -> Iterator[Finding]:
     active = cases[cases.status.isin(["在保", "渐退"])]
     mem = ctx.enrolled_members.merge(p, on="person_id")
     vname = ctx.table("persons").drop_duplicates("village_code").set_index("village_code").get("village_name")
-    for vc, hh in p.groupby("village_code", sort=True).household_id:
-        n_hh = hh.nunique()
-        lk = linked[linked.village_code == vc]
+    # each table split by village once (not filtered again for every village)
+    by_village = {
+        name: dict(tuple(t.groupby(col, sort=False)))
+        for name, t, col in (
+            ("linked", linked, "village_code"),
+            ("active", active, "village_code"),
+            (
+                "members",
+                mem.assign(_cv=mem.case_id.map(active.drop_duplicates("case_id").set_index("case_id").village_code)),
+                "_cv",
+            ),
+        )
+    }
+    for vc, n_hh in p.groupby("village_code", sort=True).household_id.nunique().items():
+        lk = by_village["linked"].get(vc, linked.iloc[0:0])
         lk_hh = set(lk.household_id)
         share = len(lk_hh) / n_hh if n_hh else 0
-        vcases = active[active.village_code == vc]
+        vcases = by_village["active"].get(vc, active.iloc[0:0])
         n = len(vcases)
         if n == 0 or share in (0, 1):
             continue
-        case_link = mem[mem.case_id.isin(set(vcases.case_id)) & mem.person_id.isin(set(lk.y))]
+        vm = by_village["members"].get(vc, mem.iloc[0:0])
+        case_link = vm[vm.person_id.isin(set(lk.y))].drop(columns="_cv", errors="ignore")
         k = case_link.case_id.nunique()
         if k < min_cases:
             continue

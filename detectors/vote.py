@@ -6,15 +6,15 @@ Shares are compared as exact fractions (14 of 21 is exactly 2/3): no float round
 from __future__ import annotations
 
 from fractions import Fraction
-from itertools import combinations
 from typing import Iterator
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from audit.context import AuditContext
 from audit.ids import mask_id
-from audit.parse import norm_group
+from audit.parse import map_distinct, norm_group
 from audit.policy import emergency_exempt, present
 from detectors.base import Finding, Severity, detector
 from graphs.kinship import path_of
@@ -49,6 +49,21 @@ def _copied_lists(a: pd.DataFrame, m: pd.DataFrame, cut: Fraction) -> list[tuple
                       AND n2.n >= coalesce(CAST(m2.members_total AS BIGINT), 0))
            ORDER BY 1, 2""",
         {"num": cut.numerator, "den": cut.denominator},
+    ).fetchall()
+    con.close()
+    return rows
+
+
+def _overlapping_sign_ins(t: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(person, meeting, other meeting) for each pair of one person's sign-ins on the same day whose times
+    overlap, in the order of the person, the day and the rows (one self-join, not a loop over groups)."""
+    con = duckdb.connect()
+    con.register("t", t[["person_id", "date", "start", "end", "meeting_id"]].assign(_pos=np.arange(len(t))))
+    rows = con.execute(
+        """SELECT a.person_id, a.meeting_id, b.meeting_id FROM t a JOIN t b
+           ON a.person_id = b.person_id AND a.date = b.date AND a._pos < b._pos
+           WHERE a.start < b."end" AND b.start < a."end"
+           ORDER BY a.person_id, a.date, a._pos, b._pos"""
     ).fetchall()
     con.close()
     return rows
@@ -172,11 +187,11 @@ def composition(ctx: AuditContext) -> Iterator[Finding]:
     p = ctx.table("persons")
     # group labels are written many ways (第1村民小组, 1组, 一组): compare them normalised, show the register's
     p = p.dropna(subset=["group"]) if "group" in p else p.iloc[:0].assign(group=None)
-    p = p.assign(g=p.group.map(norm_group))
+    p = p.assign(g=map_distinct(p.group, norm_group))
     groups = p.groupby("village_code").g.agg(set)
     shown = p.drop_duplicates(["village_code", "g"]).set_index(["village_code", "g"]).group
     person_group = p.set_index("person_id").g
-    a = a.assign(g=a.group.map(norm_group).fillna(a.person_id.map(person_group)))
+    a = a.assign(g=map_distinct(a.group, norm_group).fillna(a.person_id.map(person_group)))
     n_att = a.groupby("meeting_id").size()
     reps = a[a.role == "村民代表"]
     n_rep = reps.groupby("meeting_id").size()
@@ -407,16 +422,12 @@ def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
     # one person at two meetings on the same day with overlapping times
     t = a.merge(m[["date", "start_time", "end_time"]], left_on="meeting_id", right_index=True)
     t = t.assign(start=t.start_time.fillna("00:00"), end=t.end_time.fillna("23:59"))
-    dup = t[t.duplicated(["person_id", "date"], keep=False)]
-    for (pid, day), g in dup.groupby(["person_id", "date"]):
-        for r1, r2 in combinations(g.itertuples(index=False), 2):
-            if r1.start < r2.end and r2.start < r1.end:
-                for me, other in ((r1.meeting_id, r2.meeting_id), (r2.meeting_id, r1.meeting_id)):
-                    f = emit(
-                        me, "two_places", f"{mask_id(pid)}同一时间还在会议{other}签到", person=pid, other_meeting=other
-                    )
-                    if f:
-                        yield f
+    dup = t[t.duplicated(["person_id", "date"], keep=False)].reset_index(drop=True)
+    for pid, m1, m2 in _overlapping_sign_ins(dup):
+        for me, other in ((m1, m2), (m2, m1)):
+            f = emit(me, "two_places", f"{mask_id(pid)}同一时间还在会议{other}签到", person=pid, other_meeting=other)
+            if f:
+                yield f
     # the dead or detained recorded as present
     for table, col, label in (("deaths", "death_date", "已死亡"), ("detentions", "start_date", "在押")):
         if table not in ctx.tables:
