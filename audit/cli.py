@@ -40,6 +40,10 @@ def cmd_run(a: argparse.Namespace) -> int:
     from audit.run import run_audit
 
     ws = ensure_sample() if a.workspace == "sample" else Path(a.workspace)
+    from audit.province import county_folders
+
+    if a.workspace != "sample" and county_folders(ws):
+        return _run_province(a, ws)
     res = run_audit(ws, a.profile, a.out, as_of=a.as_of, strict=a.strict, progress=Progress(quiet=a.quiet))
     s = res.run["rules_summary"]
     print(
@@ -57,8 +61,32 @@ def cmd_run(a: argparse.Namespace) -> int:
     return 0
 
 
+def _run_province(a: argparse.Namespace, root: Path) -> int:
+    from audit.progress import Progress
+    from audit.province import PROVINCE_DIR, run_province
+
+    res = run_province(root, a.profile, a.out, progress=Progress(quiet=a.quiet))
+    for name, s in res.counties.items():
+        print(f"{name}：{s['findings']:,} 条问题线索，导入异常 {s['rejects']} 条（{s['out']}）")
+    by_rule = res.findings.groupby("rule").size().to_dict() if len(res.findings) else {}
+    print(
+        f"全省 {len(res.counties)} 个县审计完成；跨县比对 {len(res.findings):,} 条"
+        + (f"（{'，'.join(f'{k} {v}' for k, v in by_rule.items())}）" if by_rule else "")
+        + f"：{Path(a.out).resolve() / PROVINCE_DIR}"
+    )
+    return 0
+
+
 def cmd_generate(a: argparse.Namespace) -> int:
-    from data.generate import generate
+    from data.generate import generate, generate_province
+
+    if a.counties:
+        got = generate_province(a.counties, a.residents, a.seed, a.out, profile=a.profile)
+        print(
+            f"已生成模拟省数据到 {a.out}：{got['counties']} 个县（每县约 {a.residents:,} 人），"
+            f"跨县埋设问题 {got['truth']} 条（全省truth.csv）。"
+        )
+        return 0
 
     counts = generate(a.residents, a.seed, a.out, profile=a.profile, anomaly_rate=a.anomaly_rate, messy=a.messy)
     print(
@@ -311,7 +339,7 @@ def cmd_serve(a: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dibao-audit", description="低保审计与廉洁风险分析工具")
     sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="审计一个工作目录（sample = 内置示例县）")
+    r = sub.add_parser("run", help="审计一个工作目录（sample = 内置示例县；含多个县子文件夹的目录按全省审计）")
     r.add_argument("workspace")
     r.add_argument("--profile", default="sandu-2021", help="政策配置名称或 .yaml 文件（默认 sandu-2021）")
     r.add_argument("--out", required=True, help="结果目录")
@@ -326,6 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--profile", default="sandu-2021")
     g.add_argument("--anomaly-rate", type=float, default=0.03)
     g.add_argument("--messy", action="store_true", help="中文表头、GBK 编码、混合日期格式、Excel 名册")
+    g.add_argument("--counties", type=int, default=0, help="生成一个省：N 个县（每县一个子文件夹），含跨县问题")
     g.set_defaults(fn=cmd_generate)
     pr = sub.add_parser("profiles", help="列出政策配置；profiles show NAME 查看参数及出处")
     pr.add_argument("action", nargs="?", choices=["list", "show"], default="list")

@@ -27,6 +27,7 @@ __all__ = ["generate", "County", "TRUTH_COLUMNS"]
 
 REGION = "522732"  # 三都水族自治县
 COUNTY = "三都水族自治县"
+ACCOUNT_BLOCK = ""  # a province's counties number their cards in blocks of their own (generate_province)
 AS_OF = dt.date(2024, 12, 31)
 PAY_START = dt.date(2024, 1, 1)
 TOWNS = ("三合街道", "大河镇", "普安镇", "都江镇", "中和镇", "周覃镇", "九阡镇")
@@ -350,7 +351,7 @@ class County:
         holder_name: str | None = None,
     ) -> str:
         self.acct_seq += 1
-        body = f"621799{self.acct_seq:012d}"
+        body = f"621799{ACCOUNT_BLOCK}{self.acct_seq:0{12 - len(ACCOUNT_BLOCK)}d}"
         acct = next(body + str(d) for d in range(10) if luhn_valid(body + str(d)))
         self.acct_index[acct] = len(self.accounts)
         self.accounts.add(
@@ -530,7 +531,7 @@ class County:
                     None,
                     phone="",
                     holder_type="村集体",
-                    holder_id=uscc(f"54522732{village.code[-7:]}{len(self.accounts):02d}"[:17]),
+                    holder_id=uscc(f"54{REGION}{village.code[-7:]}{len(self.accounts):02d}"[:17]),
                     holder_name=acct_name,
                 )
 
@@ -1390,3 +1391,106 @@ def generate(
     write_workspace(frames, out, messy, seed)
     county.truth.frame().to_csv(out / "truth.csv", index=False, encoding="utf-8-sig")
     return {k: len(v) for k, v in frames.items()} | {"truth": len(county.truth)}
+
+
+# ---------------------------------------------------------------- a province of counties
+_QIANNAN = (  # 黔南州's counties with their region codes; a larger province goes on with numbered ones
+    ("522701", "都匀市"),
+    ("522702", "福泉市"),
+    ("522722", "荔波县"),
+    ("522723", "贵定县"),
+    ("522725", "瓮安县"),
+    ("522726", "独山县"),
+    ("522727", "平塘县"),
+    ("522728", "罗甸县"),
+    ("522729", "长顺县"),
+    ("522730", "龙里县"),
+    ("522731", "惠水县"),
+    ("522732", "三都水族自治县"),
+)
+
+
+def province_counties(n: int) -> list[tuple[str, str]]:
+    """Region code and name of ``n`` counties: 黔南州's twelve, then numbered ones (5226xx)."""
+    extra = [(f"5226{i:02d}", f"模拟第{i}县") for i in range(1, max(0, n - len(_QIANNAN)) + 1)]
+    return (list(_QIANNAN) + extra)[:n]
+
+
+def generate_province(counties: int, residents: int, seed: int, out: str | Path, profile: str = "sandu-2021") -> dict:
+    """``counties`` county workspaces (one sub-folder each, plain CSV) under ``out``, each its own county
+    (region code, names, card numbers), plus what only a province sees, recorded in 全省truth.csv:
+    one person enrolled in two counties (ELIG-09) and one card paying cases in two counties (CARD-01)."""
+    global REGION, COUNTY, ACCOUNT_BLOCK
+    if counties < 2:
+        raise ValueError("a province needs at least two counties")
+    out = Path(out)
+    saved = REGION, COUNTY, ACCOUNT_BLOCK
+    folders = []
+    try:
+        for i, (code, name) in enumerate(province_counties(counties)):
+            REGION, COUNTY, ACCOUNT_BLOCK = code, name, f"{i + 1:02d}"
+            folder = out / name
+            generate(residents, seed + i, folder, profile=profile)
+            folders.append(folder)
+    finally:
+        REGION, COUNTY, ACCOUNT_BLOCK = saved
+    truth = _plant_across(folders, random.Random(seed))
+    truth.to_csv(out / "全省truth.csv", index=False, encoding="utf-8-sig")
+    return {"counties": len(folders), "truth": len(truth)}
+
+
+def _plant_across(folders: list[Path], rng: random.Random) -> pd.DataFrame:
+    def read(folder: Path, name: str) -> pd.DataFrame:
+        return pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
+
+    def write(folder: Path, name: str, frame: pd.DataFrame) -> None:
+        frame.to_csv(folder / f"{name}.csv", index=False, encoding="utf-8")
+
+    def plain_case(folder: Path) -> pd.Series:
+        cases, truth = read(folder, "cases"), read(folder, "truth")
+        ok = cases[(cases.status == "在保") & ~cases.case_id.isin(set(truth.case_id)) & (cases.account_no != "")]
+        return ok.iloc[rng.randrange(len(ok))]
+
+    a, b, c = folders[0], folders[1], folders[2 % len(folders)]
+    rows = []
+    # one person on the roll of two counties: an enrolled member of a case in A is also enrolled in B
+    ca, cb = plain_case(a), plain_case(b)
+    pa_ = read(a, "persons").set_index("person_id").loc[ca.head_id]
+    persons_b = read(b, "persons")
+    home = persons_b[persons_b.household_id == cb.household_id].iloc[0]
+    extra = pa_.to_dict() | {
+        "person_id": ca.head_id,
+        "household_id": cb.household_id,
+        "relation_to_head": "其他",
+        **{k: home[k] for k in ("village_code", "village_name", "group", "township", "county", "area_type")},
+    }
+    write(b, "persons", pd.concat([persons_b, pd.DataFrame([extra])], ignore_index=True))
+    members_b = read(b, "case_members")
+    write(
+        b,
+        "case_members",
+        pd.concat([members_b, pd.DataFrame([{"case_id": cb.case_id, "person_id": ca.head_id, "enrolled": "是"}])]),
+    )
+    rows += [
+        {"rule": "ELIG-09", "county": a.name, "case_id": ca.case_id, "person_id": ca.head_id, "account_no": ""},
+        {"rule": "ELIG-09", "county": b.name, "case_id": cb.case_id, "person_id": ca.head_id, "account_no": ""},
+    ]
+    # one card paying cases in two counties: C's case is paid to A's other case's card
+    ca2 = plain_case(a)
+    while ca2.case_id == ca.case_id:
+        ca2 = plain_case(a)
+    cc = plain_case(c) if c != b else plain_case(b)
+    while c == b and cc.case_id == cb.case_id:
+        cc = plain_case(b)
+    cases_c, pay_c, acc_c = read(c, "cases"), read(c, "payments"), read(c, "accounts")
+    cases_c.loc[cases_c.case_id == cc.case_id, "account_no"] = ca2.account_no
+    pay_c.loc[pay_c.case_id == cc.case_id, "account_no"] = ca2.account_no
+    card = read(a, "accounts")
+    acc_c = pd.concat([acc_c, card[card.account_no == ca2.account_no]], ignore_index=True)
+    write(c, "cases", cases_c)
+    write(c, "payments", pay_c)
+    write(c, "accounts", acc_c)
+    rows += [
+        {"rule": "CARD-01", "county": a.name, "case_id": ca2.case_id, "person_id": "", "account_no": ca2.account_no}
+    ]
+    return pd.DataFrame(rows)
