@@ -123,6 +123,14 @@ class AuditContext:
         return self.tables["cases"][["case_id", "head_id"]].rename(columns={"head_id": "person_id"})
 
     @cached_property
+    def person_names(self) -> pd.Series:
+        """person_id -> name from the register (one Series for every rule that names people)."""
+        p = self.tables.get("persons")
+        if p is None:
+            return pd.Series(dtype=object)
+        return p.drop_duplicates("person_id").set_index("person_id").name
+
+    @cached_property
     def person_place(self) -> pd.DataFrame:
         """person_id -> household_id, village_code, township, name (from the register)."""
         p = self.tables.get("persons")

@@ -110,7 +110,7 @@ def _cell(v: object) -> str:
     return str(v).strip()
 
 
-def _arrow_grid(text: str, delim: str, label: str, encoding: str) -> Grid | None:
+def _arrow_grid(payload: pa.Buffer, delim: str, label: str, encoding: str) -> Grid | None:
     """A rectangular CSV (every record as wide as the first) read by Arrow's CSV reader into string columns;
     None when any record is wider or narrower (a title row, a blank line, a ragged row), which the exact
     row-by-row reader then handles."""
@@ -122,10 +122,12 @@ def _arrow_grid(text: str, delim: str, label: str, encoding: str) -> Grid | None
         ragged.append(row)
         return "skip"
 
-    first = next(csv.reader(io.StringIO(text[: text.find("\n") + 1 or None]), delimiter=delim), [])
+    start = payload.slice(0, min(len(payload), 1 << 16)).to_pybytes()
+    head = start[: start.find(b"\n") + 1 or None].decode("utf-8", errors="replace")
+    first = next(csv.reader(io.StringIO(head), delimiter=delim), [])
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            pa.BufferReader(payload),
             read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(
                 delimiter=delim, newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid
@@ -147,13 +149,22 @@ def _arrow_grid(text: str, delim: str, label: str, encoding: str) -> Grid | None
 
 
 def _csv_grid(path: Path, decode) -> Grid:
-    text, enc = decode(path.read_bytes(), path.name)
-    text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
+    data = path.read_bytes()
+    text, enc = decode(data, path.name)
     sample = text[:4096]
     delim = "\t" if sample.count("\t") > sample.count(",") else ","
-    fast = _arrow_grid(text, delim, path.name, enc)
+    if enc.startswith("utf-8") and b"\x00" not in data and b"\r" not in data:
+        payload = pa.py_buffer(data).slice(3 if enc == "utf-8-sig" else 0)  # the file's own bytes, not a copy
+        del text
+    else:
+        payload = pa.py_buffer(text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").encode("utf-8"))
+        del text
+    del data
+    fast = _arrow_grid(payload, delim, path.name, enc)
     if fast is not None:
         return fast
+    text = payload.to_pybytes().decode("utf-8")
+    del payload
     try:
         rows = list(csv.reader(io.StringIO(text), delimiter=delim))  # cells are stripped when parsed
     except csv.Error as exc:

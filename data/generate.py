@@ -1451,7 +1451,7 @@ def _plant_across(folders: list[Path], rng: random.Random) -> pd.DataFrame:
         ok = cases[(cases.status == "在保") & ~cases.case_id.isin(set(truth.case_id)) & (cases.account_no != "")]
         return ok.iloc[rng.randrange(len(ok))]
 
-    a, b, c = folders[0], folders[1], folders[2 % len(folders)]
+    a, b, c = folders[0], folders[1], folders[2] if len(folders) > 2 else folders[1]
     rows = []
     # one person on the roll of two counties: an enrolled member of a case in A is also enrolled in B
     ca, cb = plain_case(a), plain_case(b)

@@ -87,7 +87,7 @@ def _overlap(
 def _emit(
     ctx: AuditContext, rule: str, sev: Severity, j: pd.DataFrame, what: Callable, names=None
 ) -> Iterator[Finding]:
-    names = ctx.table("persons").set_index("person_id").name if names is None else names
+    names = ctx.person_names if names is None else names
     for r in j.drop_duplicates(["case_id", "person_id"]).itertuples(index=False):
         months = max(1, (r.o_end.year - r.o_start.year) * 12 + r.o_end.month - r.o_start.month + 1)
         n, amount = _paid(ctx, r.case_id, r.o_start, r.o_end)
@@ -176,12 +176,13 @@ def financial_assets(ctx: AuditContext) -> Iterator[Finding]:
     j = e.merge(a, on="person_id")
     c = ctx.table("cases").set_index("case_id")
     std = _standard(ctx, c.reset_index()).set_axis(c.index)
-    for case_id, g in j.groupby("case_id"):
-        n = int(c.loc[case_id, "enrolled_count"] or len(g))
-        total = float(g.amount.sum())
-        per, ceiling = total / max(n, 1), mult * float(std[case_id])
-        if per <= ceiling:
-            continue
+    per_case = j.groupby("case_id").agg(total=("amount", "sum"), rows=("amount", "size"), last=("as_of_date", "max"))
+    counted = pd.to_numeric(c.enrolled_count.reindex(per_case.index), errors="coerce").fillna(0)
+    per_case["n"] = counted.where(counted > 0, per_case.rows).astype(int)
+    per_case["per"] = per_case.total / per_case.n.clip(lower=1)
+    per_case["ceiling"] = mult * std.reindex(per_case.index).astype(float)
+    for case_id, x in per_case[per_case.per > per_case.ceiling].iterrows():  # only the cases above the ceiling
+        n, total, per, ceiling = int(x.n), float(x.total), float(x.per), float(x.ceiling)
         r = c.loc[case_id]
         ev = {
             "case_id": case_id,
@@ -191,7 +192,7 @@ def financial_assets(ctx: AuditContext) -> Iterator[Finding]:
             "multiple": mult,
             "standard": float(std[case_id]),
             "members": n,
-            "as_of_date": f"{g.as_of_date.max():%Y-%m-%d}",
+            "as_of_date": f"{x['last']:%Y-%m-%d}",
         }
         yield Finding(
             rule="ELIG-03",
@@ -407,7 +408,7 @@ def travel(ctx: AuditContext) -> Iterator[Finding]:
     )
     j = _enrolment(ctx).merge(t, on="person_id")
     j = j[(j["first"] >= j.start) & (j["first"] <= j.end)]
-    names = ctx.table("persons").set_index("person_id").name
+    names = ctx.person_names
     for r in (
         j.sort_values(["case_id", "person_id", "mode"])
         .drop_duplicates(["case_id", "person_id"])

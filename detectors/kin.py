@@ -120,7 +120,7 @@ def _filings(ctx: AuditContext) -> tuple[set, set]:
 
 
 def _names(ctx: AuditContext) -> pd.Series:
-    return ctx.table("persons").set_index("person_id").name
+    return ctx.person_names
 
 
 def _kin_evidence(r, names: pd.Series) -> dict:

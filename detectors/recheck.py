@@ -138,7 +138,7 @@ def death_not_processed(ctx: AuditContext) -> Iterator[Finding]:
         return
     pay = ctx.table("payments")
     rc = ctx.table("rechecks") if "rechecks" in ctx.tables else pd.DataFrame(columns=["case_id", "date"])
-    names = ctx.table("persons").set_index("person_id").name
+    names = ctx.person_names
     urban, rural = ctx.profile.int("death_grace_months_urban"), ctx.profile.int("death_grace_months_rural")
     for r in d.itertuples(index=False):
         grace = urban if r.area_type == "城市" else rural

@@ -313,7 +313,7 @@ def lineal_voter(ctx: AuditContext) -> Iterator[Finding]:
         return
     j["path"] = [path_of(r) for r in j.itertuples(index=False)]  # only for the pairs kept
     meet = _meetings(ctx).set_index("meeting_id")
-    names = ctx.table("persons").set_index("person_id").name
+    names = ctx.person_names
     for (mid, cid), g in j.groupby(["meeting_id", "case_id"]):
         k = g.x.nunique()
         r = g.sort_values("degree").iloc[0]
