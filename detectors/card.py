@@ -265,11 +265,10 @@ def reserved_phone(ctx: AuditContext) -> Iterator[Finding]:
                 explanation=f"{r.case_id}的发放账户{mask_account(r.account_no)}预留手机号"
                 f"{mask_phone(r.reserved_phone)}属于干部{mask_id(o)}。",
             )
-    shared = {
-        ph: sorted(set(g.case_id))
-        for ph, g in acc.groupby("reserved_phone")
-        if g.account_no.nunique() >= 2 and g.case_id.nunique() >= 2
-    }
+    counts = acc.groupby("reserved_phone").agg(accounts=("account_no", "nunique"), cases=("case_id", "nunique"))
+    many = counts[(counts.accounts >= 2) & (counts.cases >= 2)].index  # phones behind several cards and cases
+    several = acc[acc.reserved_phone.isin(set(many))]
+    shared = {ph: sorted(set(g.case_id)) for ph, g in several.groupby("reserved_phone")}
     linked = _linked_sets(ctx, shared)
     for phone, g in acc[acc.reserved_phone.isin(set(shared))].groupby("reserved_phone"):
         cases = shared[phone]
@@ -705,11 +704,18 @@ def _unpaid_months(cases: pd.DataFrame, pay: pd.DataFrame, span: tuple) -> dict[
     c = c[c.status.isin(["在保", "渐退"]) | c.exit_date.notna()]
     first = (c.approval_date.dt.to_period("M") + 1).dt.to_timestamp().clip(lower=lo)
     last = (c.exit_date.dt.to_period("M") - 1).dt.to_timestamp().fillna(hi).clip(upper=hi)
-    paid = pay.groupby("case_id").period.agg(set)
+    # months owed and months paid inside [first, last], counted for every case at once; only cases paid
+    # for fewer months than owed are walked month by month
+    span_ = pd.DataFrame({"a": first, "b": last}, index=c.index)
+    span_ = span_[span_.a <= span_.b]
+    owed = (span_.b.dt.year - span_.a.dt.year) * 12 + span_.b.dt.month - span_.a.dt.month + 1
+    p = pay[["case_id", "period"]].drop_duplicates()
+    p = p[p.case_id.isin(set(span_.index))].join(span_, on="case_id")
+    got_n = p[(p.period >= p.a) & (p.period <= p.b)].groupby("case_id").size().reindex(span_.index, fill_value=0)
+    short = span_[got_n < owed]
+    paid = pay[pay.case_id.isin(set(short.index))].groupby("case_id").period.agg(set)
     out = {}
-    for case_id, a, b in zip(c.index, first, last):
-        if a > b:
-            continue
+    for case_id, a, b in zip(short.index, short.a, short.b):
         months = pd.date_range(a, b, freq="MS")
         got = paid.get(case_id, set())
         gone = [m for m in months if m not in got]
