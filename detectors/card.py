@@ -513,7 +513,6 @@ def after_death(ctx: AuditContext) -> Iterator[Finding]:
     solo = m.groupby("case_id").person_id.agg(list)
     solo = solo[solo.map(len) == 1].map(lambda x: x[0])
     d = ctx.table("deaths").set_index("person_id").death_date
-    pay = ctx.table("payments")
     wd = (
         ctx.table("withdrawals")
         if "withdrawals" in ctx.tables
@@ -524,8 +523,9 @@ def after_death(ctx: AuditContext) -> Iterator[Finding]:
         if pid not in d.index or case_id not in info.index:
             continue
         death = pd.Timestamp(d[pid])
-        after_p = pay[(pay.case_id == case_id) & (pd.to_datetime(pay.period) > death.to_period("M").to_timestamp())]
-        accts = set(pay[pay.case_id == case_id].account_no)
+        mine = ctx.rows_of("payments", "case_id", case_id)
+        after_p = mine[pd.to_datetime(mine.period) > death.to_period("M").to_timestamp()]
+        accts = set(mine.account_no)
         after_w = wd[
             wd.account_no.isin(accts) & (pd.to_datetime(wd.time) > death) & (wd.direction.fillna("支出") == "支出")
         ]

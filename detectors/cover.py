@@ -332,10 +332,8 @@ def refusal_without_grounds(ctx: AuditContext) -> Iterator[Finding]:
         ]
         income = None
         if checks is not None:
-            k = checks[
-                (checks.household_id == r.household_id)
-                & (pd.to_datetime(checks.check_date) <= pd.to_datetime(r.decision_date or ctx.as_of))
-            ]
+            k = ctx.rows_of("income_checks", "household_id", r.household_id)
+            k = k[pd.to_datetime(k.check_date) <= pd.to_datetime(r.decision_date or ctx.as_of)]
             if len(k):
                 income = float(k.sort_values("check_date").per_capita_income.iloc[-1])
         # an income-based refusal contradicted by the household's own check (an asset test stands on its own)
@@ -464,22 +462,18 @@ def stopped_still_poor(ctx: AuditContext) -> Iterator[Finding]:
     for r, s in zip(stopped.itertuples(index=False), std):
         if r.household_id in covered or r.household_id not in alive_hh:
             continue
-        if (
-            later_apps is not None
-            and (
-                (later_apps.household_id == r.household_id)
-                & (pd.to_datetime(later_apps.application_date) > r.exit_date)
-            ).any()
-        ):
-            continue
+        if later_apps is not None:
+            mine = ctx.rows_of("applications", "household_id", r.household_id)
+            if (pd.to_datetime(mine.application_date) > r.exit_date).any():
+                continue
         reason = r.exit_reason if isinstance(r.exit_reason, str) else ""
         grounds_ok = any(g in reason for g in grounds)
         income, when = None, None
         if checks is not None:
-            k = checks[
-                (checks.household_id == r.household_id)
-                & (pd.to_datetime(checks.check_date) > pd.to_datetime(r.approval_date))
-                & (pd.to_datetime(checks.check_date) <= pd.Timestamp(ctx.as_of))
+            k = ctx.rows_of("income_checks", "household_id", r.household_id)
+            k = k[
+                (pd.to_datetime(k.check_date) > pd.to_datetime(r.approval_date))
+                & (pd.to_datetime(k.check_date) <= pd.Timestamp(ctx.as_of))
             ]
             if len(k):
                 last = k.sort_values("check_date").iloc[-1]

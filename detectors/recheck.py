@@ -136,7 +136,6 @@ def death_not_processed(ctx: AuditContext) -> Iterator[Finding]:
     d = ctx.table("deaths").merge(m, on="person_id").merge(ctx.table("cases"), on="case_id")
     if d.empty:
         return
-    pay = ctx.table("payments")
     rc = ctx.table("rechecks") if "rechecks" in ctx.tables else pd.DataFrame(columns=["case_id", "date"])
     names = ctx.person_names
     urban, rural = ctx.profile.int("death_grace_months_urban"), ctx.profile.int("death_grace_months_rural")
@@ -144,12 +143,10 @@ def death_not_processed(ctx: AuditContext) -> Iterator[Finding]:
         grace = urban if r.area_type == "城市" else rural
         death = pd.Timestamp(r.death_date)
         grace_end = death + pd.DateOffset(months=grace)
-        p = pay[(pay.case_id == r.case_id) & (pd.to_datetime(pay.period) > grace_end)]
-        rechecked = bool(
-            (
-                (rc.case_id == r.case_id) & (pd.to_datetime(rc.date) >= death) & (pd.to_datetime(rc.date) <= grace_end)
-            ).any()
-        )
+        p = ctx.rows_of("payments", "case_id", r.case_id)
+        p = p[pd.to_datetime(p.period) > grace_end]
+        mine = ctx.rows_of("rechecks", "case_id", r.case_id) if "rechecks" in ctx.tables else rc
+        rechecked = bool(((pd.to_datetime(mine.date) >= death) & (pd.to_datetime(mine.date) <= grace_end)).any())
         if p.empty and (rechecked or grace_end > pd.Timestamp(ctx.as_of)):
             continue
         share = 1 / max(int(r.enrolled_count or 1), 1)
