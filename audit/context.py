@@ -17,12 +17,26 @@ from audit.profile import Profile
 __all__ = ["AuditContext", "isin"]
 
 
-def _positions(s: pd.Series) -> dict:
-    """value -> row positions (ascending) of a column, by one factorize and one stable sort."""
-    codes, uniques = pd.factorize(s)
-    order = np.argsort(codes, kind="stable")
-    cuts = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-    return {u: order[cuts[i] : cuts[i + 1]] for i, u in enumerate(uniques)}
+class _Positions:
+    """value -> row positions (ascending) of a column, by one factorize and one stable sort; looked up
+    through a hash index of the distinct values (no dict of a million entries built in Python)."""
+
+    def __init__(self, s: pd.Series):
+        codes, uniques = pd.factorize(s)
+        self.order = np.argsort(codes, kind="stable")
+        self.cuts = np.searchsorted(codes[self.order], np.arange(len(uniques) + 1))
+        self.keys = pd.Index(uniques)
+
+    def get(self, key: object) -> np.ndarray | None:
+        try:
+            i = self.keys.get_loc(key)
+        except (KeyError, TypeError):
+            return None
+        return self.order[self.cuts[i] : self.cuts[i + 1]]
+
+
+def _positions(s: pd.Series) -> _Positions:
+    return _Positions(s)
 
 
 def isin(s: pd.Series, values: Any) -> pd.Series:
@@ -70,7 +84,7 @@ class AuditContext:
         if message not in self.warnings:
             self.warnings.append(message)
 
-    def positions(self, name: str, column: str) -> dict:
+    def positions(self, name: str, column: str) -> "_Positions":
         """value -> row positions of table ``name`` by ``column`` (built once per run)."""
         return self.shared(f"positions:{name}:{column}", lambda: _positions(self.table(name)[column]))
 

@@ -554,17 +554,20 @@ def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
     flagged = np.flatnonzero(flag)
     nn = NearestNeighbors(n_neighbors=min(21, len(X))).fit(Xn.to_numpy())
     _, neigh = nn.kneighbors(Xn.to_numpy()[flagged])
+    xv, zn, zcols = X.to_numpy(dtype=float), Xn.to_numpy(dtype=float), list(Xn.columns)
+    col = {k: j for j, k in enumerate(X.columns)}
+    rows = c.to_dict("records")  # one conversion, not a row object per flagged case
     for i, peers_idx in zip(flagged, neigh):
-        r = c.iloc[i]
-        peers = X.iloc[[j for j in peers_idx if j != i][:20]]
+        r = pd.Series(rows[i])
+        peer_rows = [j for j in peers_idx if j != i][:20]
         similar = (
-            f"{int(X.iloc[i].enrolled)}人户、人均收入约{X.iloc[i].income:.0f}元、"
-            f"{'有重度残疾' if X.iloc[i].disability >= 3 else '无重度残疾'}、{'城市' if X.iloc[i].urban else '农村'}"
+            f"{int(xv[i, col['enrolled']])}人户、人均收入约{xv[i, col['income']]:.0f}元、"
+            f"{'有重度残疾' if xv[i, col['disability']] >= 3 else '无重度残疾'}、"
+            f"{'城市' if xv[i, col['urban']] else '农村'}"
         )
-        z = (Xn.iloc[i] - Xn.loc[peers.index].mean()).abs().sort_values(ascending=False)
+        z = pd.Series(np.abs(zn[i] - zn[peer_rows].mean(axis=0)), index=zcols).sort_values(ascending=False)
         drivers = [_FEATURES_ZH[k] for k in z.index[:3] if z[k] > driver_z]
         is_linked = r.case_id in linked
-        peer_rows = [X.index.get_loc(k) for k in peers.index]
         peer_median = float(np.median(y[peer_rows]))
         # what the reader is told is observed, never the model's number: the policy amount and what the
         # nearest households really receive; the model only decides which cases to show

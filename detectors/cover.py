@@ -545,8 +545,7 @@ def alone_on_no_roll(ctx: AuditContext) -> Iterator[Finding]:
         candidates.append((r, "elderly_alone", f"{int(r.age)}岁老人独自居住（户内无其他在世成员）", {}))
     minors = living[living.age < 18]
     if len(minors):
-        e = ctx.kinship.edges
-        par = e[(e.kind == "parent") & e.b.isin(set(minors.person_id)) & ~e.a.str.startswith("~")]
+        par = ctx.kinship.parents_of(minors.person_id)
         gone = {}
         if "deaths" in ctx.tables:
             d = ctx.table("deaths")

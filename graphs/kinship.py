@@ -53,6 +53,17 @@ class Kinship:
         """a, b, kind (parent: a is b's parent | spouse: both directions), source."""
         return self.con.execute("SELECT * FROM kin_edges ORDER BY kind, a, b").df()
 
+    def parents_of(self, children: Iterable[str]) -> pd.DataFrame:
+        """a (a recorded, not virtual, parent), b (the child) for the given children: one query, not the
+        whole edge list in pandas."""
+        self.con.register("kin_children", pd.DataFrame({"b": pd.unique(pd.Series(list(children), dtype=object))}))
+        out = self.con.execute(
+            """SELECT a, b FROM kin_edges SEMI JOIN kin_children USING (b)
+               WHERE kind = 'parent' AND a NOT LIKE '~%' ORDER BY a, b"""
+        ).df()
+        self.con.unregister("kin_children")
+        return out
+
     def relatives(
         self, anchors: Iterable[str], categories: Iterable[str] = CATEGORIES_002, with_path: bool = True
     ) -> pd.DataFrame:
