@@ -101,10 +101,10 @@ def test_every_profile_parameter_is_used_by_a_rule_or_an_output():
 
 # numbers in detector comparisons that are definitions, not tuning: each with the reason it is not a threshold
 DEFINITIONS = {
-    ("award.py", "X.iloc[i].disability >= 3"): "the model's disability feature: 3 = 一、二级（重度）in its own coding",
+    ("award.py", "xv[i, col['disability']] >= 3"): "the model's disability feature: 3 = 一、二级（重度）, its coding",
     ("card.py", "per.map(len) >= 2"): "shared means two or more",
-    ("card.py", "g.account_no.nunique() >= 2"): "shared means two or more",
-    ("card.py", "g.case_id.nunique() >= 2"): "shared means two or more",
+    ("card.py", "counts.accounts >= 2"): "shared means two or more",
+    ("card.py", "counts.cases >= 2"): "shared means two or more",
     ("cover.py", "living.age < 18"): "未成年人: 民法典第十七条",
     ("privacy.py", "len(s) == 18"): "resident ID length, GB 11643",
     ("privacy.py", "16 <= len(s) <= 19"): "bank card number length, ISO/IEC 7812",
