@@ -670,10 +670,6 @@ def _normalise_column(s: pd.Series) -> pd.Series:
     return pd.Series(out.to_pandas(), index=s.index)
 
 
-def _normalise_strings(frame: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({c: _normalise_column(frame[c]) for c in frame.columns}, index=frame.index)
-
-
 def parse_table(
     spec: TableSpec,
     label: str,
@@ -690,7 +686,9 @@ def parse_table(
     ``row_offset`` onwards: a header in row 1).
     """
     headers = headers or {}
-    raw = _normalise_strings(raw.reset_index(drop=True))
+    raw = raw.reset_index(drop=True)  # the caller's frame is no longer referenced from here on
+    for c in list(raw.columns):  # column by column, so that each raw column is freed as it is replaced
+        raw[c] = _normalise_column(raw[c])
     rows = (
         pd.Series(np.arange(len(raw)) + row_offset, index=raw.index)
         if rows is None
@@ -750,7 +748,7 @@ def parse_table(
             info.cells_cleared += int(bad.sum())
             val = val.where(~bad, None)
         out[col.name] = val
-    frame = pd.DataFrame(out, index=raw.index)
+    frame = pd.DataFrame(out, index=raw.index, copy=False)
     frame["src_row"] = rows
     frame["src_file"] = label
     if spec.key:
@@ -780,6 +778,13 @@ def parse_table(
     info.rows_read, info.rows_loaded = len(raw), len(frame)
     info.rows_rejected = int(bad_rows.sum())
     return frame, rejects
+
+
+def _take_raw(f: Found) -> pd.DataFrame:
+    """The found table's raw strings, handed over (the Found keeps no reference, so the import holds one
+    copy of a million rows at a time, not the raw and the parsed side by side)."""
+    raw, f.raw = f.raw, None
+    return raw
 
 
 def _derive_person_fields(persons: pd.DataFrame) -> pd.DataFrame:
@@ -869,7 +874,7 @@ def load_workspace(workspace: str | Path, progress: Callable[[str], None] | None
             f.rows = f.rows[~miss].reset_index(drop=True)
         if progress:
             progress(f"导入 {f.label}（{len(f.raw):,} 行）")
-        frame, rej = parse_table(spec, f.label, f.raw, f.info, headers=f.headers, rows=f.rows)
+        frame, rej = parse_table(spec, f.label, _take_raw(f), f.info, headers=f.headers, rows=f.rows)
         if unmatched:
             rej += unmatched
             f.info.rows_read += len(unmatched)
