@@ -46,3 +46,75 @@ def test_resident_ids_match_scalar_check_on_every_form():
 def test_resident_ids_match_scalar_check_on_any_text(values):
     ids, why = validate_resident_ids(values)
     assert [(a, b) for a, b in zip(ids, why)] == [validate_resident_id(v) for v in values]
+
+
+# ---------------------------------------------------------------- CSV read by Arrow vs row by row
+import csv  # noqa: E402
+import io  # noqa: E402
+import unicodedata  # noqa: E402
+
+import pandas as pd  # noqa: E402
+import pyarrow as pa  # noqa: E402
+
+from audit.load import _normalise_column  # noqa: E402
+from audit.sheets import Grid, Header, _arrow_grid, split_body  # noqa: E402
+
+TRICKY = [
+    'a,b,c\n1,"x, y",3\n2,"多行\n文本",\n,,\n"合 计",5,6\n',
+    "序号\t姓名\t金额\n1\t张三\t300\n2\t李四\t\n",
+    "身份证号,姓名,备注\n 522732198001010016 ,\u3000王五\u3000,=1+1\n522732198001010016,x\x1c,\x85\n",
+    "a,b\n1,2\n3,4\n制表人：某某,\n",
+]
+
+
+def _rows_by_python(text: str, delim: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text), delimiter=delim))
+
+
+def test_arrow_reader_gives_the_rows_the_row_reader_gives():
+    for text in TRICKY:
+        delim = "\t" if text.count("\t") > text.count(",") else ","
+        g = _arrow_grid(pa.py_buffer(text.encode("utf-8")), delim, "t.csv", "utf-8")
+        want = _rows_by_python(text, delim)
+        assert g is not None, text
+        assert [g.row(i) for i in range(g.height)] == want
+        assert list(g.numbers) == list(range(1, len(want) + 1))
+
+
+def test_arrow_reader_declines_ragged_files():
+    for text in ("标题\na,b,c\n1,2,3\n", "a,b\n1,2,3\n", "a,b,c\n1,2\n"):
+        assert _arrow_grid(pa.py_buffer(text.encode("utf-8")), ",", "t.csv", "utf-8") is None
+    # a blank line is a row of blanks (the row reader's [] padded to the width), numbered like the row reader's
+    g = _arrow_grid(pa.py_buffer(b"a,b\n1,2\n\n3,4\n"), ",", "t.csv", "utf-8")
+    assert [g.row(i) for i in range(g.height)] == [["a", "b"], ["1", "2"], ["", ""], ["3", "4"]]
+
+
+def test_body_rows_classified_the_same_on_columns_and_on_rows():
+    rows = [
+        ["序号", "姓名", "金额"],
+        ["1", "2", "3"],  # column-number row
+        ["1", "张三", "300"],
+        ["", "", ""],
+        ["\u3000", " ", ""],
+        ["2", "合 计", "300"],  # numbered total line
+        ["合计", "", "300"],
+        ["3", "王合计", "5"],  # a name with 合计 inside is data
+        ["制表人：李", "", ""],
+        ["审核", "", ""],
+        ["4", "赵六", "9"],
+    ]
+    header = Header("payments", 0, 1, {"period": [0]}, {"period": "序号"})
+    by_rows = split_body(Grid("t", rows, list(range(1, len(rows) + 1))), header)
+    cols = [pa.array([r[j] for r in rows], type=pa.string()) for j in range(3)]
+    columnar = Grid("t", rows[:2], list(range(1, len(rows) + 1)), "", cols)
+    by_cols = split_body(columnar, header)
+    assert list(by_cols[0]) == list(by_rows[0]) and by_cols[1] == by_rows[1]
+    assert [k for _, k in by_rows[1]] == ["列序号行", "空行", "空行", "合计行", "合计行", "表尾", "表尾"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8), max_size=20))
+def test_cells_normalised_as_python_would(values):
+    got = list(_normalise_column(pd.Series(values, dtype=object)))
+    want = [unicodedata.normalize("NFKC", v.strip()).strip() for v in values]
+    assert got == want
