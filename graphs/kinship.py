@@ -303,11 +303,11 @@ INSERT INTO reg_edges
   UNION ALL SELECT head, v, 'parent', '虚拟：户籍未登记或无法确定的户主子女' FROM vnodes WHERE vk IN ('子', '女')
   UNION ALL SELECT head, v, 'spouse', '虚拟：户籍未登记的户主配偶' FROM vnodes WHERE vk = '配偶';
 INSERT INTO sib_pairs SELECT head, v, '虚拟：侄子女的父亲（户主兄弟）' FROM vnodes WHERE vk = '兄弟';
-CREATE OR REPLACE TEMP VIEW sexes AS SELECT person_id AS id, sex FROM persons;
+CREATE OR REPLACE TEMP TABLE sexes AS SELECT person_id AS id, sex FROM persons;
 CREATE OR REPLACE TEMP VIEW real_par AS
   SELECT e.a, e.b, s.sex FROM reg_edges e JOIN sexes s ON s.id = e.a
   WHERE e.kind = 'parent' AND e.a NOT LIKE '~%' AND e.b NOT LIKE '~%';
-CREATE OR REPLACE TEMP VIEW real_sp AS
+CREATE OR REPLACE TEMP TABLE real_sp AS
   SELECT a, b FROM reg_edges WHERE kind = 'spouse' AND a NOT LIKE '~%' AND b NOT LIKE '~%'
   UNION SELECT b, a FROM reg_edges WHERE kind = 'spouse' AND a NOT LIKE '~%' AND b NOT LIKE '~%';
 CREATE OR REPLACE TEMP TABLE vmap AS
