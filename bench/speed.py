@@ -66,6 +66,7 @@ def one(residents: int, seed: int) -> dict:
 
     from audit.progress import Progress, peak_rss_mb
     from audit.run import run_audit
+
     out: dict = {"residents": residents}
     with tempfile.TemporaryDirectory() as tmp:
         ws, run_dir = Path(tmp) / "ws", Path(tmp) / "out"
