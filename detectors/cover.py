@@ -55,11 +55,7 @@ def _alive_mask(ctx: AuditContext) -> np.ndarray:
 
 def _alive(ctx: AuditContext) -> pd.DataFrame:
     p = ctx.table("persons")
-    if "deaths" in ctx.tables:
-        d = ctx.table("deaths")
-        dead = set(d.person_id[pd.to_datetime(d.death_date) <= pd.Timestamp(ctx.as_of)])
-        p = p[~p.person_id.isin(dead)]
-    return p
+    return p[ctx.shared("cover.alive_mask", lambda: _alive_mask(ctx))] if "deaths" in ctx.tables else p
 
 
 def _covered_households(ctx: AuditContext) -> set[str]:
