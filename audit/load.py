@@ -19,9 +19,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from audit.errors import ErrorCollector, InputError
+from audit.households import (
+    MEMBER_HEADERS,
+    households_by_head_name,
+    member_slots,
+    reconcile_households,
+    unpivot_members,
+)
 from audit.ids import mask_value, uscc_valid, validate_resident_id, validate_resident_ids
 from audit.parse import norm_header, parse_date_series, parse_money, parse_month, parse_time
-from audit.schema import REQUIRED_TABLES, TABLES, TableSpec, table_by_filename
+from audit.schema import RELATION_TO_HEAD as RELATION_CODES
+from audit.schema import REQUIRED_TABLES, TABLES, YES_NO, TableSpec, table_by_filename
 from audit.sheets import Grid, Header, locate_header, read_grids, split_body, title_period, total_checks
 
 __all__ = [
@@ -59,6 +67,7 @@ REASONS_ZH = {
     "DUPLICATE_KEY": "主键重复",
     "TOTAL_MISMATCH": "合计行与明细不符",
     "NO_CASE_FOR_ID": "发放表没有低保编号，且该身份证号不是低保名册中任何户的户主",
+    "NO_CASE_FOR_HEAD": "成员表没有低保证号，且其户主不是低保名册中任何户的户主（无法确定所属低保户）",
 }
 SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
 MAPPING_FILE = "列对应.json"
@@ -139,6 +148,7 @@ def _sha256(path: Path) -> str:
 # national 社会救助信息系统 exports that carry no 户号 or 村代码)
 _HEAD = {norm_header(h): "_head_id" for h in ("户主身份证号", "户主公民身份号码")}
 _VNAME = {norm_header(h): "_village_name" for h in ("所属社区", "所属社", "村(社区)", "村(社区)名称", "村名")}
+_HEAD_NAME = {norm_header("户主姓名"): "_head_name"}
 EXTRA_HEADERS = {
     "payments": {norm_header(h): "_person_id" for h in ("身份证号", "身份证号码", "公民身份号码", "户主身份证号")},
     "cases": {
@@ -146,9 +156,21 @@ EXTRA_HEADERS = {
         **{norm_header(h): "_first_month" for h in ("最初享受月", "最初享受月份", "起始保障年月")},
         **{norm_header(h): "_id" for h in ("身份证号", "身份证号码")},
         norm_header("地区"): "_village_name",
+        # 浪潮 台账统计明细 (R7): 证件号码 is the 低保证号 there, members are column pairs
+        norm_header("证件号码"): "_card_no",
+        norm_header("登记时间"): "_registered",
+        norm_header("家庭电话"): "_phone",
+        norm_header("户主是否享受"): "_head_enjoys",
+        norm_header("变动种类"): "_change",
+        norm_header("变动时间"): "_change_date",
+        norm_header("性别"): "_sex",
+        **_HEAD_NAME,
+        **{norm_header(h): c for h, c in MEMBER_HEADERS.items()},
     },
     "persons": {
         **_HEAD,
+        **_HEAD_NAME,
+        **{norm_header(h): "_village_name" for h in ("地区", "属地")},
         **{norm_header(h): "_case_id" for h in ("低保(特困)证号", "低保证号", "低保编号")},
         **{norm_header(h): "_relief" for h in ("救助类型", "是否保障对象")},
     },
@@ -198,7 +220,10 @@ class Found:
     rows: pd.Series
     checks: list[dict] = field(default_factory=list)
     columns_written: list[str] = field(default_factory=list)
-    join_ids: pd.Series | None = None  # payments without 低保编号: each row's ID, matched to cases later
+    join_ids: pd.Series | None = None  # rows without 低保编号: each row's head ID, matched to cases later
+    derived: bool = False  # made from another table's file (members of a roster): yields to a file of its own
+    join_label: str = "身份证号"  # the column the join ID was read from, for a row that matches no case
+    by_head: bool = False  # households keyed by the head's ID (no 户号 in the file)
 
 
 def _frame(grid: Grid, header: Header, data: list[int] | np.ndarray) -> pd.DataFrame:
@@ -310,23 +335,36 @@ def _derivable(table: str, header: Header, grid: Grid, file_name: str) -> dict[s
             out["household_id"] = "无户号，按户主身份证号归户"
         if "village_code" not in have and ("_village_name" in have or "village_name" in have):
             out["village_code"] = "无村代码，按乡镇与村（社区）名称生成固定代码"
-    if table == "persons" and "county" not in have:
-        out["county"] = "未注明县（市、区）"
+        elif "village_code" not in have and (place := _title_place(grid, header)):
+            out["village_code"] = f"无村（社区）列，取标题中的地区（{place}）生成固定代码"
+        if "township" not in have:
+            out["township"] = "导出没有乡镇（街道）列，记为未注明（按乡镇的权限和统计对这些户不适用）"
+    if table == "persons":
+        if "county" not in have:
+            out["county"] = "未注明县（市、区）"
+        if "household_id" not in have and "_head_id" not in have and "_head_name" in have:
+            out["household_id"] = "无户号和户主身份证号，按地区、户主姓名和户主所在行归户，户主的身份证号作户号"
     if table == "cases":
+        if "case_id" not in have and "_card_no" in have and "_id" in have:
+            out["case_id"] = "证件号码即低保证号（另有身份证号码列）"
+        if "approval_date" not in have and "_first_month" not in have and "_registered" in have:
+            out["approval_date"] = "无审批日期，取登记时间"
         if "head_id" not in have and "_id" in have:
             out["head_id"] = "一户一行的名册，身份证号即户主身份证号"
             if "household_id" not in have:
                 out["household_id"] = "无户号，按户主身份证号归户"
-        if "township" not in have:
-            out["township"] = "导出没有乡镇（街道）列，记为未注明（按乡镇的权限和统计对这些户不适用）"
         where = _area_hint(grid, header, file_name)
         if "area_type" not in have and where:
             out["area_type"] = f"城乡类别取自{where[1]}（{where[0]}）"
+        elif "area_type" not in have and "benefit_type" in have:
+            out["area_type"] = "城乡类别取自保障类别（城市低保/农村低保）"
         if "benefit_type" not in have:
             out["benefit_type"] = "导出中没有保障类别（常补/非常补），RCK-01 对这些户不判断复核间隔"
         if "approval_date" not in have and "_first_month" in have:
             out["approval_date"] = "无审批日期，取最初享受月的1日"
-        if "status" not in have:
+        if "status" not in have and "_change" in have:
+            out["status"] = "无状态列，按变动种类：停保、注销、退保记为停保（停保日期取变动时间），其余记为在保"
+        elif "status" not in have:
             out["status"] = "导出即在保名单，状态记为在保"
     return out
 
@@ -338,6 +376,24 @@ def _area_hint(grid: Grid, header: Header, file_name: str) -> tuple[str, str] | 
         for word, area in (("农村", "农村"), ("城市", "城市"), ("城镇", "城市")):
             if word in text:
                 return area, where
+    return None
+
+
+def _title_place(grid: Grid, header: Header) -> str | None:
+    """The place a title names before the table's kind (浪潮 台账统计明细: '{地区}台账统计明细'), else the
+    统计单位/制表单位 line."""
+    import re as _re
+
+    lines = [c for r in grid.rows[: header.start] for c in r if c]
+    for text in lines:
+        text = _re.sub(r"农村|城市|城镇|\d{4}\s*年(?:\s*\d{1,2}\s*月)?", "", text)
+        m = _re.match(r"\s*([\u4e00-\u9fff]+(?:村|社区|居委会|街道|镇|乡))", text)
+        if m and not _re.match(r"\s*(?:制表|统计|填报|填表)", text):
+            return m.group(1)
+    for text in lines:
+        m = _re.match(r"\s*(?:统计|制表|填报|填表)单位\s*[:：]\s*(\S+)", text)
+        if m:
+            return m.group(1)
     return None
 
 
@@ -359,8 +415,17 @@ def _apply_derived(
         raw["head_id"] = raw["_id"]
     if "township" in how:
         raw["township"] = "未注明"
-    if "household_id" in how:
+    if "case_id" in how and table == "cases":
+        raw["case_id"] = raw["_card_no"]
+    if "household_id" in how and "_head_name" in raw and "_head_id" not in raw and "head_id" not in raw:
+        is_head = raw["relation_to_head"].astype(str).str.strip().str.lower().map(RELATION_CODES).eq("户主")
+        place = raw["_village_name"] if "_village_name" in raw else blank
+        raw["household_id"], notes = households_by_head_name(place, raw["_head_name"], raw["person_id"], is_head)
+        how["household_id"] += "；" + "；".join(notes) if notes else ""
+    elif "household_id" in how:
         raw["household_id"] = raw["head_id"] if "head_id" in raw else raw["_head_id"]
+    if "village_code" in how and "_village_name" not in raw and "village_name" not in raw:
+        raw["_village_name"] = _title_place(grid, header)
     if "village_code" in how:
         names = raw["_village_name"] if "_village_name" in raw else raw["village_name"]
         town = raw["township"] if "township" in raw else blank
@@ -370,17 +435,31 @@ def _apply_derived(
     if "county" in how:
         raw["county"] = "未注明"
     if "area_type" in how:
-        raw["area_type"] = _area_hint(grid, header, file_name)[0]
+        where = _area_hint(grid, header, file_name)
+        if where:
+            raw["area_type"] = where[0]
+        else:  # 享受保障类别 such as 城市低保 / 农村低保; anything else stays blank and is rejected by name
+            kind = raw["benefit_type"].astype(str)
+            raw["area_type"] = np.where(
+                kind.str.contains("农村"), "农村", np.where(kind.str.contains("城市|城镇"), "城市", "")
+            )
     if "benefit_type" in how:
         raw["benefit_type"] = "未注明"
-    if "approval_date" in how:
+    if "approval_date" in how and "_first_month" not in raw:
+        raw["approval_date"] = raw["_registered"]
+    elif "approval_date" in how:
         raw["approval_date"] = (
             raw["_first_month"]
             .astype(str)
             .str.strip()
             .map(lambda v: (m.strftime("%Y-%m-%d") if (m := parse_month(v)) is not None else v) if v else v)
         )
-    if "status" in how:
+    if "status" in how and "_change" in raw:
+        stopped = raw["_change"].astype(str).str.contains("停保|注销|退保|停发|终止", regex=True)
+        raw["status"] = np.where(stopped, "停保", "在保")
+        if "exit_date" not in raw and "_change_date" in raw:
+            raw["exit_date"] = raw["_change_date"].where(stopped, "")
+    elif "status" in how:
         raw["status"] = "在保"
     if "account_no" in how:
         raw["account_no"] = _own_account(grid, header, file_name)
@@ -521,31 +600,10 @@ def discover(workspace: Path) -> tuple[list[Found], list[str], list[dict]]:
                 how.pop("period")
             raw = _apply_derived(table, raw, how, grid, header, path.name)
             info.notes += [f"{label}：{v}" for v in how.values()]
-            if table == "persons" and "_case_id" in raw:  # the national person export: members too
-                m = raw[raw["_case_id"].astype(str).str.strip() != ""]
-                enrolled = (
-                    (m["_relief"].astype(str).str.strip() != "") if "_relief" in m else pd.Series(True, index=m.index)
-                )
-                members = pd.DataFrame(
-                    {
-                        "case_id": m["_case_id"],
-                        "person_id": m["person_id"],
-                        "enrolled": enrolled.map({True: "是", False: "否"}),
-                    }
-                )
-                minfo = SourceInfo("case_members", f"{label}（保障成员）", grid.encoding, digest, size)
-                minfo.notes = [f"{label}：保障成员取自人员表的低保证号，救助类型为空的记为未纳入保障"]
-                rows_m = pd.Series(np.asarray(grid.numbers)[np.asarray(data, dtype=np.int64)])[m.index.to_numpy()]
-                found.append(
-                    Found(
-                        "case_members",
-                        minfo.file,
-                        members.reset_index(drop=True),
-                        minfo,
-                        {"case_id": "低保(特困)证号", "person_id": "身份证号", "enrolled": "救助类型"},
-                        rows_m.reset_index(drop=True),
-                    )
-                )
+            excel_rows = pd.Series(np.asarray(grid.numbers)[np.asarray(data, dtype=np.int64)])
+            source = SourceInfo(table, label, grid.encoding, digest, size)
+            by_head = table in ("cases", "persons") and "household_id" in how
+            found += _member_tables(table, raw, label, excel_rows, header.labels, source, by_head)
             join = None
             if table == "payments" and "case_id" in how:
                 join = raw["_person_id"].astype(str).str.strip().str.upper().reset_index(drop=True)
@@ -565,9 +623,124 @@ def discover(workspace: Path) -> tuple[list[Found], list[str], list[dict]]:
                     checks,
                     header.order,
                     join,
+                    by_head=by_head,
                 )
             )
     return found, warnings, unused
+
+
+def _enrolled(relief: pd.Series) -> pd.Series:
+    """是/否 as written (是否保障对象), else a filled 救助类型 means enrolled."""
+    text = relief.astype(str).str.strip()
+    yes_no = text.str.lower().map(YES_NO)
+    return yes_no.fillna((text != "").map({True: "是", False: "否"}))
+
+
+def _member_tables(
+    table: str,
+    raw: pd.DataFrame,
+    label: str,
+    rows: pd.Series,
+    labels: dict[str, str],
+    source: SourceInfo,
+    by_head: bool,
+) -> list[Found]:
+    """Tables a roster also holds: the members of the national person export (低保证号 on every row), of
+    浪潮 家庭成员信息 (是否保障对象, joined to the roll by the head's ID) and of 浪潮 台账统计明细 (members as
+    column pairs, unpivoted to persons and members)."""
+
+    def derived(name: str, frame: pd.DataFrame, suffix: str, note: str, headers: dict, at: pd.Series, **kw) -> Found:
+        info = SourceInfo(name, f"{label}（{suffix}）", source.encoding, source.sha256, source.size)
+        info.notes = [f"{label}：{note}"]
+        return Found(name, info.file, frame.reset_index(drop=True), info, headers, at.reset_index(drop=True), **kw)
+
+    if table == "persons" and "_case_id" in raw:  # the national person export
+        m = raw[raw["_case_id"].astype(str).str.strip() != ""]
+        enrolled = _enrolled(m["_relief"]) if "_relief" in m else pd.Series("是", index=m.index)
+        members = pd.DataFrame({"case_id": m["_case_id"], "person_id": m["person_id"], "enrolled": enrolled})
+        return [
+            derived(
+                "case_members",
+                members,
+                "保障成员",
+                "保障成员取自人员表的低保证号，救助类型为空的记为未纳入保障",
+                {"case_id": "低保(特困)证号", "person_id": "身份证号", "enrolled": "救助类型"},
+                rows[m.index.to_numpy()],
+                derived=True,
+            )
+        ]
+    if table == "persons" and "_head_name" in raw and "_relief" in raw:  # 浪潮 家庭成员信息
+        members = pd.DataFrame({"case_id": "", "person_id": raw["person_id"], "enrolled": _enrolled(raw["_relief"])})
+        return [
+            derived(
+                "case_members",
+                members,
+                "保障成员",
+                "保障成员按户主身份证号对应到低保名册的低保证号，是否保障对象为“否”的记为未纳入保障",
+                {"person_id": labels.get("person_id", "身份证号"), "enrolled": "是否保障对象"},
+                rows,
+                derived=True,
+                join_ids=raw["household_id"].astype(str).str.strip().str.upper().reset_index(drop=True),
+                join_label="户主姓名",
+            )
+        ]
+    if table != "cases" or not member_slots(raw.columns):
+        return []
+    long, at = unpivot_members(raw, rows, labels)  # 浪潮 台账统计明细
+    case = raw.iloc[long["_case_pos"].to_numpy()].reset_index(drop=True)
+    head = long["slot"].eq(0).to_numpy()
+    persons = pd.DataFrame(
+        {
+            "person_id": long["person_id"],
+            "name": long["name"],
+            "household_id": case["household_id"],
+            "relation_to_head": np.where(head, "户主", "其他"),
+            "village_code": case["village_code"],
+            "township": case["township"],
+            "county": "未注明",
+            "area_type": case["area_type"],
+        }
+    )
+    for col, helper in (("phone", "_phone"), ("sex", "_sex")):
+        if helper in case:
+            persons[col] = np.where(head, case[helper].astype(str), "")
+    if "_village_name" in case:
+        persons["village_name"] = case["_village_name"]
+    enjoys = _enrolled(case["_head_enjoys"]).where(case["_head_enjoys"].astype(str).str.strip() != "", "是")
+    members = pd.DataFrame(
+        {
+            "case_id": case["case_id"],
+            "person_id": long["person_id"],
+            "enrolled": np.where(head, enjoys if "_head_enjoys" in case else "是", "是"),
+        }
+    )
+    id_labels = long["_id_label"].reset_index(drop=True)
+    listed = members.groupby(long["_case_pos"]).enrolled.apply(lambda e: int((e == "是").sum()))
+    counted = pd.to_numeric(raw["enrolled_count"], errors="coerce").iloc[listed.index.to_numpy()].to_numpy()
+    differ = int((listed.to_numpy() != counted).sum())
+    note = "成员取自成员一至成员九的姓名和身份证号列；与户主关系未导出，记为“其他”"
+    return [
+        derived(
+            "persons",
+            persons,
+            "家庭成员",
+            note,
+            {"person_id": id_labels, "name": "姓名"},
+            at,
+            derived=True,
+            by_head=by_head,
+        ),
+        derived(
+            "case_members",
+            members,
+            "保障成员",
+            "户主按“户主是否享受”，列出的成员均记为纳入保障"
+            + (f"；{differ}户列出的保障人数与“享受保障人数”不一致，请核对" if differ else ""),
+            {"person_id": id_labels, "enrolled": "户主是否享受"},
+            at,
+            derived=True,
+        ),
+    ]
 
 
 # ---------------------------------------------------------------- parsing columns
@@ -660,6 +833,8 @@ def _normalise_column(s: pd.Series) -> pd.Series:
     arr = pa.array(s, from_pandas=True) if isinstance(s.dtype, pd.StringDtype) else None
     if arr is None or not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
         arr = pa.array(s.astype(str), from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):  # a column made by concatenating frames comes in chunks
+        arr = arr.combine_chunks()
     arr = pc.fill_null(arr, "")
     ascii_ = pc.string_is_ascii(arr)
     out = pc.utf8_trim(arr, _ASCII_SPACE)
@@ -707,6 +882,10 @@ def parse_table(
             got.pop("person_id", None)
         return {k: (v.upper() if k.endswith("_id") else v) for k, v in got.items() if v}
 
+    def header_of(column: str, i) -> str:  # a header per row where rows were unpivoted from column pairs
+        h = headers.get(column, column)
+        return str(h.iat[i]) if isinstance(h, pd.Series) else h
+
     def record(mask: pd.Series, column: str, reason_codes, action: str) -> None:
         idx = mask[mask].index
         if not len(idx):
@@ -718,7 +897,7 @@ def parse_table(
                     "table": spec.name,
                     "file": label,
                     "row": int(rows[i]),
-                    "column": headers.get(column, column),
+                    "column": header_of(column, i),
                     "value": mask_value(column, raw.at[i, column]),
                     "reason_code": code,
                     "reason": REASONS_ZH.get(code, code),
@@ -765,7 +944,7 @@ def parse_table(
                         "table": spec.name,
                         "file": label,
                         "row": int(rows[i]),
-                        "column": "+".join(headers.get(c, c) for c in spec.key),
+                        "column": "+".join(header_of(c, i) for c in spec.key),
                         "value": "+".join(mask_value(c, str(v)) for c, v in zip(spec.key, k)),
                         "reason_code": "DUPLICATE_KEY",
                         "reason": f"{REASONS_ZH['DUPLICATE_KEY']}（与第{int(first)}行重复）",
@@ -811,7 +990,10 @@ def load_workspace(workspace: str | Path, progress: Callable[[str], None] | None
     problems = ErrorCollector(InputError, f"无法导入工作目录 {workspace}")
     seen: dict[str, str] = {}
     mapped = []
-    for f in found:
+    for f in sorted(found, key=lambda f: f.derived):  # a table's own file first, members of a roster after
+        if f.table in seen and f.derived:
+            warnings.append(f"{f.label}：已由 {seen[f.table]} 提供数据表 {f.table}，未使用这些由名册生成的行")
+            continue
         if f.table in seen:
             problems.add(f"数据表 {f.table} 出现在两个文件中：{seen[f.table]} 和 {f.label}；请只保留一个。")
             continue
@@ -849,6 +1031,7 @@ def load_workspace(workspace: str | Path, progress: Callable[[str], None] | None
     problems.raise_if_any()
 
     tables, rejects, sources = {}, [], []
+    by_head = {f.table for f in mapped if f.by_head}
     for f in sorted(mapped, key=lambda f: f.join_ids is not None):  # joins after the tables they join to
         spec = TABLES[f.table]
         unmatched = []
@@ -856,22 +1039,27 @@ def load_workspace(workspace: str | Path, progress: Callable[[str], None] | None
             heads = dict(zip(tables["cases"].head_id, tables["cases"].case_id)) if "cases" in tables else {}
             found_case = f.join_ids.map(heads)
             miss = found_case.isna().to_numpy()
-            for row, pid_ in zip(f.rows[miss], f.join_ids[miss]):
+            code = "NO_CASE_FOR_ID" if f.table == "payments" else "NO_CASE_FOR_HEAD"
+            keep = f.raw.get("person_id", f.join_ids)
+            for row, head_, pid_ in zip(f.rows[miss], f.join_ids[miss], keep[miss]):
                 unmatched.append(
                     {
                         "table": spec.name,
                         "file": f.label,
                         "row": int(row),
-                        "column": "身份证号",
-                        "value": mask_value("person_id", pid_),
-                        "reason_code": "NO_CASE_FOR_ID",
-                        "reason": REASONS_ZH["NO_CASE_FOR_ID"],
+                        "column": f.join_label,
+                        "value": mask_value("person_id", head_) if f.table == "payments" else "",
+                        "reason_code": code,
+                        "reason": REASONS_ZH[code],
                         "action": "整行剔除",
                         "person_id": pid_ or None,
                     }
                 )
             f.raw = f.raw[~miss].assign(case_id=found_case[~miss].to_numpy())
             f.rows = f.rows[~miss].reset_index(drop=True)
+            f.headers = {
+                k: (v[~miss].reset_index(drop=True) if isinstance(v, pd.Series) else v) for k, v in f.headers.items()
+            }
         if progress:
             progress(f"导入 {f.label}（{len(f.raw):,} 行）")
         frame, rej = parse_table(spec, f.label, _take_raw(f), f.info, headers=f.headers, rows=f.rows)
@@ -897,6 +1085,7 @@ def load_workspace(workspace: str | Path, progress: Callable[[str], None] | None
                 }
             )
         sources.append(f.info)
+    warnings += reconcile_households(tables, by_head)
     rej = pd.DataFrame(rejects, columns=REJECT_FRAME_COLUMNS)
     _refuse_empty_tables(tables, sources, rej, warnings)
     return Workspace(
@@ -936,7 +1125,7 @@ def inspect_workspace(workspace: str | Path) -> list[dict]:
     found, _, unused = discover(Path(workspace))
     out = []
     for f in found:
-        if f.label.endswith("（保障成员）"):
+        if f.derived:
             continue
         spec = TABLES[f.table]
         missing = [c.name for c in spec.columns if c.required and c.name not in f.raw.columns]

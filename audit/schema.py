@@ -316,7 +316,7 @@ CASES = TableSpec(
         ),
         C("labour_unstable", "enum", False, "有劳动能力且收入不稳定", codes=YES_NO),
         C("single_person_route", "enum", False, "单人保", codes=YES_NO),
-        C("account_no", "str", False, "发放账号", "银行账号", "一卡通账号"),
+        C("account_no", "str", False, "发放账号", "银行账号", "一卡通账号", "开户行账号"),
         C("emergency", "enum", False, "先行救助", codes=YES_NO),
     ),
     key=("case_id",),

@@ -200,21 +200,7 @@ def _xlsx_grids(path: Path) -> list[Grid]:
 def _xls_grids(path: Path) -> list[Grid]:
     head = path.read_bytes()[:512].lstrip().lower()
     if head.startswith((b"<", b"\xef\xbb\xbf<")):  # 浪潮 next-excel writes an HTML table named .xls
-        import pandas as pd
-
-        try:
-            tables = pd.read_html(io.StringIO(path.read_bytes().decode("utf-8", errors="replace")), header=None)
-        except ValueError as exc:
-            raise InputError(f"{path.name}：.xls 文件实为网页表格，但其中没有可读取的表格（{exc}）。") from None
-        return [
-            Grid(
-                f"{path.name}:表{i + 1}",
-                [[_cell(v) if v == v else "" for v in row] for row in t.itertuples(index=False)],
-                list(range(1, len(t) + 1)),
-                "html",
-            )
-            for i, t in enumerate(tables)
-        ]
+        return _html_grids(path)
     import xlrd
 
     try:
@@ -244,6 +230,68 @@ def _xls_grids(path: Path) -> list[Grid]:
                             rows[rr][cc] = text
         out.append(Grid(f"{path.name}:{sh.name}", rows, list(range(1, len(rows) + 1)), "xls"))
     return out
+
+
+def _html_grids(path: Path) -> list[Grid]:
+    """The tables of an HTML page saved as .xls (浪潮 next-excel), cell texts exactly as written (an ID, a
+    低保证号 with leading zeros, an account number stay text). A header cell spanning rows or columns
+    spreads its text over the span, as a merged Excel header does; a body cell does not (a merged amount
+    is one amount)."""
+    import lxml.html
+
+    raw = path.read_bytes()
+    text = raw.decode("utf-8") if _is_utf8(raw) else raw.decode("gb18030", errors="replace")
+    try:
+        doc = lxml.html.document_fromstring(text)
+    except Exception:  # lxml's ParserError on a page with no elements
+        doc = None
+    tables = doc.findall(".//table") if doc is not None else []
+    out = []
+    for i, table in enumerate(t for t in tables if t.find(".//table") is None):  # innermost tables only
+        rows: list[list[str]] = []
+        pending: dict[tuple[int, int], str] = {}  # cells covered by a span from above
+        for r, tr in enumerate(table.iter("tr")):
+            row: list[str] = []
+            c = 0
+            for td in tr:
+                if td.tag not in ("td", "th"):
+                    continue
+                while (r, c) in pending:
+                    row.append(pending.pop((r, c)))
+                    c += 1
+                value = " ".join(td.text_content().split())
+                span_c = max(1, _int_attr(td, "colspan"))
+                span_r = max(1, _int_attr(td, "rowspan"))
+                spread = value if r < HEAD_SCAN else ""
+                row += [value] + [spread] * (span_c - 1)
+                for rr in range(r + 1, r + span_r):
+                    for cc in range(c, c + span_c):
+                        pending[(rr, cc)] = spread
+                c += span_c
+            while (r, c) in pending:
+                row.append(pending.pop((r, c)))
+                c += 1
+            rows.append(row)
+        if any(any(x for x in row) for row in rows):
+            out.append(Grid(f"{path.name}:表{i + 1}", rows, list(range(1, len(rows) + 1)), "html"))
+    if not out:
+        raise InputError(f"{path.name}：.xls 文件实为网页表格，但其中没有可读取的表格。")
+    return out
+
+
+def _int_attr(el, name: str) -> int:
+    try:
+        return int(str(el.get(name, "1")).strip() or 1)
+    except ValueError:
+        return 1
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def read_grids(path: Path, decode) -> list[Grid]:

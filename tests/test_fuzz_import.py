@@ -165,3 +165,60 @@ def test_arbitrary_bytes_as_a_workbook_or_csv_never_crash(blob):
                 load_workspace(ws)
         except InputError as exc:
             assert "cases" in str(exc) or "低保名册" in str(exc)
+
+
+@st.composite
+def standing_book(draw):
+    """浪潮 台账统计明细 with members as column pairs: members valid, with a bad ID, a name without an ID,
+    or blank; odd amounts and dates on the case."""
+    cases = []
+    for i in range(draw(st.integers(0, 6))):
+        members = []
+        for j in range(draw(st.integers(0, 9))):
+            kind = draw(st.sampled_from(["ok", "ok", "bad", "name_only", ODD]))
+            good = pid("20000101", 10 * i + j + 3)
+            member_id = (
+                good
+                if kind == "ok"
+                else good[:-1] + "Z"
+                if kind == "bad"
+                else ""
+                if kind == "name_only"
+                else draw(kind)
+            )
+            members.append((f"成员{j}", member_id))
+        cases.append(
+            {
+                "date": draw(st.one_of(st.just("2020-01-05"), ODD)),
+                "card": f"00{i}",
+                "head_name": "户主",
+                "head_id": pid("19600101", 2 * i + 1),
+                "count": draw(st.one_of(st.just(len(members) + 1), ODD)),
+                "amount": draw(st.one_of(st.just(500), ODD)),
+                "account": "6228480000000000017",
+                "members": members,
+            }
+        )
+    return cases
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(standing_book())
+def test_wide_member_roster_never_crashes_and_every_member_is_accounted_for(cases):
+    from tests.test_real_exports import _officials, _standing_book
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Path(tmp)
+        _officials(ws)
+        _standing_book(ws / "台账统计明细.xls", cases)
+        try:
+            with tried("standing book"):
+                res = load_workspace(ws)
+        except InputError as exc:  # no cases imported, or none recognised: said with the file's name
+            assert "台账统计明细.xls" in str(exc) or "cases" in str(exc) or "persons" in str(exc)
+            return
+        src = {s.table: s for s in res.sources}
+        assert src["cases"].rows_loaded + src["cases"].rows_rejected == len(cases)
+        listed = len(cases) + sum(1 for c in cases for name, i in c["members"] if name or i)
+        assert src["persons"].rows_loaded + src["persons"].rows_rejected == listed
+        assert len(res.tables["persons"]) == src["persons"].rows_loaded

@@ -532,3 +532,183 @@ def test_r5_family_query_xls_with_title_and_footer_imports_as_cases(tmp_path):
     assert c.case_id.tolist() == ["LB0", "LB1", "LB2"] and c.head_id.tolist() == HEADS[:3] and ws.rejects.empty
     assert c.monthly_amount.tolist() == [600.0] * 3 and set(c.area_type) == {"城市"}
     assert c.approval_date.min() == pd.Timestamp("2020-07-01") and c.village_code.nunique() == 1
+
+
+# ---------------------------------------------------------------- R7: 浪潮 台账统计明细 (HTML .xls, members as columns)
+_NUM = "一二三四五六七八九"
+
+
+def _td(v, **span) -> str:
+    attrs = "".join(f' {k}="{n}"' for k, n in span.items())
+    return f"<td{attrs}>{v}</td>"
+
+
+def _standing_book(path, cases, title="大河镇大河村台账统计明细"):
+    """An HTML table named .xls, as 浪潮's next-excel writes standingBookExcel.jsp: title and 统计单位 rows
+    spanning 49 columns, a two-row header (成年人/未成年人 over their sub-columns), members as nine column
+    pairs, a 制表人/制表时间 footer."""
+    single = (
+        "登记时间 证件号码 户主姓名 身份证号码 性别 民族 家庭住址 邮编 家庭电话 享受保障类别 享受保障人数 "
+        "女性人数 残疾人数 三无人员 老年人"
+    ).split()
+    after = "户月保障金 月收入 最低生活标准 金额二 金额三 开户行 开户行账号 变动种类 变动时间 户主是否享受".split()
+    members = [f"成员{n}{k}" for n in _NUM for k in ("姓名", "身份证号")]
+    head1 = (
+        "".join(_td(h, rowspan=2) for h in single)
+        + _td("成年人", colspan=4)
+        + _td("未成年人", colspan=2)
+        + "".join(_td(h, rowspan=2) for h in after + members)
+    )
+    head2 = "".join(_td(h) for h in ("在职人员", "灵活就业", "登记失业", "未登记失业", "在校生", "其他"))
+    body = []
+    for c in cases:
+        cells = [c["date"], c["card"], c["head_name"], c["head_id"], "男", "水族", "大河村一组", "558100"]
+        cells += [c.get("phone", ""), "农村低保", c["count"], 1, 0, "否", 0, 0, 1, 0, 0, 1, 0]
+        cells += [c["amount"], 300, 650, "", "", "农业银行", c["account"], c.get("change", "新增")]
+        cells += [c.get("change_date", ""), c.get("head_enjoys", "是")]
+        pairs = [x for name, pid_ in c["members"] for x in (name, pid_)]
+        cells += pairs + [""] * (18 - len(pairs))
+        body.append("<tr>" + "".join(_td(v) for v in cells) + "</tr>")
+    html = (
+        "<html><head><meta charset='utf-8'></head><body><table border='1'>"
+        f"<tr>{_td(title, colspan=49)}</tr>"
+        f"<tr>{_td('统计单位：大河镇人民政府', colspan=49)}</tr>"
+        f"<tr>{head1}</tr><tr>{head2}</tr>" + "".join(body) + f"<tr>{_td('制表人：王某', colspan=24)}"
+        f"{_td('制表时间：2024年06月30日', colspan=25)}</tr></table></body></html>"
+    )
+    path.write_text(html, encoding="utf-8")
+
+
+def _r7_cases():
+    kids = [pid("20100101", 2 * i + 11) for i in range(4)]
+    bad = WIVES[2][:-1] + ("0" if WIVES[2][-1] != "0" else "1")  # a member's ID with a wrong check digit
+    return [
+        {"date": "2019-03-15", "card": "0052010001", "head_name": "户主0", "head_id": HEADS[0], "count": 3,
+         "amount": 620, "account": "6228480000000000017", "phone": "13800000001",
+         "members": [("妻0", WIVES[0]), ("子0", kids[0])]},
+        {"date": "2020-07-01", "card": "0052010002", "head_name": "户主1", "head_id": HEADS[1], "count": 1,
+         "amount": 300, "account": "6228480000000000025", "head_enjoys": "否", "members": [("妻1", WIVES[1])]},
+        {"date": "2021-01-20", "card": "0052010003", "head_name": "户主2", "head_id": HEADS[2], "count": 4,
+         "amount": 900, "account": "6228480000000000033",
+         "members": [("子2", kids[1]), ("女2", kids[2]), ("妻2", bad)]},
+        {"date": "2018-05-01", "card": "0052010004", "head_name": "户主3", "head_id": HEADS[3], "count": 1,
+         "amount": 320, "account": "6228480000000000041", "change": "停保", "change_date": "2024-03-31",
+         "members": []},
+    ]  # fmt: skip
+
+
+def _officials(ws):
+    pd.DataFrame([{"person_id": pid("19700101", 51), "role": "村委会主任", "level": "村"}]).to_csv(
+        ws / "officials.csv", index=False
+    )
+
+
+def test_r7_standing_book_unpivots_members_into_persons_and_case_members(tmp_path):
+    _standing_book(tmp_path / "大河村台账统计明细.xls", _r7_cases())
+    _officials(tmp_path)
+    ws = load_workspace(tmp_path)
+    c, p, m = ws.tables["cases"], ws.tables["persons"], ws.tables["case_members"]
+    # cases: 证件号码 is the 低保证号 (leading zeros kept), 身份证号码 the head's, 登记时间 the approval date
+    assert c.case_id.tolist() == ["0052010001", "0052010002", "0052010003", "0052010004"]
+    assert c.head_id.tolist() == HEADS[:4] and c.household_id.tolist() == HEADS[:4]
+    assert c.monthly_amount.tolist() == [620.0, 300.0, 900.0, 320.0] and set(c.standard) == {650.0}
+    assert c.account_no.tolist()[0] == "6228480000000000017" and set(c.area_type) == {"农村"}
+    assert c.approval_date.tolist()[0] == pd.Timestamp("2019-03-15")
+    assert c.status.tolist() == ["在保", "在保", "在保", "停保"] and c.exit_date.iloc[3] == pd.Timestamp("2024-03-31")
+    assert c.village_code.nunique() == 1 and set(c.township) == {"未注明"}
+    # persons: 4 heads + 6 members listed, minus the one with a bad check digit (rejected, named)
+    assert len(p) == 9 and set(p[p.relation_to_head == "户主"].person_id) == set(HEADS[:4])
+    assert p.set_index("person_id").household_id[WIVES[0]] == HEADS[0]
+    assert p.set_index("person_id").phone[HEADS[0]] == "13800000001"
+    assert set(p.village_code) == set(c.village_code)
+    enrolled = m.set_index("person_id").enrolled
+    assert enrolled[HEADS[1]] == "否" and enrolled[WIVES[1]] == "是" and enrolled[HEADS[0]] == "是"
+    assert m.set_index("person_id").case_id[WIVES[1]] == "0052010002"
+    # the bad member ID: one reject per table it would have entered, at the case's Excel row (5 + 2), named by column
+    bad = ws.rejects[ws.rejects.reason_code == "BAD_ID_CHECKSUM"]
+    assert (
+        set(bad.table) == {"persons", "case_members"} and set(bad.row) == {7} and set(bad.column) == {"成员三身份证号"}
+    )
+    assert len(ws.rejects) == 2
+    notes = " ".join(ws.warnings)
+    assert "证件号码即低保证号" in notes and "表尾1行" in notes and "大河镇大河村" in notes
+
+
+def test_r7_standing_book_alone_audits_end_to_end(tmp_path):
+    _standing_book(tmp_path / "台账统计明细.xls", _r7_cases())
+    _officials(tmp_path)
+    res = run_audit(tmp_path, "sandu-2021", tmp_path / "out")
+    assert res.run["row_counts"]["cases"]["loaded"] == 4 and res.run["row_counts"]["persons"]["loaded"] == 9
+    assert res.run["rules"]["AWD-01"]["status"] == "ran"
+
+
+def test_r7_members_yield_to_a_register_and_cases_take_its_household_numbers(tmp_path):
+    """With a 户籍人口 file beside it, the register is the persons table and the roll's households (keyed
+    by the head's ID) take the register's 户号 through the head."""
+    _minimal_register(tmp_path)
+    (tmp_path / "cases.csv").unlink()
+    _standing_book(tmp_path / "台账统计明细.xls", _r7_cases())
+    ws = load_workspace(tmp_path)
+    assert len(ws.tables["persons"]) == 6  # the register's rows only
+    assert ws.tables["cases"].household_id.tolist() == ["H0", "H1", "H2", "H3"]
+    assert any("未使用这些由名册生成的行" in w for w in ws.warnings)
+    assert any("按户主身份证号对应到人员表的户号" in w for w in ws.warnings)
+
+
+# ---------------------------------------------------------------- R6: 浪潮 家庭成员信息 (households by 户主姓名)
+def _family_members(path, rows):
+    head = ["地区", "姓名", "身份证号", "性别", "户主姓名", "是否保障对象", "与户主关系", "年收入（元）"]
+    head += ["健康状况", "婚姻状况", "教育状况"]
+    grid = [["家庭成员信息"] + [""] * 10, ["制表单位：大河镇民政所", "", "", "", "日期：2024-06-30"] + [""] * 6, head]
+    grid += [[v, n, i, "", h, e, r, 3000, "健康", "已婚", "初中"] for v, n, i, h, e, r in rows]
+    _xlsx(path, grid, merges=["A1:K1", "A2:D2", "E2:K2"])
+
+
+def test_r6_family_members_grouped_by_head_row_and_joined_to_the_roll(tmp_path):
+    """Households named only by 地区 + 户主姓名: two families whose heads are both 王大 in 大河村 are told
+    apart by the head's row above them; members join the roll through the head's ID; a family whose head
+    is not on the roll is a named reject of the members table (the people still import)."""
+    _minimal_register(tmp_path)  # cases LB0..LB5 headed by HEADS[i], household H{i}
+    (tmp_path / "persons.csv").unlink()
+    other = pid("19550101", 97)
+    kid = pid("20050101", 41)
+    rows = [
+        ("大河村", "王大", HEADS[0], "王大", "是", "户主"),
+        ("大河村", "王二", WIVES[0], "王大", "是", "妻"),
+        ("大河村", "王小", kid, "王大", "否", "长子"),
+        ("大河村", "李四", HEADS[1], "李四", "是", "本人"),
+        ("大河村", "王大", HEADS[2], "王大", "是", "户主"),  # a second 王大 of the same village
+        ("大河村", "刘芳", WIVES[2], "王大", "是", "妻子"),
+        ("小河村", "赵五", other, "赵五", "是", "户主"),  # not on the roll
+    ]
+    _family_members(tmp_path / "家庭成员信息.xlsx", rows)
+    ws = load_workspace(tmp_path)
+    p, m = ws.tables["persons"], ws.tables["case_members"]
+    assert len(p) == 7
+    hh = p.set_index("person_id").household_id
+    # the households take the roll's 户号 through the head
+    assert hh[WIVES[0]] == "H0" and hh[kid] == "H0" and hh[WIVES[2]] == "H2" and hh[HEADS[1]] == "H1"
+    assert hh[other] == other  # not on the roll: keyed by the head's own ID
+    assert p.set_index("person_id").relation_to_head[WIVES[2]] == "配偶"
+    link = m.set_index("person_id")
+    assert link.case_id[kid] == "LB0" and link.enrolled[kid] == "否" and link.case_id[WIVES[2]] == "LB2"
+    assert len(m) == 6
+    [r] = ws.rejects.itertuples()
+    assert r.reason_code == "NO_CASE_FOR_HEAD" and r.row == 10 and r.table == "case_members" and r.column == "户主姓名"
+    assert r.person_id == other
+    notes = " ".join(ws.warnings)
+    assert "按地区、户主姓名和户主所在行归户" in notes and "1个户主姓名在同一地区对应两户以上" in notes
+
+
+def test_r6_member_listed_before_any_head_of_its_name_goes_to_the_head_below(tmp_path):
+    _minimal_register(tmp_path)
+    (tmp_path / "persons.csv").unlink()
+    rows = [
+        ("大河村", "王二", WIVES[0], "王大", "是", "妻"),
+        ("大河村", "王大", HEADS[0], "王大", "是", "户主"),
+        ("大河村", "刘芳", WIVES[2], "王大", "是", "妻"),
+        ("大河村", "王大", HEADS[2], "王大", "是", "户主"),
+    ]
+    _family_members(tmp_path / "家庭成员信息.xlsx", rows)
+    hh = load_workspace(tmp_path).tables["persons"].set_index("person_id").household_id
+    assert hh[WIVES[0]] == "H0" and hh[WIVES[2]] == "H0" and hh[HEADS[2]] == "H2"
