@@ -450,18 +450,17 @@ def stopped_still_poor(ctx: AuditContext) -> Iterator[Finding]:
     if stopped.empty:
         return
     living = _living(ctx)
-    alive_hh = set(living.household_id)
     covered = _covered_households(ctx)
-    later_apps = ctx.table("applications") if "applications" in ctx.tables else None
+    # households still covered, no longer living, or that applied again after the stop: set aside at once
+    stopped = stopped[~isin(stopped.household_id, list(covered)) & isin(stopped.household_id, living.household_id)]
+    if "applications" in ctx.tables:
+        a = ctx.table("applications")
+        a = a[isin(a.household_id, stopped.household_id)]
+        last_app = pd.to_datetime(a.application_date).groupby(a.household_id).max()
+        stopped = stopped[~(pd.to_datetime(stopped.household_id.map(last_app)) > stopped.exit_date).to_numpy(bool)]
     checks = ctx.table("income_checks") if "income_checks" in ctx.tables else None
     std = _household_standard(ctx, stopped.household_id)
     for r, s in zip(stopped.itertuples(index=False), std):
-        if r.household_id in covered or r.household_id not in alive_hh:
-            continue
-        if later_apps is not None:
-            mine = ctx.rows_of("applications", "household_id", r.household_id)
-            if (pd.to_datetime(mine.application_date) > r.exit_date).any():
-                continue
         reason = r.exit_reason if isinstance(r.exit_reason, str) else ""
         grounds_ok = any(g in reason for g in grounds)
         income, when = None, None

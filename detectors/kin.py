@@ -488,20 +488,31 @@ def concentration(ctx: AuditContext) -> Iterator[Finding]:
     active = cases[cases.status.isin(["在保", "渐退"])]
     mem = ctx.enrolled_members.merge(p, on="person_id")
     vname = ctx.table("persons").drop_duplicates("village_code").set_index("village_code").get("village_name")
+    members_v = mem.assign(_cv=mem.case_id.map(active.drop_duplicates("case_id").set_index("case_id").village_code))
     # each table split by village once (not filtered again for every village)
     by_village = {
         name: dict(tuple(t.groupby(col, sort=False)))
         for name, t, col in (
             ("linked", linked, "village_code"),
             ("active", active, "village_code"),
-            (
-                "members",
-                mem.assign(_cv=mem.case_id.map(active.drop_duplicates("case_id").set_index("case_id").village_code)),
-                "_cv",
-            ),
+            ("members", members_v, "_cv"),
         )
     }
-    for vc, n_hh in p.groupby("village_code", sort=True).household_id.nunique().items():
+    # screen every village at once (households, linked households, active cases, linked cases and the
+    # binomial tail as arrays); only villages that can yield a finding are looked at one by one
+    hits = members_v.merge(
+        linked[["y", "village_code"]].drop_duplicates(), left_on=["person_id", "_cv"], right_on=["y", "village_code"]
+    )
+    stats = pd.DataFrame({"n_hh": p.groupby("village_code").household_id.nunique()})
+    stats["lk_hh"] = linked.groupby("village_code").household_id.nunique().reindex(stats.index).fillna(0)
+    stats["n"] = active.groupby("village_code").size().reindex(stats.index).fillna(0)
+    stats["k"] = hits.groupby("_cv").case_id.nunique().reindex(stats.index).fillna(0)
+    share_v = stats.lk_hh / stats.n_hh.where(stats.n_hh > 0)
+    open_ = (stats.n > 0) & (share_v > 0) & (share_v < 1) & (stats.k >= min_cases)
+    tail_p = pd.Series(binom.sf(stats.k - 1, stats.n, share_v.fillna(0)), index=stats.index)
+    may_quota = (stats.k > stats.n * share_v) & (stats.k >= 1)
+    keep = stats.index[open_ & ((tail_p < watch) | may_quota)]
+    for vc, n_hh in stats.n_hh.loc[sorted(keep)].items():
         lk = by_village["linked"].get(vc, linked.iloc[0:0])
         lk_hh = set(lk.household_id)
         share = len(lk_hh) / n_hh if n_hh else 0

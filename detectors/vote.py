@@ -293,7 +293,7 @@ def lineal_voter(ctx: AuditContext) -> Iterator[Finding]:
         return
     need = ctx.profile.fraction("appraisal_approval_share")
     a = _attendance(ctx)
-    v = ctx.table("votes").merge(a[["meeting_id", "person_id"]], on="meeting_id")
+    votes = ctx.table("votes")
     members = (
         ctx.table("case_members")
         if "case_members" in ctx.tables
@@ -305,10 +305,22 @@ def lineal_voter(ctx: AuditContext) -> Iterator[Finding]:
             ctx.table("cases")[["case_id", "head_id"]].rename(columns={"head_id": "person_id"}),
         ]
     )
-    rel = ctx.kinship.relatives(sorted(set(v.person_id)), LINEAL, with_path=False)
-    j = v.merge(rel, left_on="person_id", right_on="x").merge(
-        applicants.drop_duplicates().rename(columns={"person_id": "y"}), on=["case_id", "y"]
-    )
+    voters = a.person_id[a.meeting_id.isin(set(votes.meeting_id))]
+    rel = ctx.kinship.relatives(sorted(set(voters)), LINEAL, with_path=False)
+    # votes x attendees x relatives x applicants in one DuckDB join, rows in the order pandas' merges give
+    con = duckdb.connect()
+    con.register("v", votes.assign(_v=np.arange(len(votes))))
+    con.register("a", a[["meeting_id", "person_id"]].assign(_a=np.arange(len(a))))
+    con.register("rel", rel.assign(_r=np.arange(len(rel))))
+    con.register("ap", applicants.drop_duplicates().rename(columns={"person_id": "y"}))
+    cols = ", ".join(f'v."{c}"' for c in votes.columns)
+    rcols = ", ".join(f'rel."{c}"' for c in rel.columns)
+    j = con.execute(
+        f"""SELECT {cols}, a.person_id, {rcols} FROM v JOIN a USING (meeting_id)
+            JOIN rel ON rel.x = a.person_id SEMI JOIN ap ON ap.case_id = v.case_id AND ap.y = rel.y
+            ORDER BY v._v, a._a, rel._r"""
+    ).df()
+    con.close()
     if j.empty:
         return
     j["path"] = [path_of(r) for r in j.itertuples(index=False)]  # only for the pairs kept

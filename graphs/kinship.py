@@ -101,6 +101,10 @@ class Kinship:
         best["degree"] = best.pattern.map(DEGREE)
         best = best.sort_values(["x", "y", "degree", "pattern", "n1", "n2", "n3"], na_position="last", kind="stable")
         best = best.drop_duplicates(["x", "y"], keep="first")
+        # the closest chain of each pair is chosen among all patterns; a pair whose closest chain cannot
+        # be of a wanted category (whatever the sexes on it) is left out before it is labelled
+        wanted = set(categories)
+        best = best[best.pattern.isin({pt for pt, cats in _PATTERN_CATEGORIES.items() if cats & wanted})]
         con.register("kin_best", best)
         q = con.execute("""
             WITH ids AS (SELECT x AS id FROM kin_best UNION SELECT n1 FROM kin_best UNION SELECT n2 FROM kin_best
@@ -119,7 +123,6 @@ class Kinship:
         if q.empty:
             return pd.DataFrame(columns=cols + (["path"] if with_path else []))
         out = self._label(q, cols, with_path)
-        wanted = set(categories)
         return out[out.category.isin(wanted)].reset_index(drop=True)
 
     _LABEL_KEYS = [
@@ -184,6 +187,13 @@ class Kinship:
         for r in sub.itertuples(index=False):
             G.add_edge(r.a, r.b, kind=r.kind, label="父母" if r.kind == "parent" else "配偶", source=r.source)
         return G
+
+
+# every category each pattern can fall in, over all sexes of the people on it
+_SEXES = ("男", "女", None)
+_PATTERN_CATEGORIES = {
+    pt: {category(pt, n1_sex=a, n2_sex=b, n3_sex=c) for a in _SEXES for b in _SEXES for c in _SEXES} for pt in DEGREE
+}
 
 
 def path_of(r) -> list[str]:
