@@ -29,7 +29,15 @@ from audit.load import SUFFIXES
 from audit.progress import Progress
 from detectors.base import FINDING_COLUMNS, Finding, Severity
 
-__all__ = ["county_folders", "run_province", "ProvinceResult", "PROVINCE_DIR"]
+__all__ = [
+    "county_folders",
+    "run_province",
+    "ProvinceResult",
+    "PROVINCE_DIR",
+    "CROSS_SQL",
+    "cross_county_findings",
+    "extract",
+]
 
 PROVINCE_DIR = "全省"
 ACTIVE = ("在保", "渐退")
@@ -58,7 +66,7 @@ class ProvinceResult:
     out: Path
 
 
-def _extract(res, county: str) -> dict[str, pd.DataFrame]:
+def extract(res, county: str) -> dict[str, pd.DataFrame]:
     """The few columns of one audited county that the cross-county checks read."""
     t = res.ctx.tables
     cases = t["cases"][["case_id", "household_id", "head_id", "village_code", "township", "status"]]
@@ -87,29 +95,45 @@ def _extract(res, county: str) -> dict[str, pd.DataFrame]:
     }
 
 
-def _related_households(con: duckdb.DuckDBPyConnection) -> set[frozenset]:
-    """Pairs of households (across counties) linked by a recorded relation between their members."""
-    rows = con.execute(
-        """SELECT DISTINCT a.household_id, b.household_id FROM relations r
-           JOIN members a ON a.person_id = r.person_id JOIN members b ON b.person_id = r.relative_id
-           WHERE a.household_id <> b.household_id"""
-    ).fetchall()
-    return {frozenset(r) for r in rows}
+# The cross-county checks as SQL, written once in DuckDB's dialect over three tables of per-county
+# extracts (members, payout, relations); the Spark engine runs the same text transpiled by SQLGlot.
+CROSS_SQL = {
+    # ELIG-09: every active enrolment of a person enrolled in two or more counties
+    "enrolled_twice": """
+        SELECT DISTINCT county, case_id, person_id, household_id, village_code, township FROM members
+        WHERE person_id IN (SELECT person_id FROM members GROUP BY person_id HAVING count(DISTINCT county) >= 2)
+        ORDER BY person_id, county, case_id""",
+    # pairs of households (across counties) linked by a recorded relation between their members
+    "related": """
+        SELECT DISTINCT a.household_id AS a, b.household_id AS b FROM relations r
+        JOIN members a ON a.person_id = r.person_id JOIN members b ON b.person_id = r.relative_id
+        WHERE a.household_id <> b.household_id""",
+    # CARD-01 / CARD-03: one account, or one reserved phone, behind cases of several counties
+    **{
+        f"shared_{column}": f"""
+        SELECT {column} AS key, county, case_id, household_id, village_code, township, account_no FROM payout
+        WHERE {column} IS NOT NULL AND {column} <> '' AND {column} IN (
+          SELECT {column} FROM payout WHERE {column} IS NOT NULL GROUP BY {column} HAVING count(DISTINCT county) >= 2)
+        ORDER BY key, county, case_id"""
+        for column in ("account_no", "reserved_phone")
+    },
+}
+EXTRACTS = ("members", "payout", "relations")
 
 
-def cross_county_findings(extracts: list[dict[str, pd.DataFrame]]) -> list[Finding]:
-    """ELIG-09, CARD-01 and CARD-03 across county lines, over the extracts of every county."""
+def duckdb_query(extracts: list[dict[str, pd.DataFrame]]):
+    """Run a CROSS_SQL query over the extracts of every county in DuckDB (the one-machine engine)."""
     con = duckdb.connect()
-    for name in ("members", "payout", "relations"):
+    for name in EXTRACTS:
         con.register(name, pd.concat([e[name] for e in extracts], ignore_index=True))
+    return lambda name: con.execute(CROSS_SQL[name]).df()
+
+
+def cross_county_findings(query) -> list[Finding]:
+    """ELIG-09, CARD-01 and CARD-03 across county lines. ``query(name)`` runs ``CROSS_SQL[name]`` over the
+    whole province's extracts on whichever engine holds them and returns the rows as a pandas frame."""
     out: list[Finding] = []
-    # ELIG-09: a person on the active roll of two or more counties, one finding per case
-    m = con.execute(
-        "SELECT DISTINCT county, case_id, person_id, household_id, village_code, township FROM members"
-    ).df()
-    n_counties = m.groupby("person_id").county.nunique()
-    twice = m[m.person_id.isin(set(n_counties[n_counties >= 2].index))]
-    twice = twice.sort_values(["person_id", "county", "case_id"])
+    twice = query("enrolled_twice")
     for person, g in twice.groupby("person_id", sort=True):
         where = [f"{r.county}{r.case_id}" for r in g.itertuples()]
         for r in g.itertuples():
@@ -134,18 +158,12 @@ def cross_county_findings(extracts: list[dict[str, pd.DataFrame]]) -> list[Findi
                     explanation=f"保障成员{mask_id(person)}同时是{'、'.join(others)}的保障成员（跨县重复享受低保）。",
                 )
             )
-    related = _related_households(con)
-    # CARD-01 / CARD-03: one account, or one reserved phone, behind cases of several counties
+    related = {frozenset(r) for r in query("related").itertuples(index=False, name=None)}
     for rule, column, mask, what in (
         ("CARD-01", "account_no", mask_account, "账户"),
         ("CARD-03", "reserved_phone", mask_phone, "预留手机号"),
     ):
-        shared = con.execute(
-            f"""SELECT {column} AS key, county, case_id, household_id, village_code, township, account_no FROM payout
-                WHERE {column} IS NOT NULL AND {column} <> '' AND {column} IN (
-                  SELECT {column} FROM payout WHERE {column} IS NOT NULL GROUP BY 1 HAVING count(DISTINCT county) >= 2)
-                ORDER BY key, county, case_id"""
-        ).df()
+        shared = query(f"shared_{column}")
         for key, g in shared.groupby("key", sort=True):
             g = g.drop_duplicates(["county", "case_id"])
             if rule == "CARD-03" and g.account_no.nunique() < 2:  # one shared card is CARD-01's finding
@@ -175,17 +193,47 @@ def cross_county_findings(extracts: list[dict[str, pd.DataFrame]]) -> list[Findi
                     f"（{'、'.join(cases)}）共用，各户之间未见登记的亲属关系，疑似集中代管。",
                 )
             )
-    con.close()
     return out
+
+
+def write_province(out: Path, summaries: dict[str, dict], findings: list[Finding], engine: str) -> pd.DataFrame:
+    """全省/findings.csv (a county run's columns plus the counties involved) and 全省/run.json, atomically."""
+    from audit.results import csv_safe
+    from audit.run import findings_frame
+    from audit.store import atomic_write
+
+    frame = findings_frame(findings)
+    frame["counties"] = ["、".join(json.loads(e).get("counties", [])) for e in frame.evidence]
+    frame = frame[FINDING_COLUMNS + ["counties"]]
+    target = out / PROVINCE_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    text = csv_safe(frame)
+    atomic_write(target / "findings.csv", lambda tmp: text.to_csv(tmp, index=False, encoding="utf-8-sig"))
+    run = {
+        "engine": engine,
+        "counties": summaries,
+        "cross_county": {"total": len(frame), **frame.groupby("rule").size().to_dict()},
+    }
+    body = json.dumps(run, ensure_ascii=False, indent=2, default=str)
+    atomic_write(target / "run.json", lambda tmp: tmp.write_text(body, encoding="utf-8"))
+    return frame
+
+
+def county_summary(res, out: Path) -> dict:
+    return {
+        "out": str(out),
+        "findings": len(res.findings),
+        "rejects": res.run["rejects"],
+        "as_of": res.run["as_of"],
+        "timings": res.run["timings"],
+    }
 
 
 def run_province(
     root: str | Path, profile: str = "sandu-2021", out: str | Path = "out/province", progress: Progress | None = None
 ) -> ProvinceResult:
     """Audit every county workspace under ``root`` and the checks across them; see the module docstring."""
-    from audit.results import csv_safe
-    from audit.run import findings_frame, run_audit
-    from audit.store import atomic_write
+    from audit.run import run_audit
 
     progress = progress or Progress(quiet=True)
     root, out = Path(root), Path(out)
@@ -196,27 +244,9 @@ def run_province(
     for i, ws in enumerate(folders):
         progress.say(f"审计第 {i + 1}/{len(folders)} 个县：{ws.name}")
         res = run_audit(ws, profile, out / ws.name, progress=Progress(quiet=True))
-        summaries[ws.name] = {
-            "out": str(out / ws.name),
-            "findings": len(res.findings),
-            "rejects": res.run["rejects"],
-            "as_of": res.run["as_of"],
-            "timings": res.run["timings"],
-        }
-        extracts.append(_extract(res, ws.name))
+        summaries[ws.name] = county_summary(res, out / ws.name)
+        extracts.append(extract(res, ws.name))
         del res
     progress.say("跨县比对（重复享受、共用账户和预留手机号）")
-    frame = findings_frame(cross_county_findings(extracts))
-    frame["counties"] = ["、".join(json.loads(e).get("counties", [])) for e in frame.evidence]
-    frame = frame[FINDING_COLUMNS + ["counties"]]
-    target = out / PROVINCE_DIR
-    target.mkdir(parents=True, exist_ok=True)
-    text = csv_safe(frame)
-    atomic_write(target / "findings.csv", lambda tmp: text.to_csv(tmp, index=False, encoding="utf-8-sig"))
-    run = {
-        "counties": summaries,
-        "cross_county": {"total": len(frame), **frame.groupby("rule").size().to_dict()},
-    }
-    body = json.dumps(run, ensure_ascii=False, indent=2, default=str)
-    atomic_write(target / "run.json", lambda tmp: tmp.write_text(body, encoding="utf-8"))
+    frame = write_province(out, summaries, cross_county_findings(duckdb_query(extracts)), "duckdb")
     return ProvinceResult(summaries, frame, out)
