@@ -36,15 +36,21 @@ def ensure_sample() -> Path:
 
 
 def cmd_run(a: argparse.Namespace) -> int:
+    from audit.parquet import is_parquet_layout, parquet_counties, read_county
     from audit.progress import Progress
+    from audit.province import county_folders
     from audit.run import run_audit
 
     ws = ensure_sample() if a.workspace == "sample" else Path(a.workspace)
-    from audit.province import county_folders
-
-    if a.workspace != "sample" and county_folders(ws):
+    if a.engine == "spark":
+        return _run_spark(a, ws)
+    parquet = is_parquet_layout(ws)
+    if (parquet and len(parquet_counties(ws)) > 1) or (not parquet and a.workspace != "sample" and county_folders(ws)):
         return _run_province(a, ws)
-    res = run_audit(ws, a.profile, a.out, as_of=a.as_of, strict=a.strict, progress=Progress(quiet=a.quiet))
+    loaded = read_county(ws, parquet_counties(ws)[0]) if parquet and parquet_counties(ws) else None
+    res = run_audit(
+        ws, a.profile, a.out, as_of=a.as_of, strict=a.strict, progress=Progress(quiet=a.quiet), loaded=loaded
+    )
     s = res.run["rules_summary"]
     print(
         f"审计完成：{len(res.findings):,} 条问题线索（高 {int((res.findings.severity == 'high').sum())}，"
@@ -73,6 +79,38 @@ def _run_province(a: argparse.Namespace, root: Path) -> int:
         f"全省 {len(res.counties)} 个县审计完成；跨县比对 {len(res.findings):,} 条"
         + (f"（{'，'.join(f'{k} {v}' for k, v in by_rule.items())}）" if by_rule else "")
         + f"：{Path(a.out).resolve() / PROVINCE_DIR}"
+    )
+    return 0
+
+
+def _run_spark(a: argparse.Namespace, source: Path) -> int:
+    from audit.progress import Progress
+    from audit.province import PROVINCE_DIR
+    from audit.spark import run_spark
+
+    res = run_spark(source, a.profile, a.out, master=a.master, as_of=a.as_of, progress=Progress(quiet=a.quiet))
+    for name, s in res.counties.items():
+        print(f"{name}：{s['findings']:,} 条问题线索，导入异常 {s['rejects']} 条（{s['out']}）")
+    if res.findings is not None:
+        by_rule = res.findings.groupby("rule").size().to_dict() if len(res.findings) else {}
+        print(
+            f"Spark 上审计 {len(res.counties)} 个县完成；跨县比对 {len(res.findings):,} 条"
+            + (f"（{'，'.join(f'{k} {v}' for k, v in by_rule.items())}）" if by_rule else "")
+            + f"：{Path(a.out).resolve() / PROVINCE_DIR}"
+        )
+    secs = "，".join(f"{k} {v:.1f} 秒" for k, v in res.seconds.items())
+    print(f"用时：{secs}（Spark 自身日志：{Path(a.out).resolve() / '.spark.log'}）")
+    return 0
+
+
+def cmd_export_parquet(a: argparse.Namespace) -> int:
+    from audit.parquet import export_parquet
+    from audit.progress import Progress
+
+    counties = export_parquet(Path(a.workspace), Path(a.out), progress=Progress(quiet=a.quiet))
+    print(
+        f"已导出 {len(counties)} 个县（{'、'.join(counties)}）到 {Path(a.out).resolve()}："
+        "每张表一个文件夹，按县分区（county_id=…），另有导入异常（_rejects）和导入说明（_meta）。"
     )
     return 0
 
@@ -346,7 +384,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--as-of", type=_date, default=None, help="核查基准日 YYYY-MM-DD（默认：最新发放月份月末）")
     r.add_argument("--strict", action="store_true", help="任一规则出错即停止（测试用）")
     r.add_argument("--quiet", action="store_true", help="不显示进度")
+    r.add_argument(
+        "--engine", choices=("duckdb", "spark"), default="duckdb", help="计算引擎：duckdb（单机，默认）或 spark"
+    )
+    r.add_argument("--master", default=None, help="Spark 主节点地址（如 spark://主机:7077、yarn；默认本机 local[*]）")
     r.set_defaults(fn=cmd_run)
+    ep = sub.add_parser("export-parquet", help="把工作目录（一个县或全省）导出为按县分区的 Parquet 数据（供 Spark）")
+    ep.add_argument("workspace")
+    ep.add_argument("--out", required=True, help="输出目录")
+    ep.add_argument("--quiet", action="store_true", help="不显示进度")
+    ep.set_defaults(fn=cmd_export_parquet)
     g = sub.add_parser("generate", help="生成模拟县数据（含埋设问题 truth.csv）")
     g.add_argument("--residents", type=int, default=20000)
     g.add_argument("--seed", type=int, default=1)

@@ -237,16 +237,22 @@ def run_province(
 
     progress = progress or Progress(quiet=True)
     root, out = Path(root), Path(out)
-    folders = county_folders(root)
-    if not folders:
+    from audit.parquet import is_parquet_layout, parquet_counties, read_county
+
+    parquet = is_parquet_layout(root)
+    names = parquet_counties(root) if parquet else [f.name for f in county_folders(root)]
+    if len(names) < 2:
         raise InputError(f"{root}：没有找到两个以上的县工作目录（每个县一个子文件夹，内含数据表）。")
     summaries, extracts = {}, []
-    for i, ws in enumerate(folders):
-        progress.say(f"审计第 {i + 1}/{len(folders)} 个县：{ws.name}")
-        res = run_audit(ws, profile, out / ws.name, progress=Progress(quiet=True))
-        summaries[ws.name] = county_summary(res, out / ws.name)
-        extracts.append(extract(res, ws.name))
-        del res
+    for i, name in enumerate(names):
+        progress.say(f"审计第 {i + 1}/{len(names)} 个县：{name}")
+        loaded = read_county(root, name) if parquet else None
+        res = run_audit(
+            root if parquet else root / name, profile, out / name, progress=Progress(quiet=True), loaded=loaded
+        )
+        summaries[name] = county_summary(res, out / name)
+        extracts.append(extract(res, name))
+        del res, loaded
     progress.say("跨县比对（重复享受、共用账户和预留手机号）")
     frame = write_province(out, summaries, cross_county_findings(duckdb_query(extracts)), "duckdb")
     return ProvinceResult(summaries, frame, out)

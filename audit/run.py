@@ -183,8 +183,12 @@ def run_audit(
     strict: bool = False,
     rules: list[str] | None = None,
     progress: Progress | None = None,
+    loaded: Workspace | None = None,
 ) -> AuditResult:
     """Import a workspace, run the selected rules and (with ``out``) write the run folder.
+
+    ``loaded`` is a workspace already imported elsewhere (a county read back from the Parquet layout of a
+    data platform): the audit starts from its tables, rejects and notes instead of reading files.
 
     Writes findings.csv (UTF-8 BOM), findings.parquet, rejects.csv, run.json and the imported
     workspace as a DuckDB store that a rerun or the dashboard reuses when inputs are unchanged.
@@ -195,7 +199,14 @@ def run_audit(
     writer = RunWriter(out_dir) if out_dir else None
     try:
         return _run(
-            workspace, profile=profile, writer=writer, as_of=as_of, strict=strict, rules=rules, progress=progress
+            workspace,
+            profile=profile,
+            writer=writer,
+            as_of=as_of,
+            strict=strict,
+            rules=rules,
+            progress=progress,
+            loaded=loaded,
         )
     except BaseException:
         if writer:
@@ -226,18 +237,19 @@ def _run(
     strict: bool,
     rules: list[str] | None,
     progress: Progress,
+    loaded: Workspace | None = None,
 ) -> AuditResult:
     out_dir = writer.folder if writer else None
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
     with progress.stage("fingerprint", "计算输入指纹", 0.02):
-        fp = folder_fingerprint(workspace) if workspace.is_dir() else ""
-    ws = _load_store(out_dir, fp) if out_dir else None
-    reused = ws is not None
+        fp = folder_fingerprint(workspace) if workspace.is_dir() and loaded is None else ""
+    ws = loaded if loaded is not None else _load_store(out_dir, fp) if out_dir else None
+    reused = ws is not None and loaded is None
     with progress.stage("import", "导入数据（沿用已导入的数据库）" if reused else "导入数据", 0.05):
         if ws is None:
             ws = load_workspace(workspace, progress=lambda m: progress.say(m))
-            if writer:
-                _save_store(writer, ws, fp)
+        if writer and not reused:
+            _save_store(writer, ws, fp)
     if writer and reused:
         writer.keep(STORE)
     if as_of is None:

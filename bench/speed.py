@@ -61,7 +61,27 @@ SELECT count(*) FROM (
 """
 
 
-def one(residents: int, seed: int) -> dict:
+def spark_beside(ws: Path, tmp: Path, duck_wall: float, duck_timings: dict) -> dict:
+    """The same workspace on the Spark engine (local[2]) right after the DuckDB engine: Spark's start, the
+    county's own stages inside its executor, and the whole wall time against the DuckDB engine's."""
+    from audit.spark import run_spark
+
+    t0 = time.perf_counter()
+    res = run_spark(ws, "sandu-2021", tmp / "spark", master="local[2]")
+    wall = time.perf_counter() - t0
+    [county] = res.counties.values()
+    return {
+        "wall_s": round(wall, 2),
+        "start_s": res.seconds["start"],
+        "county_task_s": res.seconds["counties"],
+        "stages": {k: v["seconds"] for k, v in county["timings"].items()},
+        "duckdb_wall_s": round(duck_wall, 2),
+        "duckdb_stages": {k: v["seconds"] for k, v in duck_timings.items()},
+        "ratio": round(wall / duck_wall, 2),
+    }
+
+
+def one(residents: int, seed: int, engine: str = "duckdb") -> dict:
     import duckdb
 
     from audit.progress import Progress, peak_rss_mb
@@ -85,7 +105,9 @@ def one(residents: int, seed: int) -> dict:
             )
         out["import_reference"] = {"seconds": round(time.perf_counter() - t0, 3), "files": len(files)}
         ref.close()
+        t0 = time.perf_counter()
         res = run_audit(ws, "sandu-2021", run_dir, progress=Progress(quiet=True))
+        duck_wall = time.perf_counter() - t0
         out["stages"] = res.run["timings"]
         out["slowest_rules"] = sorted(((v.get("seconds", 0), k) for k, v in res.run["rules"].items()), reverse=True)[:6]
         out["rows"] = {k: v["loaded"] for k, v in res.run["row_counts"].items()}
@@ -105,6 +127,10 @@ def one(residents: int, seed: int) -> dict:
         out["import_ratio"] = round(imp / max(out["import_reference"]["seconds"], 1e-3), 2)
         out["total_s"] = round(sum(t["seconds"] for t in res.run["timings"].values()), 1)
         out["peak_mb"] = round(max(t["peak_rss_mb"] for t in res.run["timings"].values()))
+        if engine == "spark":
+            timings = res.run["timings"]
+            del res
+            out["spark"] = spark_beside(ws, Path(tmp), duck_wall, timings)
     return out
 
 
@@ -224,6 +250,9 @@ def main() -> None:
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--withdrawals", type=int, default=0, help="只测 CARD-04：合成 N 条取款流水")
     ap.add_argument("--province", type=int, default=0, help="全省：N 个县，每县 --residents 人")
+    ap.add_argument(
+        "--engine", choices=("duckdb", "spark"), default="duckdb", help="spark：同一县再用 Spark 引擎审计一遍并对比"
+    )
     a = ap.parse_args()
     if a.province:
         province_bench(a.province, a.residents[0], a.seed)
@@ -232,7 +261,7 @@ def main() -> None:
         withdrawals_bench(a.withdrawals, a.seed)
         return
     if a.one:
-        print(json.dumps(one(a.one, a.seed)))
+        print(json.dumps(one(a.one, a.seed, a.engine)))
         return
     import os
     import platform
@@ -242,7 +271,7 @@ def main() -> None:
     )
     for n in a.residents:
         r = subprocess.run(
-            [sys.executable, __file__, "--one", str(n), "--seed", str(a.seed)],
+            [sys.executable, __file__, "--one", str(n), "--seed", str(a.seed), "--engine", a.engine],
             capture_output=True,
             text=True,
             check=True,
@@ -260,6 +289,18 @@ def main() -> None:
         ref = res["kinship_reference"]
         print(f"   kinship reference (DuckDB, {ref['pairs']:,} close-relative pairs): {ref['seconds']:.2f} s")
         print("   slowest rules: " + ", ".join(f"{k} {t:.1f} s" for t, k in res["slowest_rules"]))
+        if "spark" in res:
+            sp = res["spark"]
+            print(
+                f"   spark engine (local[2], same workspace): {sp['wall_s']:.1f} s wall = start {sp['start_s']:.1f} s"
+                f" + county task {sp['county_task_s']:.1f} s; inside the executor: "
+                + ", ".join(f"{k} {v:.2f} s" for k, v in sp["stages"].items())
+            )
+            print(
+                f"   duckdb engine: {sp['duckdb_wall_s']:.1f} s wall ("
+                + ", ".join(f"{k} {v:.2f} s" for k, v in sp["duckdb_stages"].items())
+                + f"); spark / duckdb: {sp['ratio']}x"
+            )
         ratio = res["kinship_ratio"]
         print(
             f"   kinship stage / reference: {ratio}x"

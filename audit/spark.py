@@ -1,0 +1,242 @@
+"""The same audit on Apache Spark, for provinces and the nation (``dibao-audit run … --engine spark``).
+
+Spark schedules; the audit is the product's own. Every county is one group of a Spark DataFrame of
+counties, and ``groupBy(county).applyInPandas`` runs the ordinary per-county pipeline (import or read
+back from Parquet, kinship, every rule, the run folder) on an executor — so a county's findings are those
+of the default engine by construction. Each county task also writes the few columns the cross-county
+checks read (``audit.province.extract``) as Parquet partitioned by county; the driver then runs the
+cross-county checks as Spark SQL over the whole province: the very ``CROSS_SQL`` text the one-machine
+engine runs in DuckDB, transpiled by SQLGlot, and the findings are built from the rows by the same code.
+
+Inputs: a county workspace, a folder of county workspaces, or the Parquet layout of ``export-parquet``
+(``persons/county_id=…/part-0.parquet``). Outputs: the run folder(s) of the default engine, and for a
+province ``全省/findings.csv`` and ``全省/run.json``. On a cluster every path must be on storage that the
+driver and the executors share.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from audit.errors import InputError
+from audit.progress import Progress
+
+__all__ = ["run_spark", "spark_sql", "SparkRun", "session"]
+
+_TASK_SCHEMA = "county string, out string, findings long, rejects long, as_of string, timings string, error string"
+_LOG4J = Path(__file__).with_name("log4j2-spark.properties")
+
+
+@dataclass
+class SparkRun:
+    counties: dict[str, dict]  # county -> summary (out, findings, rejects, as_of, timings)
+    findings: pd.DataFrame | None  # cross-county findings (a province), else None
+    out: Path
+    seconds: dict[str, float]
+
+
+def spark_sql(duckdb_sql: str) -> str:
+    """A query written for DuckDB in Spark SQL (SQLGlot), so that each check is written once."""
+    import sqlglot
+
+    return sqlglot.transpile(duckdb_sql, read="duckdb", write="spark")[0]
+
+
+def session(master: str | None = None, partitions: int = 2, log_file: Path | None = None):
+    """A Spark session for the audit: Arrow for pandas exchange, no web UI, the executors' Python the
+    driver's. Spark's own (English) console output — the JVM's and the Python workers' — goes to
+    ``log_file`` instead of the user's terminal: the JVM keeps the standard error it was started with."""
+    import warnings
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    # PySpark 4 warns on every pandas exchange that pandas 3 is not "fully supported"; what the audit uses
+    # of it (Arrow exchange of plain columns) is checked by the engine-equality tests instead
+    quiet = "ignore:PySpark does not yet fully support pandas:FutureWarning"
+    os.environ["PYTHONWARNINGS"] = ",".join(x for x in (os.environ.get("PYTHONWARNINGS"), quiet) if x)
+    warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
+    from pyspark.sql import SparkSession
+
+    log = f"-Dlog4j.configurationFile=file:{_LOG4J}"
+    # the driver JVM is started before the session's settings apply: its options go by spark-submit's
+    os.environ.setdefault("PYSPARK_SUBMIT_ARGS", f"--driver-java-options {log} pyspark-shell")
+    saved = None
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        sys.stderr.flush()
+        saved, target = os.dup(2), os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(target, 2)
+        os.close(target)
+    try:
+        spark = _build(SparkSession, master, partitions, log)
+    finally:
+        if saved is not None:
+            os.dup2(saved, 2)
+            os.close(saved)
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def _build(SparkSession, master: str | None, partitions: int, log: str):
+    return (
+        SparkSession.builder.master(master or "local[*]")
+        .appName("dibao-audit")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.shuffle.partitions", str(max(1, partitions)))
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.extraJavaOptions", log)
+        .config("spark.executor.extraJavaOptions", log)
+        .getOrCreate()
+    )
+
+
+def _county_task(profile, as_of, layout: str, extracts: str | None):
+    """The function each county's group runs on an executor: the default engine's audit of that county."""
+
+    def run(pdf: pd.DataFrame) -> pd.DataFrame:
+        from audit.province import EXTRACTS, extract
+        from audit.run import run_audit
+
+        county, source, out = pdf.county.iloc[0], Path(pdf.source.iloc[0]), Path(pdf.out.iloc[0])
+        row = {"county": county, "out": str(out), "findings": 0, "rejects": 0, "as_of": "", "timings": "{}"}
+        try:
+            if layout == "parquet":
+                from audit.parquet import read_county
+
+                loaded = read_county(source, county)
+            else:
+                loaded = None
+            res = run_audit(source, profile, out, as_of=as_of, progress=Progress(quiet=True), loaded=loaded)
+            if extracts:
+                _write_extracts(Path(extracts), county, extract(res, county), EXTRACTS)
+            row |= {
+                "findings": len(res.findings),
+                "rejects": int(res.run["rejects"]),
+                "as_of": res.run["as_of"],
+                "timings": json.dumps(res.run["timings"], ensure_ascii=False),
+                "error": "",
+            }
+        except InputError as exc:  # said per county, in Chinese, by the driver
+            row["error"] = str(exc)
+        return pd.DataFrame([row])
+
+    return run
+
+
+def _write_extracts(root: Path, county: str, frames: dict[str, pd.DataFrame], names) -> None:
+    """A county's extract tables as Parquet partitioned by county, every column text (a column that is
+    empty in one county must not become a null-typed column that the others cannot be read with)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from audit.store import atomic_write
+
+    for name in names:
+        frame = frames[name]
+        schema = pa.schema([(c, pa.string()) for c in frame.columns])
+        data = {c: [None if pd.isna(v) else str(v) for v in frame[c]] for c in frame.columns}
+        table = pa.Table.from_pydict(data, schema=schema)
+        target = root / name / f"county_id={county}" / "part-0.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, lambda tmp: pq.write_table(table, tmp))
+
+
+def _plan(source: Path, out: Path) -> tuple[str, list[dict]]:
+    """The layout of the input and one task per county: (county, source, run folder)."""
+    from audit.parquet import is_parquet_layout, parquet_counties
+    from audit.province import county_folders
+
+    if is_parquet_layout(source):
+        counties = parquet_counties(source)
+        if not counties:
+            raise InputError(f"{source}：Parquet 数据中没有任何县的分区。")
+        single = len(counties) == 1
+        return "parquet", [
+            {"county": c, "source": str(source), "out": str(out if single else out / c)} for c in counties
+        ]
+    folders = county_folders(source)
+    if folders:
+        return "folders", [{"county": f.name, "source": str(f.resolve()), "out": str(out / f.name)} for f in folders]
+    if not source.is_dir():
+        raise InputError(f"工作目录不存在或不是文件夹：{source}")
+    return "folders", [{"county": source.name, "source": str(source.resolve()), "out": str(out)}]
+
+
+def run_spark(
+    source: str | Path,
+    profile: str = "sandu-2021",
+    out: str | Path = "out/spark",
+    *,
+    master: str | None = None,
+    as_of=None,
+    progress: Progress | None = None,
+) -> SparkRun:
+    """Audit a county, a province folder or a Parquet layout on Spark; see the module docstring."""
+    from audit.province import CROSS_SQL, EXTRACTS, PROVINCE_DIR, cross_county_findings, write_province
+
+    progress = progress or Progress(quiet=True)
+    try:
+        import pyspark  # noqa: F401
+        import sqlglot  # noqa: F401
+    except ImportError:
+        raise InputError(
+            'Spark 引擎需要 PySpark 和 SQLGlot：请先运行 pip install -e ".[spark]"（另需 Java 17）。'
+        ) from None
+    if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
+        raise InputError(
+            "Spark 引擎需要 Java 17：请安装（Debian/Ubuntu：apt-get install openjdk-17-jre-headless）后重试。"
+        )
+    source, out = Path(source).resolve(), Path(out).resolve()
+    layout, tasks = _plan(source, out)
+    province = len(tasks) > 1
+    extracts = out / ".spark-extracts" if province else None
+    seconds = {}
+    t0 = time.perf_counter()
+    progress.say("启动 Spark")
+    spark = session(master, partitions=len(tasks), log_file=out / ".spark.log")
+    seconds["start"] = round(time.perf_counter() - t0, 2)
+    try:
+        t0 = time.perf_counter()
+        progress.say(f"在 Spark 上审计 {len(tasks)} 个县")
+        if extracts is not None:
+            shutil.rmtree(extracts, ignore_errors=True)
+        frame = spark.createDataFrame(pd.DataFrame(tasks))
+        task = _county_task(profile, as_of, layout, str(extracts) if extracts else None)
+        rows = frame.groupBy("county").applyInPandas(task, schema=_TASK_SCHEMA).toPandas()
+        seconds["counties"] = round(time.perf_counter() - t0, 2)
+        failed = rows[rows.error != ""]
+        if len(failed):
+            raise InputError("；".join(f"{r.county}：{r.error}" for r in failed.itertuples()))
+        summaries = {
+            r.county: {
+                "out": r.out,
+                "findings": int(r.findings),
+                "rejects": int(r.rejects),
+                "as_of": r.as_of,
+                "timings": json.loads(r.timings),
+            }
+            for r in rows.sort_values("county").itertuples()
+        }
+        found = None
+        if province:
+            t0 = time.perf_counter()
+            progress.say("跨县比对（Spark SQL：重复享受、共用账户和预留手机号）")
+            for name in EXTRACTS:
+                spark.read.parquet(str(extracts / name)).createOrReplaceTempView(name)
+            findings = cross_county_findings(lambda name: spark.sql(spark_sql(CROSS_SQL[name])).toPandas())
+            found = write_province(out, summaries, findings, "spark")
+            seconds["cross_county"] = round(time.perf_counter() - t0, 2)
+            shutil.rmtree(extracts, ignore_errors=True)
+            progress.say(f"跨县比对完成：{len(found)} 条（{out / PROVINCE_DIR}）")
+    finally:
+        spark.stop()
+    return SparkRun(summaries, found, out, seconds)
