@@ -1,12 +1,16 @@
 """The same audit on Apache Spark, for provinces and the nation (``dibao-audit run … --engine spark``).
 
-Spark schedules; the audit is the product's own. Every county is one group of a Spark DataFrame of
-counties, and ``groupBy(county).applyInPandas`` runs the ordinary per-county pipeline (import or read
-back from Parquet, kinship, every rule, the run folder) on an executor — so a county's findings are those
-of the default engine by construction. Each county task also writes the few columns the cross-county
-checks read (``audit.province.extract``) as Parquet partitioned by county; the driver then runs the
-cross-county checks as Spark SQL over the whole province: the very ``CROSS_SQL`` text the one-machine
-engine runs in DuckDB, transpiled by SQLGlot, and the findings are built from the rows by the same code.
+Spark schedules; the audit is the product's own. Every county is one partition of a Spark DataFrame of
+counties (one row each, repartitioned round-robin so that no task holds two), and ``mapInPandas`` runs the
+ordinary per-county pipeline (import or read back from Parquet, kinship, every rule, the run folder) on an
+executor — so a county's findings are those of the default engine by construction. (A
+``groupBy(county).applyInPandas`` hashes several counties into one task and Spark's adaptive execution
+coalesces small shuffles into one: measured, it ran a province's counties one after another.)
+
+Each county task also writes the few columns the cross-county checks read (``audit.province.extract``)
+as Parquet partitioned by county; the driver then runs the cross-county checks as Spark SQL over the whole
+province: the very ``CROSS_SQL`` text the one-machine engine runs in DuckDB, transpiled by SQLGlot, and the
+findings are built from the rows by the same code.
 
 Inputs: a county workspace, a folder of county workspaces, or the Parquet layout of ``export-parquet``
 (``persons/county_id=…/part-0.parquet``). Outputs: the run folder(s) of the default engine, and for a
@@ -91,6 +95,7 @@ def _build(SparkSession, master: str | None, partitions: int, log: str):
         .appName("dibao-audit")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.shuffle.partitions", str(max(1, partitions)))
+        .config("spark.sql.adaptive.coalescePartitions.enabled", "false")  # small inputs, long tasks
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.extraJavaOptions", log)
@@ -100,13 +105,17 @@ def _build(SparkSession, master: str | None, partitions: int, log: str):
 
 
 def _county_task(profile, as_of, layout: str, extracts: str | None):
-    """The function each county's group runs on an executor: the default engine's audit of that county."""
+    """The function each partition (one county) runs on an executor: the default engine's audit of it."""
 
-    def run(pdf: pd.DataFrame) -> pd.DataFrame:
+    def run(batches):
+        for pdf in batches:
+            for county, source, out in zip(pdf.county, pdf.source, pdf.out):
+                yield audit_county(county, Path(source), Path(out))
+
+    def audit_county(county: str, source: Path, out: Path) -> pd.DataFrame:
         from audit.province import EXTRACTS, extract
         from audit.run import run_audit
 
-        county, source, out = pdf.county.iloc[0], Path(pdf.source.iloc[0]), Path(pdf.out.iloc[0])
         row = {"county": county, "out": str(out), "findings": 0, "rejects": 0, "as_of": "", "timings": "{}"}
         try:
             if layout == "parquet":
@@ -209,9 +218,11 @@ def run_spark(
         progress.say(f"在 Spark 上审计 {len(tasks)} 个县")
         if extracts is not None:
             shutil.rmtree(extracts, ignore_errors=True)
-        frame = spark.createDataFrame(pd.DataFrame(tasks))
+        # one county per partition (a round-robin repartition of one row per county), so that every
+        # executor core takes a whole county; a group-by would hash several counties into one task
+        frame = spark.createDataFrame(pd.DataFrame(tasks)).repartition(len(tasks))
         task = _county_task(profile, as_of, layout, str(extracts) if extracts else None)
-        rows = frame.groupBy("county").applyInPandas(task, schema=_TASK_SCHEMA).toPandas()
+        rows = frame.mapInPandas(task, schema=_TASK_SCHEMA).toPandas()
         seconds["counties"] = round(time.perf_counter() - t0, 2)
         failed = rows[rows.error != ""]
         if len(failed):

@@ -217,7 +217,7 @@ def withdrawals_bench(n: int, seed: int = 1) -> None:
     )
 
 
-def province_bench(counties: int, residents: int, seed: int) -> None:
+def province_bench(counties: int, residents: int, seed: int, engine: str = "duckdb") -> None:
     """Generate a province of ``counties`` counties of ``residents`` each, audit it as one folder and print
     the wall time and peak memory of the whole, per county and of the cross-county pass."""
     from audit.progress import Progress, peak_rss_mb
@@ -241,6 +241,38 @@ def province_bench(counties: int, residents: int, seed: int) -> None:
             f"cross-county pass and writing {wall - counted:.1f} s; {len(res.findings)} cross-county findings "
             f"({', '.join(f'{k} {v}' for k, v in res.findings.groupby('rule').size().items())})"
         )
+        if engine == "spark":
+            from audit.spark import run_spark
+
+            t0 = time.perf_counter()
+            sp = run_spark(root, out=Path(tmp) / "spark", master="local[2]")
+            swall = time.perf_counter() - t0
+            rows = _extract_rows(Path(tmp) / "spark")
+            per = [c["timings"]["import"]["seconds"] + c["timings"]["detect"]["seconds"] for c in sp.counties.values()]
+            print(
+                f"   spark engine (local[2]): {swall:.1f} s wall = start {sp.seconds['start']:.1f} s + counties "
+                f"{sp.seconds['counties']:.1f} s (each county's import+detect {min(per):.1f}–{max(per):.1f} s inside "
+                f"its executor) + cross-county Spark SQL {sp.seconds['cross_county']:.1f} s over "
+                f"{rows} extract rows; {len(sp.findings)} cross-county findings; spark / duckdb {swall / wall:.2f}x"
+            )
+
+
+def _extract_rows(out: Path) -> str:
+    """Rows of the cross-county extracts (members, payout, relations), read from the county run folders."""
+    import duckdb
+
+    from audit.store import STORE
+
+    n = {"members": 0, "payout": 0, "relations": 0}
+    for store in out.glob(f"*/{STORE}"):
+        con = duckdb.connect(str(store), read_only=True)
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        n["members"] += con.execute("SELECT count(*) FROM case_members WHERE enrolled = '是'").fetchone()[0]
+        n["payout"] += con.execute("SELECT count(*) FROM cases").fetchone()[0]
+        if "relations" in tables:
+            n["relations"] += con.execute("SELECT count(*) FROM relations").fetchone()[0]
+        con.close()
+    return ", ".join(f"{k} ~{v:,}" for k, v in n.items())
 
 
 def main() -> None:
@@ -255,7 +287,7 @@ def main() -> None:
     )
     a = ap.parse_args()
     if a.province:
-        province_bench(a.province, a.residents[0], a.seed)
+        province_bench(a.province, a.residents[0], a.seed, a.engine)
         return
     if a.withdrawals:
         withdrawals_bench(a.withdrawals, a.seed)
