@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -107,6 +107,22 @@ class Workspace:
     sources: list[SourceInfo]
     warnings: list[str] = field(default_factory=list)
     unused: list[dict] = field(default_factory=list)  # files and sheets not used, with the reason
+
+    @classmethod
+    def restore(cls, tables: dict[str, pd.DataFrame], rejects: pd.DataFrame, meta: dict) -> Workspace:
+        """A workspace written out earlier (the run's store, the Parquet layout): tables, rejects and the
+        meta that :meth:`meta` gave."""
+        return cls(
+            tables,
+            rejects.reindex(columns=REJECT_FRAME_COLUMNS),
+            [SourceInfo(**s) for s in meta["sources"]],
+            meta["warnings"],
+            meta.get("unused", []),
+        )
+
+    def meta(self) -> dict:
+        """What is kept beside the tables when a workspace is written out."""
+        return {"sources": [asdict(s) for s in self.sources], "warnings": self.warnings, "unused": self.unused}
 
     def fingerprint(self) -> str:
         h = hashlib.sha256()

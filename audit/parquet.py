@@ -15,9 +15,9 @@ from pathlib import Path
 import duckdb
 
 from audit.errors import InputError
-from audit.load import REJECT_FRAME_COLUMNS, SourceInfo, Workspace, load_workspace
+from audit.load import Workspace, load_workspace
 from audit.progress import Progress
-from audit.store import asdicts, atomic_write
+from audit.store import atomic_write
 
 __all__ = ["PARTITION", "export_parquet", "is_parquet_layout", "parquet_counties", "read_county"]
 
@@ -51,7 +51,7 @@ def write_county(root: Path, county: str, ws: Workspace) -> None:
             con.unregister("_f")
     finally:
         con.close()
-    meta = {"sources": asdicts(ws.sources), "warnings": ws.warnings, "unused": ws.unused}
+    meta = ws.meta()
     target = Path(root) / _META / f"{PARTITION}={county}" / "meta.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     body = json.dumps(meta, ensure_ascii=False, indent=2, default=str)
@@ -75,13 +75,7 @@ def read_county(root: Path, county: str) -> Workspace:
         rejects = con.execute(f"SELECT * FROM read_parquet('{_part(root, _REJECTS, county)}')").df()
     finally:
         con.close()
-    return Workspace(
-        tables,
-        rejects.reindex(columns=REJECT_FRAME_COLUMNS),
-        [SourceInfo(**s) for s in meta["sources"]],
-        meta["warnings"],
-        meta.get("unused", []),
-    )
+    return Workspace.restore(tables, rejects, meta)
 
 
 def export_parquet(source: Path, out: Path, progress: Progress | None = None) -> list[str]:

@@ -20,9 +20,7 @@ from audit.errors import AuditError
 from audit.load import (
     MAPPING_FILE,
     REJECT_COLUMNS,
-    REJECT_FRAME_COLUMNS,
     SUFFIXES,
-    SourceInfo,
     Workspace,
     load_workspace,
 )
@@ -114,7 +112,7 @@ def folder_fingerprint(workspace: Path) -> str:
 
 
 def _save_store(writer: RunWriter, ws: Workspace, fp: str) -> None:
-    meta = {"fingerprint": fp, "sources": asdicts(ws.sources), "warnings": ws.warnings, "unused": ws.unused}
+    meta = {"fingerprint": fp, **ws.meta()}
     writer.stage(STORE, lambda p: write_store(p, ws.tables, ws.rejects, meta))
 
 
@@ -122,14 +120,7 @@ def _load_store(out: Path, fp: str) -> Workspace | None:
     got = read_store(out / STORE)
     if got is None or got[2].get("fingerprint") != fp:
         return None
-    tables, rejects, meta = got
-    return Workspace(
-        tables,
-        rejects.reindex(columns=REJECT_FRAME_COLUMNS),
-        [SourceInfo(**s) for s in meta["sources"]],
-        meta["warnings"],
-        meta.get("unused", []),
-    )
+    return Workspace.restore(*got)
 
 
 def run_detectors(

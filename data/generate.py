@@ -1493,4 +1493,33 @@ def _plant_across(folders: list[Path], rng: random.Random) -> pd.DataFrame:
     rows += [
         {"rule": "CARD-01", "county": a.name, "case_id": ca2.case_id, "person_id": "", "account_no": ca2.account_no}
     ]
+    # a near miss: a daughter married out of A into B (the head of a case in B), her parent's case in A; the
+    # registry records the parent across county lines and her case is paid to the parent's card — related
+    # households sharing a card, which is not collusion across counties (no cross-county CARD-01)
+    taken = {ca.case_id, ca2.case_id}
+    parent = plain_case(a)
+    while parent.case_id in taken:
+        parent = plain_case(a)
+    used_b = {cb.case_id} | ({cc.case_id} if c == b else set())
+    daughter = plain_case(b)
+    while daughter.case_id in used_b:
+        daughter = plain_case(b)
+    father = int(parent.head_id[16]) % 2 == 1
+    rel_b = read(b, "relations")
+    link = {"person_id": daughter.head_id, "relative_id": parent.head_id, "relation": "父" if father else "母"}
+    write(b, "relations", pd.concat([rel_b, pd.DataFrame([link | {"source": "户籍"}])], ignore_index=True))
+    cases_b, pay_b = read(b, "cases"), read(b, "payments")
+    cases_b.loc[cases_b.case_id == daughter.case_id, "account_no"] = parent.account_no
+    pay_b.loc[pay_b.case_id == daughter.case_id, "account_no"] = parent.account_no
+    write(b, "cases", cases_b)
+    write(b, "payments", pay_b)
+    rows += [
+        {
+            "rule": "decoy:CARD-01",
+            "county": b.name,
+            "case_id": daughter.case_id,
+            "person_id": daughter.head_id,
+            "account_no": parent.account_no,
+        }
+    ]
     return pd.DataFrame(rows)

@@ -43,6 +43,9 @@ def test_cross_county_findings_are_the_planted_ones_and_only_those(province, tmp
     assert set(zip(dup.case_id, dup.person_id)) == set(zip(want.case_id, want.person_id))
     card = f[f.rule == "CARD-01"]
     assert list(card.account_no) == list(truth[truth.rule == "CARD-01"].account_no)
+    # a married-out daughter's case paid to her parent's card in the next county: related, not a finding
+    [decoy] = truth[truth.rule == "decoy:CARD-01"].itertuples()
+    assert decoy.account_no not in set(card.account_no)
     assert set(f.rule) == {"ELIG-09", "CARD-01"}, f[
         ["rule", "explanation"]
     ]  # the shared card is not a shared phone too
