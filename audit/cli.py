@@ -371,6 +371,10 @@ def cmd_serve(a: argparse.Namespace) -> int:
         "light",
     ]
     print(f"仪表盘地址：http://{a.address}:{a.port}（按 Ctrl+C 停止）", file=sys.stderr)
+    if os.name == "posix":  # become the dashboard server: stopping this process stops it (no orphan left)
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os.execve(sys.executable, cmd, env)
     return subprocess.call(cmd, env=env)
 
 
