@@ -45,9 +45,10 @@ def cmd_run(a: argparse.Namespace) -> int:
     if a.engine == "spark":
         return _run_spark(a, ws)
     parquet = is_parquet_layout(ws)
-    if (parquet and len(parquet_counties(ws)) > 1) or (not parquet and a.workspace != "sample" and county_folders(ws)):
+    counties = parquet_counties(ws) if parquet else []
+    if len(counties) > 1 or (not parquet and a.workspace != "sample" and county_folders(ws)):
         return _run_province(a, ws)
-    loaded = read_county(ws, parquet_counties(ws)[0]) if parquet and parquet_counties(ws) else None
+    loaded = read_county(ws, counties[0]) if counties else None
     res = run_audit(
         ws, a.profile, a.out, as_of=a.as_of, strict=a.strict, progress=Progress(quiet=a.quiet), loaded=loaded
     )

@@ -85,13 +85,11 @@ def households_by_head_name(
     key = village.astype(str).str.strip() + "|" + head_name.astype(str).str.strip()
     pid = person_id.astype(str).str.strip().str.upper()
     heads = is_head.to_numpy() & (pid != "").to_numpy()
-    out = pd.Series("", index=key.index, dtype=object)
     notes = []
     head_pos: dict[str, list[int]] = {}
     keys = key.to_numpy()
     for i in np.flatnonzero(heads):
         head_pos.setdefault(keys[i], []).append(i)
-    shared = 0
     headless: set[str] = set()
     ids = pid.to_numpy()
     values = np.empty(len(keys), dtype=object)
@@ -106,12 +104,11 @@ def households_by_head_name(
             before = [p for p in hp if p <= i]
             values[i] = ids[before[-1] if before else hp[0]]
     shared = sum(1 for hp in head_pos.values() if len(hp) > 1)
-    out[:] = values
     if shared:
         notes.append(f"{shared}个户主姓名在同一地区对应两户以上，成员按行序归入其上方的户主")
     if headless:
         notes.append(f"{len(headless)}户没有户主行，按地区和户主姓名归户（户号记为“HH-地区|户主姓名”）")
-    return out, notes
+    return pd.Series(values, index=key.index, dtype=object), notes
 
 
 def reconcile_households(tables: dict[str, pd.DataFrame], by_head: set[str]) -> list[str]:

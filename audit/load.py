@@ -722,16 +722,14 @@ def _member_tables(
             persons[col] = np.where(head, case[helper].astype(str), "")
     if "_village_name" in case:
         persons["village_name"] = case["_village_name"]
-    enjoys = _enrolled(case["_head_enjoys"]).where(case["_head_enjoys"].astype(str).str.strip() != "", "是")
+    enjoys = "是"  # 户主是否享受 blank or not exported: the head is enrolled
+    if "_head_enjoys" in case:
+        enjoys = _enrolled(case["_head_enjoys"]).where(case["_head_enjoys"].astype(str).str.strip() != "", "是")
     members = pd.DataFrame(
-        {
-            "case_id": case["case_id"],
-            "person_id": long["person_id"],
-            "enrolled": np.where(head, enjoys if "_head_enjoys" in case else "是", "是"),
-        }
+        {"case_id": case["case_id"], "person_id": long["person_id"], "enrolled": np.where(head, enjoys, "是")}
     )
     id_labels = long["_id_label"].reset_index(drop=True)
-    listed = members.groupby(long["_case_pos"]).enrolled.apply(lambda e: int((e == "是").sum()))
+    listed = members.enrolled.eq("是").groupby(long["_case_pos"]).sum()
     counted = pd.to_numeric(raw["enrolled_count"], errors="coerce").iloc[listed.index.to_numpy()].to_numpy()
     differ = int((listed.to_numpy() != counted).sum())
     note = "成员取自成员一至成员九的姓名和身份证号列；与户主关系未导出，记为“其他”"

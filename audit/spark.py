@@ -151,9 +151,7 @@ def _write_extracts(root: Path, county: str, frames: dict[str, pd.DataFrame], na
 
     for name in names:
         frame = frames[name]
-        schema = pa.schema([(c, pa.string()) for c in frame.columns])
-        data = {c: [None if pd.isna(v) else str(v) for v in frame[c]] for c in frame.columns}
-        table = pa.Table.from_pydict(data, schema=schema)
+        table = pa.table({c: pa.array(frame[c].astype("string"), type=pa.string()) for c in frame.columns})
         target = root / name / f"county_id={county}" / "part-0.parquet"
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(target, lambda tmp: pq.write_table(table, tmp))

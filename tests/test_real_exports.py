@@ -543,7 +543,7 @@ def _td(v, **span) -> str:
     return f"<td{attrs}>{v}</td>"
 
 
-def _standing_book(path, cases, title="大河镇大河村台账统计明细"):
+def _standing_book(path, cases, title="大河镇大河村台账统计明细", without=()):
     """An HTML table named .xls, as 浪潮's next-excel writes standingBookExcel.jsp: title and 统计单位 rows
     spanning 49 columns, a two-row header (成年人/未成年人 over their sub-columns), members as nine column
     pairs, a 制表人/制表时间 footer."""
@@ -553,6 +553,8 @@ def _standing_book(path, cases, title="大河镇大河村台账统计明细"):
     ).split()
     after = "户月保障金 月收入 最低生活标准 金额二 金额三 开户行 开户行账号 变动种类 变动时间 户主是否享受".split()
     members = [f"成员{n}{k}" for n in _NUM for k in ("姓名", "身份证号")]
+    names = single + ["在职人员", "灵活就业", "登记失业", "未登记失业", "在校生", "其他"] + after + members
+    after = [h for h in after if h not in without]
     head1 = (
         "".join(_td(h, rowspan=2) for h in single)
         + _td("成年人", colspan=4)
@@ -568,6 +570,7 @@ def _standing_book(path, cases, title="大河镇大河村台账统计明细"):
         cells += [c.get("change_date", ""), c.get("head_enjoys", "是")]
         pairs = [x for name, pid_ in c["members"] for x in (name, pid_)]
         cells += pairs + [""] * (18 - len(pairs))
+        cells = [v for h, v in zip(names, cells) if h not in without]
         body.append("<tr>" + "".join(_td(v) for v in cells) + "</tr>")
     html = (
         "<html><head><meta charset='utf-8'></head><body><table border='1'>"
@@ -640,6 +643,13 @@ def test_r7_standing_book_alone_audits_end_to_end(tmp_path):
     res = run_audit(tmp_path, "sandu-2021", tmp_path / "out")
     assert res.run["row_counts"]["cases"]["loaded"] == 4 and res.run["row_counts"]["persons"]["loaded"] == 9
     assert res.run["rules"]["AWD-01"]["status"] == "ran"
+
+
+def test_r7_without_head_enrolment_column_counts_the_head_enrolled(tmp_path):
+    _standing_book(tmp_path / "台账统计明细.xls", _r7_cases(), without=("户主是否享受",))
+    _officials(tmp_path)
+    m = load_workspace(tmp_path).tables["case_members"].set_index("person_id").enrolled
+    assert m[HEADS[1]] == "是" and m[WIVES[1]] == "是" and len(m) == 9
 
 
 def test_r7_members_yield_to_a_register_and_cases_take_its_household_numbers(tmp_path):
