@@ -8,7 +8,16 @@ county lines is then checked in DuckDB over a few columns per county:
 * ELIG-09 — one person enrolled in active cases of two or more counties (重复纳入，跨县);
 * CARD-01 — one payout account receiving money for cases in two or more counties, of households not
   linked by a recorded relation;
-* CARD-03 — one reserved phone on the payout accounts of cases in two or more counties.
+* CARD-03 — one reserved phone on the payout accounts of cases in two or more counties;
+* KIN-01/KIN-02 across county lines — an official's close relative on the roll of the official's own
+  jurisdiction where the kinship shows only through another county's records (a married-out daughter's
+  parents recorded in her home county, the in-laws of a 县民政局 staff member). The three-step neighbourhood
+  of every official is taken over the union of all counties' kinship edges (SQL); for the officials whose
+  neighbourhood holds an edge their own county does not record, the county's KIN-01 and KIN-02 detectors run
+  again on a kinship graph of that neighbourhood, and what the county's own run did not report is a finding.
+
+Both engines spool the extracts as Parquet partitioned by county (``county_id=…``) and query them there,
+so that a province's memory is one county's plus the queries'.
 
 The cross-county findings are written to ``全省/findings.csv`` with the same columns as a county's, plus the
 counties involved; ``全省/run.json`` lists every county's run and the cross-county counts.
@@ -17,6 +26,8 @@ counties involved; ``全省/run.json`` lists every county's run and the cross-co
 from __future__ import annotations
 
 import json
+import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +46,9 @@ __all__ = [
     "ProvinceResult",
     "PROVINCE_DIR",
     "CROSS_SQL",
+    "CROSS_STEPS",
     "cross_county_findings",
+    "cross_county_kin",
     "extract",
 ]
 
@@ -64,10 +77,68 @@ class ProvinceResult:
     counties: dict[str, dict]  # county folder -> its run summary
     findings: pd.DataFrame  # cross-county findings
     out: Path
+    seconds: dict[str, float] | None = None  # counties, cross_county
+    extract_rows: dict[str, int] | None = None  # rows of each cross-county extract, all counties
 
 
 def extract(res, county: str) -> dict[str, pd.DataFrame]:
     """The few columns of one audited county that the cross-county checks read."""
+    return _card_extract(res, county) | _kin_extract(res, county)
+
+
+# what KIN-01/KIN-02 read of a county, beside its kinship edges: table -> columns
+_KIN_TABLES = {
+    "cases": ["case_id", "household_id", "head_id", "village_code", "township", "approval_date", "status", "exit_date"],
+    "case_members": ["case_id", "person_id", "enrolled"],
+    "officials": ["person_id", "name", "role", "level", "village_code", "township", "start_date", "end_date"],
+    "kin_filings": ["official_id", "relative_id", "case_id"],
+    "rechecks": ["case_id", "date"],
+    "workflow": ["case_id", "step"],
+    "persons": ["person_id", "name"],
+    "found": ["official_id", "case_id"],
+}
+KIN_RULES = ("KIN-01", "KIN-02")
+
+
+def _kin_name(table: str) -> str:
+    """The extract holding a county's KIN table (``cases`` -> ``kin_cases``; ``kin_filings`` stays)."""
+    return table if table.startswith("kin_") else f"kin_{table}"
+
+
+def _local(ids: pd.Series, county: str) -> pd.Series:
+    """A virtual node (``~…``, a relative the register implies but does not name) belongs to its county."""
+    ids = ids.astype("string")
+    return ids.where(~ids.str.startswith("~").fillna(False), ids + "@" + county)
+
+
+def _kin_extract(res, county: str) -> dict[str, pd.DataFrame]:
+    ctx, t = res.ctx, res.ctx.tables
+    out = {_kin_name(name): pd.DataFrame(columns=cols) for name, cols in _KIN_TABLES.items()}
+    out["kin_edges"] = pd.DataFrame(columns=["a", "b", "kind", "source"])
+    out["kin_nodes"] = pd.DataFrame(columns=["id", "sex", "birth"])
+    if {"persons", "officials", "cases"} <= set(t):
+        edges = ctx.kinship.edges
+        nodes = ctx.kinship.nodes.reset_index()
+        out["kin_edges"] = edges.assign(a=_local(edges.a, county), b=_local(edges.b, county))
+        birth = pd.to_datetime(nodes.birth, errors="coerce").dt.strftime("%Y-%m-%d")
+        out["kin_nodes"] = pd.DataFrame({"id": _local(nodes.iloc[:, 0], county), "sex": nodes.sex, "birth": birth})
+        members = ctx.enrolled_members.assign(enrolled="是")
+        people = pd.concat([members.person_id, t["officials"].person_id]).drop_duplicates()
+        names = ctx.person_names
+        frames = {
+            **{n: t[n] for n in ("cases", "officials", "kin_filings", "rechecks") if n in t},
+            "case_members": members,
+            "persons": pd.DataFrame({"person_id": people, "name": names.reindex(people).to_numpy()}),
+            "found": res.findings.loc[res.findings.family == "KIN", ["official_id", "case_id"]],
+        }
+        if "workflow" in t:
+            frames["workflow"] = t["workflow"][t["workflow"].step == "入户调查"]
+        for name, frame in frames.items():
+            out[_kin_name(name)] = frame.reindex(columns=_KIN_TABLES[name])
+    return {name: frame.assign(county=county) for name, frame in out.items()}
+
+
+def _card_extract(res, county: str) -> dict[str, pd.DataFrame]:
     t = res.ctx.tables
     cases = t["cases"][["case_id", "household_id", "head_id", "village_code", "township", "status"]]
     active = cases[cases.status.isin(ACTIVE)]
@@ -117,16 +188,182 @@ CROSS_SQL = {
         ORDER BY key, county, case_id"""
         for column in ("account_no", "reserved_phone")
     },
+    # KIN across county lines: for each official (x, of county ``home``) whose three-step neighbourhood over
+    # every county's kinship edges holds an edge that ``home`` does not record, that neighbourhood's edges —
+    # with the county an outside edge comes from (``via``) and the sex and birth of both ends; over the tables
+    # that CROSS_STEPS["kin_reach"] materialises first
+    "kin_reach": """
+        WITH e AS (SELECT a, b, kind, min(source) AS source, min(county) AS c_min, max(county) AS c_max
+                   FROM kin_edges WHERE (a, b, kind) IN (SELECT a, b, kind FROM kin_reach_edges) GROUP BY a, b, kind),
+        own AS (SELECT DISTINCT county, a, b, kind FROM kin_edges
+                WHERE (a, b, kind) IN (SELECT a, b, kind FROM kin_reach_edges)),
+        outside AS (SELECT DISTINCT r.home, r.x FROM kin_reach_edges r LEFT JOIN own o
+                    ON o.county = r.home AND o.a = r.a AND o.b = r.b AND o.kind = r.kind WHERE o.a IS NULL),
+        ends AS (SELECT a AS id FROM kin_reach_edges UNION SELECT b FROM kin_reach_edges),
+        nodes AS (SELECT id, min(sex) AS sex, min(birth) AS birth FROM kin_nodes
+                  WHERE id IN (SELECT id FROM ends) GROUP BY id)
+        SELECT r.home, r.x, r.a, r.b, r.kind, e.source,
+               CASE WHEN o.a IS NULL THEN CASE WHEN e.c_min <> r.home THEN e.c_min ELSE e.c_max END END AS via,
+               na.sex AS a_sex, na.birth AS a_birth, nb.sex AS b_sex, nb.birth AS b_birth
+        FROM kin_reach_edges r JOIN outside f ON f.home = r.home AND f.x = r.x
+        JOIN e ON e.a = r.a AND e.b = r.b AND e.kind = r.kind
+        LEFT JOIN own o ON o.county = r.home AND o.a = r.a AND o.b = r.b AND o.kind = r.kind
+        LEFT JOIN nodes na ON na.id = r.a LEFT JOIN nodes nb ON nb.id = r.b
+        ORDER BY r.home, r.x, r.a, r.b, r.kind""",
 }
-EXTRACTS = ("members", "payout", "relations")
 
 
-def duckdb_query(extracts: list[dict[str, pd.DataFrame]]):
-    """Run a CROSS_SQL query over the extracts of every county in DuckDB (the one-machine engine)."""
-    con = duckdb.connect()
+def _hop(prev: str, keys: str, own: bool) -> str:
+    """One step out from the nodes ``n`` of table ``prev`` over the kinship edges (``own``: only the edges of
+    the node's own county ``home``), keeping ``prev``."""
+    on = "county = home AND " if own else ""
+    return f"""
+        SELECT {keys}, n FROM {prev}
+        UNION SELECT {keys}, b FROM {prev} JOIN kin_edges ON {on}a = n
+        UNION SELECT {keys}, a FROM {prev} JOIN kin_edges ON {on}b = n"""
+
+
+# Intermediate tables a query needs, materialised in this order before it on either engine (each step one
+# text, read by the next by name — Spark would otherwise re-plan every repeated sub-query inside the next).
+# kin_reach: people on the edges of two or more counties (bridges); the officials within three steps of one
+# over their own county's edges (only they can reach an edge their county does not record); their three-step
+# neighbourhoods over every county's edges; the edges touching those.
+CROSS_STEPS = {
+    "kin_reach": {
+        "kin_bridge": """
+            WITH ends AS (SELECT county, a AS n FROM kin_edges UNION ALL SELECT county, b FROM kin_edges
+                          UNION ALL SELECT county, person_id FROM kin_officials)
+            SELECT DISTINCT county AS home, n FROM ends
+            WHERE n IN (SELECT n FROM ends GROUP BY n HAVING min(county) <> max(county))""",
+        "kin_b1": _hop("kin_bridge", "home", own=True),
+        "kin_b2": _hop("kin_b1", "home", own=True),
+        "kin_b3": _hop("kin_b2", "home", own=True),
+        "kin_n0": """
+            SELECT DISTINCT county AS home, person_id AS x, person_id AS n FROM kin_officials
+            WHERE (county, person_id) IN (SELECT home, n FROM kin_b3)""",
+        "kin_n1": _hop("kin_n0", "home, x", own=False),
+        "kin_n2": _hop("kin_n1", "home, x", own=False),
+        "kin_n3": _hop("kin_n2", "home, x", own=False),
+        "kin_reach_edges": """
+            SELECT home, x, a, b, kind FROM kin_n3 JOIN kin_edges ON a = n
+            UNION SELECT home, x, a, b, kind FROM kin_n3 JOIN kin_edges ON b = n""",
+    }
+}
+EXTRACTS = ("members", "payout", "relations", "kin_edges", "kin_nodes", *map(_kin_name, _KIN_TABLES))
+
+
+def write_extracts(root: Path, county: str, frames: dict[str, pd.DataFrame]) -> None:
+    """A county's extract tables as Parquet partitioned by county (``table/county_id=…/part-0.parquet``),
+    every column text (a column that is empty in one county must not become a null-typed column that the
+    others cannot be read with). Both engines query these files."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from audit.store import atomic_write
+
     for name in EXTRACTS:
-        con.register(name, pd.concat([e[name] for e in extracts], ignore_index=True))
-    return lambda name: con.execute(CROSS_SQL[name]).df()
+        frame = frames[name]
+        table = pa.table({c: pa.array(frame[c].astype("string"), type=pa.string()) for c in frame.columns})
+        target = root / name / f"county_id={county}" / "part-0.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, lambda tmp: pq.write_table(table, tmp))
+
+
+def read_kin_tables(root: Path, county: str) -> dict[str, pd.DataFrame]:
+    """One county's KIN tables back from the extracts (small: cases, members, officials, filings)."""
+    return {
+        name: pd.read_parquet(root / _kin_name(name) / f"county_id={county}" / "part-0.parquet").drop(columns="county")
+        for name in _KIN_TABLES
+    }
+
+
+def extract_rows(root: Path) -> dict[str, int]:
+    """Rows of each spooled extract over all counties (from the Parquet footers)."""
+    con = duckdb.connect()
+    out = {}
+    for name in EXTRACTS:
+        files = str(root / name / "*" / "*.parquet").replace("'", "''")
+        out[name] = con.execute(f"SELECT sum(num_rows) FROM parquet_file_metadata('{files}')").fetchone()[0] or 0
+    return {k: int(v) for k, v in out.items()}
+
+
+# DuckDB's memory for the cross-county pass; beyond it DuckDB spills to the spool folder instead of failing
+CROSS_MEMORY = "2GB"
+
+
+def duckdb_query(root: Path):
+    """Run a CROSS_SQL query over the extracts of every county in DuckDB (the one-machine engine).
+
+    The extracts are loaded into a database file in the spool folder — as tables, whose sizes the planner
+    knows (over views of Parquet files it built hash tables on the large side of every join), and which
+    spill to disk past ``CROSS_MEMORY``."""
+    con = duckdb.connect(str(root / "cross.duckdb"))
+    spill = str(root / "spill").replace("'", "''")
+    con.execute(f"SET memory_limit = '{CROSS_MEMORY}'; SET temp_directory = '{spill}'")
+    for name in EXTRACTS:
+        files = str(root / name / "*" / "*.parquet").replace("'", "''")
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_parquet('{files}', hive_partitioning=1)")
+
+    def query(name: str) -> pd.DataFrame:
+        for step, text in CROSS_STEPS.get(name, {}).items():
+            con.execute(f"CREATE OR REPLACE TABLE {step} AS {text}")
+        return con.execute(CROSS_SQL[name]).df()
+
+    query.close = con.close  # before the spool folder is removed
+    return query
+
+
+def cross_county_kin(query, tables_of, profile, as_of: dict[str, str]) -> list[Finding]:
+    """KIN-01/KIN-02 findings that show only across county lines: the county's own detectors, run on the
+    kinship graph of its officials' neighbourhoods over every county's edges, less what its own run reported.
+    ``tables_of(county)`` gives the county's KIN tables (:func:`read_kin_tables`)."""
+    import datetime as dt
+    from dataclasses import replace
+
+    from audit.context import AuditContext
+    from audit.profile import Profile, load_profile
+    from detectors.base import all_detectors
+    from graphs.kinship import kinship_from_edges
+
+    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    specs = [s for s in all_detectors() if s.code in KIN_RULES]
+    reach = query("kin_reach")
+    out: list[Finding] = []
+    for home, g in reach.groupby("home", sort=True):
+        nodes = pd.concat(
+            [
+                g[["a", "a_sex", "a_birth"]].set_axis(["id", "sex", "birth"], axis=1),
+                g[["b", "b_sex", "b_birth"]].set_axis(["id", "sex", "birth"], axis=1),
+            ]
+        )
+        kin = kinship_from_edges(g.drop_duplicates(["a", "b", "kind"]), nodes)
+        t = tables_of(home)
+        tables = {n: f for n, f in t.items() if n != "found" and (len(f) or n in ("cases", "officials", "persons"))}
+        tables["officials"] = t["officials"][t["officials"].person_id.isin(set(g.x))]
+        ctx = AuditContext(tables, prof, dt.date.fromisoformat(as_of[home]))
+        ctx.__dict__["kinship"] = kin  # the neighbourhoods' graph instead of the county's own
+        reported = set(zip(t["found"].official_id, t["found"].case_id))
+        via = {frozenset((r.a, r.b)): r.via for r in g.itertuples() if isinstance(r.via, str)}
+        for spec in specs:
+            for f in spec.fn(ctx):
+                if (f.official_id, f.case_id) in reported:
+                    continue
+                ids = f.evidence["path"][::2]
+                counties = sorted({via[k] for k in map(frozenset, zip(ids, ids[1:])) if k in via})
+                if not counties:  # the closest chain lies in the county: its own run decided on it
+                    continue
+                where = {"county": home, "counties": [home, *counties], "what": "跨县亲属关系"}
+                said = f"该亲属关系见于{'、'.join(counties)}的户籍或亲属关系登记（跨县）"
+                out.append(
+                    replace(
+                        f,
+                        key_extra="跨县",
+                        policy_ref=spec.policy_ref,
+                        evidence=dict(f.evidence) | where,
+                        explanation=f"{f.explanation.rstrip('。')}；{said}。",
+                    )
+                )
+    return out
 
 
 def cross_county_findings(query) -> list[Finding]:
@@ -243,7 +480,9 @@ def run_province(
     names = parquet_counties(root) if parquet else [f.name for f in county_folders(root)]
     if len(names) < 2:
         raise InputError(f"{root}：没有找到两个以上的县工作目录（每个县一个子文件夹，内含数据表）。")
-    summaries, extracts = {}, []
+    summaries, spool = {}, out / ".province-extracts"
+    shutil.rmtree(spool, ignore_errors=True)
+    t0 = time.perf_counter()
     for i, name in enumerate(names):
         progress.say(f"审计第 {i + 1}/{len(names)} 个县：{name}")
         loaded = read_county(root, name) if parquet else None
@@ -251,8 +490,18 @@ def run_province(
             root if parquet else root / name, profile, out / name, progress=Progress(quiet=True), loaded=loaded
         )
         summaries[name] = county_summary(res, out / name)
-        extracts.append(extract(res, name))
+        write_extracts(spool, name, extract(res, name))
         del res, loaded
-    progress.say("跨县比对（重复享受、共用账户和预留手机号）")
-    frame = write_province(out, summaries, cross_county_findings(duckdb_query(extracts)), "duckdb")
-    return ProvinceResult(summaries, frame, out)
+    seconds = {"counties": round(time.perf_counter() - t0, 2)}
+    t0 = time.perf_counter()
+    progress.say("跨县比对（重复享受、共用账户和预留手机号、跨县近亲属）")
+    query = duckdb_query(spool)
+    found = cross_county_findings(query) + cross_county_kin(
+        query, lambda c: read_kin_tables(spool, c), profile, {c: s["as_of"] for c, s in summaries.items()}
+    )
+    query.close()
+    frame = write_province(out, summaries, found, "duckdb")
+    seconds["cross_county"] = round(time.perf_counter() - t0, 2)
+    rows = extract_rows(spool)
+    shutil.rmtree(spool, ignore_errors=True)
+    return ProvinceResult(summaries, frame, out, seconds, rows)

@@ -45,6 +45,7 @@ class SparkRun:
     findings: pd.DataFrame | None  # cross-county findings (a province), else None
     out: Path
     seconds: dict[str, float]
+    extract_rows: dict[str, int] | None = None  # rows of each cross-county extract (a province)
 
 
 def spark_sql(duckdb_sql: str) -> str:
@@ -113,7 +114,7 @@ def _county_task(profile, as_of, layout: str, extracts: str | None):
                 yield audit_county(county, Path(source), Path(out))
 
     def audit_county(county: str, source: Path, out: Path) -> pd.DataFrame:
-        from audit.province import EXTRACTS, extract
+        from audit.province import extract, write_extracts
         from audit.run import run_audit
 
         row = {"county": county, "out": str(out), "findings": 0, "rejects": 0, "as_of": "", "timings": "{}"}
@@ -126,7 +127,7 @@ def _county_task(profile, as_of, layout: str, extracts: str | None):
                 loaded = None
             res = run_audit(source, profile, out, as_of=as_of, progress=Progress(quiet=True), loaded=loaded)
             if extracts:
-                _write_extracts(Path(extracts), county, extract(res, county), EXTRACTS)
+                write_extracts(Path(extracts), county, extract(res, county))
             row |= {
                 "findings": len(res.findings),
                 "rejects": int(res.run["rejects"]),
@@ -139,22 +140,6 @@ def _county_task(profile, as_of, layout: str, extracts: str | None):
         return pd.DataFrame([row])
 
     return run
-
-
-def _write_extracts(root: Path, county: str, frames: dict[str, pd.DataFrame], names) -> None:
-    """A county's extract tables as Parquet partitioned by county, every column text (a column that is
-    empty in one county must not become a null-typed column that the others cannot be read with)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from audit.store import atomic_write
-
-    for name in names:
-        frame = frames[name]
-        table = pa.table({c: pa.array(frame[c].astype("string"), type=pa.string()) for c in frame.columns})
-        target = root / name / f"county_id={county}" / "part-0.parquet"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(target, lambda tmp: pq.write_table(table, tmp))
 
 
 def _plan(source: Path, out: Path) -> tuple[str, list[dict]]:
@@ -188,7 +173,17 @@ def run_spark(
     progress: Progress | None = None,
 ) -> SparkRun:
     """Audit a county, a province folder or a Parquet layout on Spark; see the module docstring."""
-    from audit.province import CROSS_SQL, EXTRACTS, PROVINCE_DIR, cross_county_findings, write_province
+    from audit.province import (
+        CROSS_SQL,
+        CROSS_STEPS,
+        EXTRACTS,
+        PROVINCE_DIR,
+        cross_county_findings,
+        cross_county_kin,
+        extract_rows,
+        read_kin_tables,
+        write_province,
+    )
 
     progress = progress or Progress(quiet=True)
     try:
@@ -235,17 +230,27 @@ def run_spark(
             }
             for r in rows.sort_values("county").itertuples()
         }
-        found = None
+        found, rows_of = None, None
         if province:
             t0 = time.perf_counter()
-            progress.say("跨县比对（Spark SQL：重复享受、共用账户和预留手机号）")
+            progress.say("跨县比对（Spark SQL：重复享受、共用账户和预留手机号、跨县近亲属）")
             for name in EXTRACTS:
                 spark.read.parquet(str(extracts / name)).createOrReplaceTempView(name)
-            findings = cross_county_findings(lambda name: spark.sql(spark_sql(CROSS_SQL[name])).toPandas())
+
+            def query(name: str) -> pd.DataFrame:
+                for step, text in CROSS_STEPS.get(name, {}).items():  # materialised, lineage cut
+                    spark.sql(spark_sql(text)).localCheckpoint().createOrReplaceTempView(step)
+                return spark.sql(spark_sql(CROSS_SQL[name])).toPandas()
+
+            as_of_of = {c: s["as_of"] for c, s in summaries.items()}
+            findings = cross_county_findings(query) + cross_county_kin(
+                query, lambda c: read_kin_tables(extracts, c), profile, as_of_of
+            )
             found = write_province(out, summaries, findings, "spark")
             seconds["cross_county"] = round(time.perf_counter() - t0, 2)
+            rows_of = extract_rows(extracts)
             shutil.rmtree(extracts, ignore_errors=True)
             progress.say(f"跨县比对完成：{len(found)} 条（{out / PROVINCE_DIR}）")
     finally:
         spark.stop()
-    return SparkRun(summaries, found, out, seconds)
+    return SparkRun(summaries, found, out, seconds, rows_of)

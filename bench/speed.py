@@ -237,8 +237,9 @@ def province_bench(counties: int, residents: int, seed: int, engine: str = "duck
         )
         print(
             f"province: {counties} counties x {residents:,} residents = {counties * residents:,} (generate {gen:.0f} s)\n"
-            f"   audit {wall:.1f} s wall, peak {peak_rss_mb():.0f} MB; counties' import+detect {counted:.1f} s, "
-            f"cross-county pass and writing {wall - counted:.1f} s; {len(res.findings)} cross-county findings "
+            f"   audit {wall:.1f} s wall, peak {peak_rss_mb():.0f} MB; counties {res.seconds['counties']:.1f} s "
+            f"(their import+detect {counted:.1f} s), cross-county pass {res.seconds['cross_county']:.1f} s over "
+            f"{_rows(res.extract_rows)}; {len(res.findings)} cross-county findings "
             f"({', '.join(f'{k} {v}' for k, v in res.findings.groupby('rule').size().items())})"
         )
         if engine == "spark":
@@ -247,32 +248,20 @@ def province_bench(counties: int, residents: int, seed: int, engine: str = "duck
             t0 = time.perf_counter()
             sp = run_spark(root, out=Path(tmp) / "spark", master="local[2]")
             swall = time.perf_counter() - t0
-            rows = _extract_rows(Path(tmp) / "spark")
+            rows = _rows(sp.extract_rows)
             per = [c["timings"]["import"]["seconds"] + c["timings"]["detect"]["seconds"] for c in sp.counties.values()]
             print(
                 f"   spark engine (local[2]): {swall:.1f} s wall = start {sp.seconds['start']:.1f} s + counties "
                 f"{sp.seconds['counties']:.1f} s (each county's import+detect {min(per):.1f}–{max(per):.1f} s inside "
                 f"its executor) + cross-county Spark SQL {sp.seconds['cross_county']:.1f} s over "
-                f"{rows} extract rows; {len(sp.findings)} cross-county findings; spark / duckdb {swall / wall:.2f}x"
+                f"{rows}; {len(sp.findings)} cross-county findings; spark / duckdb {swall / wall:.2f}x"
             )
 
 
-def _extract_rows(out: Path) -> str:
-    """Rows of the cross-county extracts (members, payout, relations), read from the county run folders."""
-    import duckdb
-
-    from audit.store import STORE
-
-    n = {"members": 0, "payout": 0, "relations": 0}
-    for store in out.glob(f"*/{STORE}"):
-        con = duckdb.connect(str(store), read_only=True)
-        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        n["members"] += con.execute("SELECT count(*) FROM case_members WHERE enrolled = '是'").fetchone()[0]
-        n["payout"] += con.execute("SELECT count(*) FROM cases").fetchone()[0]
-        if "relations" in tables:
-            n["relations"] += con.execute("SELECT count(*) FROM relations").fetchone()[0]
-        con.close()
-    return ", ".join(f"{k} ~{v:,}" for k, v in n.items())
+def _rows(rows: dict[str, int]) -> str:
+    """Extract rows, total and the largest tables."""
+    top = sorted(rows.items(), key=lambda kv: -kv[1])[:4]
+    return f"{sum(rows.values()):,} extract rows ({', '.join(f'{k} {v:,}' for k, v in top)})"
 
 
 def main() -> None:

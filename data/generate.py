@@ -1522,4 +1522,58 @@ def _plant_across(folders: list[Path], rng: random.Random) -> pd.DataFrame:
             "account_no": parent.account_no,
         }
     ]
+    rows += _plant_kin_across(a, b, read, write, rng, taken | {ca.case_id})
     return pd.DataFrame(rows)
+
+
+def _plant_kin_across(a: Path, b: Path, read, write, rng: random.Random, taken: set[str]) -> list[dict]:
+    """Sisters married from B into A, one a village cadre in A and the other on the roll of her village:
+    A's register does not link them; B's relations record their parent with both daughters (KIN-01 across
+    county lines). A near miss: the same kind of link between a cadre and a case of another township."""
+    from graphs.kinship import build_kinship
+
+    persons_a, cases_a, officials = read(a, "persons"), read(a, "cases"), read(a, "officials")
+    truth_a = set(read(a, "truth").case_id)
+    kin = build_kinship(persons_a.assign(birth_date=pd.to_datetime(persons_a.birth_date)), read(a, "relations"))
+    cadres = officials[(officials.level == "村") & (officials.end_date == "")].sort_values("person_id")
+    relatives = kin.relatives(cadres.person_id, with_path=False)
+    born = persons_a.drop_duplicates("person_id").set_index("person_id").birth_date
+    year = born.str[:4].astype(int)
+    members = read(a, "case_members")
+    plain = cases_a[(cases_a.status == "在保") & ~cases_a.case_id.isin(truth_a | taken)].merge(
+        members[members.enrolled == "是"][["case_id", "person_id"]], on="case_id"
+    )
+    persons_b, rel_b = read(b, "persons"), read(b, "relations")
+    rows = []
+    for rule, same_village in (("KIN-01", True), ("decoy:KIN-01", False)):
+        for _ in range(200):  # an enrolled member of a plain case, of an age to be the cadre's sibling
+            cadre = cadres.iloc[rng.randrange(len(cadres))]
+            here = plain.village_code == cadre.village_code
+            pool = plain[here if same_village else plain.township != cadre.township]
+            near = abs(year.reindex(pool.person_id).to_numpy() - year[cadre.person_id]) <= 12
+            kin = set(relatives[relatives.x == cadre.person_id].y) | {cadre.person_id}
+            pool = pool[near & ~pool.person_id.isin(kin)]
+            if len(pool):
+                break
+        case = pool.iloc[rng.randrange(len(pool))]
+        oldest = min(born[cadre.person_id], born[case.person_id])
+        elders = persons_b[(persons_b.birth_date < f"{int(oldest[:4]) - 20}{oldest[4:]}")]
+        parent = elders.iloc[rng.randrange(len(elders))].person_id
+        for child in (cadre.person_id, case.person_id):
+            term = "子" if int(child[16]) % 2 == 1 else "女"
+            rel_b = pd.concat(
+                [rel_b, pd.DataFrame([{"person_id": parent, "relative_id": child, "relation": term, "source": "户籍"}])]
+            )
+        plain = plain[plain.case_id != case.case_id]
+        rows.append(
+            {
+                "rule": rule,
+                "county": a.name,
+                "case_id": case.case_id,
+                "person_id": case.person_id,
+                "account_no": "",
+                "official_id": cadre.person_id,
+            }
+        )
+    write(b, "relations", rel_b)
+    return rows

@@ -21,7 +21,7 @@ import pandas as pd
 
 from graphs.terms import CATEGORIES_002, DEGREE, LINEAL, category, term
 
-__all__ = ["Kinship", "build_kinship", "path_of", "RELATIVE_COLUMNS"]
+__all__ = ["Kinship", "build_kinship", "kinship_from_edges", "path_of", "RELATIVE_COLUMNS"]
 
 RELATIVE_COLUMNS = [
     "x",
@@ -349,6 +349,37 @@ INSERT INTO e1
 """
 
 
+_STEPS_SQL = """
+CREATE OR REPLACE TEMP TABLE u AS SELECT b AS a, a AS b FROM kin_edges WHERE kind = 'parent';
+CREATE OR REPLACE TEMP TABLE d AS SELECT a, b FROM kin_edges WHERE kind = 'parent';
+CREATE OR REPLACE TEMP TABLE sp AS SELECT a, b FROM kin_edges WHERE kind = 'spouse';
+"""
+
+
+def kinship_from_edges(edges: pd.DataFrame, nodes: pd.DataFrame) -> Kinship:
+    """A kinship graph over base edges inferred elsewhere — e.g. the union of several counties' registers.
+
+    Parameters
+    ----------
+    edges : DataFrame
+        a, b, kind (``parent``: a is b's parent | ``spouse``, both directions), source — as :attr:`Kinship.edges`.
+    nodes : DataFrame
+        id, sex, birth of every node on the edges (a node without a row has no known sex or birth).
+    """
+    con = duckdb.connect()
+    con.register("edges_in", edges[["a", "b", "kind", "source"]])
+    con.execute("""CREATE TEMP TABLE kin_edges AS SELECT a, b, kind, min(source) AS source FROM edges_in
+                   WHERE a IS NOT NULL AND b IS NOT NULL AND a <> b GROUP BY a, b, kind""")
+    con.unregister("edges_in")
+    con.execute(_STEPS_SQL)
+    kn = nodes.drop_duplicates("id").assign(birth=lambda f: pd.to_datetime(f.birth, errors="coerce"))
+    con.register("kn", kn[["id", "sex", "birth"]])
+    con.execute("CREATE TEMP TABLE knodes AS SELECT id, sex, birth FROM kn")
+    con.unregister("kn")
+    frame = kn.set_index("id")[["sex", "birth"]].assign(name="（未登记）", virtual=kn.id.str.startswith("~").to_numpy())
+    return Kinship(con, frame, pd.DataFrame(columns=["household_id", "person_id", "relation", "reason"]))
+
+
 def build_kinship(persons: pd.DataFrame, relations: pd.DataFrame | None = None) -> Kinship:
     """Infer base parent/spouse edges from 与户主关系 and the relations table, in DuckDB.
 
@@ -383,10 +414,9 @@ def build_kinship(persons: pd.DataFrame, relations: pd.DataFrame | None = None) 
         SELECT a, b, kind, min(source) AS source FROM (
           SELECT a, b, kind, source FROM e1
           UNION ALL SELECT b, a, kind, source FROM e1 WHERE kind = 'spouse')
-        WHERE a IS NOT NULL AND b IS NOT NULL AND a <> b GROUP BY a, b, kind;
-        CREATE OR REPLACE TEMP TABLE u AS SELECT b AS a, a AS b FROM kin_edges WHERE kind = 'parent';
-        CREATE OR REPLACE TEMP TABLE d AS SELECT a, b FROM kin_edges WHERE kind = 'parent';
-        CREATE OR REPLACE TEMP TABLE sp AS SELECT a, b FROM kin_edges WHERE kind = 'spouse';
+        WHERE a IS NOT NULL AND b IS NOT NULL AND a <> b GROUP BY a, b, kind;""")
+    con.execute(_STEPS_SQL)
+    con.execute("""
         DROP VIEW IF EXISTS parents; DROP TABLE IF EXISTS e1; DROP VIEW IF EXISTS km; DROP VIEW IF EXISTS kp;""")
     ambiguities = con.execute("SELECT * FROM ambiguities ORDER BY household_id, person_id").df()
     extra = [

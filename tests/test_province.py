@@ -46,7 +46,18 @@ def test_cross_county_findings_are_the_planted_ones_and_only_those(province, tmp
     # a married-out daughter's case paid to her parent's card in the next county: related, not a finding
     [decoy] = truth[truth.rule == "decoy:CARD-01"].itertuples()
     assert decoy.account_no not in set(card.account_no)
-    assert set(f.rule) == {"ELIG-09", "CARD-01"}, f[
+    # sisters married from one county into another, a cadre and a beneficiary of one village, linked only by
+    # their parent's records in the home county: KIN-01 across county lines (with whatever else the link
+    # reveals, e.g. the beneficiary's son's own case); the same link to a case of another township is none
+    [kin] = truth[truth.rule == "KIN-01"].itertuples()
+    related = f[f.rule == "KIN-01"]
+    assert kin.case_id in set(related.case_id) and set(related.official_id) == {kin.official_id}
+    assert related.explanation.str.contains("跨县").all() and (related.counties.str.count("、") == 1).all()
+    [far] = truth[truth.rule == "decoy:KIN-01"].itertuples()
+    assert far.case_id not in set(f.case_id) and far.official_id not in set(f.official_id)
+    county_run = pd.read_csv(tmp_path / "out" / kin.county / "findings.csv", dtype=str)
+    assert kin.official_id not in set(county_run[county_run.rule.str.startswith("KIN")].official_id)
+    assert set(f.rule) == {"ELIG-09", "CARD-01", "KIN-01"}, f[
         ["rule", "explanation"]
     ]  # the shared card is not a shared phone too
     assert all("跨县" in e for e in f.explanation)
@@ -67,4 +78,4 @@ def test_cli_runs_a_folder_of_counties_as_a_province(province, tmp_path):
         text=True,
     )
     assert r.returncode == 0, r.stderr
-    assert "全省 3 个县审计完成；跨县比对 3 条" in r.stdout and "Traceback" not in r.stderr
+    assert "全省 3 个县审计完成；跨县比对" in r.stdout and "KIN-01" in r.stdout and "Traceback" not in r.stderr

@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from audit.province import CROSS_SQL, PROVINCE_DIR, run_province
+from audit.province import CROSS_SQL, CROSS_STEPS, PROVINCE_DIR, run_province
 from data.generate import generate_province
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,13 +59,14 @@ def default_run(province, tmp_path_factory):
 def test_province_on_spark_gives_the_default_engines_findings(province, default_run, tmp_path):
     r = _cli("run", str(province), "--out", str(tmp_path / "spark"), "--engine", "spark", "--master", "local[2]")
     assert r.returncode == 0, r.stderr
-    assert "跨县比对 3 条" in r.stdout and "ELIG-09 2" in r.stdout and "CARD-01 1" in r.stdout
+    assert "跨县比对" in r.stdout and "ELIG-09 2" in r.stdout and "CARD-01 1" in r.stdout and "KIN-01" in r.stdout
     files = _same_findings(default_run, tmp_path / "spark")
     assert f"{PROVINCE_DIR}/findings.csv" in files and len(files) == 4
     # the cross-county findings are the planted ones, as on the default engine
     truth = pd.read_csv(province / "全省truth.csv", dtype=str).fillna("")
     cross = pd.read_csv(tmp_path / "spark" / PROVINCE_DIR / "findings.csv", dtype=str)
     assert set(cross[cross.rule == "ELIG-09"].person_id) == set(truth[truth.rule == "ELIG-09"].person_id)
+    assert set(truth[truth.rule == "KIN-01"].case_id) <= set(cross[cross.rule == "KIN-01"].case_id)
     assert "Setting default log level" not in r.stderr  # Spark's own console output goes to .spark.log
     assert (tmp_path / "spark" / ".spark.log").exists()
 
@@ -115,7 +116,22 @@ def test_each_cross_county_check_is_one_text_for_both_engines():
              household_id, village_code, township)"""
     )
     con.execute("CREATE TABLE relations AS SELECT 'P1' AS person_id, 'P2' AS relative_id, 'A' AS county")
+    # an official O of A and Z, her sister: A records O's husband H; B records their parent P with both
+    con.execute(
+        """CREATE TABLE kin_edges AS SELECT * FROM (VALUES ('A', 'O', 'H', 'spouse', '户籍'),
+             ('A', 'H', 'O', 'spouse', '户籍'), ('B', 'P', 'O', 'parent', '亲属关系表'),
+             ('B', 'P', 'Z', 'parent', '亲属关系表'), ('B', 'Q', 'R', 'parent', '户籍'))
+             t(county, a, b, kind, source)"""
+    )
+    con.execute(
+        """CREATE TABLE kin_nodes AS SELECT * FROM (VALUES ('A', 'O', '女', '1970-01-01'),
+             ('B', 'P', '男', '1940-01-01'), ('A', 'Z', '女', '1972-01-01')) t(county, id, sex, birth)"""
+    )
+    con.execute("CREATE TABLE kin_officials AS SELECT 'A' AS county, 'O' AS person_id")
     for name, text in CROSS_SQL.items():
+        for step, step_text in CROSS_STEPS.get(name, {}).items():
+            assert sorted(con.execute(step_text).fetchall()) == sorted(con.execute(spark_sql(step_text)).fetchall())
+            con.execute(f"CREATE OR REPLACE TABLE {step} AS {spark_sql(step_text)}")
         spark_text = spark_sql(text)
         assert spark_text != text
         assert con.execute(text).fetchall() == con.execute(spark_text).fetchall(), name
@@ -125,3 +141,11 @@ def test_each_cross_county_check_is_one_text_for_both_engines():
     ]
     assert len(con.execute(CROSS_SQL["shared_account_no"]).fetchall()) == 2
     assert con.execute(CROSS_SQL["shared_reserved_phone"]).fetchall() == []
+    reach = con.execute(CROSS_SQL["kin_reach"]).df()
+    assert set(reach.x) == {"O"} and set(zip(reach.a, reach.b, reach.via.fillna(""))) == {
+        ("O", "H", ""),
+        ("H", "O", ""),
+        ("P", "O", "B"),
+        ("P", "Z", "B"),
+    }  # B's unrelated Q–R is out of reach
+    assert reach.set_index("b").b_birth.to_dict()["Z"] == "1972-01-01"
