@@ -233,8 +233,9 @@ CROSS_STEPS = {
         "kin_bridge": """
             WITH ends AS (SELECT county, a AS n FROM kin_edges UNION ALL SELECT county, b FROM kin_edges
                           UNION ALL SELECT county, person_id FROM kin_officials)
-            SELECT DISTINCT county AS home, n FROM ends
-            WHERE n IN (SELECT n FROM ends GROUP BY n HAVING min(county) <> max(county))""",
+            SELECT home, n FROM (
+              SELECT county AS home, n, min(county) OVER (PARTITION BY n) AS c1, max(county) OVER (PARTITION BY n) AS c2
+              FROM (SELECT DISTINCT county, n FROM ends)) WHERE c1 <> c2""",
         "kin_b1": _hop("kin_bridge", "home", own=True),
         "kin_b2": _hop("kin_b1", "home", own=True),
         "kin_b3": _hop("kin_b2", "home", own=True),

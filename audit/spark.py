@@ -238,8 +238,13 @@ def run_spark(
                 spark.read.parquet(str(extracts / name)).createOrReplaceTempView(name)
 
             def query(name: str) -> pd.DataFrame:
-                for step, text in CROSS_STEPS.get(name, {}).items():  # materialised, lineage cut
-                    spark.sql(spark_sql(text)).localCheckpoint().createOrReplaceTempView(step)
+                # each step written as Parquet and read back: the plan of the next starts there (cached plans
+                # nest every earlier step three times over and ran the driver out of heap), and the files' small
+                # size lets Spark broadcast the step into its joins with the edges instead of shuffling them
+                for step, text in CROSS_STEPS.get(name, {}).items():
+                    path = str(extracts / "_steps" / step)
+                    spark.sql(spark_sql(text)).write.mode("overwrite").parquet(path)
+                    spark.read.parquet(path).createOrReplaceTempView(step)
                 return spark.sql(spark_sql(CROSS_SQL[name])).toPandas()
 
             as_of_of = {c: s["as_of"] for c, s in summaries.items()}
