@@ -36,19 +36,18 @@ def ensure_sample() -> Path:
 
 
 def cmd_run(a: argparse.Namespace) -> int:
-    from audit.parquet import is_parquet_layout, parquet_counties, read_county
+    from audit.parquet import read_county
     from audit.progress import Progress
-    from audit.province import county_folders
+    from audit.province import counties_of
     from audit.run import run_audit
 
     ws = ensure_sample() if a.workspace == "sample" else Path(a.workspace)
     if a.engine == "spark":
         return _run_spark(a, ws)
-    parquet = is_parquet_layout(ws)
-    counties = parquet_counties(ws) if parquet else []
-    if len(counties) > 1 or (not parquet and a.workspace != "sample" and county_folders(ws)):
+    layout, counties = counties_of(ws) if a.workspace != "sample" else ("workspace", [])
+    if len(counties) > 1:
         return _run_province(a, ws)
-    loaded = read_county(ws, counties[0]) if counties else None
+    loaded = read_county(ws, counties[0]) if layout == "parquet" and counties else None
     res = run_audit(
         ws, a.profile, a.out, as_of=a.as_of, strict=a.strict, progress=Progress(quiet=a.quiet), loaded=loaded
     )

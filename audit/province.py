@@ -42,6 +42,7 @@ from detectors.base import FINDING_COLUMNS, Finding, Severity
 
 __all__ = [
     "county_folders",
+    "counties_of",
     "run_province",
     "ProvinceResult",
     "PROVINCE_DIR",
@@ -70,6 +71,19 @@ def county_folders(root: Path) -> list[Path]:
         raise InputError(f"工作目录不存在或不是文件夹：{root}")
     subs = sorted(p for p in root.iterdir() if _is_workspace(p))
     return subs if len(subs) >= 2 else []
+
+
+def counties_of(source: Path) -> tuple[str, list[str]]:
+    """How ``source`` holds counties: ``("parquet", county ids)`` for the layout of ``export-parquet``,
+    ``("folders", sub-folder names)`` for a folder of two or more county workspaces, else
+    ``("workspace", [])`` — one county's workspace."""
+    from audit.parquet import is_parquet_layout, parquet_counties
+
+    source = Path(source)
+    if is_parquet_layout(source):
+        return "parquet", parquet_counties(source)
+    folders = county_folders(source)
+    return ("folders", [f.name for f in folders]) if folders else ("workspace", [])
 
 
 @dataclass
@@ -475,10 +489,10 @@ def run_province(
 
     progress = progress or Progress(quiet=True)
     root, out = Path(root), Path(out)
-    from audit.parquet import is_parquet_layout, parquet_counties, read_county
+    from audit.parquet import read_county
 
-    parquet = is_parquet_layout(root)
-    names = parquet_counties(root) if parquet else [f.name for f in county_folders(root)]
+    layout, names = counties_of(root)
+    parquet = layout == "parquet"
     if len(names) < 2:
         raise InputError(f"{root}：没有找到两个以上的县工作目录（每个县一个子文件夹，内含数据表）。")
     summaries, spool = {}, out / ".province-extracts"

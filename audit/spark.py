@@ -144,22 +144,20 @@ def _county_task(profile, as_of, layout: str, extracts: str | None):
 
 def _plan(source: Path, out: Path) -> tuple[str, list[dict]]:
     """The layout of the input and one task per county: (county, source, run folder)."""
-    from audit.parquet import is_parquet_layout, parquet_counties
-    from audit.province import county_folders
+    from audit.province import counties_of
 
-    if is_parquet_layout(source):
-        counties = parquet_counties(source)
+    if not source.is_dir():
+        raise InputError(f"工作目录不存在或不是文件夹：{source}")
+    layout, counties = counties_of(source)
+    if layout == "parquet":
         if not counties:
             raise InputError(f"{source}：Parquet 数据中没有任何县的分区。")
         single = len(counties) == 1
         return "parquet", [
             {"county": c, "source": str(source), "out": str(out if single else out / c)} for c in counties
         ]
-    folders = county_folders(source)
-    if folders:
-        return "folders", [{"county": f.name, "source": str(f.resolve()), "out": str(out / f.name)} for f in folders]
-    if not source.is_dir():
-        raise InputError(f"工作目录不存在或不是文件夹：{source}")
+    if layout == "folders":
+        return "folders", [{"county": c, "source": str((source / c).resolve()), "out": str(out / c)} for c in counties]
     return "folders", [{"county": source.name, "source": str(source.resolve()), "out": str(out)}]
 
 
