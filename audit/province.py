@@ -11,9 +11,10 @@ county lines is then checked in DuckDB over a few columns per county:
 * CARD-03 — one reserved phone on the payout accounts of cases in two or more counties;
 * KIN-01/KIN-02 across county lines — an official's close relative on the roll of the official's own
   jurisdiction where the kinship shows only through another county's records (a married-out daughter's
-  parents recorded in her home county, the in-laws of a 县民政局 staff member). The three-step neighbourhood
-  of every official is taken over the union of all counties' kinship edges (SQL); for the officials whose
-  neighbourhood holds an edge their own county does not record, the county's KIN-01 and KIN-02 detectors run
+  parents recorded in her home county, the in-laws of a 县民政局 staff member). Only officials within three
+  own-county steps of a person on two counties' edges can be concerned; their three-step neighbourhoods are
+  taken over the union of all counties' kinship edges (SQL, ``CROSS_STEPS``); for those whose neighbourhood
+  holds an edge their own county does not record, the county's KIN-01 and KIN-02 detectors run
   again on a kinship graph of that neighbourhood, and what the county's own run did not report is a finding.
 
 Both engines spool the extracts as Parquet partitioned by county (``county_id=…``) and query them there,
