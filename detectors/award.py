@@ -143,7 +143,7 @@ def flat_rate(ctx: AuditContext) -> Iterator[Finding]:
     c = _active(ctx).dropna(subset=["per_capita_income", "monthly_amount"])
     if c.empty:
         return
-    c = c.assign(need=top_up(ctx, c).computed)
+    c = c.assign(need=top_up(ctx, c).computed)[["village_code", "township", "case_id", "monthly_amount", "need"]]
     stats = []
     for vc, g in c.groupby("village_code", sort=True):
         modal, near = _densest_band(g.monthly_amount, tol_yuan, tol_share)
@@ -334,16 +334,14 @@ def rotation(ctx: AuditContext) -> Iterator[Finding]:
     tol = float(ctx.profile.require("award_tolerance_yuan"))
     c = ctx.table("cases").dropna(subset=["approval_date", "monthly_amount"])
     ex = c[c.exit_date.notna()].assign(m=lambda d: d.exit_date.dt.to_period("M"))
-    en = c.assign(m=_entry_month(ctx, c))
+    en = c.assign(m=_entry_month(ctx, c))[["village_code", "case_id", "m", "monthly_amount"]]
+    entries = dict(tuple(en.groupby("village_code", sort=False)))  # one split, not a scan per village-month
+    ex = ex[["village_code", "township", "case_id", "m", "monthly_amount"]]
     for vc, g in ex.groupby("village_code", sort=True):
         rounds = []
+        here = entries.get(vc, en.iloc[0:0])
         for month, out in g.groupby("m", sort=True):
-            inc = en[
-                (en.village_code == vc)
-                & (en.m >= month)
-                & (en.m <= month + window)
-                & ~en.case_id.isin(set(out.case_id))
-            ]
+            inc = here[(here.m >= month) & (here.m <= month + window) & ~here.case_id.isin(set(out.case_id))]
             a_out = [float(x) for x in out.monthly_amount]
             pairs = _match_amounts(a_out, [float(x) for x in inc.monthly_amount], tol)
             # a round: the month's exits are replaced one for one (an unrelated exit in the same month

@@ -517,26 +517,24 @@ def after_death(ctx: AuditContext) -> Iterator[Finding]:
     Evidence: person (masked), death_date, payouts after death (count, months, total), withdrawals after death.
     Profile parameters: none.
     """
-    m = ctx.enrolled_members
-    solo = m.groupby("case_id").person_id.agg(list)
-    solo = solo[solo.map(len) == 1].map(lambda x: x[0])
+    m = ctx.enrolled_members[["case_id", "person_id"]]
     d = ctx.table("deaths").set_index("person_id").death_date
-    wd = (
-        ctx.table("withdrawals")
-        if "withdrawals" in ctx.tables
-        else pd.DataFrame(columns=["account_no", "time", "amount", "direction"])
-    )
+    # cases whose only enrolled member died: only those are looked at one by one
+    solo = m[m.groupby("case_id").person_id.transform("size").to_numpy() == 1]
+    solo = solo[isin(solo.person_id, d.index)].set_index("case_id").person_id.sort_index()
+    has_wd = "withdrawals" in ctx.tables
+    wd = ctx.table("withdrawals") if has_wd else pd.DataFrame(columns=["account_no", "time", "amount", "direction"])
     info = ctx.table("cases").set_index("case_id")
     for case_id, pid in solo.items():
-        if pid not in d.index or case_id not in info.index:
+        if case_id not in info.index:
             continue
         death = pd.Timestamp(d[pid])
         mine = ctx.rows_of("payments", "case_id", case_id)
         after_p = mine[pd.to_datetime(mine.period) > death.to_period("M").to_timestamp()]
         accts = set(mine.account_no)
-        after_w = wd[
-            wd.account_no.isin(accts) & (pd.to_datetime(wd.time) > death) & (wd.direction.fillna("支出") == "支出")
-        ]
+        pos = [ctx.positions("withdrawals", "account_no").get(a) for a in accts if has_wd and isinstance(a, str)]
+        w = wd.iloc[np.sort(np.concatenate([p for p in pos if p is not None] + [np.empty(0, dtype=np.intp)]))]
+        after_w = w[(pd.to_datetime(w.time) > death) & (w.direction.fillna("支出") == "支出")]
         if after_p.empty and after_w.empty:
             continue
         acct = sorted(accts)[0] if accts else info.loc[case_id, "account_no"]
@@ -592,10 +590,10 @@ def sweeps(ctx: AuditContext) -> Iterator[Finding]:
     bad_terminals = {t for ts in groups.terminals for t in ts}
     in_group = set(groups.account_no)
     h, need = ctx.profile.int("card_sweep_hours"), ctx.profile.int("card_sweep_min_months")
-    pay = ctx.table("payments").dropna(subset=["paid_date"])
+    pay = ctx.table("payments").dropna(subset=["paid_date"])[["account_no", "case_id", "period", "paid_date", "amount"]]
     wd = ctx.table("withdrawals")
-    wd = wd[(wd.direction.fillna("支出") == "支出") & wd.account_no.isin(set(pay.account_no))]
-    j = pay.merge(wd, on="account_no", suffixes=("_pay", "_wd"))
+    wd = wd[(wd.direction.fillna("支出") == "支出") & isin(wd.account_no, pay.account_no.unique())]
+    j = pay.merge(wd[["account_no", "time", "amount", "terminal_id"]], on="account_no", suffixes=("_pay", "_wd"))
     j = j[(j.time >= j.paid_date) & (j.time <= j.paid_date + pd.Timedelta(hours=h)) & (j.amount_wd >= j.amount_pay)]
     info = _case_info(ctx).set_index("case_id")
     j = j[~j.account_no.isin(in_group) & j.case_id.isin(info.index)]

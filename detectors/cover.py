@@ -58,8 +58,13 @@ def _alive(ctx: AuditContext) -> pd.DataFrame:
     return p[ctx.shared("cover.alive_mask", lambda: _alive_mask(ctx))] if "deaths" in ctx.tables else p
 
 
-def _covered_households(ctx: AuditContext) -> set[str]:
-    """Households with someone on 低保 (an active case) or on a covering roll (特困/孤儿) at the reference date."""
+def _covered_households(ctx: AuditContext) -> frozenset[str]:
+    """Households with someone on 低保 (an active case) or on a covering roll (特困/孤儿) at the reference date
+    (built once per run)."""
+    return ctx.shared("cover.covered", lambda: frozenset(_build_covered_households(ctx)))
+
+
+def _build_covered_households(ctx: AuditContext) -> set[str]:
     as_of = pd.Timestamp(ctx.as_of)
     c = ctx.table("cases")
     active = c[c.status.isin(["在保", "渐退"])]
@@ -84,12 +89,16 @@ def _covered_households(ctx: AuditContext) -> set[str]:
 
 def _household_standard(ctx: AuditContext, households: pd.Series) -> pd.Series:
     """Monthly standard per household: the profile's for its area type, else the roll's median for that type."""
-    p = ctx.table("persons")
-    p = p[p.household_id.isin(set(households.dropna()))]
-    area = p.dropna(subset=["area_type"]).groupby("household_id").area_type.first()
+    area = ctx.shared("cover.household_area", lambda: _household_area(ctx))
     return area_standard(
         ctx, households.map(area).astype(object).fillna("农村")
     )  # no area type recorded: rural, the lower line
+
+
+def _household_area(ctx: AuditContext) -> pd.Series:
+    """household_id -> the first area type recorded among its register rows."""
+    p = ctx.table("persons")[["household_id", "area_type"]].dropna(subset=["area_type"])
+    return p.groupby("household_id").area_type.first()
 
 
 def _latest_check(ctx: AuditContext) -> pd.DataFrame:
@@ -106,6 +115,22 @@ def _latest_check(ctx: AuditContext) -> pd.DataFrame:
     exits = c[c.exit_date.notna()].groupby("household_id").exit_date.max()
     later = pd.to_datetime(exits.reindex(latest.index)) > pd.to_datetime(latest.check_date)
     return latest[~later.to_numpy(dtype=bool)]
+
+
+def _latest_check_during(ctx: AuditContext, cases: pd.DataFrame) -> dict[str, tuple[float, pd.Timestamp]]:
+    """case_id -> (per-capita income, date) of the household's latest income check after the case's approval
+    and up to the reference date, by one join (not a lookup per case)."""
+    if "income_checks" not in ctx.tables or cases.empty:
+        return {}
+    k = ctx.table("income_checks")[["household_id", "check_date", "per_capita_income"]]
+    k = k[isin(k.household_id, cases.household_id)]
+    j = cases[["case_id", "household_id", "approval_date"]].merge(k, on="household_id")
+    when = pd.to_datetime(j.check_date)
+    j = j[(when > pd.to_datetime(j.approval_date)) & (when <= pd.Timestamp(ctx.as_of))]
+    j = j.sort_values(["case_id", "check_date"], kind="stable").drop_duplicates("case_id", keep="last")
+    return {
+        c: (float(v), pd.Timestamp(t)) for c, v, t in zip(j.case_id, j.per_capita_income.astype(float), j.check_date)
+    }
 
 
 def _members_text(ctx: AuditContext, household: str, living: pd.DataFrame) -> list[dict]:
@@ -458,21 +483,12 @@ def stopped_still_poor(ctx: AuditContext) -> Iterator[Finding]:
         a = a[isin(a.household_id, stopped.household_id)]
         last_app = pd.to_datetime(a.application_date).groupby(a.household_id).max()
         stopped = stopped[~(pd.to_datetime(stopped.household_id.map(last_app)) > stopped.exit_date).to_numpy(bool)]
-    checks = ctx.table("income_checks") if "income_checks" in ctx.tables else None
+    latest = _latest_check_during(ctx, stopped)
     std = _household_standard(ctx, stopped.household_id)
     for r, s in zip(stopped.itertuples(index=False), std):
         reason = r.exit_reason if isinstance(r.exit_reason, str) else ""
         grounds_ok = any(g in reason for g in grounds)
-        income, when = None, None
-        if checks is not None:
-            k = ctx.rows_of("income_checks", "household_id", r.household_id)
-            k = k[
-                (pd.to_datetime(k.check_date) > pd.to_datetime(r.approval_date))
-                & (pd.to_datetime(k.check_date) <= pd.Timestamp(ctx.as_of))
-            ]
-            if len(k):
-                last = k.sort_values("check_date").iloc[-1]
-                income, when = float(last.per_capita_income), pd.Timestamp(last.check_date)
+        income, when = latest.get(r.case_id, (None, None))
         below = income is not None and not np.isnan(s) and income < s
         if grounds_ok and not below:
             continue

@@ -68,8 +68,13 @@ def _related_cases(ctx: AuditContext) -> pd.DataFrame:
 
     One row per (case_id, official_id, relative); columns include the kinship labels, the post, the
     overlap of term and enrolment (``overlap_from``/``overlap_to``) and the decision dates (approval,
-    rechecks) at which the official was in office (``in_office_at``, possibly empty).
+    rechecks) at which the official was in office (``in_office_at``, possibly empty). Built once per
+    run: KIN-01 and KIN-02 both read it (callers must not modify the frame).
     """
+    return ctx.shared("kin.related_cases", lambda: _build_related_cases(ctx))
+
+
+def _build_related_cases(ctx: AuditContext) -> pd.DataFrame:
     rel = ctx.official_relatives
     if rel.empty:
         return pd.DataFrame()
@@ -98,16 +103,11 @@ def _related_cases(ctx: AuditContext) -> pd.DataFrame:
     key = ["case_id", "x", "y"]
     d = j[key + ["start_date", "end_date"]].drop_duplicates(key).merge(_decision_dates(ctx), on="case_id")
     d = d[_in_office(d, d.date)]
-    dates = (
-        d.groupby(key)
-        .apply(lambda g: sorted({f"{s}{t:%Y-%m-%d}" for s, t in zip(g.step, g.date)}), include_groups=False)
-        .rename("in_office_at")
-        if len(d)
-        else pd.Series(dtype=object, name="in_office_at")
-    )
-    j = j.drop_duplicates(key).merge(
-        dates.reset_index() if len(d) else pd.DataFrame(columns=key + ["in_office_at"]), on=key, how="left"
-    )
+    # per pair, the sorted distinct "step+date" labels: one sort and one group-by, no Python per group
+    d = d.assign(label=d.step.astype(str) + d.date.dt.strftime("%Y-%m-%d"))[key + ["label"]]
+    d = d.drop_duplicates().sort_values(key + ["label"])
+    dates = d.groupby(key, sort=False).label.agg(list).rename("in_office_at").reset_index()
+    j = j.drop_duplicates(key).merge(dates, on=key, how="left")
     j["in_office_at"] = [v if isinstance(v, list) else [] for v in j.in_office_at]
     return j
 

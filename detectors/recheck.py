@@ -80,13 +80,15 @@ def recheck_overdue(ctx: AuditContext) -> Iterator[Finding]:
         last = last.where(~newer, latest)
         last_kind = last_kind.where(~newer, "复核")
     as_of = pd.Timestamp(ctx.as_of)
-    for r, k, lk, ls in zip(c.itertuples(index=False), kind, last_kind, last):
-        m = months.get(k)
-        if m is None or pd.isna(ls):
-            continue
-        due = ls + pd.DateOffset(months=int(m))
-        if due >= as_of:
-            continue
+    interval = pd.Series([months.get(k) for k in kind], index=c.index, dtype=object)
+    due_at = pd.Series(pd.NaT, index=c.index, dtype=last.dtype)
+    for m in {int(v) for v in interval.dropna()}:  # one calendar shift per interval, not one per case
+        sel = (interval == m).to_numpy(dtype=bool) & last.notna().to_numpy(dtype=bool)
+        due_at[sel] = last[sel] + pd.DateOffset(months=m)
+    over = (due_at < as_of).to_numpy(dtype=bool)
+    for r, k, lk, ls, m, due in zip(
+        c[over].itertuples(index=False), kind[over], last_kind[over], last[over], interval[over], due_at[over]
+    ):
         days = int((as_of - due).days)
         ev = {
             "case_type": k,
