@@ -139,14 +139,14 @@ class Kinship:
 
     def _label(self, q: pd.DataFrame, cols: list[str], with_path: bool) -> pd.DataFrame:
         keys = self._LABEL_KEYS
-        lab = q[keys].astype(object).where(q[keys].notna(), None)
-        combos = lab.drop_duplicates()
+        # one tuple per row from plain object arrays (iterating Arrow-backed columns row by row costs seconds)
+        rows = list(zip(*(q[k].to_numpy(dtype=object, na_value=None) for k in keys)))
         names = {}
-        for t in combos.itertuples(index=False, name=None):
+        for t in dict.fromkeys(rows):  # each distinct combination labelled once, in first-seen order
             kw = dict(zip(keys[1:], t[1:]))
             kw["y_older_than_spouse"] = kw["y_older_than_n1"]
             names[t] = (category(t[0], n1_sex=kw["n1_sex"], n2_sex=kw["n2_sex"], n3_sex=kw["n3_sex"]), term(t[0], **kw))
-        pairs = [names[t] for t in lab.itertuples(index=False, name=None)]
+        pairs = [names[t] for t in rows]
         q["category"] = [c for c, _ in pairs]
         q["kinship_term"] = [t for _, t in pairs]
         q["lineal"] = q.pattern.isin(LINEAL)
@@ -156,7 +156,8 @@ class Kinship:
         down_after = np.column_stack([q.pattern.str.slice(i + 1).str.contains("D").to_numpy() for i in range(3)])
         q["uncertain"] = (virt & down_after).any(axis=1)
         if with_path:
-            q["path"] = [path_of(r) for r in q.itertuples(index=False)]
+            fields = ("x", "pattern", "n1", "n1_sex", "n2", "n2_sex", "n3", "n3_sex", "y", "y_sex")
+            q["path"] = [_path(*f) for f in zip(*(q[c].to_numpy(dtype=object, na_value=None) for c in fields))]
             cols = cols + ["path"]
         return q[cols]
 
@@ -199,9 +200,13 @@ _PATTERN_CATEGORIES = {
 def path_of(r) -> list[str]:
     """[x, base relation, node, …, y] for a row of :meth:`Kinship.relatives`: each relation names what the
     next node is to the previous one (父/母/子/女/夫/妻; 父母/子女/配偶 where the sex is unknown)."""
-    nodes = [(n, sx) for n, sx in ((r.n1, r.n1_sex), (r.n2, r.n2_sex), (r.n3, r.n3_sex)) if isinstance(n, str)]
-    out = [r.x]
-    for step, (node, sex) in zip(r.pattern, nodes + [(r.y, r.y_sex)]):
+    return _path(r.x, r.pattern, r.n1, r.n1_sex, r.n2, r.n2_sex, r.n3, r.n3_sex, r.y, r.y_sex)
+
+
+def _path(x, pattern, n1, n1_sex, n2, n2_sex, n3, n3_sex, y, y_sex) -> list[str]:
+    nodes = [(n, sx) for n, sx in ((n1, n1_sex), (n2, n2_sex), (n3, n3_sex)) if isinstance(n, str)]
+    out = [x]
+    for step, (node, sex) in zip(pattern, nodes + [(y, y_sex)]):
         if sex not in ("男", "女"):
             label = STEP_ZH[step]
         else:
@@ -395,10 +400,16 @@ def build_kinship(persons: pd.DataFrame, relations: pd.DataFrame | None = None) 
     Kinship
     """
     con = duckdb.connect()
-    con.register("persons", persons[["person_id", "household_id", "relation_to_head", "sex"]])
+    # copied into DuckDB once: the statements below scan the register several times, and each scan of a
+    # registered pandas frame converts its Arrow-backed strings again
+    con.register("persons_in", persons[["person_id", "household_id", "relation_to_head", "sex"]])
+    con.execute("CREATE TEMP TABLE persons AS SELECT * FROM persons_in")
+    con.unregister("persons_in")
     con.execute(_REGISTER_SQL)
     if relations is not None and len(relations):
-        con.register("relations", relations[["person_id", "relative_id", "relation", "source"]])
+        con.register("relations_in", relations[["person_id", "relative_id", "relation", "source"]])
+        con.execute("CREATE TEMP TABLE relations AS SELECT * FROM relations_in")
+        con.unregister("relations_in")
         con.execute(_RELATIONS_SQL)
     con.execute(_RESOLVE_SQL)
     orphans = con.execute("""SELECT s1, s2 FROM sib WHERE s1 NOT IN (SELECT c FROM parents)
