@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import namedtuple
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import duckdb
 import numpy as np
@@ -49,6 +50,14 @@ def isin(s: pd.Series, values: Any) -> pd.Series:
     arr = pa.array(s.array).cast(pa.large_string())
     hit = pc.fill_null(pc.is_in(arr, value_set=vals), False)
     return pd.Series(hit.to_numpy(zero_copy_only=False), index=s.index)
+
+
+def rows(frame: pd.DataFrame) -> Iterator[tuple]:
+    """``frame.itertuples(index=False)`` (the same values, named the same way), read from one object array
+    per column: pandas walks Arrow-backed string columns one Python scalar at a time (seconds for a
+    loop over a large table)."""
+    row = namedtuple("Row", list(frame.columns), rename=True)
+    return map(row._make, zip(*(frame.iloc[:, k].to_numpy(dtype=object) for k in range(frame.shape[1]))))
 
 
 class AuditContext:

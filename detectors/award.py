@@ -13,7 +13,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from audit.context import AuditContext, isin
+from audit.context import AuditContext, isin, rows
 from audit.policy import POLICY_PARAMS, income_line, top_up
 from audit.policy import standard as _standard
 from detectors.base import Finding, Severity, detector
@@ -65,7 +65,7 @@ def award_mismatch(ctx: AuditContext) -> Iterator[Finding]:
     basis = f"家庭人均收入按名册所载（本地口径不计入：{'、'.join(excl)}）" if excl else "家庭人均收入按名册所载"
     diff = c.monthly_amount.astype(float) - t.computed
     for r, tu, d in zip(
-        c[diff.abs() > tol].itertuples(index=False), t[diff.abs() > tol].itertuples(), diff[diff.abs() > tol]
+        rows(c[diff.abs() > tol]), t[diff.abs() > tol].itertuples(), diff[diff.abs() > tol]
     ):
         formula = (
             f"{ctx.profile.get('single_person_route_multiple')}×{tu.standard:.0f}−{r.per_capita_income:.0f}"
@@ -199,7 +199,7 @@ def income_above_standard(ctx: AuditContext) -> Iterator[Finding]:
     std = _standard(ctx, c)
     line = income_line(ctx, c)
     over = c.per_capita_income.astype(float) > line
-    for r, ln, s in zip(c[over].itertuples(index=False), line[over], std[over]):
+    for r, ln, s in zip(rows(c[over]), line[over], std[over]):
         ev = {
             "case_id": r.case_id,
             "income": float(r.per_capita_income),
@@ -245,7 +245,7 @@ def partial_enrolment(ctx: AuditContext) -> Iterator[Finding]:
     enrolled = m[m.enrolled == "是"].groupby("case_id").person_id.agg(set)
     months = ctx.profile.int("split_before_application_months")
     split = p.dropna(subset=["household_split_date"]).groupby("household_id").household_split_date.max()
-    for r in c.itertuples(index=False):
+    for r in rows(c):
         members = size.get(r.household_id, set())
         inside = enrolled.get(r.case_id, set())
         left = members - inside
@@ -397,7 +397,7 @@ def addon_ceiling(ctx: AuditContext) -> Iterator[Finding]:
     lo = float(lo_share) if lo_share is not None else 0.0
     tol = float(ctx.profile.require("award_tolerance_yuan"))
     cumulative = bool(ctx.profile.get("addon_cumulative"))
-    for r, s in zip(c.itertuples(index=False), std):
+    for r, s in zip(rows(c), std):
         reasons = [x for x in _SPLIT.split(r.addon_reasons if isinstance(r.addon_reasons, str) else "") if x.strip()]
         parts = []
         if r.addon_amount > hi * s + tol:
@@ -554,9 +554,9 @@ def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
     _, neigh = nn.kneighbors(Xn.to_numpy()[flagged])
     xv, zn, zcols = X.to_numpy(dtype=float), Xn.to_numpy(dtype=float), list(Xn.columns)
     col = {k: j for j, k in enumerate(X.columns)}
-    rows = c.to_dict("records")  # one conversion, not a row object per flagged case
+    records = c.to_dict("records")  # one conversion, not a row object per flagged case
     for i, peers_idx in zip(flagged, neigh):
-        r = pd.Series(rows[i])
+        r = pd.Series(records[i])
         peer_rows = [j for j in peers_idx if j != i][:20]
         similar = (
             f"{int(xv[i, col['enrolled']])}人户、人均收入约{xv[i, col['income']]:.0f}元、"

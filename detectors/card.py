@@ -12,7 +12,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from audit.context import AuditContext, isin
+from audit.context import AuditContext, isin, rows
 from audit.ids import mask_account, mask_id
 from detectors.base import Finding, Severity, detector
 
@@ -179,9 +179,9 @@ def holder_not_member(ctx: AuditContext) -> Iterator[Finding]:
     # the holder lives in the case's household, or is an enrolled member of the case: no finding
     in_household = _pairs_in(pay, ["hh", "holder"], p, ["household_id", "person_id"])
     in_case = _pairs_in(pay, ["case_id", "holder"], m, ["case_id", "person_id"])
-    for acct, case_id, holder, hh in pay[~(in_household | in_case)][
+    for acct, case_id, holder, hh in rows(pay[~(in_household | in_case)][
         ["account_no", "case_id", "holder", "hh"]
-    ].itertuples(index=False):
+    ]):
         a = acc.loc[acct]
         link = links.get(holder)
         high = link is not None or a.holder_type in ("村集体", "单位")
@@ -240,7 +240,7 @@ def reserved_phone(ctx: AuditContext) -> Iterator[Finding]:
     info = _case_info(ctx).set_index("case_id")
     enrolled = ctx.enrolled_members.groupby("case_id").person_id.agg(set)
     done = set()
-    for r in acc.itertuples(index=False):
+    for r in rows(acc):
         owner = off_phone.get(r.reserved_phone)
         own = owner is not None and owner in enrolled.get(r.case_id, set())
         if owner is not None and not own and r.account_no not in done and r.case_id in info.index:
@@ -274,7 +274,7 @@ def reserved_phone(ctx: AuditContext) -> Iterator[Finding]:
         cases = shared[phone]
         if phone in linked:
             continue
-        for r in g.drop_duplicates("account_no").itertuples(index=False):
+        for r in rows(g.drop_duplicates("account_no")):
             if r.account_no in done or r.case_id not in info.index:
                 continue
             done.add(r.account_no)
@@ -350,14 +350,14 @@ def _custody_groups(ctx: AuditContext) -> pd.DataFrame:
         GROUP BY 1, 2 HAVING count(DISTINCT date_trunc('month', time)) >= {int(reps)}""").df()
     con.unregister("_payout")
     G = nx.Graph()
-    for r in pairs.itertuples(index=False):
+    for r in rows(pairs):
         G.add_edge(r.a1, r.a2, months=int(r.months), terminals=list(r.terminals))
     comps = sorted((c for c in nx.connected_components(G) if len(c) >= k), key=lambda c: sorted(c)[0])
     wd = ctx.table("withdrawals")
     if comps:  # one scan of the statement for every candidate set, then small frames per set
         wd = wd[isin(wd.account_no, {a for c in comps for a in c})]
     width = np.timedelta64(int(w), "m")
-    rows = []
+    group_rows = []
     for comp in comps:
         sub = G.subgraph(comp)
         terminals = sorted({t for _, _, e in sub.edges(data=True) for t in e["terminals"]})
@@ -376,9 +376,9 @@ def _custody_groups(ctx: AuditContext) -> pd.DataFrame:
         if len(hits) < reps:
             continue
         members = set().union(*hits.values())
-        gi = len({r["group"] for r in rows})
+        gi = len({r["group"] for r in group_rows})
         for a in sorted(members):
-            rows.append(
+            group_rows.append(
                 {
                     "account_no": a,
                     "group": gi,
@@ -387,7 +387,7 @@ def _custody_groups(ctx: AuditContext) -> pd.DataFrame:
                     "terminals": terminals,
                 }
             )
-    out = pd.DataFrame(rows, columns=["account_no", "group", "partners", "months", "terminals"])
+    out = pd.DataFrame(group_rows, columns=["account_no", "group", "partners", "months", "terminals"])
     return out[out.months >= reps].reset_index(drop=True)
 
 
@@ -412,7 +412,7 @@ def batch_withdrawals(ctx: AuditContext) -> Iterator[Finding]:
     pay = _payout_accounts(ctx).drop_duplicates("account_no").set_index("account_no").case_id
     info = _case_info(ctx).set_index("case_id")
     minutes = ctx.profile.int("card_batch_window_minutes")
-    for r in g.itertuples(index=False):
+    for r in rows(g):
         case_id = pay.get(r.account_no)
         place = info.loc[case_id] if case_id in info.index else None
         ev = {
@@ -642,7 +642,7 @@ def flow_back(ctx: AuditContext) -> Iterator[Finding]:
     acc = ctx.table("accounts")
     links = _officials_and_kin(ctx)
     recv = {}
-    for r in acc.itertuples(index=False):
+    for r in rows(acc):
         if r.holder_type == "村集体":
             recv[r.account_no] = (None, "村集体")
         elif r.holder_id in links:

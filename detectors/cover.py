@@ -12,7 +12,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from audit.context import AuditContext, isin
+from audit.context import AuditContext, isin, rows
 from audit.ids import mask_id
 from audit.policy import area_standard
 from detectors.base import Finding, Severity, detector
@@ -134,10 +134,10 @@ def _latest_check_during(ctx: AuditContext, cases: pd.DataFrame) -> dict[str, tu
 
 
 def _members_text(ctx: AuditContext, household: str, living: pd.DataFrame) -> list[dict]:
-    rows = _household_rows(ctx, household).sort_values("person_id")
+    members = _household_rows(ctx, household).sort_values("person_id")
     as_of = pd.Timestamp(ctx.as_of)
     out = []
-    for r in rows.itertuples(index=False):
+    for r in rows(members):
         age = None if pd.isna(r.birth_date) else int((as_of - pd.Timestamp(r.birth_date)).days // 365.2425)
         notes = [
             x
@@ -266,7 +266,7 @@ def monitored_not_covered(ctx: AuditContext) -> Iterator[Finding]:
     m = m[~m.household_id.isin(covered | decided)]
     std = _household_standard(ctx, m.household_id)
     living = _living(ctx)
-    for r, s in zip(m.itertuples(index=False), std):
+    for r, s in zip(rows(m), std):
         monthly = None if pd.isna(r.per_capita_income) else float(r.per_capita_income) / 12
         poor = monthly is not None and not np.isnan(s) and monthly < s
         sudden = r.monitor_type == "突发严重困难户"
@@ -343,7 +343,7 @@ def refusal_without_grounds(ctx: AuditContext) -> Iterator[Finding]:
     std = _household_standard(ctx, refused.household_id)
     living = _living(ctx)
     checks = ctx.table("income_checks") if "income_checks" in ctx.tables else None
-    for r, s in zip(refused.itertuples(index=False), std):
+    for r, s in zip(rows(refused), std):
         reason = r.reason if isinstance(r.reason, str) else ""
         grounds_ok = any(g in reason for g in grounds)
         missing = [
@@ -427,7 +427,7 @@ def single_person_route_open(ctx: AuditContext) -> Iterator[Finding]:
         names = "、".join(
             f"{mask_id(x.person_id)}（{x.disability_grade if x.disability_grade in ('一级', '二级') else ''}"
             f"{'残疾' if x.disability_grade in ('一级', '二级') else ''}{'重病' if x.serious_illness == '是' else ''}）"
-            for x in who.itertuples(index=False)
+            for x in rows(who)
         )
         what = (
             f"家有重度残疾或重病成员{names}，{pd.Timestamp(k.check_date):%Y-%m-%d}核对人均收入低于"
@@ -485,7 +485,7 @@ def stopped_still_poor(ctx: AuditContext) -> Iterator[Finding]:
         stopped = stopped[~(pd.to_datetime(stopped.household_id.map(last_app)) > stopped.exit_date).to_numpy(bool)]
     latest = _latest_check_during(ctx, stopped)
     std = _household_standard(ctx, stopped.household_id)
-    for r, s in zip(stopped.itertuples(index=False), std):
+    for r, s in zip(rows(stopped), std):
         reason = r.exit_reason if isinstance(r.exit_reason, str) else ""
         grounds_ok = any(g in reason for g in grounds)
         income, when = latest.get(r.case_id, (None, None))
@@ -552,7 +552,7 @@ def alone_on_no_roll(ctx: AuditContext) -> Iterator[Finding]:
     size = living.groupby("household_id").person_id.transform("size")
     candidates = []
     alone = living[(size == 1) & (living.age >= age_min)]
-    for r in alone.itertuples(index=False):
+    for r in rows(alone):
         candidates.append((r, "elderly_alone", f"{int(r.age)}岁老人独自居住（户内无其他在世成员）", {}))
     minors = living[living.age < 18]
     if len(minors):
@@ -633,7 +633,7 @@ def edge_household_not_moved(ctx: AuditContext) -> Iterator[Finding]:
     std = _household_standard(ctx, edge.household_id)
     cases = ctx.table("cases")
     living = _living(ctx)
-    for e, s in zip(edge.itertuples(index=False), std):
+    for e, s in zip(rows(edge), std):
         if np.isnan(s):
             continue
         ks = k[(k.household_id == e.household_id) & (pd.to_datetime(k.check_date) >= pd.Timestamp(e.start_date))]

@@ -6,7 +6,7 @@ from typing import Iterator
 
 import pandas as pd
 
-from audit.context import AuditContext
+from audit.context import AuditContext, rows
 from audit.ids import mask_account, mask_id
 from audit.load import REJECT_FRAME_COLUMNS, REJECT_KEYS
 from audit.schema import TABLES
@@ -29,7 +29,7 @@ def rejected_rows(ctx: AuditContext) -> Iterator[Finding]:
     Profile parameters: none.
     """
     rej = ctx.table("rejects").reindex(columns=REJECT_FRAME_COLUMNS)
-    for r in rej.itertuples(index=False):
+    for r in rows(rej):
         ev = {
             "file": r.file,
             "row": int(r.row),
@@ -98,7 +98,7 @@ def dangling_references(ctx: AuditContext) -> Iterator[Finding]:
         bad = ctx.sql(f"""SELECT t.src_file, t.src_row, t."{col}" AS value{"".join(f', t."{c}"' for c in extra)}
                           FROM "{table}" t ANTI JOIN "{target}" g ON t."{col}" = g."{tcol}"{also}
                           WHERE t."{col}" IS NOT NULL ORDER BY t.src_row""")
-        for r in bad.itertuples(index=False):
+        for r in rows(bad):
             is_person = col in ("person_id", "head_id", "official_id")
             shown = mask_id(r.value) if is_person else mask_account(r.value) if col == "account_no" else r.value
             spec = TABLES[table].col(col)
@@ -187,7 +187,7 @@ def impossible_records(ctx: AuditContext) -> Iterator[Finding]:
         )
 
     bd = pd.to_datetime(p.birth_date)
-    for r in p[bd.notna() & (bd != p.id_birth_date)].itertuples(index=False):
+    for r in rows(p[bd.notna() & (bd != p.id_birth_date)]):
         yield emit(
             r.person_id,
             "birth_vs_id",
@@ -195,7 +195,7 @@ def impossible_records(ctx: AuditContext) -> Iterator[Finding]:
             birth_date=f"{r.birth_date:%Y-%m-%d}",
             id_birth_date=f"{r.id_birth_date:%Y-%m-%d}",
         )
-    for r in p[p.sex.notna() & (p.sex != p.id_sex)].itertuples(index=False):
+    for r in rows(p[p.sex.notna() & (p.sex != p.id_sex)]):
         yield emit(
             r.person_id,
             "sex_vs_id",
@@ -203,7 +203,7 @@ def impossible_records(ctx: AuditContext) -> Iterator[Finding]:
             sex=r.sex,
             id_sex=r.id_sex,
         )
-    for r in p[bd > as_of].itertuples(index=False):
+    for r in rows(p[bd > as_of]):
         yield emit(
             r.person_id,
             "birth_in_future",
@@ -212,7 +212,7 @@ def impossible_records(ctx: AuditContext) -> Iterator[Finding]:
         )
     if "deaths" in ctx.tables:
         d = ctx.table("deaths").merge(p[["person_id", "name", "birth_date"]], on="person_id")
-        for r in d[pd.to_datetime(d.death_date) < pd.to_datetime(d.birth_date)].itertuples(index=False):
+        for r in rows(d[pd.to_datetime(d.death_date) < pd.to_datetime(d.birth_date)]):
             yield emit(
                 r.person_id,
                 "birth_after_death",
@@ -233,7 +233,7 @@ def impossible_records(ctx: AuditContext) -> Iterator[Finding]:
         )
     )
     pairs["gap"] = (pd.to_datetime(pairs.child_birth) - pd.to_datetime(pairs.parent_birth)).dt.days / 365.2425
-    for r in pairs[pairs.gap < gap_years].itertuples(index=False):
+    for r in rows(pairs[pairs.gap < gap_years]):
         yield emit(
             r.child_id,
             f"parent_gap:{r.parent_id}",

@@ -10,7 +10,7 @@ from typing import Callable, Iterator
 
 import pandas as pd
 
-from audit.context import AuditContext
+from audit.context import AuditContext, rows
 from audit.ids import mask_id
 from detectors.base import Finding, Severity, detector
 
@@ -88,7 +88,7 @@ def _emit(
     ctx: AuditContext, rule: str, sev: Severity, j: pd.DataFrame, what: Callable, names=None
 ) -> Iterator[Finding]:
     names = ctx.person_names if names is None else names
-    for r in j.drop_duplicates(["case_id", "person_id"]).itertuples(index=False):
+    for r in rows(j.drop_duplicates(["case_id", "person_id"])):
         months = max(1, (r.o_end.year - r.o_start.year) * 12 + r.o_end.month - r.o_start.month + 1)
         n, amount = _paid(ctx, r.case_id, r.o_start, r.o_end)
         who = str(names.get(r.person_id, ""))[:1] + "某"
@@ -371,7 +371,7 @@ def duplicates(ctx: AuditContext) -> Iterator[Finding]:
             lambda r: f"同时是{'、'.join(c for c in r.others if c != r.case_id)}的保障成员",
         )
     if "other_rolls" in ctx.tables:
-        own = set(ctx.table("persons").county.dropna())
+        own = set(ctx.table("persons").county.dropna().unique())
         j = _overlap(
             ctx,
             "other_rolls",

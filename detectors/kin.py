@@ -15,7 +15,7 @@ from typing import Iterator
 import pandas as pd
 from scipy.stats import binom
 
-from audit.context import AuditContext
+from audit.context import AuditContext, rows
 from audit.ids import mask_id
 from detectors.base import Finding, Severity, detector
 from graphs.kinship import path_of
@@ -144,7 +144,7 @@ def _closest(frame: pd.DataFrame) -> pd.DataFrame:
 def _all_relatives(frame: pd.DataFrame, names: pd.Series) -> dict[tuple[str, str], list[dict]]:
     """(case_id, official) -> every related member of the case, closest first, with term and path."""
     out: dict[tuple[str, str], list[dict]] = {}
-    for r in frame.sort_values(["degree", "y"]).itertuples(index=False):
+    for r in rows(frame.sort_values(["degree", "y"])):
         out.setdefault((r.case_id, r.x), []).append(
             {
                 "relative": mask_id(r.y),
@@ -192,7 +192,7 @@ def unfiled_relative(ctx: AuditContext) -> Iterator[Finding]:
     everyone = _all_relatives(j, names)
     required = ctx.profile.get("kin_filing_required")
     duty = "未在近亲属备案中登记" if required else "未在近亲属备案中登记（本地政策未明确备案制度，仍须回避并从严审核）"
-    for r in _closest(j).itertuples(index=False):
+    for r in rows(_closest(j)):
         ev = _kin_evidence(r, names) | {
             "filing_required": bool(required),
             "in_office_at": r.in_office_at,
@@ -253,7 +253,7 @@ def filed_relative_not_reviewed(ctx: AuditContext) -> Iterator[Finding]:
     everyone = _all_relatives(j, names)
     groups = ctx.profile.get("strict_review_groups") or []
     basis = next((g for g in groups if "干部" in g), "基层干部近亲属（从严审核）")
-    for r in _closest(j).itertuples(index=False):
+    for r in rows(_closest(j)):
         gaps = []
         if r.case_id not in surveyed:
             gaps.append("没有入户调查记录")
@@ -404,7 +404,7 @@ def official_enrolled(ctx: AuditContext) -> Iterator[Finding]:
     )
     j = j[overlap].assign(_own=lambda d: d.who != "本人").sort_values("_own").drop_duplicates(["case_id", "x"])
     names = _names(ctx)
-    for r in j.itertuples(index=False):
+    for r in rows(j):
         oname = _mask_name(names.get(r.x))
         ev = {
             "official": mask_id(r.x),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from audit.context import AuditContext
+from audit.context import AuditContext, rows
 from audit.ids import luhn_valid, mask_account, mask_id, mask_phone, validate_resident_id
 from detectors.base import Finding, Severity, detector
 
@@ -53,7 +53,7 @@ def exposed_in_notice(ctx: AuditContext) -> Iterator[Finding]:
     )
     names = {"id": "身份证号", "account": "银行账号", "phone": "手机号"}
     maskers = {"id": mask_id, "account": mask_account, "phone": mask_phone}
-    for r in ctx.table("notices").itertuples(index=False):
+    for r in rows(ctx.table("notices")):
         for kind, value in scan_text(r.text):
             shown = maskers[kind](value)
             ev = {

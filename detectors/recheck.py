@@ -10,7 +10,7 @@ from typing import Iterator
 
 import pandas as pd
 
-from audit.context import AuditContext
+from audit.context import AuditContext, rows
 from audit.policy import emergency_exempt, income_line
 from audit.workdays import workdays_between
 from detectors.base import Finding, Severity, detector
@@ -87,7 +87,7 @@ def recheck_overdue(ctx: AuditContext) -> Iterator[Finding]:
         due_at[sel] = last[sel] + pd.DateOffset(months=m)
     over = (due_at < as_of).to_numpy(dtype=bool)
     for r, k, lk, ls, m, due in zip(
-        c[over].itertuples(index=False), kind[over], last_kind[over], last[over], interval[over], due_at[over]
+        rows(c[over]), kind[over], last_kind[over], last[over], interval[over], due_at[over]
     ):
         days = int((as_of - due).days)
         ev = {
@@ -141,7 +141,7 @@ def death_not_processed(ctx: AuditContext) -> Iterator[Finding]:
     rc = ctx.table("rechecks") if "rechecks" in ctx.tables else pd.DataFrame(columns=["case_id", "date"])
     names = ctx.person_names
     urban, rural = ctx.profile.int("death_grace_months_urban"), ctx.profile.int("death_grace_months_rural")
-    for r in d.itertuples(index=False):
+    for r in rows(d):
         grace = urban if r.area_type == "城市" else rural
         death = pd.Timestamp(r.death_date)
         grace_end = death + pd.DateOffset(months=grace)
@@ -205,7 +205,7 @@ def gradual_exit_too_long(ctx: AuditContext) -> Iterator[Finding]:
         "产业增收": ctx.profile.get("gradual_exit_max_months_employment"),
     }
     any_max = ctx.profile.int("gradual_exit_max_months_any")
-    for r in c[c.status == "渐退"].itertuples(index=False):
+    for r in rows(c[c.status == "渐退"]):
         if pd.isna(r.gradual_exit_start):
             continue
         limit = int(limits.get(r.gradual_exit_reason) or any_max)
@@ -233,7 +233,7 @@ def gradual_exit_too_long(ctx: AuditContext) -> Iterator[Finding]:
         )
     line = income_line(ctx, c)
     over = c[(c.status == "在保") & (c.per_capita_income.astype(float) > line)]
-    for r, s in zip(over.itertuples(index=False), line[over.index]):
+    for r, s in zip(rows(over), line[over.index]):
         which = "单人保倍数标准" if r.single_person_route == "是" else "低保标准"
         what = f"家庭人均收入{r.per_capita_income:.0f}元已超过{which}{s:.0f}元，仍足额发放且无渐退记录"
         yield Finding(
@@ -278,7 +278,7 @@ def approval_too_slow(ctx: AuditContext) -> Iterator[Finding]:
     delegated = ctx.profile.int("approval_limit_workdays_delegated")
     extended = ctx.profile.int("approval_limit_workdays_extended")
     weekends_only = 0
-    for r, a in zip(c.itertuples(index=False), acc):
+    for r, a in zip(rows(c), acc):
         if pd.isna(a) or pd.isna(r.approval_date) or r.approval_date <= a:
             continue
         limit = delegated if r.approval_level == "乡镇" else normal
@@ -337,7 +337,7 @@ def notice_too_short(ctx: AuditContext) -> Iterator[Finding]:
     required = ctx.profile.require("notice_stages_required")
     c = ctx.table("cases")
     cases = c.set_index("case_id")
-    for r in n[n.days < min_days].itertuples(index=False):
+    for r in rows(n[n.days < min_days]):
         if r.case_id not in cases.index:
             continue
         row = cases.loc[r.case_id]
@@ -363,7 +363,7 @@ def notice_too_short(ctx: AuditContext) -> Iterator[Finding]:
         )
     stages = n.groupby("case_id").stage.agg(set)
     exempt = emergency_exempt(ctx, "公示")
-    for r in c[~c.case_id.isin(exempt)].itertuples(index=False):
+    for r in rows(c[~c.case_id.isin(exempt)]):
         missing = [s for s in required if s not in stages.get(r.case_id, set())]
         if not missing:
             continue
@@ -453,12 +453,12 @@ def procedure_gap(ctx: AuditContext) -> Iterator[Finding]:
     ]
     have = first.groupby("case_id").step.agg(set)
     bad: dict[str, list[str]] = {}
-    for r in late.itertuples(index=False):
+    for r in rows(late):
         bad.setdefault(r.case_id, []).append(f"{r.step}（{r.date:%Y-%m-%d}）晚于审批（{r.approval_date:%Y-%m-%d}）")
-    for r in pairs.sort_values(["case_id", "rank_a", "rank_b"]).itertuples(index=False):
+    for r in rows(pairs.sort_values(["case_id", "rank_a", "rank_b"])):
         bad.setdefault(r.case_id, []).append(f"{r.step_a}（{r.date_a:%Y-%m-%d}）晚于{r.step_b}（{r.date_b:%Y-%m-%d}）")
     exempt = {s: emergency_exempt(ctx, s) for s in need}
-    for r in cases.itertuples(index=False):
+    for r in rows(cases):
         steps = have.get(r.case_id, set())
         missing = [s for s in need if s not in steps and r.case_id not in exempt[s]]
         out_of_order = bad.get(r.case_id, [])

@@ -12,7 +12,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from audit.context import AuditContext
+from audit.context import AuditContext, rows
 from audit.ids import mask_id
 from audit.parse import map_distinct, norm_group
 from audit.policy import emergency_exempt, present
@@ -36,7 +36,7 @@ def _copied_lists(a: pd.DataFrame, m: pd.DataFrame, cut: Fraction) -> list[tuple
     con = duckdb.connect()
     con.register("a", a[["meeting_id", "person_id"]].drop_duplicates())
     con.register("m", m.reset_index()[["meeting_id", "village_code", "members_total"]])
-    rows = con.execute(
+    got = con.execute(
         """WITH n AS (SELECT meeting_id, count(*) AS n FROM a GROUP BY 1),
            pairs AS (SELECT x.meeting_id AS x, y.meeting_id AS y, count(*) AS common FROM a x JOIN a y
                      ON x.person_id = y.person_id AND x.meeting_id < y.meeting_id GROUP BY 1, 2)
@@ -51,7 +51,7 @@ def _copied_lists(a: pd.DataFrame, m: pd.DataFrame, cut: Fraction) -> list[tuple
         {"num": cut.numerator, "den": cut.denominator},
     ).fetchall()
     con.close()
-    return rows
+    return got
 
 
 def _overlapping_sign_ins(t: pd.DataFrame) -> list[tuple[str, str, str]]:
@@ -59,14 +59,14 @@ def _overlapping_sign_ins(t: pd.DataFrame) -> list[tuple[str, str, str]]:
     overlap, in the order of the person, the day and the rows (one self-join, not a loop over groups)."""
     con = duckdb.connect()
     con.register("t", t[["person_id", "date", "start", "end", "meeting_id"]].assign(_pos=np.arange(len(t))))
-    rows = con.execute(
+    got = con.execute(
         """SELECT a.person_id, a.meeting_id, b.meeting_id FROM t a JOIN t b
            ON a.person_id = b.person_id AND a.date = b.date AND a._pos < b._pos
            WHERE a.start < b."end" AND b.start < a."end"
            ORDER BY a.person_id, a.date, a._pos, b._pos"""
     ).fetchall()
     con.close()
-    return rows
+    return got
 
 
 def _meetings(ctx: AuditContext) -> pd.DataFrame:
@@ -99,7 +99,7 @@ def quorum(ctx: AuditContext) -> Iterator[Finding]:
     Profile parameters: appraisal_quorum_share.
     """
     need = ctx.profile.fraction("appraisal_quorum_share")
-    for r in _meetings(ctx).itertuples(index=False):
+    for r in rows(_meetings(ctx)):
         total, att = int(r.members_total), int(r.attendees)
         if total <= 0 or Fraction(att, total) >= need:
             continue
@@ -138,7 +138,7 @@ def approval_share(ctx: AuditContext) -> Iterator[Finding]:
     """
     need = ctx.profile.fraction("appraisal_approval_share")
     v = ctx.table("votes").merge(_meetings(ctx), on="meeting_id")
-    for r in v[v.result == "通过"].itertuples(index=False):
+    for r in rows(v[v.result == "通过"]):
         att = int(r.attendees)
         if att <= 0 or Fraction(int(r.yes), att) >= need:
             continue
@@ -196,7 +196,7 @@ def composition(ctx: AuditContext) -> Iterator[Finding]:
     reps = a[a.role == "村民代表"]
     n_rep = reps.groupby("meeting_id").size()
     rep_groups = reps.dropna(subset=["g"]).groupby("meeting_id").g.agg(set)
-    for r in _meetings(ctx).itertuples(index=False):
+    for r in rows(_meetings(ctx)):
         att, rep = int(n_att.get(r.meeting_id, 0)), int(n_rep.get(r.meeting_id, 0))
         problems = []
         if int(r.members_total) < min_members:
@@ -248,7 +248,7 @@ def tally(ctx: AuditContext) -> Iterator[Finding]:
     """
     v = ctx.table("votes").merge(_meetings(ctx), on="meeting_id")
     ballots = v.yes.astype(int) + v.no.astype(int) + v.abstain.fillna(0).astype(int)
-    for r, b in zip(v.itertuples(index=False), ballots):
+    for r, b in zip(rows(v), ballots):
         if b == int(r.attendees):
             continue
         ab = 0 if pd.isna(r.abstain) else int(r.abstain)
@@ -323,7 +323,7 @@ def lineal_voter(ctx: AuditContext) -> Iterator[Finding]:
     con.close()
     if j.empty:
         return
-    j["path"] = [path_of(r) for r in j.itertuples(index=False)]  # only for the pairs kept
+    j["path"] = [path_of(r) for r in rows(j)]  # only for the pairs kept
     meet = _meetings(ctx).set_index("meeting_id")
     names = ctx.person_names
     for (mid, cid), g in j.groupby(["meeting_id", "case_id"]):
@@ -421,7 +421,7 @@ def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
         home = ctx.table("persons").drop_duplicates("person_id").set_index("person_id").village_code
         reps = a[a.role == "村民代表"].assign(home=lambda d: d.person_id.map(home))
         reps = reps.assign(mv=reps.meeting_id.map(village))
-        for r in reps[reps.home.notna() & reps.mv.notna() & (reps.home != reps.mv)].itertuples(index=False):
+        for r in rows(reps[reps.home.notna() & reps.mv.notna() & (reps.home != reps.mv)]):
             f = emit(
                 r.meeting_id,
                 "outside_rep",
@@ -448,7 +448,7 @@ def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
         x = x[pd.to_datetime(x[col]) < pd.to_datetime(x.date)]
         if table == "detentions":
             x = x[x.end_date.isna() | (pd.to_datetime(x.end_date) > pd.to_datetime(x.date))]
-        for r in x.itertuples(index=False):
+        for r in rows(x):
             f = emit(
                 r.meeting_id,
                 "absent_present",
@@ -495,7 +495,7 @@ def no_appraisal(ctx: AuditContext) -> Iterator[Finding]:
         return
     voted = set(ctx.table("votes").case_id) | emergency_exempt(ctx, "民主评议")
     c = ctx.table("cases")
-    for r in c[~c.case_id.isin(voted) & c.approval_date.notna()].itertuples(index=False):
+    for r in rows(c[~c.case_id.isin(voted) & c.approval_date.notna()]):
         yield Finding(
             rule="VOTE-07",
             severity=Severity.MEDIUM,
