@@ -355,9 +355,9 @@ INSERT INTO e1
 
 
 _STEPS_SQL = """
-CREATE OR REPLACE TEMP TABLE u AS SELECT b AS a, a AS b FROM kin_edges WHERE kind = 'parent';
-CREATE OR REPLACE TEMP TABLE d AS SELECT a, b FROM kin_edges WHERE kind = 'parent';
-CREATE OR REPLACE TEMP TABLE sp AS SELECT a, b FROM kin_edges WHERE kind = 'spouse';
+CREATE OR REPLACE TEMP VIEW u AS SELECT b AS a, a AS b FROM kin_edges WHERE kind = 'parent';
+CREATE OR REPLACE TEMP VIEW d AS SELECT a, b FROM kin_edges WHERE kind = 'parent';
+CREATE OR REPLACE TEMP VIEW sp AS SELECT a, b FROM kin_edges WHERE kind = 'spouse';
 """
 
 
@@ -427,9 +427,15 @@ def build_kinship(persons: pd.DataFrame, relations: pd.DataFrame | None = None) 
           UNION ALL SELECT b, a, kind, source FROM e1 WHERE kind = 'spouse')
         WHERE a IS NOT NULL AND b IS NOT NULL AND a <> b GROUP BY a, b, kind;""")
     con.execute(_STEPS_SQL)
-    con.execute("""
-        DROP VIEW IF EXISTS parents; DROP TABLE IF EXISTS e1; DROP VIEW IF EXISTS km; DROP VIEW IF EXISTS kp;""")
     ambiguities = con.execute("SELECT * FROM ambiguities ORDER BY household_id, person_id").df()
+    # only the edges and the step tables are read from here on: the inference's tables (a copy of the
+    # register among them) are dropped, a third of the run's peak memory at a million residents
+    con.execute("""
+        DROP VIEW IF EXISTS parents; DROP TABLE IF EXISTS e1; DROP VIEW IF EXISTS km; DROP VIEW IF EXISTS kp;
+        DROP VIEW IF EXISTS real_par;""")
+    for t in ("ambiguities", "hc", "par_sex", "persons", "reg_edges", "relations", "sexes", "real_sp", "sib",
+              "sib_pairs", "vmap", "vnodes"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
     extra = [
         r[0]
         for r in con.execute("""SELECT DISTINCT v FROM (SELECT a AS v FROM kin_edges UNION ALL
