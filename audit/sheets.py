@@ -518,19 +518,28 @@ _RE2_FOOTER = "(?:" + "|".join(re.escape(w).replace(":", "[:：]") for w in FOOT
 
 def _candidates(columns: list[pa.Array]) -> np.ndarray:
     """Rows of a columnar body that might not be data (blank, or a total / footer line), decided cheaply
-    by Arrow; ``_kind`` then classifies exactly these rows, as it does every row of a small grid."""
-    first = None  # each row's first cell that is not blank
-    for c in reversed(columns):
-        blank = pc.match_substring_regex(c, f"^{_WS}*$")
-        first = c if first is None else pc.if_else(blank, first, c)
-    empty = pc.match_substring_regex(first, f"^{_WS}*$")
-    starts = pc.match_substring_regex(first, f"^{_WS}*(?:{_RE2_TOTAL}|{_RE2_FOOTER})")
-    numbered = pc.less_equal(pc.utf8_length(first), 3)  # "1 | 合计 | …": a numbered total line
-    any_total = None
-    for c in columns:
-        hit = pc.match_substring_regex(c, _RE2_TOTAL)
-        any_total = hit if any_total is None else pc.or_(any_total, hit)
-    out = pc.or_(pc.or_(empty, starts), pc.and_(numbered, any_total))
+    by Arrow; ``_kind`` then classifies exactly these rows, as it does every row of a small grid.
+
+    The cells of a row are joined with a separator that is neither blank nor text (\\x01), so that three
+    regular expressions over one column decide what two per column did: the row is blank; its first
+    non-blank cell starts with a total or footer word; or that cell is short and a total word is in the
+    row (a 计 in it). The last is a superset of the numbered total line (``_kind`` decides exactly)."""
+    if not columns:
+        return np.zeros(0, dtype=bool)
+    row = pc.binary_join_element_wise(
+        *[pc.cast(c, pa.large_string()) for c in columns],
+        pa.scalar("\x01", pa.large_string()),
+        null_handling="replace",
+        null_replacement="",
+    )
+    blank_cells = f"(?:{_WS}*\x01)*"
+    empty = pc.match_substring_regex(row, f"^(?:{_WS}|\x01)*$")
+    starts = pc.match_substring_regex(row, f"^{blank_cells}{_WS}*(?:{_RE2_TOTAL}|{_RE2_FOOTER})")
+    numbered = pc.and_(
+        pc.match_substring_regex(row, f"^{blank_cells}[^\x01]{{1,3}}(?:\x01|$)"),
+        pc.match_substring(row, "计"),  # every total word ends in 计: a literal search, not a regex
+    )
+    out = pc.or_(pc.or_(empty, starts), numbered)
     return out.to_numpy(zero_copy_only=False)
 
 

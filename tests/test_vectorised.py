@@ -112,8 +112,12 @@ def test_body_rows_classified_the_same_on_columns_and_on_rows():
     assert [k for _, k in by_rows[1]] == ["列序号行", "空行", "空行", "合计行", "合计行", "表尾", "表尾"]
 
 
+# every character this Python's Unicode database assigns (Arrow's newer database also normalises code points
+# assigned since; by Unicode's stability policy it never decomposes an assigned character differently)
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8), max_size=20))
+@given(
+    st.lists(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cn")), max_size=8), max_size=20)
+)
 def test_cells_normalised_as_python_would(values):
     got = list(_normalise_column(pd.Series(values, dtype=object)))
     want = [unicodedata.normalize("NFKC", v.strip()).strip() for v in values]
