@@ -83,17 +83,24 @@ def validate_resident_ids(values: Sequence[str]) -> tuple[np.ndarray, np.ndarray
     (['522732198001010016', None, None, '522732198001010016'], [None, 'BAD_ID_CHECKSUM', 'BAD_ID_FORMAT', None])
     """
     arr = np.asarray(values, dtype=object)
-    n = len(arr)
-    ids = np.full(n, None, dtype=object)
+    ids, why = validate_resident_id_array(pa.array(arr, type=pa.large_string(), from_pandas=True))
+    return np.asarray(ids.to_pylist(), dtype=object), why
+
+
+def validate_resident_id_array(text: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+    """:func:`validate_resident_ids` on an Arrow string column, the ids staying in Arrow (no Python string
+    per cell): (ids as large strings, null where invalid or blank; reason codes or None, an object array)."""
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    text = text.cast(pa.large_string())
+    n = len(text)
     why = np.full(n, None, dtype=object)
+    ids = pa.nulls(n, pa.large_string())
     if not n:
         return ids, why
-    text = pa.array(arr, type=pa.large_string(), from_pandas=True)
     shaped = pc.fill_null(pc.match_substring_regex(text, r"^[0-9]{17}[0-9Xx]$"), False).to_numpy(zero_copy_only=False)
     pos = np.flatnonzero(shaped)
     if len(pos):
         sub = pc.utf8_upper(text.filter(pa.array(shaped)))
-        sub = pa.concat_arrays([sub]) if isinstance(sub, pa.ChunkedArray) else sub
         offsets = np.frombuffer(sub.buffers()[1], dtype=np.int64)[sub.offset : sub.offset + len(sub) + 1]
         data = np.frombuffer(sub.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(-1, 18)
         digits = data[:, :17].astype(np.int64) - 48
@@ -106,14 +113,18 @@ def validate_resident_ids(values: Sequence[str]) -> tuple[np.ndarray, np.ndarray
         )
         born = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)
         ok_sum = check == data[:, 17]
-        upper = np.asarray(sub.to_pylist(), dtype=object)
-        ids[pos] = np.where(ok_sum & born, upper, None)
+        valid = np.zeros(n, dtype=bool)
+        valid[pos] = ok_sum & born
+        ids = pc.if_else(pa.array(valid), pc.utf8_upper(text), pa.scalar(None, pa.large_string()))
         why[pos] = np.where(~ok_sum, "BAD_ID_CHECKSUM", np.where(born, None, "BAD_ID_BIRTHDATE"))
     rest = np.flatnonzero(~shaped)
     if len(rest):
-        lookup = {u: validate_resident_id(u) for u in set(arr[rest])}
-        got = [lookup[v] for v in arr[rest]]
-        ids[rest] = [g[0] for g in got]
+        values = text.take(pa.array(rest)).to_pylist()
+        lookup = {u: validate_resident_id(u) for u in set(values)}
+        got = [lookup[v] for v in values]
+        in_rest = np.zeros(n, dtype=bool)
+        in_rest[rest] = True
+        ids = pc.replace_with_mask(ids, pa.array(in_rest), pa.array([g[0] for g in got], type=pa.large_string()))
         why[rest] = [g[1] for g in got]
     return ids, why
 

@@ -25,7 +25,7 @@ from audit.households import (
     reconcile_households,
     unpivot_members,
 )
-from audit.ids import mask_value, uscc_valid, validate_resident_id, validate_resident_ids
+from audit.ids import mask_value, uscc_valid, validate_resident_id, validate_resident_id_array
 from audit.parse import norm_header, parse_date_series, parse_money, parse_month, parse_time
 from audit.schema import RELATION_TO_HEAD as RELATION_CODES
 from audit.schema import REQUIRED_TABLES, TABLES, YES_NO, TableSpec, table_by_filename
@@ -785,8 +785,8 @@ def _parse_column(kind: str, codes: dict[str, str], s: pd.Series) -> tuple[pd.Se
     """Returns (parsed values, bad mask, reason code for bad cells)."""
     blank = s == ""
     if kind == "id":
-        ids, why = validate_resident_ids(s.to_numpy(dtype=object))
-        val = pd.Series(ids, index=s.index, dtype=object).astype(s.dtype)  # Arrow strings where pandas uses them
+        ids, why = validate_resident_id_array(pa.array(s, from_pandas=True))
+        val = pd.Series(ids.to_pandas(), index=s.index)  # stays Arrow strings where pandas uses them
         reason = pd.Series(why, index=s.index, dtype=object)
         return val.where(~blank, None), reason.notna() & ~blank, reason
     if kind == "holder_id":
@@ -851,9 +851,10 @@ def _normalise_column(s: pd.Series) -> pd.Series:
     if not pc.all(ascii_).as_py():
         # Arrow's NFKC (utf8proc) and a trim of every character str.isspace() accepts; it differs from
         # Python's unicodedata only on code points Python 3.11's Unicode 14 does not yet assign
-        other = arr.filter(pc.invert(ascii_))
-        done = pc.utf8_trim(pc.utf8_normalize(pc.utf8_trim(other, _UNICODE_SPACE), "NFKC"), _UNICODE_SPACE)
-        out = pc.replace_with_mask(out, pc.invert(ascii_), done)
+        # — once per distinct text (a roster repeats its villages, relations and codes a million times)
+        enc = pc.dictionary_encode(arr.filter(pc.invert(ascii_)))
+        done = pc.utf8_trim(pc.utf8_normalize(pc.utf8_trim(enc.dictionary, _UNICODE_SPACE), "NFKC"), _UNICODE_SPACE)
+        out = pc.replace_with_mask(out, pc.invert(ascii_), done.take(enc.indices))
     return pd.Series(out.to_pandas(), index=s.index)
 
 
