@@ -214,3 +214,29 @@ def test_a_full_disk_while_writing_is_a_clear_error_and_the_previous_run_stays(c
     monkeypatch.undo()
     assert not list(tmp_path.glob(".staged-*"))
     assert load_results(tmp_path).findings.finding_id.tolist() == first.findings.finding_id.tolist()
+
+
+def test_stored_tables_read_back_as_duckdb_would_give_them(county, tmp_path):
+    """The store is read through Arrow (a Python string per cell was seconds and gigabytes at a million
+    residents); every frame must be what DuckDB's own pandas conversion gives — dtypes and values — including
+    an empty table and a DATE column, where the two conversions differ and the store falls back."""
+    import duckdb
+
+    from audit.store import STORE, read_store, store_tables
+
+    run_audit(county, "sandu-2021", tmp_path, strict=True)
+    con = duckdb.connect(str(tmp_path / STORE), read_only=True)
+    got = store_tables(con)
+    assert {"persons", "cases", "payments"} <= set(got)
+    for name, frame in got.items():
+        want = con.table(f'"{name}"').df()
+        assert frame.dtypes.astype(str).equals(want.dtypes.astype(str)), name
+        assert frame.equals(want), name
+    con.close()
+    assert read_store(tmp_path / STORE) is not None
+    odd = duckdb.connect()
+    odd.execute("CREATE TABLE empty_one (a VARCHAR, b DOUBLE); CREATE TABLE dated (d DATE, a VARCHAR)")
+    odd.execute("INSERT INTO dated VALUES ('2024-01-31', '甲')")
+    for name, frame in store_tables(odd).items():
+        want = odd.table(name).df()
+        assert frame.dtypes.astype(str).equals(want.dtypes.astype(str)) and frame.equals(want), name
