@@ -285,12 +285,11 @@ def cmd_packet(a: argparse.Namespace) -> int:
     from audit.context import AuditContext
     from audit.load import REJECT_COLUMNS
     from audit.packet import write_packet
-    from audit.store import open_store
+    from audit.store import open_store, store_tables
 
     res, prof = _results(a.run_dir)
     con = open_store(Path(a.run_dir), read_only=True)
-    names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
-    tables = {n: con.table(f'"{n}"').df() for n in names if not n.startswith("_")}
+    tables = store_tables(con)
     con.close()
     ctx = AuditContext(tables, prof, _dt.date.fromisoformat(res.run["as_of"]), pd.DataFrame(columns=REJECT_COLUMNS))
     ids = a.finding_ids or list(res.findings[res.findings.severity == "high"].finding_id[: a.top])

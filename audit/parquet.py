@@ -17,7 +17,7 @@ import duckdb
 from audit.errors import InputError
 from audit.load import Workspace, load_workspace
 from audit.progress import Progress
-from audit.store import atomic_write
+from audit.store import atomic_write, relation_frame
 
 __all__ = ["PARTITION", "export_parquet", "is_parquet_layout", "parquet_counties", "read_county"]
 
@@ -71,8 +71,8 @@ def read_county(root: Path, county: str) -> Workspace:
         for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("_")):
             part = _part(root, folder.name, county)
             if part.exists():
-                tables[folder.name] = con.execute(f"SELECT * FROM read_parquet('{part}')").df()
-        rejects = con.execute(f"SELECT * FROM read_parquet('{_part(root, _REJECTS, county)}')").df()
+                tables[folder.name] = relation_frame(con.sql(f"SELECT * FROM read_parquet('{part}')"))
+        rejects = relation_frame(con.sql(f"SELECT * FROM read_parquet('{_part(root, _REJECTS, county)}')"))
     finally:
         con.close()
     return Workspace.restore(tables, rejects, meta)
