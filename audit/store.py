@@ -199,9 +199,21 @@ def relation_frame(rel: duckdb.DuckDBPyRelation) -> pd.DataFrame:
     store, 0.7 s and 1.0 GB this way."""
     got = rel.arrow()
     got = got.read_all() if isinstance(got, pa.RecordBatchReader) else got
-    if not got.num_rows or any(pa.types.is_date(f.type) for f in got.schema):
-        return rel.df()  # the two differ there (object columns of an empty table, DATE as datetime.date)
+    if not got.num_rows or not all(_plain(f.type) for f in got.schema):
+        return rel.df()  # the two differ there (object columns of an empty table, DATE, DECIMAL, lists)
     return got.to_pandas()
+
+
+def _plain(t: pa.DataType) -> bool:
+    """Types whose Arrow conversion is the one ``.df()`` gives (what the import's tables are made of)."""
+    return (
+        pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_integer(t)
+        or pa.types.is_boolean(t)
+        or pa.types.is_timestamp(t)
+    )
 
 
 def write_store(path: Path, tables: dict[str, pd.DataFrame], rejects: pd.DataFrame, meta: dict) -> None:

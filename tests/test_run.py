@@ -235,8 +235,12 @@ def test_stored_tables_read_back_as_duckdb_would_give_them(county, tmp_path):
     con.close()
     assert read_store(tmp_path / STORE) is not None
     odd = duckdb.connect()
-    odd.execute("CREATE TABLE empty_one (a VARCHAR, b DOUBLE); CREATE TABLE dated (d DATE, a VARCHAR)")
+    odd.execute("""CREATE TABLE empty_one (a VARCHAR, b DOUBLE); CREATE TABLE dated (d DATE, a VARCHAR);
+                   CREATE TABLE money (m DECIMAL(10, 2), l VARCHAR[], n INTEGER, t TIMESTAMP, ok BOOLEAN)""")
     odd.execute("INSERT INTO dated VALUES ('2024-01-31', '甲')")
+    odd.execute(
+        "INSERT INTO money VALUES (300.50, ['a', 'b'], NULL, '2024-01-31 08:00:00', NULL), (1, [], 2, NULL, true)"
+    )
     for name, frame in store_tables(odd).items():
         want = odd.table(name).df()
         assert frame.dtypes.astype(str).equals(want.dtypes.astype(str)) and frame.equals(want), name
