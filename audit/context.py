@@ -151,13 +151,13 @@ class AuditContext:
         p = self.tables.get("persons")
         if p is None:
             return pd.Series(dtype=object)
-        return p.drop_duplicates("person_id").set_index("person_id").name
+        return p[["person_id", "name"]].drop_duplicates("person_id").set_index("person_id").name
 
     @cached_property
     def person_place(self) -> pd.DataFrame:
-        """person_id -> household_id, village_code, township, name (from the register)."""
+        """person_id -> household_id, village_code, township (from the register)."""
         p = self.tables.get("persons")
-        cols = ["person_id", "household_id", "village_code", "township", "name"]
+        cols = ["person_id", "household_id", "village_code", "township"]
         return pd.DataFrame(columns=cols) if p is None else p[cols].set_index("person_id")
 
     @cached_property

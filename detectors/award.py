@@ -64,9 +64,7 @@ def award_mismatch(ctx: AuditContext) -> Iterator[Finding]:
     excl = ctx.profile.get("income_exclusions") or []
     basis = f"家庭人均收入按名册所载（本地口径不计入：{'、'.join(excl)}）" if excl else "家庭人均收入按名册所载"
     diff = c.monthly_amount.astype(float) - t.computed
-    for r, tu, d in zip(
-        rows(c[diff.abs() > tol]), t[diff.abs() > tol].itertuples(), diff[diff.abs() > tol]
-    ):
+    for r, tu, d in zip(rows(c[diff.abs() > tol]), t[diff.abs() > tol].itertuples(), diff[diff.abs() > tol]):
         formula = (
             f"{ctx.profile.get('single_person_route_multiple')}×{tu.standard:.0f}−{r.per_capita_income:.0f}"
             if r.single_person_route == "是"
@@ -440,7 +438,9 @@ _FEATURES_ZH = {
 
 
 def _features(ctx: AuditContext, c: pd.DataFrame) -> pd.DataFrame:
-    p = ctx.table("persons").set_index("person_id")
+    p = ctx.table("persons")[
+        ["person_id", "birth_date", "disability_grade", "serious_illness", "labour_capacity"]
+    ].set_index("person_id")
     m = (
         ctx.table("case_members")
         if "case_members" in ctx.tables
@@ -627,7 +627,7 @@ def pooled_case(ctx: AuditContext) -> Iterator[Finding]:
     c = _active(ctx)
     m = ctx.table("case_members")
     m = m[(m.enrolled == "是") & m.case_id.isin(set(c.case_id))]
-    hh = ctx.table("persons").set_index("person_id").household_id
+    hh = ctx.table("persons")[["person_id", "household_id"]].set_index("person_id").household_id
     m = m.assign(hh=m.person_id.map(hh))
     info = c.set_index("case_id")
     multi = m.groupby("case_id").hh.nunique()

@@ -179,9 +179,7 @@ def holder_not_member(ctx: AuditContext) -> Iterator[Finding]:
     # the holder lives in the case's household, or is an enrolled member of the case: no finding
     in_household = _pairs_in(pay, ["hh", "holder"], p, ["household_id", "person_id"])
     in_case = _pairs_in(pay, ["case_id", "holder"], m, ["case_id", "person_id"])
-    for acct, case_id, holder, hh in rows(pay[~(in_household | in_case)][
-        ["account_no", "case_id", "holder", "hh"]
-    ]):
+    for acct, case_id, holder, hh in rows(pay[~(in_household | in_case)][["account_no", "case_id", "holder", "hh"]]):
         a = acc.loc[acct]
         link = links.get(holder)
         high = link is not None or a.holder_type in ("村集体", "单位")

@@ -487,7 +487,12 @@ def concentration(ctx: AuditContext) -> Iterator[Finding]:
     cases = ctx.table("cases")
     active = cases[cases.status.isin(["在保", "渐退"])]
     mem = ctx.enrolled_members.merge(p, on="person_id")
-    vname = ctx.table("persons").drop_duplicates("village_code").set_index("village_code").get("village_name")
+    vname = (
+        ctx.table("persons")[["village_code", "village_name"]]
+        .drop_duplicates("village_code")
+        .set_index("village_code")
+        .get("village_name")
+    )
     members_v = mem.assign(_cv=mem.case_id.map(active.drop_duplicates("case_id").set_index("case_id").village_code))
     # each table split by village once (not filtered again for every village)
     by_village = {

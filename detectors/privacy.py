@@ -47,7 +47,10 @@ def exposed_in_notice(ctx: AuditContext) -> Iterator[Finding]:
     Profile parameters: none.
     """
     towns = (
-        ctx.table("persons").drop_duplicates("village_code").set_index("village_code").township
+        ctx.table("persons")[["village_code", "township"]]
+        .drop_duplicates("village_code")
+        .set_index("village_code")
+        .township
         if "persons" in ctx.tables
         else {}
     )

@@ -185,6 +185,7 @@ def composition(ctx: AuditContext) -> Iterator[Finding]:
     secret = bool(ctx.profile.get("appraisal_secret_ballot"))
     a = _attendance(ctx)
     p = ctx.table("persons")
+    p = p[[c for c in ("person_id", "village_code", "group") if c in p]]
     # group labels are written many ways (第1村民小组, 1组, 一组): compare them normalised, show the register's
     p = p.dropna(subset=["group"]) if "group" in p else p.iloc[:0].assign(group=None)
     p = p.assign(g=map_distinct(p.group, norm_group))
@@ -418,7 +419,12 @@ def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
                 yield f
     # a villager representative who does not live in the meeting's village
     if "persons" in ctx.tables:
-        home = ctx.table("persons").drop_duplicates("person_id").set_index("person_id").village_code
+        home = (
+            ctx.table("persons")[["person_id", "village_code"]]
+            .drop_duplicates("person_id")
+            .set_index("person_id")
+            .village_code
+        )
         reps = a[a.role == "村民代表"].assign(home=lambda d: d.person_id.map(home))
         reps = reps.assign(mv=reps.meeting_id.map(village))
         for r in rows(reps[reps.home.notna() & reps.mv.notna() & (reps.home != reps.mv)]):
