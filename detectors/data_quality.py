@@ -133,6 +133,7 @@ def dangling_references(ctx: AuditContext) -> Iterator[Finding]:
 def _parent_pairs(ctx: AuditContext) -> pd.DataFrame:
     """(parent_id, child_id, source) from the register's relation to head and from relations."""
     p = ctx.table("persons")[["person_id", "household_id", "relation_to_head"]]
+    p = p[p.relation_to_head.isin(["户主", "子", "女", "父亲", "母亲"])]  # only these rows can make a pair
     heads = p[p.relation_to_head == "户主"][["household_id", "person_id"]].rename(columns={"person_id": "head_pid"})
     m = p.merge(heads, on="household_id")
     kids = m[m.relation_to_head.isin(["子", "女"])]
@@ -223,7 +224,7 @@ def impossible_records(ctx: AuditContext) -> Iterator[Finding]:
     # the age gap from the births looked up by position; names joined only to the pairs that are too close
     # (two joins of a million-row register onto every pair held ~1 GB at a million residents)
     pairs = _parent_pairs(ctx)
-    reg = pd.Index(p.person_id)
+    reg = ctx.person_place.index  # the register's ids in its row order, hashed once for place_of too
     at_parent, at_child = reg.get_indexer(pairs.parent_id), reg.get_indexer(pairs.child_id)
     on_register = (at_parent >= 0) & (at_child >= 0)
     pairs, at_parent, at_child = pairs[on_register], at_parent[on_register], at_child[on_register]
