@@ -47,7 +47,9 @@ def _case_info(ctx: AuditContext) -> pd.DataFrame:
 def _pairs_in(left: pd.DataFrame, on: list[str], right: pd.DataFrame, keys: list[str]) -> np.ndarray:
     """For each row of ``left``, whether its values in ``on`` occur together as ``keys`` in a row of ``right``
     (blank values never match)."""
-    r = right[keys].dropna().drop_duplicates().set_axis(on, axis=1).assign(_hit=True)
+    right = right[keys]
+    right = right[isin(right[keys[0]], left[on[0]].dropna().unique())]  # the rows that can match, first
+    r = right.dropna().drop_duplicates().set_axis(on, axis=1).assign(_hit=True)
     hit = left[on].merge(r, on=on, how="left")._hit
     return (hit.fillna(False).to_numpy(dtype=bool)) & left[on].notna().all(axis=1).to_numpy()
 
@@ -232,7 +234,7 @@ def reserved_phone(ctx: AuditContext) -> Iterator[Finding]:
     acc = ctx.table("accounts")
     pay = _payout_accounts(ctx)
     acc = acc[acc.account_no.isin(set(pay.account_no)) & acc.reserved_phone.notna()].merge(pay, on="account_no")
-    phones = ctx.table("persons").dropna(subset=["phone"])
+    phones = ctx.table("persons")[["person_id", "phone"]].dropna(subset=["phone"])
     off_ids = set(ctx.table("officials").person_id) if "officials" in ctx.tables else set()
     off_phone = phones[phones.person_id.isin(off_ids)].drop_duplicates("phone").set_index("phone").person_id
     info = _case_info(ctx).set_index("case_id")

@@ -53,8 +53,13 @@ def _alive_mask(ctx: AuditContext) -> np.ndarray:
     return ~isin(ctx.table("persons").person_id, dead).to_numpy(dtype=bool)
 
 
+# the register's columns the rules read of the living (kept once for the run: not every column of a million rows)
+LIVING_COLUMNS = ["person_id", "household_id", "birth_date", "disability_grade", "serious_illness"]
+
+
 def _alive(ctx: AuditContext) -> pd.DataFrame:
     p = ctx.table("persons")
+    p = p[[c for c in LIVING_COLUMNS if c in p]]
     return p[ctx.shared("cover.alive_mask", lambda: _alive_mask(ctx))] if "deaths" in ctx.tables else p
 
 
