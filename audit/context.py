@@ -154,11 +154,10 @@ class AuditContext:
         return p[["person_id", "name"]].drop_duplicates("person_id").set_index("person_id").name
 
     @cached_property
-    def person_place(self) -> pd.DataFrame:
-        """person_id -> household_id, village_code, township (from the register)."""
+    def person_index(self) -> pd.Index:
+        """The register's person ids in its row order (hashed once: a position for any id)."""
         p = self.tables.get("persons")
-        cols = ["person_id", "household_id", "village_code", "township"]
-        return pd.DataFrame(columns=cols) if p is None else p[cols].set_index("person_id")
+        return pd.Index([], dtype=object) if p is None else pd.Index(p.person_id)
 
     @cached_property
     def villages(self) -> pd.DataFrame:
@@ -185,7 +184,12 @@ class AuditContext:
         return f"{name}（{village_code}）" if isinstance(name, str) and name else village_code
 
     def place_of(self, person_id: str | None) -> dict[str, str | None]:
-        if person_id is None or person_id not in self.person_place.index:
+        if person_id is None or person_id not in self.person_index:
             return {"household_id": None, "village_code": None, "township": None}
-        row = self.person_place.loc[person_id]
-        return {"household_id": row["household_id"], "village_code": row["village_code"], "township": row["township"]}
+        at = self.person_index.get_loc(person_id)
+        if isinstance(at, slice):  # a repeated id: its first row
+            at = at.start
+        elif not isinstance(at, (int, np.integer)):
+            at = int(np.flatnonzero(at)[0])
+        p = self.tables["persons"]
+        return {k: p[k].iat[at] for k in ("household_id", "village_code", "township")}

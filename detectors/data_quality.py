@@ -224,7 +224,7 @@ def impossible_records(ctx: AuditContext) -> Iterator[Finding]:
     # the age gap from the births looked up by position; names joined only to the pairs that are too close
     # (two joins of a million-row register onto every pair held ~1 GB at a million residents)
     pairs = _parent_pairs(ctx)
-    reg = ctx.person_place.index  # the register's ids in its row order, hashed once for place_of too
+    reg = ctx.person_index  # the register's ids in its row order, hashed once for place_of too
     at_parent, at_child = reg.get_indexer(pairs.parent_id), reg.get_indexer(pairs.child_id)
     on_register = (at_parent >= 0) & (at_child >= 0)
     pairs, at_parent, at_child = pairs[on_register], at_parent[on_register], at_child[on_register]

@@ -15,7 +15,7 @@ from typing import Iterator
 import pandas as pd
 from scipy.stats import binom
 
-from audit.context import AuditContext, rows
+from audit.context import AuditContext, isin, rows
 from audit.ids import mask_id
 from detectors.base import Finding, Severity, detector
 from graphs.kinship import path_of
@@ -316,9 +316,10 @@ def no_recusal(ctx: AuditContext) -> Iterator[Finding]:
         steps.append(pd.DataFrame({"case_id": r.case_id, "x": r.x, "step": "复核", "date": r.date}))
     if {"votes", "meeting_attendance", "meetings"} <= set(ctx.tables):
         a = ctx.table("meeting_attendance")
-        a = a[a.signed.fillna("是") != "否"]
+        a = a[a.signed.fillna("是") != "否"][["meeting_id", "person_id"]]
+        a = a[isin(a.person_id, rel.x.unique())]  # only officials with relatives can be conflicted
         v = (
-            ctx.table("votes")
+            ctx.table("votes")[["meeting_id", "case_id"]]
             .merge(a, on="meeting_id")
             .merge(ctx.table("meetings")[["meeting_id", "date"]], on="meeting_id")
         )
