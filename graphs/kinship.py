@@ -436,8 +436,7 @@ def build_kinship(persons: pd.DataFrame, relations: pd.DataFrame | None = None) 
     con.execute("""
         DROP VIEW IF EXISTS parents; DROP TABLE IF EXISTS e1; DROP VIEW IF EXISTS km; DROP VIEW IF EXISTS kp;
         DROP VIEW IF EXISTS real_par;""")
-    for t in ("ambiguities", "hc", "par_sex", "persons", "reg_edges", "relations", "sexes", "real_sp", "sib",
-              "sib_pairs", "vmap", "vnodes"):
+    for t in _INFERENCE_TABLES:
         con.execute(f"DROP TABLE IF EXISTS {t}")
     extra = [
         r[0]
@@ -465,6 +464,8 @@ def build_kinship(persons: pd.DataFrame, relations: pd.DataFrame | None = None) 
     # knodes stays a view over the registered frames (no copy of a million rows)
     return Kinship(con, nodes, ambiguities, spill)
 
+
+_INFERENCE_TABLES = "ambiguities hc par_sex persons reg_edges relations sexes real_sp sib sib_pairs vmap vnodes".split()
 
 # DuckDB's memory for inferring the edges: without a limit the inference held ~1.2 GB at a million residents
 # (the run's peak); with it DuckDB spills to a private temporary folder and the build takes ~0.5 s longer
