@@ -100,7 +100,8 @@ def validate_resident_id_array(text: pa.Array | pa.ChunkedArray) -> tuple[pa.Arr
     shaped = pc.fill_null(pc.match_substring_regex(text, r"^[0-9]{17}[0-9Xx]$"), False).to_numpy(zero_copy_only=False)
     pos = np.flatnonzero(shaped)
     if len(pos):
-        sub = pc.utf8_upper(text.filter(pa.array(shaped)))
+        upper = pc.utf8_upper(text)
+        sub = upper.filter(pa.array(shaped))
         offsets = np.frombuffer(sub.buffers()[1], dtype=np.int64)[sub.offset : sub.offset + len(sub) + 1]
         data = np.frombuffer(sub.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(-1, 18)
         digits = data[:, :17].astype(np.int64) - 48
@@ -115,7 +116,7 @@ def validate_resident_id_array(text: pa.Array | pa.ChunkedArray) -> tuple[pa.Arr
         ok_sum = check == data[:, 17]
         valid = np.zeros(n, dtype=bool)
         valid[pos] = ok_sum & born
-        ids = pc.if_else(pa.array(valid), pc.utf8_upper(text), pa.scalar(None, pa.large_string()))
+        ids = pc.if_else(pa.array(valid), upper, pa.scalar(None, pa.large_string()))
         why[pos] = np.where(~ok_sum, "BAD_ID_CHECKSUM", np.where(born, None, "BAD_ID_BIRTHDATE"))
     rest = np.flatnonzero(~shaped)
     if len(rest):

@@ -29,7 +29,7 @@ from audit.ids import mask_value, uscc_valid, validate_resident_id, validate_res
 from audit.parse import norm_header, parse_date_series, parse_money, parse_month, parse_time
 from audit.schema import RELATION_TO_HEAD as RELATION_CODES
 from audit.schema import REQUIRED_TABLES, TABLES, YES_NO, TableSpec, table_by_filename
-from audit.sheets import Grid, Header, locate_header, read_grids, split_body, title_period, total_checks
+from audit.sheets import SPACES, Grid, Header, locate_header, read_grids, split_body, title_period, total_checks
 
 __all__ = [
     "Workspace",
@@ -834,7 +834,6 @@ def _parse_column(kind: str, codes: dict[str, str], s: pd.Series) -> tuple[pd.Se
 
 
 _ASCII_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "  # what str.strip() removes from an ASCII text
-_UNICODE_SPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())  # ... and from any text
 
 
 def _normalise_column(s: pd.Series) -> pd.Series:
@@ -853,7 +852,7 @@ def _normalise_column(s: pd.Series) -> pd.Series:
         # Python's unicodedata only on code points Python 3.11's Unicode 14 does not yet assign
         # — once per distinct text (a roster repeats its villages, relations and codes a million times)
         enc = pc.dictionary_encode(arr.filter(pc.invert(ascii_)))
-        done = pc.utf8_trim(pc.utf8_normalize(pc.utf8_trim(enc.dictionary, _UNICODE_SPACE), "NFKC"), _UNICODE_SPACE)
+        done = pc.utf8_trim(pc.utf8_normalize(pc.utf8_trim(enc.dictionary, SPACES), "NFKC"), SPACES)
         out = pc.replace_with_mask(out, pc.invert(ascii_), done.take(enc.indices))
     return pd.Series(out.to_pandas(), index=s.index)
 

@@ -507,11 +507,10 @@ def _kind(row: list[str], first_body_row: bool = False) -> str | None:
     return None
 
 
-# Python's str.isspace() characters, for Arrow's RE2 (whose \\s is ASCII only)
-_WS = (
-    "[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\x{1680}\\x{2000}-\\x{200a}"
-    "\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}]"
-)
+# Python's str.isspace() characters (what str.strip() removes; the last is U+3000), for Arrow's trims and,
+# as a class, for Arrow's RE2 (whose \\s is ASCII only)
+SPACES = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+_WS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in SPACES) + "]"
 _RE2_TOTAL = "(?:" + "|".join(f"{_WS}*".join(w) for w in TOTAL_WORDS) + ")"
 _RE2_FOOTER = "(?:" + "|".join(re.escape(w).replace(":", "[:：]") for w in FOOTER_WORDS) + ")"
 
