@@ -154,6 +154,11 @@ class AuditContext:
         return p[["person_id", "name"]].drop_duplicates("person_id").set_index("person_id").name
 
     @cached_property
+    def person_household(self) -> pd.Series:
+        """person_id -> household_id from the register (one Series for every rule that needs a person's household)."""
+        return self.table("persons")[["person_id", "household_id"]].set_index("person_id").household_id
+
+    @cached_property
     def person_index(self) -> pd.Index:
         """The register's person ids in its row order (hashed once: a position for any id)."""
         p = self.tables.get("persons")

@@ -554,9 +554,9 @@ def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
     _, neigh = nn.kneighbors(Xn.to_numpy()[flagged])
     xv, zn, zcols = X.to_numpy(dtype=float), Xn.to_numpy(dtype=float), list(Xn.columns)
     col = {k: j for j, k in enumerate(X.columns)}
-    records = c.to_dict("records")  # one conversion, not a row object per flagged case
+    records = list(rows(c))  # one conversion, not a row object built per flagged case
     for i, peers_idx in zip(flagged, neigh):
-        r = pd.Series(records[i])
+        r = records[i]
         peer_rows = [j for j in peers_idx if j != i][:20]
         similar = (
             f"{int(xv[i, col['enrolled']])}人户、人均收入约{xv[i, col['income']]:.0f}元、"
@@ -627,7 +627,7 @@ def pooled_case(ctx: AuditContext) -> Iterator[Finding]:
     c = _active(ctx)
     m = ctx.table("case_members")
     m = m[(m.enrolled == "是") & m.case_id.isin(set(c.case_id))]
-    hh = ctx.table("persons")[["person_id", "household_id"]].set_index("person_id").household_id
+    hh = ctx.person_household
     m = m.assign(hh=m.person_id.map(hh))
     info = c.set_index("case_id")
     multi = m.groupby("case_id").hh.nunique()

@@ -525,6 +525,7 @@ def after_death(ctx: AuditContext) -> Iterator[Finding]:
     has_wd = "withdrawals" in ctx.tables
     wd = ctx.table("withdrawals") if has_wd else pd.DataFrame(columns=["account_no", "time", "amount", "direction"])
     info = ctx.table("cases").set_index("case_id")
+    by_account = ctx.positions("withdrawals", "account_no") if has_wd else None
     for case_id, pid in solo.items():
         if case_id not in info.index:
             continue
@@ -532,7 +533,7 @@ def after_death(ctx: AuditContext) -> Iterator[Finding]:
         mine = ctx.rows_of("payments", "case_id", case_id)
         after_p = mine[pd.to_datetime(mine.period) > death.to_period("M").to_timestamp()]
         accts = set(mine.account_no)
-        pos = [ctx.positions("withdrawals", "account_no").get(a) for a in accts if has_wd and isinstance(a, str)]
+        pos = [by_account.get(a) for a in accts if has_wd and isinstance(a, str)]
         w = wd.iloc[np.sort(np.concatenate([p for p in pos if p is not None] + [np.empty(0, dtype=np.intp)]))]
         after_w = w[(pd.to_datetime(w.time) > death) & (w.direction.fillna("支出") == "支出")]
         if after_p.empty and after_w.empty:

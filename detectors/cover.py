@@ -74,7 +74,7 @@ def _build_covered_households(ctx: AuditContext) -> set[str]:
     c = ctx.table("cases")
     active = c[c.status.isin(["在保", "渐退"])]
     out = set(active.household_id)
-    hh = ctx.table("persons")[["person_id", "household_id"]].set_index("person_id").household_id
+    hh = ctx.person_household
     if "case_members" in ctx.tables:
         m = ctx.table("case_members")
         m = m[(m.enrolled == "是") & m.case_id.isin(set(active.case_id))]
@@ -628,7 +628,7 @@ def edge_household_not_moved(ctx: AuditContext) -> Iterator[Finding]:
     as_of = pd.Timestamp(ctx.as_of)
     r = ctx.table("other_rolls")
     edge = r[(r.program == "低保边缘") & (pd.to_datetime(r.start_date) <= as_of)]
-    hh = ctx.table("persons")[["person_id", "household_id"]].set_index("person_id").household_id
+    hh = ctx.person_household
     edge = edge.assign(household_id=edge.person_id.map(hh)).dropna(subset=["household_id"])
     edge = edge.sort_values(["household_id", "start_date", "person_id"]).groupby("household_id", as_index=False).first()
     if edge.empty:

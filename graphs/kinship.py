@@ -431,8 +431,8 @@ def build_kinship(persons: pd.DataFrame, relations: pd.DataFrame | None = None) 
         WHERE a IS NOT NULL AND b IS NOT NULL AND a <> b GROUP BY a, b, kind;""")
     con.execute(_STEPS_SQL)
     ambiguities = con.execute("SELECT * FROM ambiguities ORDER BY household_id, person_id").df()
-    # only the edges and the step tables are read from here on: the inference's tables (a copy of the
-    # register among them) are dropped, a third of the run's peak memory at a million residents
+    # only the edges (and the step views over them) are read from here on: the inference's tables, a copy
+    # of the register among them, are dropped
     con.execute("""
         DROP VIEW IF EXISTS parents; DROP TABLE IF EXISTS e1; DROP VIEW IF EXISTS km; DROP VIEW IF EXISTS kp;
         DROP VIEW IF EXISTS real_par;""")
