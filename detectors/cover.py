@@ -7,6 +7,7 @@ assessed income against the standard and what the household appears to qualify f
 
 from __future__ import annotations
 
+from collections import namedtuple
 from typing import Iterator
 
 import numpy as np
@@ -35,16 +36,32 @@ def _living(ctx: AuditContext) -> pd.DataFrame:
     return ctx.shared("cover.living", lambda: _alive(ctx))
 
 
-def _household_rows(ctx: AuditContext, household: str, alive: bool = True) -> pd.DataFrame:
-    """The register rows of one household (only those alive at the reference date unless ``alive`` is
-    False), from an index built once per run instead of a scan of the register per finding."""
-    p = ctx.table("persons")
+# the register's columns a finding shows of a household's members
+MEMBER_COLUMNS = [
+    "person_id",
+    "name",
+    "relation_to_head",
+    "birth_date",
+    "disability_grade",
+    "serious_illness",
+    "village_code",
+    "township",
+]
+Member = namedtuple("Member", MEMBER_COLUMNS)
+
+
+def _household_members(ctx: AuditContext, household: str, alive: bool = True) -> list[Member]:
+    """The register rows of one household in person-id order (only those alive at the reference date unless
+    ``alive`` is False), taken from the register's columns by the positions of an index built once per run:
+    no scan of the register, and no frame of all its columns, per finding."""
     pos = ctx.positions("persons", "household_id").get(household)
     if pos is None:
-        return p.iloc[0:0]
+        return []
     if alive and "deaths" in ctx.tables:
         pos = pos[ctx.shared("cover.alive_mask", lambda: _alive_mask(ctx))[pos]]
-    return p.iloc[pos]
+    p = ctx.table("persons")
+    cols = [p[c].array.take(pos).to_numpy(dtype=object) for c in MEMBER_COLUMNS]
+    return sorted(map(Member._make, zip(*cols)), key=lambda m: m.person_id)
 
 
 def _alive_mask(ctx: AuditContext) -> np.ndarray:
@@ -138,11 +155,10 @@ def _latest_check_during(ctx: AuditContext, cases: pd.DataFrame) -> dict[str, tu
     }
 
 
-def _members_text(ctx: AuditContext, household: str, living: pd.DataFrame) -> list[dict]:
-    members = _household_rows(ctx, household).sort_values("person_id")
+def _members_text(ctx: AuditContext, members: list[Member]) -> list[dict]:
     as_of = pd.Timestamp(ctx.as_of)
     out = []
-    for r in rows(members):
+    for r in members:
         age = None if pd.isna(r.birth_date) else int((as_of - pd.Timestamp(r.birth_date)).days // 365.2425)
         notes = [
             x
@@ -180,7 +196,6 @@ def _finding(
     severity: Severity,
     household: str,
     what: str,
-    living: pd.DataFrame,
     *,
     person: str | None = None,
     income: float | None = None,
@@ -191,23 +206,20 @@ def _finding(
     case_id: str | None = None,
     **ev,
 ) -> Finding:
-    place = _household_rows(ctx, household)
-    if place.empty:
-        place = _household_rows(ctx, household, alive=False)
-    place = place.sort_values("person_id")
-    head = place[place.relation_to_head == "户主"]
-    first = (head if len(head) else place).iloc[0] if len(place) else None
+    living_members = _household_members(ctx, household)
+    place = living_members or _household_members(ctx, household, alive=False)
+    first = next((m for m in place if m.relation_to_head == "户主"), place[0] if place else None)
     std = float(standard) if standard is not None and not np.isnan(standard) else None
     inc = None if income is None or (isinstance(income, float) and np.isnan(income)) else round(float(income), 2)
     # a household with a grade 1–2 disabled or seriously ill member may take the single-person route
-    severe = severe or bool((place.disability_grade.isin(["一级", "二级"]) | (place.serious_illness == "是")).any())
+    severe = severe or any(m.disability_grade in ("一级", "二级") or m.serious_illness == "是" for m in place)
     mult = float(ctx.profile.get("edge_line_multiple") or 1)
     line = line or ((std or 0.0) * mult)
     qualifies = _qualifies(inc if inc is not None else np.nan, std or 0.0, line, severe) if std else "待核对"
     evidence = {
         "household_id": household,
         "what": what,
-        "members": _members_text(ctx, household, living),
+        "members": _members_text(ctx, living_members),
         "per_capita_income": inc,
         "standard": std,
         "qualifies_for": qualifies,
@@ -270,7 +282,6 @@ def monitored_not_covered(ctx: AuditContext) -> Iterator[Finding]:
     covered, decided = _covered_households(ctx), _decided_within(ctx, months)
     m = m[~m.household_id.isin(covered | decided)]
     std = _household_standard(ctx, m.household_id)
-    living = _living(ctx)
     for r, s in zip(rows(m), std):
         monthly = None if pd.isna(r.per_capita_income) else float(r.per_capita_income) / 12
         poor = monthly is not None and not np.isnan(s) and monthly < s
@@ -289,7 +300,6 @@ def monitored_not_covered(ctx: AuditContext) -> Iterator[Finding]:
             Severity.HIGH,
             r.household_id,
             what,
-            living,
             person=r.person_id,
             income=monthly,
             standard=s,
@@ -346,7 +356,6 @@ def refusal_without_grounds(ctx: AuditContext) -> Iterator[Finding]:
         return
     surveyed, checked = _steps_on_record(ctx, refused)
     std = _household_standard(ctx, refused.household_id)
-    living = _living(ctx)
     checks = ctx.table("income_checks") if "income_checks" in ctx.tables else None
     for r, s in zip(rows(refused), std):
         reason = r.reason if isinstance(r.reason, str) else ""
@@ -383,7 +392,6 @@ def refusal_without_grounds(ctx: AuditContext) -> Iterator[Finding]:
             Severity.HIGH,
             r.household_id,
             what,
-            living,
             person=r.applicant_id,
             income=income,
             standard=s,
@@ -444,7 +452,6 @@ def single_person_route_open(ctx: AuditContext) -> Iterator[Finding]:
             Severity.MEDIUM,
             h,
             what,
-            living,
             person=who.person_id.iloc[0],
             income=income,
             standard=s,
@@ -509,7 +516,6 @@ def stopped_still_poor(ctx: AuditContext) -> Iterator[Finding]:
             Severity.MEDIUM,
             r.household_id,
             what,
-            living,
             person=r.head_id,
             income=income,
             standard=s,
@@ -596,7 +602,6 @@ def alone_on_no_roll(ctx: AuditContext) -> Iterator[Finding]:
             Severity.MEDIUM,
             r.household_id,
             f"{what}，不在低保、特困、孤儿名册中（可能符合{roll}）",
-            living,
             person=r.person_id,
             income=income,
             standard=s,
@@ -637,7 +642,6 @@ def edge_household_not_moved(ctx: AuditContext) -> Iterator[Finding]:
     k = k[pd.to_datetime(k.check_date) <= as_of]
     std = _household_standard(ctx, edge.household_id)
     cases = ctx.table("cases")
-    living = _living(ctx)
     for e, s in zip(rows(edge), std):
         if np.isnan(s):
             continue
@@ -667,7 +671,6 @@ def edge_household_not_moved(ctx: AuditContext) -> Iterator[Finding]:
             Severity.LOW,
             e.household_id,
             what,
-            living,
             person=e.person_id,
             income=float(first.per_capita_income),
             standard=s,
