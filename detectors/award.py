@@ -236,10 +236,10 @@ def partial_enrolment(ctx: AuditContext) -> Iterator[Finding]:
 
     c = _active(ctx)
     p = ctx.table("persons")
-    p = p[p.household_id.isin(set(c.household_id))]  # only the households of active cases
+    p = p[isin(p.household_id, c.household_id)]  # only the households of active cases
     size = p.groupby("household_id").person_id.agg(set)
     m = ctx.table("case_members")
-    m = m[m.case_id.isin(set(c.case_id))]
+    m = m[isin(m.case_id, c.case_id)]
     enrolled = m[m.enrolled == "是"].groupby("case_id").person_id.agg(set)
     months = ctx.profile.int("split_before_application_months")
     split = p.dropna(subset=["household_split_date"]).groupby("household_id").household_split_date.max()
@@ -545,7 +545,7 @@ def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
             if "case_members" in ctx.tables
             else pd.DataFrame(columns=["case_id", "person_id"])
         )
-        linked = set(mem[mem.person_id.isin(set(rel.y))].case_id)
+        linked = set(mem[isin(mem.person_id, rel.y)].case_id)
     from sklearn.neighbors import NearestNeighbors
 
     Xn = ((X - X.mean()) / X.std(ddof=0).replace(0, 1)).drop(columns="village")
@@ -626,12 +626,12 @@ def pooled_case(ctx: AuditContext) -> Iterator[Finding]:
 
     c = _active(ctx)
     m = ctx.table("case_members")
-    m = m[(m.enrolled == "是") & m.case_id.isin(set(c.case_id))]
+    m = m[(m.enrolled == "是") & isin(m.case_id, c.case_id)]
     hh = ctx.person_household
     m = m.assign(hh=m.person_id.map(hh))
     info = c.set_index("case_id")
     multi = m.groupby("case_id").hh.nunique()
-    pooled = m[m.case_id.isin(set(multi[multi > 1].index))]
+    pooled = m[isin(m.case_id, multi[multi > 1].index)]
     pooled = pooled.assign(own=pooled.case_id.map(info.household_id))
     rel = ctx.kinship.relatives(sorted(set(pooled[pooled.hh != pooled.own].person_id)), with_path=False)
     kin = set(zip(rel.x, rel.y))

@@ -122,7 +122,7 @@ def shared_account(ctx: AuditContext) -> Iterator[Finding]:
     per = per[per.map(len) >= 2]
     linked = _linked_sets(ctx, per.to_dict())
     known = set(ctx.table("cases").case_id)
-    by_acct = pay[pay.account_no.isin(set(per.index))].groupby("account_no")
+    by_acct = pay[isin(pay.account_no, per.index)].groupby("account_no")
     for acct, cases in per.items():
         if acct in linked:
             continue
@@ -233,7 +233,7 @@ def reserved_phone(ctx: AuditContext) -> Iterator[Finding]:
 
     acc = ctx.table("accounts")
     pay = _payout_accounts(ctx)
-    acc = acc[acc.account_no.isin(set(pay.account_no)) & acc.reserved_phone.notna()].merge(pay, on="account_no")
+    acc = acc[isin(acc.account_no, pay.account_no) & acc.reserved_phone.notna()].merge(pay, on="account_no")
     phones = ctx.table("persons")[["person_id", "phone"]].dropna(subset=["phone"])
     off_ids = set(ctx.table("officials").person_id) if "officials" in ctx.tables else set()
     off_phone = phones[phones.person_id.isin(off_ids)].drop_duplicates("phone").set_index("phone").person_id
@@ -267,10 +267,10 @@ def reserved_phone(ctx: AuditContext) -> Iterator[Finding]:
             )
     counts = acc.groupby("reserved_phone").agg(accounts=("account_no", "nunique"), cases=("case_id", "nunique"))
     many = counts[(counts.accounts >= 2) & (counts.cases >= 2)].index  # phones behind several cards and cases
-    several = acc[acc.reserved_phone.isin(set(many))]
+    several = acc[isin(acc.reserved_phone, many)]
     shared = {ph: sorted(set(g.case_id)) for ph, g in several.groupby("reserved_phone")}
     linked = _linked_sets(ctx, shared)
-    for phone, g in acc[acc.reserved_phone.isin(set(shared))].groupby("reserved_phone"):
+    for phone, g in acc[isin(acc.reserved_phone, list(shared))].groupby("reserved_phone"):
         cases = shared[phone]
         if phone in linked:
             continue
@@ -717,10 +717,10 @@ def _unpaid_months(cases: pd.DataFrame, pay: pd.DataFrame, span: tuple) -> dict[
     span_ = span_[span_.a <= span_.b]
     owed = (span_.b.dt.year - span_.a.dt.year) * 12 + span_.b.dt.month - span_.a.dt.month + 1
     p = pay[["case_id", "period"]].drop_duplicates()
-    p = p[p.case_id.isin(set(span_.index))].join(span_, on="case_id")
+    p = p[isin(p.case_id, span_.index)].join(span_, on="case_id")
     got_n = p[(p.period >= p.a) & (p.period <= p.b)].groupby("case_id").size().reindex(span_.index, fill_value=0)
     short = span_[got_n < owed]
-    paid = pay[pay.case_id.isin(set(short.index))].groupby("case_id").period.agg(set)
+    paid = pay[isin(pay.case_id, short.index)].groupby("case_id").period.agg(set)
     out = {}
     for case_id, a, b in zip(short.index, short.a, short.b):
         months = pd.date_range(a, b, freq="MS")

@@ -94,7 +94,7 @@ def _build_covered_households(ctx: AuditContext) -> set[str]:
     hh = ctx.person_household
     if "case_members" in ctx.tables:
         m = ctx.table("case_members")
-        m = m[(m.enrolled == "是") & m.case_id.isin(set(active.case_id))]
+        m = m[(m.enrolled == "是") & isin(m.case_id, active.case_id)]
         out |= set(m.person_id.map(hh).dropna())
     else:
         out |= set(active.head_id.map(hh).dropna())
@@ -638,21 +638,13 @@ def edge_household_not_moved(ctx: AuditContext) -> Iterator[Finding]:
     edge = edge.sort_values(["household_id", "start_date", "person_id"]).groupby("household_id", as_index=False).first()
     if edge.empty:
         return
-    k = ctx.table("income_checks")
-    k = k[pd.to_datetime(k.check_date) <= as_of]
     std = _household_standard(ctx, edge.household_id)
-    cases = ctx.table("cases")
-    for e, s in zip(rows(edge), std):
-        if np.isnan(s):
+    first, moved = _edge_first_below(ctx, edge, std.to_numpy(dtype=float))
+    for i, (e, s) in enumerate(zip(rows(edge), std)):
+        if i not in first:
             continue
-        ks = k[(k.household_id == e.household_id) & (pd.to_datetime(k.check_date) >= pd.Timestamp(e.start_date))]
-        below = ks[ks.per_capita_income.astype(float) < s].sort_values("check_date")
-        if below.empty:
-            continue
-        first = below.iloc[0]
-        when = pd.Timestamp(first.check_date)
-        moved = cases[(cases.household_id == e.household_id) & (pd.to_datetime(cases.approval_date) >= when)]
-        moved_on = pd.to_datetime(moved.approval_date).min() if len(moved) else None
+        when, income = first[i]
+        case_id, moved_on = moved.get(i, (None, None))
         days = int(((moved_on if moved_on is not None else as_of) - when).days)
         if days <= days_max:
             continue
@@ -663,7 +655,7 @@ def edge_household_not_moved(ctx: AuditContext) -> Iterator[Finding]:
         )
         what = (
             f"低保边缘户（{pd.Timestamp(e.start_date):%Y-%m-%d}起），{when:%Y-%m-%d}核对人均收入"
-            f"{float(first.per_capita_income):.0f}元已低于低保标准，{tail}（时限{days_max}天）"
+            f"{income:.0f}元已低于低保标准，{tail}（时限{days_max}天）"
         )
         yield _finding(
             ctx,
@@ -672,11 +664,46 @@ def edge_household_not_moved(ctx: AuditContext) -> Iterator[Finding]:
             e.household_id,
             what,
             person=e.person_id,
-            income=float(first.per_capita_income),
+            income=income,
             standard=s,
-            case_id=None if moved_on is None else moved.sort_values("approval_date").case_id.iloc[0],
+            case_id=case_id,
             edge_since=f"{pd.Timestamp(e.start_date):%Y-%m-%d}",
             check_date=f"{when:%Y-%m-%d}",
             days=days,
             moved=None if moved_on is None else f"{moved_on:%Y-%m-%d}",
         )
+
+
+def _edge_first_below(
+    ctx: AuditContext, edge: pd.DataFrame, std: np.ndarray
+) -> tuple[dict[int, tuple[pd.Timestamp, float]], dict[int, tuple[str, pd.Timestamp]]]:
+    """For each edge household (by row position): its first income check since it became edge that fell below
+    the standard (date, income), and the first case approved on or after that date (case id, date) — by joins
+    of the edge households with their checks and cases, not a scan of both tables per household. Ties keep the
+    tables' order."""
+    as_of = pd.Timestamp(ctx.as_of)
+    e = pd.DataFrame(
+        {
+            "_e": np.arange(len(edge)),
+            "household_id": edge.household_id.to_numpy(dtype=object),
+            "start": pd.to_datetime(edge.start_date).to_numpy(),
+            "std": std,
+        }
+    )
+    k = ctx.table("income_checks")[["household_id", "check_date", "per_capita_income"]]
+    k = k.assign(_k=np.arange(len(k)), check_date=pd.to_datetime(k.check_date))
+    k = k[(k.check_date <= as_of) & isin(k.household_id, e.household_id)]
+    j = e.merge(k.astype({"household_id": object}), on="household_id")
+    j = j[(j.check_date >= j.start) & (j.per_capita_income.astype(float) < j["std"])]
+    j = j.sort_values(["_e", "check_date", "_k"], kind="stable").drop_duplicates("_e")
+    first = {
+        int(i): (pd.Timestamp(t), float(v)) for i, t, v in zip(j._e, j.check_date, j.per_capita_income.astype(float))
+    }
+    c = ctx.table("cases")[["case_id", "household_id", "approval_date"]]
+    c = c.assign(_c=np.arange(len(c)), approval_date=pd.to_datetime(c.approval_date))
+    c = c[isin(c.household_id, j.household_id)]
+    m = j[["_e", "household_id", "check_date"]].merge(c.astype({"household_id": object}), on="household_id")
+    m = m[m.approval_date >= m.check_date].sort_values(["_e", "approval_date", "_c"], kind="stable")
+    m = m.drop_duplicates("_e")
+    moved = {int(i): (cid, pd.Timestamp(t)) for i, cid, t in zip(m._e, m.case_id, m.approval_date)}
+    return first, moved

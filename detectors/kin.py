@@ -331,7 +331,7 @@ def no_recusal(ctx: AuditContext) -> Iterator[Finding]:
     if not steps:
         return
     s = pd.concat(steps, ignore_index=True)
-    s = s[s.x.isin(set(rel.x))]
+    s = s[isin(s.x, rel.x)]
     j = s.merge(ctx.enrolled_members, on="case_id").merge(rel, left_on=["x", "person_id"], right_on=["x", "y"])
     if j.empty:
         return
@@ -476,7 +476,7 @@ def concentration(ctx: AuditContext) -> Iterator[Finding]:
     if rel.empty or cadres.empty:
         return
     p = ctx.table("persons")[["person_id", "household_id", "village_code"]]
-    links = rel[rel.x.isin(set(cadres.person_id))][["x", "y"]]
+    links = rel[isin(rel.x, cadres.person_id)][["x", "y"]]
     links = pd.concat([links, pd.DataFrame({"x": cadres.person_id, "y": cadres.person_id})])
     linked = links.merge(p, left_on="y", right_on="person_id").merge(
         cadres[["person_id", "village_code", "role"]]
@@ -495,15 +495,6 @@ def concentration(ctx: AuditContext) -> Iterator[Finding]:
         .get("village_name")
     )
     members_v = mem.assign(_cv=mem.case_id.map(active.drop_duplicates("case_id").set_index("case_id").village_code))
-    # each table split by village once (not filtered again for every village)
-    by_village = {
-        name: dict(tuple(t.groupby(col, sort=False)))
-        for name, t, col in (
-            ("linked", linked, "village_code"),
-            ("active", active, "village_code"),
-            ("members", members_v, "_cv"),
-        )
-    }
     # screen every village at once (households, linked households, active cases, linked cases and the
     # binomial tail as arrays); only villages that can yield a finding are looked at one by one
     hits = members_v.merge(
@@ -518,6 +509,16 @@ def concentration(ctx: AuditContext) -> Iterator[Finding]:
     tail_p = pd.Series(binom.sf(stats.k - 1, stats.n, share_v.fillna(0)), index=stats.index)
     may_quota = (stats.k > stats.n * share_v) & (stats.k >= 1)
     keep = stats.index[open_ & ((tail_p < watch) | may_quota)]
+    # each table split once by the villages kept (not filtered again for every village, nor split for all)
+    kept = set(keep)
+    by_village = {
+        name: dict(tuple(t[t[col].isin(kept)].groupby(col, sort=False)))
+        for name, t, col in (
+            ("linked", linked, "village_code"),
+            ("active", active, "village_code"),
+            ("members", members_v, "_cv"),
+        )
+    }
     for vc, n_hh in stats.n_hh.loc[sorted(keep)].items():
         lk = by_village["linked"].get(vc, linked.iloc[0:0])
         lk_hh = set(lk.household_id)

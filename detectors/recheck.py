@@ -10,7 +10,7 @@ from typing import Iterator
 
 import pandas as pd
 
-from audit.context import AuditContext, rows
+from audit.context import AuditContext, isin, rows
 from audit.policy import emergency_exempt, income_line
 from audit.workdays import workdays_between
 from detectors.base import Finding, Severity, detector
@@ -439,7 +439,7 @@ def procedure_gap(ctx: AuditContext) -> Iterator[Finding]:
     need = ctx.profile.require("five_steps_required")
     cases = ctx.table("cases")
     w = ctx.table("workflow")
-    w = w[(w.step != "复核") & w.case_id.isin(set(cases.case_id))]
+    w = w[(w.step != "复核") & isin(w.case_id, cases.case_id)]
     first = w.groupby(["case_id", "step"], as_index=False).date.min()
     first["rank"] = first.step.map(_rank)
     first = first.merge(cases[["case_id", "approval_date"]], on="case_id")

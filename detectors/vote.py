@@ -12,7 +12,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from audit.context import AuditContext, rows
+from audit.context import AuditContext, isin, rows
 from audit.ids import mask_id
 from audit.parse import map_distinct, norm_group
 from audit.policy import emergency_exempt, present
@@ -306,8 +306,9 @@ def lineal_voter(ctx: AuditContext) -> Iterator[Finding]:
             ctx.table("cases")[["case_id", "head_id"]].rename(columns={"head_id": "person_id"}),
         ]
     )
-    voters = a.person_id[a.meeting_id.isin(set(votes.meeting_id))]
-    rel = ctx.kinship.relatives(sorted(set(voters)), LINEAL, with_path=False)
+    voters = a.person_id[isin(a.meeting_id, votes.meeting_id)]
+    # only relatives who are applicants can matter
+    rel = ctx.kinship.relatives(sorted(set(voters)), LINEAL, with_path=False, targets=applicants.person_id)
     # votes x attendees x relatives x applicants in one DuckDB join, rows in the order pandas' merges give
     con = duckdb.connect()
     con.register("v", votes.assign(_v=np.arange(len(votes))))

@@ -67,12 +67,18 @@ class Kinship:
         return out
 
     def relatives(
-        self, anchors: Iterable[str], categories: Iterable[str] = CATEGORIES_002, with_path: bool = True
+        self,
+        anchors: Iterable[str],
+        categories: Iterable[str] = CATEGORIES_002,
+        with_path: bool = True,
+        targets: Iterable[str] | None = None,
     ) -> pd.DataFrame:
         """Every close relative y of each anchor x: category, kinship term (x's view), path.
 
         One row per (x, y): the closest chain wins (spouse before sibling before cousin). With
-        ``with_path=False`` the ``path`` column is left out (use :func:`path_of` on the rows you keep).
+        ``with_path=False`` the ``path`` column is left out (use :func:`path_of` on the rows you keep). With
+        ``targets``, only relatives among them are returned (the same rows as filtering the full answer: a
+        pair's chains do not depend on other pairs), and only their chains are sorted and labelled.
         """
         anchors = pd.DataFrame({"x": pd.unique(pd.Series(list(anchors), dtype=object))})
         con = self.con
@@ -98,7 +104,14 @@ class Kinship:
             .replace("JOIN sp sp2 ON", "JOIN rsp sp2 ON")
         )
         # materialised step by step: one combined statement makes DuckDB's planner take seconds
-        con.execute(f"CREATE OR REPLACE TEMP TABLE kin_chains AS {chains}")
+        if targets is None:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE kin_chains AS {chains}")
+        else:
+            con.register("kin_targets", pd.DataFrame({"y": pd.unique(pd.Series(list(targets), dtype=object))}))
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE kin_chains AS SELECT * FROM ({chains}) SEMI JOIN kin_targets USING (y)"
+            )
+            con.unregister("kin_targets")
         best = con.execute("SELECT * FROM kin_chains WHERE y NOT LIKE '~%' AND y <> x").df()
         best["degree"] = best.pattern.map(DEGREE)
         best = best.sort_values(["x", "y", "degree", "pattern", "n1", "n2", "n3"], na_position="last", kind="stable")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import pandas as pd
 import pytest
 
 from graphs.kinship import build_kinship
@@ -295,6 +296,18 @@ def test_path_names_each_step_and_person(kin):
     assert path[:3] == [PEOPLE["X"], "妻", PEOPLE["W"]] and path[4] in (PEOPLE["WF"], PEOPLE["WM"])
     assert path[5:] == ["女", PEOPLE["WS"], "夫", PEOPLE["WSH"]]
     assert len(path) == 9  # a 4-step chain (配偶的姐妹的配偶)
+
+
+def test_targets_give_the_rows_of_the_full_answer_among_them(kin):
+    anchors = [PEOPLE["X"], PEOPLE["X2"]]
+    full = kin.relatives(anchors)
+    # a few relatives of each kind, a decoy and someone unrelated: the answer is the full one filtered
+    wanted = [PEOPLE[k] for k in ("W", "WSH", "FBS", "WGF")] + [PEOPLE[k] for k in sorted(DECOYS_X)[:2]]
+    some = kin.relatives(anchors, targets=wanted)
+    expect = full[full.y.isin(wanted)].reset_index(drop=True)
+    assert len(expect) >= 3
+    pd.testing.assert_frame_equal(some, expect)
+    assert kin.relatives(anchors, targets=[]).empty
 
 
 def test_civil_code_definition_is_narrower(kin):
