@@ -57,8 +57,10 @@ def norm_header(value: object) -> str:
 def map_distinct(s: pd.Series, fn) -> pd.Series:
     """``s.map(fn)`` with ``fn`` called once per distinct value (a million rows, a few hundred labels).
     Missing values stay missing, as ``Series.map`` leaves them for a function that returns None for them."""
-    uniq = pd.unique(s.dropna())
-    return s.map(dict(zip(uniq, (fn(u) for u in uniq)))).astype(object)
+    codes, uniq = pd.factorize(s)  # missing values get code -1: the extra last slot
+    out = [fn(u) for u in uniq]
+    vals = np.array([np.nan if v is None else v for v in out] + [np.nan], dtype=object)
+    return pd.Series(vals[codes], index=s.index, dtype=object, name=s.name)
 
 
 def _excel_serial(s: str) -> dt.date | None:
