@@ -41,7 +41,11 @@ def _payout_accounts(ctx: AuditContext) -> pd.DataFrame:
 
 
 def _case_info(ctx: AuditContext) -> pd.DataFrame:
-    return ctx.table("cases")[["case_id", "household_id", "village_code", "township"]]
+    """household_id, village_code, township by case_id (indexed once per run, read by every CARD rule)."""
+    return ctx.shared(
+        "card.case_info",
+        lambda: ctx.table("cases")[["case_id", "household_id", "village_code", "township"]].set_index("case_id"),
+    )
 
 
 def _pairs_in(left: pd.DataFrame, on: list[str], right: pd.DataFrame, keys: list[str]) -> np.ndarray:
@@ -83,7 +87,7 @@ def _build_officials_and_kin(ctx: AuditContext) -> dict[str, tuple[str, str]]:
 def _linked_sets(ctx: AuditContext, groups: dict) -> set:
     """Keys of ``groups`` (key -> case ids) whose cases are all one family: same household, or linked
     through close relatives between their members. Kinship is computed once for all members."""
-    info = _case_info(ctx).set_index("case_id").household_id
+    info = _case_info(ctx).household_id
     m = ctx.enrolled_members
     wanted = {c for cases in groups.values() for c in cases}
     people = m[m.case_id.isin(wanted)]
@@ -126,7 +130,7 @@ def shared_account(ctx: AuditContext) -> Iterator[Finding]:
     for acct, cases in per.items():
         if acct in linked:
             continue
-        info = _case_info(ctx).set_index("case_id").loc[[c for c in cases if c in known]]
+        info = _case_info(ctx).loc[[c for c in cases if c in known]]
         p = by_acct.get_group(acct)
         ev = {
             "account": mask_account(acct),
@@ -174,7 +178,7 @@ def holder_not_member(ctx: AuditContext) -> Iterator[Finding]:
         if "officials" in ctx.tables
         else {}
     )
-    info = _case_info(ctx).set_index("case_id")
+    info = _case_info(ctx)
     pay = _payout_accounts(ctx)
     pay = pay[pay.account_no.isin(acc.index) & pay.case_id.isin(info.index)]
     pay = pay.assign(holder=pay.account_no.map(acc.holder_id), hh=pay.case_id.map(info.household_id))
@@ -237,7 +241,7 @@ def reserved_phone(ctx: AuditContext) -> Iterator[Finding]:
     phones = ctx.table("persons")[["person_id", "phone"]].dropna(subset=["phone"])
     off_ids = set(ctx.table("officials").person_id) if "officials" in ctx.tables else set()
     off_phone = phones[phones.person_id.isin(off_ids)].drop_duplicates("phone").set_index("phone").person_id
-    info = _case_info(ctx).set_index("case_id")
+    info = _case_info(ctx)
     enrolled = ctx.enrolled_members.groupby("case_id").person_id.agg(set)
     done = set()
     for r in rows(acc):
@@ -410,7 +414,7 @@ def batch_withdrawals(ctx: AuditContext) -> Iterator[Finding]:
     if g.empty:
         return
     pay = _payout_accounts(ctx).drop_duplicates("account_no").set_index("account_no").case_id
-    info = _case_info(ctx).set_index("case_id")
+    info = _case_info(ctx)
     minutes = ctx.profile.int("card_batch_window_minutes")
     for r in rows(g):
         case_id = pay.get(r.account_no)
@@ -463,7 +467,7 @@ def agent_withdrawals(ctx: AuditContext) -> Iterator[Finding]:
     pay = _payout_accounts(ctx)
     wd = wd.merge(pay, on="account_no")
     p = ctx.table("persons")[["person_id", "household_id"]].set_index("person_id").household_id
-    info = _case_info(ctx).set_index("case_id")
+    info = _case_info(ctx)
     links = _officials_and_kin(ctx)
     for (acct, op, case_id), g in wd.groupby(["account_no", "operator_id", "case_id"]):
         if case_id not in info.index:
@@ -596,7 +600,7 @@ def sweeps(ctx: AuditContext) -> Iterator[Finding]:
     wd = wd[(wd.direction.fillna("支出") == "支出") & isin(wd.account_no, pay.account_no.unique())]
     j = pay.merge(wd[["account_no", "time", "amount", "terminal_id"]], on="account_no", suffixes=("_pay", "_wd"))
     j = j[(j.time >= j.paid_date) & (j.time <= j.paid_date + pd.Timedelta(hours=h)) & (j.amount_wd >= j.amount_pay)]
-    info = _case_info(ctx).set_index("case_id")
+    info = _case_info(ctx)
     j = j[~j.account_no.isin(in_group) & j.case_id.isin(info.index)]
     keys = ["account_no", "case_id"]
     month_counts = j.groupby(keys).period.nunique()
@@ -669,7 +673,7 @@ def flow_back(ctx: AuditContext) -> Iterator[Finding]:
     ]
     c = c.assign(counterparty_account=c.account_no_dep, kind="取现后存入")[list(t.columns)]
     flows = pd.concat([t, c], ignore_index=True).merge(pay.drop_duplicates("account_no"), on="account_no")
-    info = _case_info(ctx).set_index("case_id")
+    info = _case_info(ctx)
     for (acct, to, case_id), g in flows.groupby(["account_no", "counterparty_account", "case_id"]):
         o, desc = recv[to]
         months = sorted({f"{x:%Y-%m}" for x in g.time})
