@@ -43,13 +43,22 @@ def _positions(s: pd.Series) -> _Positions:
 def isin(s: pd.Series, values: Any) -> pd.Series:
     """``s.isin(values)`` at C speed for Arrow-backed strings too (pandas' own Arrow ``isin`` builds one Python
     scalar per value: seconds for a million). Blank cells are never in ``values``."""
-    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
+    if not _arrow_strings(s.dtype):
         return s.isin(values)
-    vals = values.to_numpy(dtype=object) if hasattr(values, "to_numpy") else np.asarray(list(values), dtype=object)
-    vals = pa.array([v for v in vals if isinstance(v, str)], type=pa.large_string())
+    if _arrow_strings(getattr(values, "dtype", None)):  # Arrow strings already: no Python object per value
+        vals = pa.array(getattr(values, "array", values))  # a Series or Index, or an Arrow-backed array
+        vals = pc.drop_null(vals.combine_chunks() if isinstance(vals, pa.ChunkedArray) else vals)
+        vals = vals.cast(pa.large_string())
+    else:
+        vals = values.to_numpy(dtype=object) if hasattr(values, "to_numpy") else np.asarray(list(values), dtype=object)
+        vals = pa.array([v for v in vals if isinstance(v, str)], type=pa.large_string())
     arr = pa.array(s.array).cast(pa.large_string())
     hit = pc.fill_null(pc.is_in(arr, value_set=vals), False)
     return pd.Series(hit.to_numpy(zero_copy_only=False), index=s.index)
+
+
+def _arrow_strings(dtype: object) -> bool:
+    return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
 
 
 def rows(frame: pd.DataFrame) -> Iterator[tuple]:
