@@ -122,3 +122,29 @@ def test_cells_normalised_as_python_would(values):
     got = list(_normalise_column(pd.Series(values, dtype=object)))
     want = [unicodedata.normalize("NFKC", v.strip()).strip() for v in values]
     assert got == want
+
+
+def test_context_isin_agrees_with_pandas_for_every_kind_of_values():
+    """context.isin gives pandas' answer for id columns whatever holds the values (a list, a set, Series
+    or Index of Arrow or object strings, an Arrow array in several chunks), blanks never matching."""
+    import pandas as pd
+
+    from audit.context import isin
+
+    rng = random.Random(3)
+    pool = [f"LB{n:04d}" for n in range(60)]
+    s = pd.Series([rng.choice(pool) if rng.random() > 0.1 else None for _ in range(500)], dtype="str")
+    picked = rng.sample(pool, 20)
+    chunked = pd.concat([pd.Series(picked[:7], dtype="str"), pd.Series(picked[7:] + [None], dtype="str")])
+    for values in (
+        picked,
+        set(picked),
+        pd.Series(picked, dtype="str"),
+        pd.Series(picked, dtype=object),
+        pd.Index(picked, dtype="str"),
+        chunked,
+        chunked.array,
+        [],
+    ):
+        want = s.isin([v for v in values if isinstance(v, str)]) & s.notna()
+        assert isin(s, values).tolist() == want.tolist(), type(values)
