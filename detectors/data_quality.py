@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
-from audit.context import AuditContext, rows
+from audit.context import AuditContext, isin, rows
 from audit.ids import mask_account, mask_id
 from audit.load import REJECT_FRAME_COLUMNS, REJECT_KEYS
 from audit.schema import TABLES
@@ -133,51 +131,67 @@ def dangling_references(ctx: AuditContext) -> Iterator[Finding]:
             )
 
 
-# (parent, child) from the register's relation to head and from relations, the first source of each pair kept
-# (register before relations, each in its rows' order); only the pairs whose age gap is too small are returned,
-# with both names, in that order. One DuckDB query: pandas merges of a million-row register held ~1 GB.
-_CLOSE_PARENTS_SQL = """
-WITH p AS (SELECT _pos, person_id, household_id, relation_to_head FROM persons
-           WHERE relation_to_head IN ('户主', '子', '女', '父亲', '母亲')),
-heads AS (SELECT household_id, person_id AS head_pid, _pos AS hpos FROM p WHERE relation_to_head = '户主'),
-m AS (SELECT p.*, head_pid, hpos FROM p JOIN heads USING (household_id)),
-pairs AS (
-    SELECT head_pid AS parent_id, person_id AS child_id, '户籍（与户主关系）' AS source, 0 AS part,
-           _pos AS o1, hpos AS o2 FROM m WHERE relation_to_head IN ('子', '女')
-    UNION ALL SELECT person_id, head_pid, '户籍（与户主关系）', 1, _pos, hpos FROM m
-              WHERE relation_to_head IN ('父亲', '母亲')
-    {relations}),
-firsts AS (SELECT * FROM pairs QUALIFY row_number() OVER (PARTITION BY parent_id, child_id ORDER BY part, o1, o2) = 1)
-SELECT f.parent_id, f.child_id, f.source, date_diff('day', pp.birth_date, cp.birth_date) / 365.2425 AS gap,
-       pp.name AS parent_name, cp.name AS child_name
-FROM firsts f JOIN persons pp ON pp.person_id = f.parent_id JOIN persons cp ON cp.person_id = f.child_id
-WHERE date_diff('day', pp.birth_date, cp.birth_date) / 365.2425 < $gap
-ORDER BY f.part, f.o1, f.o2
-"""
-_RELATIONS_PAIRS_SQL = """
-    UNION ALL SELECT relative_id, person_id, '亲属关系表', 2, _pos, 0 FROM relations WHERE relation IN ('父', '母')
-    UNION ALL SELECT person_id, relative_id, '亲属关系表', 3, _pos, 0 FROM relations WHERE relation IN ('子', '女')"""
-
-
 def _close_parent_pairs(ctx: AuditContext, gap_years: int) -> pd.DataFrame:
     """parent_id, child_id, source, gap (years), parent_name, child_name of the recorded parents fewer than
-    ``gap_years`` older than their child."""
-    p = ctx.table("persons")[["person_id", "household_id", "relation_to_head", "name", "birth_date"]]
-    con = duckdb.connect()
-    try:
-        con.register("persons", _with_positions(p))
-        has_rel = "relations" in ctx.tables
-        if has_rel:
-            con.register("relations", _with_positions(ctx.table("relations")[["person_id", "relative_id", "relation"]]))
-        sql = _CLOSE_PARENTS_SQL.format(relations=_RELATIONS_PAIRS_SQL if has_rel else "")
-        return con.execute(sql, {"gap": gap_years}).df()
-    finally:
-        con.close()
-
-
-def _with_positions(frame: pd.DataFrame) -> pa.Table:
-    t = pa.Table.from_pandas(frame, preserve_index=False)
-    return t.append_column("_pos", pa.array(np.arange(len(frame), dtype=np.int64)))
+    ``gap_years`` older than their child: pairs from the register's relation to head (a household's head and
+    its 子/女 or 父亲/母亲) and from relations (父/母, 子/女), the first source of a pair kept (register before
+    relations, each in its rows' order). Pairs are held as register positions (integers), births compared by
+    position: joins of a million-row register by id held hundreds of MB."""
+    p = ctx.table("persons")
+    # masks straight from the Arrow column (a million Python strings would cost ~90 MB)
+    is_kid, is_parent, is_head = (
+        isin(p.relation_to_head, kinds).to_numpy(dtype=bool) for kinds in (["子", "女"], ["父亲", "母亲"], ["户主"])
+    )
+    household, _ = pd.factorize(p.household_id)  # a blank household is one key, as pandas joins it
+    heads = pd.DataFrame({"h": household[is_head], "o2": np.flatnonzero(is_head)})
+    rows_ = np.flatnonzero(is_kid | is_parent)
+    m = pd.DataFrame({"h": household[rows_], "o1": rows_}).merge(heads, on="h")  # each member with each head
+    kid = is_kid[m.o1.to_numpy()]
+    parts = [
+        pd.DataFrame(
+            {
+                "parent": np.where(kid, m.o2, m.o1),
+                "child": np.where(kid, m.o1, m.o2),
+                "part": np.where(kid, 0, 1),
+                "o1": m.o1,
+                "o2": m.o2,
+            }
+        )
+    ]
+    if "relations" in ctx.tables:
+        r = ctx.table("relations")
+        up, down = (isin(r.relation, kinds).to_numpy(dtype=bool) for kinds in (["父", "母"], ["子", "女"]))
+        who, relative = ctx.person_index.get_indexer(r.person_id), ctx.person_index.get_indexer(r.relative_id)
+        keep = (up | down) & (who >= 0) & (relative >= 0)  # ids off the register have no birth to compare
+        at = np.flatnonzero(keep)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "parent": np.where(up[at], relative[at], who[at]),
+                    "child": np.where(up[at], who[at], relative[at]),
+                    "part": np.where(up[at], 2, 3),
+                    "o1": at,
+                    "o2": 0,
+                }
+            )
+        )
+    pairs = pd.concat(parts, ignore_index=True)
+    births = pd.to_datetime(p.birth_date).to_numpy()
+    gap = pd.Series(births[pairs.child.to_numpy()] - births[pairs.parent.to_numpy()]).dt.days / 365.2425
+    close = (gap < gap_years).to_numpy(dtype=bool)  # a pair's gap is the same whichever source gave it
+    pairs = pairs[close].assign(gap=gap[close].to_numpy())
+    pairs = pairs.sort_values(["part", "o1", "o2"], kind="stable").drop_duplicates(["parent", "child"])
+    parent, child = pairs.parent.to_numpy(), pairs.child.to_numpy()
+    return pd.DataFrame(
+        {
+            "parent_id": p.person_id.iloc[parent].to_numpy(dtype=object),
+            "child_id": p.person_id.iloc[child].to_numpy(dtype=object),
+            "source": np.where(pairs.part.to_numpy() < 2, "户籍（与户主关系）", "亲属关系表"),
+            "gap": pairs.gap.to_numpy(),
+            "parent_name": p.name.iloc[parent].to_numpy(dtype=object),
+            "child_name": p.name.iloc[child].to_numpy(dtype=object),
+        }
+    )
 
 
 @detector(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from audit.ids import mask_id
 from tests.factory import make_ctx, person, pid, run_rule
 
 HEAD, KID = pid("19700101", 1), pid("19960101", 3)
@@ -66,6 +67,41 @@ def test_data03_parent_barely_older_than_child():
     ctx = make_ctx(persons=[person(HEAD), person(young_kid, rel="子", name="张小")])
     [f] = run_rule("DATA-03", ctx)
     assert f.person_id == young_kid and f.evidence["age_gap_years"] == 12.0
+
+
+def test_data03_parent_pairs_from_register_and_relations_each_once_with_its_first_source():
+    """A pair recorded both in the register (a head's 子) and in relations is reported once, as the register's;
+    a pair only in relations (a parent in another household, written from either side) names relations; a
+    father recorded as 父亲 of the head counts the other way round; a relative off the register is no pair."""
+    young_kid = pid("19820101", 3)  # 12 years younger than the head
+    other_kid = pid("19830101", 5)  # 12 years younger than the mother below, in another household
+    mother = pid("19710101", 4)
+    father = pid("19600101", 7)  # 10 years older than the head, recorded as the head's 父亲
+    ctx = make_ctx(
+        persons=[
+            person(HEAD),
+            person(young_kid, rel="子", name="张小"),
+            person(father, rel="父亲", name="张老"),
+            person(mother, "H2", name="李母"),
+            person(other_kid, "H3", name="王子"),
+        ],
+        relations=[
+            {"person_id": young_kid, "relative_id": HEAD, "relation": "父"},
+            {"person_id": mother, "relative_id": other_kid, "relation": "子"},
+            {"person_id": other_kid, "relative_id": mother, "relation": "母"},
+            {"person_id": other_kid, "relative_id": pid("19800101", 9), "relation": "父"},
+        ],
+    )
+    got = {
+        (f.person_id, f.evidence["parent"], f.evidence["source"], f.evidence["age_gap_years"])
+        for f in run_rule("DATA-03", ctx)
+        if f.evidence["kind"].startswith("parent_gap")
+    }
+    assert got == {
+        (young_kid, mask_id(HEAD), "户籍（与户主关系）", 12.0),
+        (HEAD, mask_id(father), "户籍（与户主关系）", 10.0),
+        (other_kid, mask_id(mother), "亲属关系表", 12.0),
+    }
 
 
 def test_data03_fourteen_years_is_allowed():
