@@ -160,12 +160,21 @@ class AuditContext:
         p = self.tables.get("persons")
         if p is None:
             return pd.Series(dtype=object)
-        return p[["person_id", "name"]].drop_duplicates("person_id").set_index("person_id").name
+        return self._by_person(p.name)
 
     @cached_property
     def person_household(self) -> pd.Series:
         """person_id -> household_id from the register (one Series for every rule that needs a person's household)."""
-        return self.table("persons")[["person_id", "household_id"]].set_index("person_id").household_id
+        return self._by_person(self.table("persons").household_id)
+
+    def _by_person(self, column: pd.Series) -> pd.Series:
+        """A register column indexed by person id, on the one hashed index of the register's ids (a second
+        index of a million ids costs ~100 MB); a repeated id keeps its first row."""
+        if self.person_index.is_unique:
+            return pd.Series(column.array, index=self.person_index, name=column.name)
+        p = self.table("persons")
+        keep = ~p.person_id.duplicated().to_numpy()
+        return pd.Series(column.array[keep], index=p.person_id[keep].to_numpy(dtype=object), name=column.name)
 
     @cached_property
     def person_index(self) -> pd.Index:

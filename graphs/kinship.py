@@ -134,6 +134,9 @@ class Kinship:
             ORDER BY b.x, b.y""").df()
         con.unregister("kin_best")
         con.unregister("anchors")
+        # the neighbourhood and chain tables are this call's alone: not kept in memory until the next call
+        con.execute("DROP TABLE kin_chains; DROP TABLE ru; DROP TABLE rd; DROP TABLE rsp;")
+        con.execute("DROP TABLE kin_n0; DROP TABLE kin_n1; DROP TABLE kin_n2; DROP TABLE kin_n3;")
         cols = [c for c in RELATIVE_COLUMNS if c != "path"] + ["n1_sex", "n2_sex", "n3_sex", "y_sex"]
         if q.empty:
             return pd.DataFrame(columns=cols + (["path"] if with_path else []))
