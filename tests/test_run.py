@@ -244,3 +244,20 @@ def test_stored_tables_read_back_as_duckdb_would_give_them(county, tmp_path):
     for name, frame in store_tables(odd).items():
         want = odd.table(name).df()
         assert frame.dtypes.astype(str).equals(want.dtypes.astype(str)) and frame.equals(want), name
+
+
+def test_rules_allocator_is_restored_after_the_block_and_an_explicit_choice_is_kept(monkeypatch):
+    import pyarrow as pa
+
+    from audit.memory import release_freed_memory, system_allocator
+
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    before = pa.default_memory_pool().backend_name
+    with system_allocator():
+        assert pa.default_memory_pool().backend_name == "system"
+        kept = pa.array(["甲"] * 1000)  # a buffer made in the block outlives it
+        release_freed_memory()
+    assert pa.default_memory_pool().backend_name == before and kept[999].as_py() == "甲"
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", before)
+    with system_allocator():
+        assert pa.default_memory_pool().backend_name == before
