@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import numpy as np
 import pandas as pd
 
 from audit.context import AuditContext, isin, rows
@@ -444,7 +445,14 @@ def procedure_gap(ctx: AuditContext) -> Iterator[Finding]:
     first["rank"] = first.step.map(_rank)
     first = first.merge(cases[["case_id", "approval_date"]], on="case_id")
     late = first[(first.step != "县级审批/审核确认") & (first.date > first.approval_date)]
-    pairs = first.merge(first, on="case_id", suffixes=("_a", "_b"))
+    # only cases whose dated steps, in procedural order, go back in time somewhere can hold a pair out of order
+    # (an inversion exists only where some neighbour in that order is earlier): the self-join is of those alone
+    seq = first[(first["rank"] >= 0) & first.date.notna()].sort_values(["case_id", "rank", "date"], kind="stable")
+    back = (seq.case_id.to_numpy() == np.roll(seq.case_id.to_numpy(), 1)) & (
+        seq.date.diff() < pd.Timedelta(0)
+    ).to_numpy()
+    some = first[isin(first.case_id, seq.case_id[back])]
+    pairs = some.merge(some, on="case_id", suffixes=("_a", "_b"))
     pairs = pairs[
         (pairs.rank_a >= 0)
         & (pairs.rank_a < pairs.rank_b)
