@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import numpy as np
 import pandas as pd
 from scipy.stats import binom
 
@@ -439,6 +440,21 @@ def official_enrolled(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
+def _on_register(ctx: AuditContext, frame: pd.DataFrame, on: str) -> pd.DataFrame:
+    """``frame.merge(register[person_id, household_id, village_code], left_on=on, right_on="person_id")``
+    by the register's hashed id index (no hash of a million ids per call): rows whose id is on the register,
+    in their order, with the person's household and village."""
+    at = ctx.person_index.get_indexer(frame[on])
+    out = frame[at >= 0].reset_index(drop=True)
+    at = at[at >= 0]
+    p = ctx.table("persons")
+    return out.assign(
+        **({} if on == "person_id" else {"person_id": p.person_id.array.take(at)}),
+        household_id=p.household_id.array.take(at),
+        village_code=p.village_code.array.take(at),
+    )
+
+
 @detector(
     "KIN-05",
     severity=Severity.MEDIUM,
@@ -475,10 +491,10 @@ def concentration(ctx: AuditContext) -> Iterator[Finding]:
     cadres = off[(off.level == "村") & _in_office(off, pd.Series(pd.Timestamp(ctx.as_of), index=off.index))]
     if rel.empty or cadres.empty:
         return
-    p = ctx.table("persons")[["person_id", "household_id", "village_code"]]
+    p = ctx.table("persons")
     links = rel[isin(rel.x, cadres.person_id)][["x", "y"]]
     links = pd.concat([links, pd.DataFrame({"x": cadres.person_id, "y": cadres.person_id})])
-    linked = links.merge(p, left_on="y", right_on="person_id").merge(
+    linked = _on_register(ctx, links, "y").merge(
         cadres[["person_id", "village_code", "role"]]
         .drop_duplicates("person_id")
         .rename(columns={"person_id": "x", "village_code": "cadre_village"}),
@@ -487,20 +503,23 @@ def concentration(ctx: AuditContext) -> Iterator[Finding]:
     linked = linked[linked.village_code == linked.cadre_village]
     cases = ctx.table("cases")
     active = cases[cases.status.isin(["在保", "渐退"])]
-    mem = ctx.enrolled_members.merge(p, on="person_id")
-    vname = (
-        ctx.table("persons")[["village_code", "village_name"]]
-        .drop_duplicates("village_code")
-        .set_index("village_code")
-        .get("village_name")
-    )
+    mem = _on_register(ctx, ctx.enrolled_members, "person_id")
+    # each village's first spelled name, and its households, from integer codes of the register's columns
+    village, villages = pd.factorize(p.village_code)
+    firsts = np.unique(village[village >= 0], return_index=True)[1]
+    on_village = np.flatnonzero(village >= 0)
+    vname = pd.Series(p.village_name.array.take(on_village[firsts]), index=villages) if "village_name" in p else None
     members_v = mem.assign(_cv=mem.case_id.map(active.drop_duplicates("case_id").set_index("case_id").village_code))
     # screen every village at once (households, linked households, active cases, linked cases and the
     # binomial tail as arrays); only villages that can yield a finding are looked at one by one
     hits = members_v.merge(
         linked[["y", "village_code"]].drop_duplicates(), left_on=["person_id", "_cv"], right_on=["y", "village_code"]
     )
-    stats = pd.DataFrame({"n_hh": p.groupby("village_code").household_id.nunique()})
+    household, households = pd.factorize(p.household_id)
+    both = (village >= 0) & (household >= 0)
+    pairs = np.unique(village[both].astype(np.int64) * (len(households) + 1) + household[both])  # one int per pair
+    n_hh = pd.Series(np.bincount(pairs // (len(households) + 1), minlength=len(villages)), index=villages)
+    stats = pd.DataFrame({"n_hh": n_hh.sort_index()})
     stats["lk_hh"] = linked.groupby("village_code").household_id.nunique().reindex(stats.index).fillna(0)
     stats["n"] = active.groupby("village_code").size().reindex(stats.index).fillna(0)
     stats["k"] = hits.groupby("_cv").case_id.nunique().reindex(stats.index).fillna(0)
