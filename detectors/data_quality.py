@@ -152,7 +152,8 @@ def _close_parent_pairs(ctx: AuditContext, gap_years: int) -> pd.DataFrame:
             {
                 "parent": np.where(kid, m.o2, m.o1),
                 "child": np.where(kid, m.o1, m.o2),
-                "part": np.where(kid, 0, 1),
+                "part": np.where(kid, 0, 1),  # the order of the sources: register (子/女, then 父亲/母亲) first
+                "source": "户籍（与户主关系）",
                 "o1": m.o1,
                 "o2": m.o2,
             }
@@ -170,6 +171,7 @@ def _close_parent_pairs(ctx: AuditContext, gap_years: int) -> pd.DataFrame:
                     "parent": np.where(up[at], relative[at], who[at]),
                     "child": np.where(up[at], who[at], relative[at]),
                     "part": np.where(up[at], 2, 3),
+                    "source": "亲属关系表",
                     "o1": at,
                     "o2": 0,
                 }
@@ -186,7 +188,7 @@ def _close_parent_pairs(ctx: AuditContext, gap_years: int) -> pd.DataFrame:
         {
             "parent_id": p.person_id.iloc[parent].to_numpy(dtype=object),
             "child_id": p.person_id.iloc[child].to_numpy(dtype=object),
-            "source": np.where(pairs.part.to_numpy() < 2, "户籍（与户主关系）", "亲属关系表"),
+            "source": pairs.source.to_numpy(dtype=object),
             "gap": pairs.gap.to_numpy(),
             "parent_name": p.name.iloc[parent].to_numpy(dtype=object),
             "child_name": p.name.iloc[child].to_numpy(dtype=object),
