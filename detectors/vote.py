@@ -184,14 +184,17 @@ def composition(ctx: AuditContext) -> Iterator[Finding]:
     every = bool(ctx.profile.get("appraisal_every_group"))
     secret = bool(ctx.profile.get("appraisal_secret_ballot"))
     a = _attendance(ctx)
-    p = ctx.table("persons")
-    p = p[[c for c in ("person_id", "village_code", "group") if c in p]]
+    reg = ctx.table("persons")
     # group labels are written many ways (第1村民小组, 1组, 一组): compare them normalised, show the register's
-    p = p.dropna(subset=["group"]) if "group" in p else p.iloc[:0].assign(group=None)
-    p = p.assign(g=map_distinct(p.group, norm_group))
-    groups = p.groupby("village_code").g.agg(set)
-    shown = p.drop_duplicates(["village_code", "g"]).set_index(["village_code", "g"]).group
-    person_group = p.set_index("person_id").g
+    g_all = map_distinct(reg.group, norm_group) if "group" in reg else None
+    p = reg[[c for c in ("person_id", "village_code", "group") if c in reg]]
+    p = p.assign(g=g_all).dropna(subset=["group"]) if g_all is not None else p.iloc[:0].assign(group=None, g=None)
+    # each village's groups and the register's first spelling of each, from its distinct (village, group) rows
+    vg = p[["village_code", "g", "group"]].drop_duplicates(["village_code", "g"])
+    groups = vg.groupby("village_code").g.agg(set)
+    shown = vg.set_index(["village_code", "g"]).group
+    # a person's group by the register's one hashed index of ids (not a second index of a million ids)
+    person_group = pd.Series(g_all.to_numpy() if g_all is not None else None, index=ctx.person_index, dtype=object)
     a = a.assign(g=map_distinct(a.group, norm_group).fillna(a.person_id.map(person_group)))
     n_att = a.groupby("meeting_id").size()
     reps = a[a.role == "村民代表"]
