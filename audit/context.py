@@ -160,21 +160,22 @@ class AuditContext:
         p = self.tables.get("persons")
         if p is None:
             return pd.Series(dtype=object)
-        return self._by_person(p.name)
+        return self.by_person("name")
 
     @cached_property
     def person_household(self) -> pd.Series:
         """person_id -> household_id from the register (one Series for every rule that needs a person's household)."""
-        return self._by_person(self.table("persons").household_id)
+        return self.by_person("household_id")
 
-    def _by_person(self, column: pd.Series) -> pd.Series:
-        """A register column indexed by person id, on the one hashed index of the register's ids (a second
-        index of a million ids costs ~100 MB); a repeated id keeps its first row."""
-        if self.person_index.is_unique:
-            return pd.Series(column.array, index=self.person_index, name=column.name)
+    def by_person(self, name: str) -> pd.Series:
+        """The register's column ``name`` indexed by person id, on the register's one hashed index of ids (a
+        second index of a million ids costs ~100 MB once used); a repeated id keeps its first row."""
         p = self.table("persons")
+        column = p[name]
+        if self.person_index.is_unique:
+            return pd.Series(column.array, index=self.person_index, name=name)
         keep = ~p.person_id.duplicated().to_numpy()
-        return pd.Series(column.array[keep], index=p.person_id[keep].to_numpy(dtype=object), name=column.name)
+        return pd.Series(column.array[keep], index=p.person_id[keep].to_numpy(dtype=object), name=name)
 
     @cached_property
     def person_index(self) -> pd.Index:

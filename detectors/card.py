@@ -466,7 +466,7 @@ def agent_withdrawals(ctx: AuditContext) -> Iterator[Finding]:
         return
     pay = _payout_accounts(ctx)
     wd = wd.merge(pay, on="account_no")
-    p = ctx.table("persons")[["person_id", "household_id"]].set_index("person_id").household_id
+    p = ctx.person_household
     info = _case_info(ctx)
     links = _officials_and_kin(ctx)
     for (acct, op, case_id), g in wd.groupby(["account_no", "operator_id", "case_id"]):

@@ -394,11 +394,7 @@ def notice_links(ctx: AuditContext) -> pd.DataFrame:
         return listed.reset_index(drop=True)
     window = {"一榜": (-days, 0), "二榜": (-days, 0), "三榜": (0, days)}  # a stage's start against approval
     c = ctx.table("cases")[["case_id", "village_code", "head_id", "approval_date"]]
-    names = (
-        ctx.table("persons")[["person_id", "name"]].drop_duplicates("person_id").set_index("person_id").name
-        if "persons" in ctx.tables
-        else pd.Series(dtype=object)
-    )
+    names = ctx.person_names if "persons" in ctx.tables else pd.Series(dtype=object)
     j = rest.merge(c, on="village_code")
     lo = j.stage.map(lambda s: window.get(s, (-days, days))[0])
     hi = j.stage.map(lambda s: window.get(s, (-days, days))[1])

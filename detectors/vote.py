@@ -423,12 +423,7 @@ def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
                 yield f
     # a villager representative who does not live in the meeting's village
     if "persons" in ctx.tables:
-        home = (
-            ctx.table("persons")[["person_id", "village_code"]]
-            .drop_duplicates("person_id")
-            .set_index("person_id")
-            .village_code
-        )
+        home = ctx.by_person("village_code")
         reps = a[a.role == "村民代表"].assign(home=lambda d: d.person_id.map(home))
         reps = reps.assign(mv=reps.meeting_id.map(village))
         for r in rows(reps[reps.home.notna() & reps.mv.notna() & (reps.home != reps.mv)]):
