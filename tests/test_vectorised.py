@@ -148,3 +148,35 @@ def test_context_isin_agrees_with_pandas_for_every_kind_of_values():
     ):
         want = s.isin([v for v in values if isinstance(v, str)]) & s.notna()
         assert isin(s, values).tolist() == want.tolist(), type(values)
+
+
+def test_village_names_are_the_most_common_spelling_as_pandas_mode_gives():
+    """AuditContext.villages by integer codes gives what a group-by with Series.mode gives: each village's most
+    common name (the first in sort order among equally common ones), its first township, blanks ignored."""
+    import numpy as np
+    import pandas as pd
+
+    from audit.context import AuditContext
+
+    rng = np.random.default_rng(5)
+    n = 20000
+    codes = [f"52273200{i:04d}" for i in range(120)] + [None]
+    vc = rng.choice(np.array(codes, dtype=object), n)
+    # two or three spellings per village, often equally common, and blanks
+    nm = [None if x is None else rng.choice([f"{x[-3:]}村", f"{x[-3:]}村委会", f"第{x[-3:]}村", None]) for x in vc]
+    tw = [None if rng.random() < 0.02 else f"{rng.integers(4)}镇" for _ in range(n)]
+    p = pd.DataFrame(
+        {
+            "person_id": [f"P{i}" for i in range(n)],
+            "village_code": pd.array(vc, dtype="str"),
+            "village_name": pd.array(nm, dtype="str"),
+            "township": pd.array(tw, dtype="str"),
+        }
+    )
+    v = p.dropna(subset=["village_code"])
+    name = v.dropna(subset=["village_name"]).groupby("village_code").village_name.agg(lambda s: s.mode().iloc[0])
+    town = v.drop_duplicates("village_code").set_index("village_code").township
+    want = pd.DataFrame({"village_name": name, "township": town})
+    got = AuditContext({"persons": p}, None, None).villages
+    pd.testing.assert_frame_equal(got, want)
+    assert (want.village_name.str.startswith("第") | want.village_name.str.endswith("会")).any()  # not always one form
