@@ -13,7 +13,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from audit.context import AuditContext, isin, rows
+from audit.context import AuditContext, isin, rows, sets_by
 from audit.policy import POLICY_PARAMS, income_line, top_up
 from audit.policy import standard as _standard
 from detectors.base import Finding, Severity, detector
@@ -237,10 +237,10 @@ def partial_enrolment(ctx: AuditContext) -> Iterator[Finding]:
     c = _active(ctx)
     p = ctx.table("persons")
     p = p[isin(p.household_id, c.household_id)]  # only the households of active cases
-    size = p.groupby("household_id").person_id.agg(set)
+    size = sets_by(p.household_id, p.person_id)
     m = ctx.table("case_members")
     m = m[isin(m.case_id, c.case_id)]
-    enrolled = m[m.enrolled == "是"].groupby("case_id").person_id.agg(set)
+    enrolled = sets_by(m.case_id[m.enrolled == "是"], m.person_id[m.enrolled == "是"])
     months = ctx.profile.int("split_before_application_months")
     split = p.dropna(subset=["household_split_date"]).groupby("household_id").household_split_date.max()
     for r in rows(c):

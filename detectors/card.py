@@ -12,7 +12,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from audit.context import AuditContext, isin, rows
+from audit.context import AuditContext, isin, rows, sets_by
 from audit.ids import mask_account, mask_id
 from detectors.base import Finding, Severity, detector
 
@@ -92,7 +92,7 @@ def _linked_sets(ctx: AuditContext, groups: dict) -> set:
     wanted = {c for cases in groups.values() for c in cases}
     people = m[m.case_id.isin(wanted)]
     pairs = _kin_pairs(ctx, sorted(set(people.person_id)))
-    by_case = people.groupby("case_id").person_id.agg(set)
+    by_case = sets_by(people.case_id, people.person_id)
     out = set()
     for key, cases in groups.items():
         G = nx.Graph()
@@ -242,7 +242,7 @@ def reserved_phone(ctx: AuditContext) -> Iterator[Finding]:
     off_ids = set(ctx.table("officials").person_id) if "officials" in ctx.tables else set()
     off_phone = phones[phones.person_id.isin(off_ids)].drop_duplicates("phone").set_index("phone").person_id
     info = _case_info(ctx)
-    enrolled = ctx.enrolled_members.groupby("case_id").person_id.agg(set)
+    enrolled = sets_by(ctx.enrolled_members.case_id, ctx.enrolled_members.person_id)
     done = set()
     for r in rows(acc):
         owner = off_phone.get(r.reserved_phone)

@@ -11,7 +11,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from audit.context import AuditContext, isin, rows
+from audit.context import AuditContext, isin, rows, sets_by
 from audit.policy import emergency_exempt, income_line
 from audit.workdays import workdays_between
 from detectors.base import Finding, Severity, detector
@@ -362,7 +362,7 @@ def notice_too_short(ctx: AuditContext) -> Iterator[Finding]:
             },
             explanation=f"{r.case_id}{what}。",
         )
-    stages = n.groupby("case_id").stage.agg(set)
+    stages = sets_by(n.case_id, n.stage)
     exempt = emergency_exempt(ctx, "公示")
     for r in rows(c[~c.case_id.isin(exempt)]):
         missing = [s for s in required if s not in stages.get(r.case_id, set())]
@@ -455,7 +455,7 @@ def procedure_gap(ctx: AuditContext) -> Iterator[Finding]:
         & (pairs.date_a > pairs.date_b)
         & ~((pairs.step_b == "县级审批/审核确认") & (pairs.date_a > pairs.approval_date_a))
     ]
-    have = first.groupby("case_id").step.agg(set)
+    have = sets_by(first.case_id, first.step)
     bad: dict[str, list[str]] = {}
     for r in rows(late):
         bad.setdefault(r.case_id, []).append(f"{r.step}（{r.date:%Y-%m-%d}）晚于审批（{r.approval_date:%Y-%m-%d}）")

@@ -180,3 +180,15 @@ def test_village_names_are_the_most_common_spelling_as_pandas_mode_gives():
     got = AuditContext({"persons": p}, None, None).villages
     pd.testing.assert_frame_equal(got, want)
     assert (want.village_name.str.startswith("第") | want.village_name.str.endswith("会")).any()  # not always one form
+
+
+def test_sets_by_is_pandas_group_by_set():
+    import pandas as pd
+
+    from audit.context import sets_by
+
+    rng = random.Random(11)
+    keys = pd.Series([rng.choice(["LB1", "LB2", "LB3", None]) for _ in range(400)], dtype="str")
+    values = pd.Series([rng.choice(["甲", "乙", "丙", "丁"]) for _ in range(400)], dtype="str")
+    want = values.groupby(keys).agg(set).to_dict()
+    assert sets_by(keys, values) == want and None not in sets_by(keys, values)
