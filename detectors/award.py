@@ -338,8 +338,12 @@ def rotation(ctx: AuditContext) -> Iterator[Finding]:
     for vc, g in ex.groupby("village_code", sort=True):
         rounds = []
         here = entries.get(vc, en.iloc[0:0])
+        # months as integer ordinals (a blank month is the smallest integer: never at or after an exit month)
+        when = here.m.array.asi8
         for month, out in g.groupby("m", sort=True):
-            inc = here[(here.m >= month) & (here.m <= month + window) & ~here.case_id.isin(set(out.case_id))]
+            inc = here[
+                (when >= month.ordinal) & (when <= month.ordinal + window) & ~here.case_id.isin(set(out.case_id))
+            ]
             a_out = [float(x) for x in out.monthly_amount]
             pairs = _match_amounts(a_out, [float(x) for x in inc.monthly_amount], tol)
             # a round: the month's exits are replaced one for one (an unrelated exit in the same month
