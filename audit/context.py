@@ -178,15 +178,27 @@ class AuditContext:
         """person_id -> household_id from the register (one Series for every rule that needs a person's household)."""
         return self.by_person("household_id")
 
-    def by_person(self, name: str) -> pd.Series:
-        """The register's column ``name`` indexed by person id, on the register's one hashed index of ids (a
-        second index of a million ids costs ~100 MB once used); a repeated id keeps its first row."""
+    def by_person(self, column: str | pd.Series) -> pd.Series:
+        """A register column (by name, or a Series aligned with the register's rows) indexed by person id, on
+        the register's one hashed index of ids (a second index of a million ids costs ~100 MB once used); a
+        repeated id keeps its first row."""
         p = self.table("persons")
-        column = p[name]
+        column = p[column] if isinstance(column, str) else column
         if self.person_index.is_unique:
-            return pd.Series(column.array, index=self.person_index, name=name)
+            return pd.Series(column.array, index=self.person_index, name=column.name)
         keep = ~p.person_id.duplicated().to_numpy()
-        return pd.Series(column.array[keep], index=p.person_id[keep].to_numpy(dtype=object), name=name)
+        return pd.Series(column.array[keep], index=p.person_id[keep].to_numpy(dtype=object), name=column.name)
+
+    def on_register(self, frame: pd.DataFrame, on: str, columns: list[str]) -> pd.DataFrame:
+        """``frame.merge(register[["person_id", *columns]], left_on=on, right_on="person_id")`` by the register's
+        hashed id index (no hash of a million ids per call): the rows whose id is on the register, in their
+        order (index reset), with the person's ``columns``."""
+        at = self.person_index.get_indexer(frame[on])
+        out = frame[at >= 0].reset_index(drop=True)
+        at = at[at >= 0]
+        p = self.table("persons")
+        extra = ([] if on == "person_id" else ["person_id"]) + [c for c in columns if c not in out]
+        return out.assign(**{c: p[c].array.take(at) for c in extra})
 
     @cached_property
     def person_index(self) -> pd.Index:

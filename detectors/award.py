@@ -448,17 +448,12 @@ def _features(ctx: AuditContext, c: pd.DataFrame) -> pd.DataFrame:
         else c[["case_id", "head_id"]].rename(columns={"head_id": "person_id"}).assign(enrolled="是")
     )
     m = m[(m.enrolled == "是") & isin(m.case_id, c.case_id)]
-    # the members' register rows by position (not an index of the whole register); members not on it drop out
-    at = ctx.person_index.get_indexer(m.person_id)
-    m, at = m[at >= 0], at[at >= 0]
-    p = ctx.table("persons")
+    # the members' register rows (members not on it drop out)
     grade = {"一级": 4, "二级": 3, "三级": 2, "四级": 1}
-    mp = pd.DataFrame(
-        {"case_id": m.case_id.to_numpy()}
-        | {
-            k: p[k].iloc[at].reset_index(drop=True)
-            for k in ("birth_date", "disability_grade", "serious_illness", "labour_capacity")
-        }
+    mp = ctx.on_register(
+        m[["case_id", "person_id"]],
+        "person_id",
+        ["birth_date", "disability_grade", "serious_illness", "labour_capacity"],
     )
     agg = (
         mp.assign(

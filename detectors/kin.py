@@ -440,21 +440,6 @@ def official_enrolled(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
-def _on_register(ctx: AuditContext, frame: pd.DataFrame, on: str) -> pd.DataFrame:
-    """``frame.merge(register[person_id, household_id, village_code], left_on=on, right_on="person_id")``
-    by the register's hashed id index (no hash of a million ids per call): rows whose id is on the register,
-    in their order, with the person's household and village."""
-    at = ctx.person_index.get_indexer(frame[on])
-    out = frame[at >= 0].reset_index(drop=True)
-    at = at[at >= 0]
-    p = ctx.table("persons")
-    return out.assign(
-        **({} if on == "person_id" else {"person_id": p.person_id.array.take(at)}),
-        household_id=p.household_id.array.take(at),
-        village_code=p.village_code.array.take(at),
-    )
-
-
 @detector(
     "KIN-05",
     severity=Severity.MEDIUM,
@@ -494,7 +479,7 @@ def concentration(ctx: AuditContext) -> Iterator[Finding]:
     p = ctx.table("persons")
     links = rel[isin(rel.x, cadres.person_id)][["x", "y"]]
     links = pd.concat([links, pd.DataFrame({"x": cadres.person_id, "y": cadres.person_id})])
-    linked = _on_register(ctx, links, "y").merge(
+    linked = ctx.on_register(links, "y", ["household_id", "village_code"]).merge(
         cadres[["person_id", "village_code", "role"]]
         .drop_duplicates("person_id")
         .rename(columns={"person_id": "x", "village_code": "cadre_village"}),
@@ -503,7 +488,7 @@ def concentration(ctx: AuditContext) -> Iterator[Finding]:
     linked = linked[linked.village_code == linked.cadre_village]
     cases = ctx.table("cases")
     active = cases[cases.status.isin(["在保", "渐退"])]
-    mem = _on_register(ctx, ctx.enrolled_members, "person_id")
+    mem = ctx.on_register(ctx.enrolled_members, "person_id", ["household_id", "village_code"])
     # each village's first spelled name, and its households, from integer codes of the register's columns
     village, villages = pd.factorize(p.village_code)
     firsts = np.unique(village[village >= 0], return_index=True)[1]

@@ -194,7 +194,7 @@ def composition(ctx: AuditContext) -> Iterator[Finding]:
     groups = vg.groupby("village_code").g.agg(set)
     shown = vg.set_index(["village_code", "g"]).group
     # a person's group by the register's one hashed index of ids (not a second index of a million ids)
-    person_group = pd.Series(g_all.to_numpy() if g_all is not None else None, index=ctx.person_index, dtype=object)
+    person_group = ctx.by_person(g_all) if g_all is not None else pd.Series(dtype=object)
     a = a.assign(g=map_distinct(a.group, norm_group).fillna(a.person_id.map(person_group)))
     n_att = a.groupby("meeting_id").size()
     reps = a[a.role == "村民代表"]
