@@ -519,14 +519,24 @@ def _candidates(columns: list[pa.Array]) -> np.ndarray:
     """Rows of a columnar body that might not be data (blank, or a total / footer line), decided cheaply
     by Arrow; ``_kind`` then classifies exactly these rows, as it does every row of a small grid.
 
-    The cells of a row are joined with a separator that is neither blank nor text (\\x01), so that three
-    regular expressions over one column decide what two per column did: the row is blank; its first
-    non-blank cell starts with a total or footer word; or that cell is short and a total word is in the
-    row (a 计 in it). The last is a superset of the numbered total line (``_kind`` decides exactly)."""
+    A row whose first cell holds more than three characters is decided by that cell alone (a total or
+    footer word at its start). The other rows (a blank or short first cell: blank lines, "1 | 合计",
+    numbered data rows) have their cells joined with a separator that is neither blank nor text (\\x01),
+    so that three regular expressions over one column decide: the row is blank; its first non-blank cell
+    starts with a total or footer word; or that cell is short and a total word is in the row (a 计 in
+    it). The last is a superset of the numbered total line (``_kind`` decides exactly)."""
     if not columns:
         return np.zeros(0, dtype=bool)
+    lead = f"^{_WS}*(?:{_RE2_TOTAL}|{_RE2_FOOTER})"
+    first = pc.fill_null(columns[0], "")
+    rest = pc.or_(pc.less_equal(pc.utf8_length(first), 3), pc.match_substring_regex(first, f"^{_WS}*$"))
+    out = pc.and_(pc.invert(rest), pc.match_substring_regex(first, lead)).to_numpy(zero_copy_only=False)
+    todo = np.flatnonzero(rest.to_numpy(zero_copy_only=False))
+    if not len(todo):
+        return out
+    pick = pa.array(todo, type=pa.int64())
     row = pc.binary_join_element_wise(
-        *[pc.cast(c, pa.large_string()) for c in columns],
+        *[pc.cast(c.take(pick), pa.large_string()) for c in columns],
         pa.scalar("\x01", pa.large_string()),
         null_handling="replace",
         null_replacement="",
@@ -538,8 +548,8 @@ def _candidates(columns: list[pa.Array]) -> np.ndarray:
         pc.match_substring_regex(row, f"^{blank_cells}[^\x01]{{1,3}}(?:\x01|$)"),
         pc.match_substring(row, "计"),  # every total word ends in 计: a literal search, not a regex
     )
-    out = pc.or_(pc.or_(empty, starts), numbered)
-    return out.to_numpy(zero_copy_only=False)
+    out[todo] = pc.or_(pc.or_(empty, starts), numbered).to_numpy(zero_copy_only=False)
+    return out
 
 
 def split_body(grid: Grid, header: Header) -> tuple[list[int] | np.ndarray, list[tuple[int, str]]]:

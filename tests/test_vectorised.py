@@ -112,6 +112,23 @@ def test_body_rows_classified_the_same_on_columns_and_on_rows():
     assert [k for _, k in by_rows[1]] == ["列序号行", "空行", "空行", "合计行", "合计行", "表尾", "表尾"]
 
 
+CELLS = ["", " ", "\u3000", "1", "12", "123", "1234", "合计", "合 计", " 合\u3000计 ", "本页合计金额", "计", "王合计",
+         "张三", "522732198001010016", "制表人：李", "备注:无", "说明：", "审核", "300.00", "总计（元）", "x计y"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(CELLS), min_size=3, max_size=3), min_size=1, max_size=12))
+def test_body_rows_from_any_cells_classified_the_same_on_columns_and_on_rows(body):
+    """The columnar screen (first cell alone when it is long, the joined row otherwise) never misses a row
+    that the row-by-row classification calls structural."""
+    rows = [["序号", "姓名", "金额"], *body]
+    header = Header("payments", 0, 1, {"period": [0]}, {"period": "序号"})
+    by_rows = split_body(Grid("t", rows, list(range(1, len(rows) + 1))), header)
+    cols = [pa.array([r[j] for r in rows], type=pa.string()) for j in range(3)]
+    by_cols = split_body(Grid("t", rows[:2], list(range(1, len(rows) + 1)), "", cols), header)
+    assert list(by_cols[0]) == list(by_rows[0]) and by_cols[1] == by_rows[1]
+
+
 # every character this Python's Unicode database assigns (Arrow's newer database also normalises code points
 # assigned since; by Unicode's stability policy it never decomposes an assigned character differently)
 @settings(max_examples=300, deadline=None)
