@@ -6,6 +6,10 @@ record (the head's 祖父 with no 父亲 in the household, a 孙子 when two son
 *virtual* node (id starting with ``~``) stands in for the missing person and the case is listed in
 ``ambiguities`` — nothing is guessed silently. Close-relative chains are computed in DuckDB for a
 set of anchor persons (the officials); networkx serves one person's ego graph.
+
+Inside DuckDB every node is an integer (``kid``: k, id, virtual), numbered in the order of the ids as
+text, so that a minimum or a tie-break over numbers is the one over ids; joins and group-bys over a
+million 18-character ids cost several times those over integers. Ids go in and come out as text.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import duckdb
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from graphs.terms import CATEGORIES_002, DEGREE, LINEAL, category, term
 
@@ -45,7 +51,7 @@ STEP_ZH = {"U": "父母", "D": "子女", "S": "配偶"}
 class Kinship:
     """Base edges, node attributes and the chains over them (tables live in an embedded DuckDB)."""
 
-    con: duckdb.DuckDBPyConnection  # tables kin_edges(a, b, kind, source), up(c, p), sp(a, b), knodes
+    con: duckdb.DuckDBPyConnection  # kid(k, id, virtual); kin_edges(a, b, kind, source) over k; u, d, sp; knodes
     nodes: pd.DataFrame  # index person id: sex, birth, virtual, name
     ambiguities: pd.DataFrame  # household_id, person_id, relation, reason
     spill: tempfile.TemporaryDirectory | None = field(default=None, repr=False)  # removed with the graph
@@ -53,15 +59,19 @@ class Kinship:
     @cached_property
     def edges(self) -> pd.DataFrame:
         """a, b, kind (parent: a is b's parent | spouse: both directions), source."""
-        return self.con.execute("SELECT * FROM kin_edges ORDER BY kind, a, b").df()
+        return self.con.execute(
+            """SELECT * FROM (SELECT ka.id AS a, kb.id AS b, e.kind, e.source FROM kin_edges e
+                              JOIN kid ka ON ka.k = e.a JOIN kid kb ON kb.k = e.b) ORDER BY kind, a, b"""
+        ).df()
 
     def parents_of(self, children: Iterable[str]) -> pd.DataFrame:
         """a (a recorded, not virtual, parent), b (the child) for the given children: one query, not the
         whole edge list in pandas."""
         self.con.register("kin_children", pd.DataFrame({"b": pd.unique(pd.Series(list(children), dtype=object))}))
         out = self.con.execute(
-            """SELECT a, b FROM kin_edges SEMI JOIN kin_children USING (b)
-               WHERE kind = 'parent' AND a NOT LIKE '~%' ORDER BY a, b"""
+            """SELECT * FROM (SELECT ka.id AS a, kc.id AS b FROM kin_children c JOIN kid kc ON kc.id = c.b
+                              JOIN kin_edges e ON e.b = kc.k JOIN kid ka ON ka.k = e.a
+                              WHERE e.kind = 'parent' AND NOT ka.virtual) ORDER BY a, b"""
         ).df()
         self.con.unregister("kin_children")
         return out
@@ -82,7 +92,9 @@ class Kinship:
         """
         anchors = pd.DataFrame({"x": pd.unique(pd.Series(list(anchors), dtype=object))})
         con = self.con
-        con.register("anchors", anchors)
+        con.register("anchor_ids", anchors)
+        con.execute("CREATE OR REPLACE TEMP TABLE anchors AS SELECT DISTINCT k AS x FROM anchor_ids JOIN kid ON id = x")
+        con.unregister("anchor_ids")
         # only edges within three steps of an anchor can be on a chain of four steps
         con.execute("""
             CREATE OR REPLACE TEMP TABLE kin_n0 AS SELECT DISTINCT x AS n FROM anchors;
@@ -107,20 +119,30 @@ class Kinship:
         if targets is None:
             con.execute(f"CREATE OR REPLACE TEMP TABLE kin_chains AS {chains}")
         else:
-            con.register("kin_targets", pd.DataFrame({"y": pd.unique(pd.Series(list(targets), dtype=object))}))
+            con.register("kin_target_ids", pd.DataFrame({"y": pd.unique(pd.Series(list(targets), dtype=object))}))
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE kin_targets AS SELECT k AS y FROM kin_target_ids JOIN kid ON id = y"
+            )
+            con.unregister("kin_target_ids")
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE kin_chains AS SELECT * FROM ({chains}) SEMI JOIN kin_targets USING (y)"
             )
-            con.unregister("kin_targets")
-        best = con.execute("SELECT * FROM kin_chains WHERE y NOT LIKE '~%' AND y <> x").df()
-        best["degree"] = best.pattern.map(DEGREE)
-        best = best.sort_values(["x", "y", "degree", "pattern", "n1", "n2", "n3"], na_position="last", kind="stable")
-        best = best.drop_duplicates(["x", "y"], keep="first")
-        # the closest chain of each pair is chosen among all patterns; a pair whose closest chain cannot
-        # be of a wanted category (whatever the sexes on it) is left out before it is labelled
+            con.execute("DROP TABLE kin_targets")
+        # the closest chain of each pair (ties to the first link persons by id) is chosen among all patterns;
+        # a pair whose closest chain cannot be of a wanted category (whatever the sexes on it) is left out
+        # before it is labelled
         wanted = set(categories)
-        best = best[best.pattern.isin({pt for pt, cats in _PATTERN_CATEGORIES.items() if cats & wanted})]
-        con.register("kin_best", best)
+        keep = sorted(pt for pt, cats in _PATTERN_CATEGORIES.items() if cats & wanted)
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE kin_best AS SELECT * FROM (
+              SELECT kx.id AS x, ky.id AS y, c.pattern, k1.id AS n1, k2.id AS n2, k3.id AS n3,
+                     ({_DEGREE_SQL})::BIGINT AS degree
+              FROM kin_chains c JOIN kid kx ON kx.k = c.x JOIN kid ky ON ky.k = c.y
+                   LEFT JOIN kid k1 ON k1.k = c.n1 LEFT JOIN kid k2 ON k2.k = c.n2 LEFT JOIN kid k3 ON k3.k = c.n3
+              WHERE NOT ky.virtual AND c.y <> c.x
+              QUALIFY row_number() OVER (PARTITION BY c.x, c.y ORDER BY degree, c.pattern, k1.id NULLS LAST,
+                                         k2.id NULLS LAST, k3.id NULLS LAST) = 1)
+            WHERE pattern IN ({", ".join(f"'{pt}'" for pt in keep) or "NULL"})""")
         q = con.execute("""
             WITH ids AS (SELECT x AS id FROM kin_best UNION SELECT n1 FROM kin_best UNION SELECT n2 FROM kin_best
                          UNION SELECT n3 FROM kin_best UNION SELECT y FROM kin_best),
@@ -132,11 +154,9 @@ class Kinship:
                  LEFT JOIN kn k2 ON k2.id = b.n2 LEFT JOIN kn k3 ON k3.id = b.n3
                  LEFT JOIN kn ky ON ky.id = b.y
             ORDER BY b.x, b.y""").df()
-        con.unregister("kin_best")
-        con.unregister("anchors")
         # the neighbourhood and chain tables are this call's alone: not kept in memory until the next call
-        con.execute("DROP TABLE kin_chains; DROP TABLE ru; DROP TABLE rd; DROP TABLE rsp;")
-        con.execute("DROP TABLE kin_n0; DROP TABLE kin_n1; DROP TABLE kin_n2; DROP TABLE kin_n3;")
+        con.execute("DROP TABLE kin_chains; DROP TABLE kin_best; DROP TABLE ru; DROP TABLE rd; DROP TABLE rsp;")
+        con.execute("DROP TABLE kin_n0; DROP TABLE kin_n1; DROP TABLE kin_n2; DROP TABLE kin_n3; DROP TABLE anchors;")
         cols = [c for c in RELATIVE_COLUMNS if c != "path"] + ["n1_sex", "n2_sex", "n3_sex", "y_sex"]
         if q.empty:
             return pd.DataFrame(columns=cols + (["path"] if with_path else []))
@@ -186,8 +206,10 @@ class Kinship:
         """
         frontier, seen = {person_id}, {person_id}
         e = self.con.execute(
-            """SELECT * FROM kin_edges WHERE a IN (
-            WITH RECURSIVE hop(n, d) AS (SELECT ?::VARCHAR, 0 UNION SELECT CASE WHEN k.a = hop.n THEN k.b ELSE k.a END, d + 1
+            """SELECT ka.id AS a, kb.id AS b, e.kind, e.source FROM kin_edges e
+                 JOIN kid ka ON ka.k = e.a JOIN kid kb ON kb.k = e.b WHERE e.a IN (
+            WITH RECURSIVE hop(n, d) AS (SELECT k, 0 FROM kid WHERE id = ?::VARCHAR
+                 UNION SELECT CASE WHEN k.a = hop.n THEN k.b ELSE k.a END, d + 1
                  FROM hop JOIN kin_edges k ON (k.a = hop.n OR k.b = hop.n) WHERE d < ?)
             SELECT n FROM hop)""",
             [person_id, radius],
@@ -237,7 +259,7 @@ def _path(x, pattern, n1, n1_sex, n2, n2_sex, n3, n3_sex, y, y_sex) -> list[str]
 _DEGREE_SQL = "CASE " + " ".join(f"WHEN pattern = '{p}' THEN {d}" for p, d in DEGREE.items()) + " END"
 
 _CHAINS_SQL = """
-SELECT x, b AS y, 'S' pattern, NULL::VARCHAR n1, NULL::VARCHAR n2, NULL::VARCHAR n3 FROM anchors JOIN sp ON a = x
+SELECT x, b AS y, 'S' pattern, NULL::BIGINT n1, NULL::BIGINT n2, NULL::BIGINT n3 FROM anchors JOIN sp ON a = x
 UNION ALL SELECT x, u.b, 'U', NULL, NULL, NULL FROM anchors JOIN u ON u.a = x
 UNION ALL SELECT x, d.b, 'D', NULL, NULL, NULL FROM anchors JOIN d ON d.a = x
 UNION ALL SELECT x, d.b, 'UD', u.b, NULL, NULL FROM anchors JOIN u ON u.a = x JOIN d ON d.a = u.b
@@ -265,7 +287,7 @@ _VIRTUAL_SEX = {"父": "男", "母": "女", "子": "男", "女": "女", "兄弟"
 
 _REGISTER_SQL = """
 CREATE OR REPLACE TEMP VIEW kp AS
-  SELECT person_id AS id, household_id AS hh, relation_to_head AS r FROM persons;
+  SELECT id, hh, relation_to_head AS r FROM persons;
 CREATE OR REPLACE TEMP TABLE hc AS
   SELECT hh,
     count(*) FILTER (WHERE r = '户主') AS n_head, any_value(id) FILTER (WHERE r = '户主') AS h,
@@ -278,12 +300,12 @@ CREATE OR REPLACE TEMP TABLE hc AS
   FROM kp GROUP BY hh;
 CREATE OR REPLACE TEMP VIEW km AS
   SELECT kp.*, hc.* EXCLUDE (hh),
-    CASE WHEN n_sp = 1 THEN sp ELSE '~配偶:' || h END AS v_sp,
-    CASE WHEN n_fa = 1 THEN fa ELSE '~父:' || h END AS v_fa,
-    CASE WHEN n_mo = 1 THEN mo ELSE '~母:' || h END AS v_mo,
-    CASE WHEN n_son = 1 THEN son ELSE '~子:' || h END AS v_son,
-    CASE WHEN n_dau = 1 THEN dau ELSE '~女:' || h END AS v_dau,
-    CASE WHEN n_bro = 1 THEN bro ELSE '~兄弟:' || h END AS v_bro
+    CASE WHEN n_sp = 1 THEN sp ELSE VIRTUAL(配偶) + h END AS v_sp,
+    CASE WHEN n_fa = 1 THEN fa ELSE VIRTUAL(父) + h END AS v_fa,
+    CASE WHEN n_mo = 1 THEN mo ELSE VIRTUAL(母) + h END AS v_mo,
+    CASE WHEN n_son = 1 THEN son ELSE VIRTUAL(子) + h END AS v_son,
+    CASE WHEN n_dau = 1 THEN dau ELSE VIRTUAL(女) + h END AS v_dau,
+    CASE WHEN n_bro = 1 THEN bro ELSE VIRTUAL(兄弟) + h END AS v_bro
   FROM kp JOIN hc USING (hh) WHERE n_head = 1;
 CREATE OR REPLACE TEMP TABLE reg_edges AS
   SELECT h AS a, id AS b, 'spouse' AS kind, '户籍：户主的配偶' AS source FROM km WHERE r = '配偶'
@@ -329,40 +351,39 @@ INSERT INTO sib_pairs SELECT person_id, relative_id, '亲属关系表：兄弟�
 _RESOLVE_SQL = """
 -- virtual nodes hang off the head; a ~父/~母/~配偶 named elsewhere is replaced by the real person
 CREATE OR REPLACE TEMP TABLE vnodes AS
-  SELECT DISTINCT v, split_part(substr(v, 2), ':', 1) AS vk, split_part(v, ':', 2) AS head FROM (
-    SELECT a AS v FROM reg_edges WHERE a LIKE '~%' UNION ALL SELECT b FROM reg_edges WHERE b LIKE '~%');
+  SELECT DISTINCT v, (v - VBASE) // STRIDE AS vk, (v - VBASE) % STRIDE AS head FROM (
+    SELECT a AS v FROM reg_edges WHERE a >= VBASE UNION ALL SELECT b FROM reg_edges WHERE b >= VBASE);
 INSERT INTO reg_edges
-  SELECT v, head, 'parent', '虚拟：户籍未登记的户主父/母' FROM vnodes WHERE vk IN ('父', '母')
-  UNION ALL SELECT head, v, 'parent', '虚拟：户籍未登记或无法确定的户主子女' FROM vnodes WHERE vk IN ('子', '女')
-  UNION ALL SELECT head, v, 'spouse', '虚拟：户籍未登记的户主配偶' FROM vnodes WHERE vk = '配偶';
-INSERT INTO sib_pairs SELECT head, v, '虚拟：侄子女的父亲（户主兄弟）' FROM vnodes WHERE vk = '兄弟';
-CREATE OR REPLACE TEMP TABLE sexes AS SELECT person_id AS id, sex FROM persons;
+  SELECT v, head, 'parent', '虚拟：户籍未登记的户主父/母' FROM vnodes WHERE vk IN (RANK(父), RANK(母))
+  UNION ALL SELECT head, v, 'parent', '虚拟：户籍未登记或无法确定的户主子女' FROM vnodes WHERE vk IN (RANK(子), RANK(女))
+  UNION ALL SELECT head, v, 'spouse', '虚拟：户籍未登记的户主配偶' FROM vnodes WHERE vk = RANK(配偶);
+INSERT INTO sib_pairs SELECT head, v, '虚拟：侄子女的父亲（户主兄弟）' FROM vnodes WHERE vk = RANK(兄弟);
+CREATE OR REPLACE TEMP TABLE sexes AS SELECT id, sex FROM persons;
 CREATE OR REPLACE TEMP VIEW real_par AS
   SELECT e.a, e.b, s.sex FROM reg_edges e JOIN sexes s ON s.id = e.a
-  WHERE e.kind = 'parent' AND e.a NOT LIKE '~%' AND e.b NOT LIKE '~%';
+  WHERE e.kind = 'parent' AND e.a < VBASE AND e.b < VBASE;
 CREATE OR REPLACE TEMP TABLE real_sp AS
-  SELECT a, b FROM reg_edges WHERE kind = 'spouse' AND a NOT LIKE '~%' AND b NOT LIKE '~%'
-  UNION SELECT b, a FROM reg_edges WHERE kind = 'spouse' AND a NOT LIKE '~%' AND b NOT LIKE '~%';
+  SELECT a, b FROM reg_edges WHERE kind = 'spouse' AND a < VBASE AND b < VBASE
+  UNION SELECT b, a FROM reg_edges WHERE kind = 'spouse' AND a < VBASE AND b < VBASE;
 CREATE OR REPLACE TEMP TABLE vmap AS
-  SELECT v.v, min(CASE WHEN v.vk = '父' THEN (SELECT min(a) FROM real_par p WHERE p.b = v.head AND p.sex = '男')
-                       WHEN v.vk = '母' THEN (SELECT min(a) FROM real_par p WHERE p.b = v.head AND p.sex = '女')
-                       WHEN v.vk = '配偶' THEN (SELECT min(b) FROM real_sp s WHERE s.a = v.head) END) AS real
-  FROM vnodes v WHERE v.vk IN ('父', '母', '配偶') GROUP BY v.v;
+  SELECT v.v, arg_min(c.k, kd.id) AS real FROM vnodes v
+  JOIN (SELECT b AS head, a AS k, CASE sex WHEN '男' THEN RANK(父) WHEN '女' THEN RANK(母) END AS vk FROM real_par
+        UNION ALL SELECT a, b, RANK(配偶) FROM real_sp) c ON c.head = v.head AND c.vk = v.vk
+  JOIN kid kd ON kd.k = c.k
+  GROUP BY v.v;
 CREATE OR REPLACE TEMP TABLE e1 AS
   SELECT coalesce(ma.real, e.a) AS a, coalesce(mb.real, e.b) AS b, e.kind, e.source
-  FROM reg_edges e LEFT JOIN vmap ma ON ma.v = e.a AND ma.real IS NOT NULL
-                   LEFT JOIN vmap mb ON mb.v = e.b AND mb.real IS NOT NULL;
+  FROM reg_edges e LEFT JOIN vmap ma ON ma.v = e.a LEFT JOIN vmap mb ON mb.v = e.b;
 CREATE OR REPLACE TEMP TABLE sib AS
   SELECT coalesce(ma.real, s.s1) AS s1, coalesce(mb.real, s.s2) AS s2, s.src
-  FROM sib_pairs s LEFT JOIN vmap ma ON ma.v = s.s1 AND ma.real IS NOT NULL
-                   LEFT JOIN vmap mb ON mb.v = s.s2 AND mb.real IS NOT NULL;
+  FROM sib_pairs s LEFT JOIN vmap ma ON ma.v = s.s1 LEFT JOIN vmap mb ON mb.v = s.s2;
 -- a recorded parent's spouse is the other parent when the child has none of that sex
 CREATE OR REPLACE TEMP TABLE par_sex AS
   SELECT e.a, e.b, s.sex FROM e1 e LEFT JOIN sexes s ON s.id = e.a WHERE e.kind = 'parent';
 INSERT INTO e1
   SELECT DISTINCT sp.b, p.b, 'parent', '推断：父/母的配偶（可能为继父母）'
   FROM par_sex p JOIN real_sp sp ON sp.a = p.a JOIN sexes s ON s.id = sp.b
-  WHERE p.a NOT LIKE '~%' AND p.b NOT LIKE '~%'
+  WHERE p.a < VBASE AND p.b < VBASE
     AND NOT EXISTS (SELECT 1 FROM par_sex q WHERE q.b = p.b AND q.sex = s.sex);
 -- siblings share parents
 CREATE OR REPLACE TEMP VIEW parents AS SELECT a AS p, b AS c FROM e1 WHERE kind = 'parent';
@@ -379,6 +400,24 @@ CREATE OR REPLACE TEMP VIEW sp AS SELECT a, b FROM kin_edges WHERE kind = 'spous
 """
 
 
+# the kinds of virtual node, ranked as their ids sort as text ('~父:…' before '~父母:…': ':' sorts before '母')
+_VIRTUAL_KINDS = sorted(("父", "母", "配偶", "子", "女", "兄弟", "父母"), key=lambda kind: kind + ":")
+_VIRTUAL_RANK = {kind: i for i, kind in enumerate(_VIRTUAL_KINDS)}
+
+
+def _arrow(column) -> pa.Array:
+    arr = pa.array(column, from_pandas=True)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _inference_sql(sql: str, vbase: int, stride: int) -> str:
+    """Virtual node ``VIRTUAL(kind) + head`` is ``vbase + rank(kind) * stride + head``: every virtual node
+    numbers after every real one, in the order of its id '~kind:head' as text."""
+    for kind, rank in _VIRTUAL_RANK.items():
+        sql = sql.replace(f"VIRTUAL({kind})", str(vbase + rank * stride)).replace(f"RANK({kind})", str(rank))
+    return sql.replace("VBASE", str(vbase)).replace("STRIDE", str(stride))
+
+
 def kinship_from_edges(edges: pd.DataFrame, nodes: pd.DataFrame) -> Kinship:
     """A kinship graph over base edges inferred elsewhere — e.g. the union of several counties' registers.
 
@@ -391,9 +430,15 @@ def kinship_from_edges(edges: pd.DataFrame, nodes: pd.DataFrame) -> Kinship:
     """
     con = duckdb.connect()
     con.register("edges_in", edges[["a", "b", "kind", "source"]])
-    con.execute("""CREATE TEMP TABLE kin_edges AS SELECT a, b, kind, min(source) AS source FROM edges_in
-                   WHERE a IS NOT NULL AND b IS NOT NULL AND a <> b GROUP BY a, b, kind""")
+    con.register("nodes_in", nodes[["id"]])
+    con.execute("""CREATE TEMP TABLE kid AS SELECT row_number() OVER (ORDER BY id) AS k, id, id LIKE '~%' AS virtual
+                   FROM (SELECT a AS id FROM edges_in UNION SELECT b FROM edges_in UNION SELECT id FROM nodes_in)
+                   WHERE id IS NOT NULL""")
+    con.execute("""CREATE TEMP TABLE kin_edges AS SELECT ka.k AS a, kb.k AS b, kind, min(source) AS source
+                   FROM edges_in e JOIN kid ka ON ka.id = e.a JOIN kid kb ON kb.id = e.b
+                   WHERE e.a <> e.b GROUP BY ka.k, kb.k, kind""")
     con.unregister("edges_in")
+    con.unregister("nodes_in")
     con.execute(_STEPS_SQL)
     kn = nodes.drop_duplicates("id").assign(birth=lambda f: pd.to_datetime(f.birth, errors="coerce"))
     con.register("kn", kn[["id", "sex", "birth"]])
@@ -419,34 +464,80 @@ def build_kinship(persons: pd.DataFrame, relations: pd.DataFrame | None = None) 
     """
     spill = tempfile.TemporaryDirectory(prefix="dibao-kin-")
     con = _connect(spill.name)
-    # copied into DuckDB once: the statements below scan the register several times, and each scan of a
-    # registered pandas frame converts its Arrow-backed strings again
-    con.register("persons_in", persons[["person_id", "household_id", "relation_to_head", "sex"]])
+    has_relations = relations is not None and len(relations) > 0
+    # node k: the register's row (its ids are unique), then the ids only the relations table names
+    n = len(persons)
+    households = pc.dictionary_encode(_arrow(persons.household_id))
+    con.register("kid_register", pa.table({"k": pa.array(np.arange(1, n + 1)), "id": _arrow(persons.person_id)}))
+    con.execute("CREATE TEMP TABLE kid_more (k BIGINT, id VARCHAR)")
+    # copied into DuckDB once: the statements below scan the register several times
+    con.register(
+        "persons_in",
+        pa.table(
+            {
+                "id": pa.array(np.arange(1, n + 1)),
+                "hh": households.indices,
+                "relation_to_head": _arrow(persons.relation_to_head),
+                "sex": _arrow(persons.sex),
+            }
+        ),
+    )
     con.execute("CREATE TEMP TABLE persons AS SELECT * FROM persons_in")
     con.unregister("persons_in")
-    con.execute(_REGISTER_SQL)
-    if relations is not None and len(relations):
+    if has_relations:
         con.register("relations_in", relations[["person_id", "relative_id", "relation", "source"]])
-        con.execute("CREATE TEMP TABLE relations AS SELECT * FROM relations_in")
+        con.execute(f"""INSERT INTO kid_more SELECT {n} + row_number() OVER (ORDER BY id), id FROM (
+                          SELECT person_id AS id FROM relations_in UNION SELECT relative_id FROM relations_in)
+                        ANTI JOIN kid_register USING (id) WHERE id IS NOT NULL""")
+    con.execute("""CREATE OR REPLACE TEMP VIEW kid AS SELECT k, id FROM kid_register
+                   UNION ALL SELECT k, id FROM kid_more""")
+    vbase = stride = n + con.execute("SELECT count(*) FROM kid_more").fetchone()[0] + 1
+    con.execute(_inference_sql(_REGISTER_SQL, vbase, stride))
+    if has_relations:
+        con.execute("""CREATE TEMP TABLE relations AS
+                       SELECT ka.k AS person_id, kb.k AS relative_id, r.relation, r.source FROM relations_in r
+                       LEFT JOIN kid ka ON ka.id = r.person_id LEFT JOIN kid kb ON kb.id = r.relative_id""")
         con.unregister("relations_in")
         con.execute(_RELATIONS_SQL)
-    con.execute(_RESOLVE_SQL)
+    con.execute(_inference_sql(_RESOLVE_SQL, vbase, stride))
     orphans = con.execute("""SELECT s1, s2 FROM sib WHERE s1 NOT IN (SELECT c FROM parents)
                              AND s2 NOT IN (SELECT c FROM parents)""").fetchall()
     if orphans:
         G = nx.Graph()
         G.add_edges_from(orphans)
-        rows = [("~父母:" + min(comp), m) for comp in nx.connected_components(G) for m in sorted(comp)]
-        con.register("orph", pd.DataFrame(rows, columns=["a", "b"]))
+        # every sibling pair has a real person on it (a head, or a relations row): the shared parents'
+        # virtual node hangs off the group's first id as text
+        names = dict(con.execute(f"SELECT k, id FROM kid WHERE k IN ({','.join(str(int(v)) for v in G)})").fetchall())
+        both = vbase + _VIRTUAL_RANK["父母"] * stride
+        rows = [
+            (both + min(comp, key=lambda v: (v not in names, names.get(v, ""))), m)
+            for comp in nx.connected_components(G)
+            for m in sorted(comp)
+        ]
+        con.register("orph", pd.DataFrame(rows, columns=["a", "b"], dtype="int64"))
         con.execute("INSERT INTO e1 SELECT a, b, 'parent', '虚拟：兄弟姐妹的共同父母（未登记）' FROM orph")
+        con.unregister("orph")
+    # each edge's first source by text, through the sources' ranks (a handful of texts on a million edges)
     con.execute("""
+        CREATE OR REPLACE TEMP TABLE kin_src AS
+          SELECT source, row_number() OVER (ORDER BY source) AS s FROM (SELECT DISTINCT source FROM e1);
         CREATE OR REPLACE TEMP TABLE kin_edges AS
-        SELECT a, b, kind, min(source) AS source FROM (
-          SELECT a, b, kind, source FROM e1
-          UNION ALL SELECT b, a, kind, source FROM e1 WHERE kind = 'spouse')
-        WHERE a IS NOT NULL AND b IS NOT NULL AND a <> b GROUP BY a, b, kind;""")
+        SELECT g.a, g.b, g.kind, src.source FROM (
+          SELECT a, b, kind, min(s) AS s FROM (
+            SELECT a, b, kind, source FROM e1
+            UNION ALL SELECT b, a, kind, source FROM e1 WHERE kind = 'spouse') LEFT JOIN kin_src USING (source)
+          WHERE a IS NOT NULL AND b IS NOT NULL AND a <> b GROUP BY a, b, kind) g LEFT JOIN kin_src src USING (s);
+        DROP TABLE kin_src;""")
     con.execute(_STEPS_SQL)
-    ambiguities = con.execute("SELECT * FROM ambiguities ORDER BY household_id, person_id").df()
+    amb = con.execute("""SELECT a.household_id, kd.id AS person_id, a.relation, a.reason
+                          FROM ambiguities a JOIN kid kd ON kd.k = a.person_id""").df()
+    hh = amb.household_id.to_numpy(dtype=np.int64)
+    ambiguities = (
+        amb.assign(household_id=households.dictionary.take(pa.array(hh)).to_numpy(zero_copy_only=False))
+        .astype({"household_id": object, "person_id": object})
+        .sort_values(["household_id", "person_id"], kind="stable")
+        .reset_index(drop=True)
+    )
     # only the edges (and the step views over them) are read from here on: the inference's tables, a copy
     # of the register among them, are dropped
     con.execute("""
@@ -454,20 +545,20 @@ def build_kinship(persons: pd.DataFrame, relations: pd.DataFrame | None = None) 
         DROP VIEW IF EXISTS real_par;""")
     for t in _INFERENCE_TABLES:
         con.execute(f"DROP TABLE IF EXISTS {t}")
-    extra = [
-        r[0]
-        for r in con.execute("""SELECT DISTINCT v FROM (SELECT a AS v FROM kin_edges UNION ALL
-                                          SELECT b FROM kin_edges) WHERE v LIKE '~%' ORDER BY v""").fetchall()
-    ]
+    virtual = con.execute(f"""
+        SELECT v.v, kd.id FROM (SELECT DISTINCT v FROM (SELECT a AS v FROM kin_edges UNION ALL SELECT b FROM kin_edges)
+                                WHERE v >= {vbase}) v JOIN kid kd ON kd.k = (v.v - {vbase}) % {stride}""").fetchall()
+    kinds = [_VIRTUAL_KINDS[(v - vbase) // stride] for v, _ in virtual]
+    extra = [f"~{kind}:{head}" for kind, (_, head) in zip(kinds, virtual)]
+    order = sorted(range(len(extra)), key=extra.__getitem__)
+    kinds, extra = [kinds[i] for i in order], [extra[i] for i in order]
+    con.register("kid_virtual", pd.DataFrame({"k": [virtual[i][0] for i in order], "id": extra}, dtype=object))
+    con.execute("""CREATE OR REPLACE TEMP VIEW kid AS SELECT k, id, false AS virtual FROM kid_register
+                   UNION ALL SELECT k, id, false FROM kid_more UNION ALL SELECT k::BIGINT, id, true FROM kid_virtual""")
     nodes = persons.set_index("person_id")[["sex", "birth_date", "name"]].rename(columns={"birth_date": "birth"})
     nodes["virtual"] = False
     vn = pd.DataFrame(
-        {
-            "sex": [_VIRTUAL_SEX.get(v[1:].split(":")[0]) for v in extra],
-            "birth": pd.NaT,
-            "name": "（未登记）",
-            "virtual": True,
-        },
+        {"sex": [_VIRTUAL_SEX.get(kind) for kind in kinds], "birth": pd.NaT, "name": "（未登记）", "virtual": True},
         index=pd.Index(extra, name="person_id"),
     )
     if extra:

@@ -366,3 +366,22 @@ def test_the_kinship_chart_reads_like_a_family_tree():
     fig = kinship_network(G, "me", ["me", "mo"], officials={"me"}, beneficiaries={"mo"})
     legend = {t.name for t in fig.data if t.showlegend}
     assert {"干部本人", "低保保障对象", "亲属关系路径"} <= legend
+
+
+def test_a_pair_linked_twice_shows_the_link_person_first_by_id_whatever_the_register_order():
+    """Siblings share a father and a mother: the chain shown goes through the parent whose ID sorts first,
+    not through whichever parent the register lists first."""
+    x, y = pid("19600101", 301), pid("19620101", 303)
+    father, mother = pid("19300101", 305), pid("19350101", 306)
+    assert father < mother
+    ctx = make_ctx(
+        persons=[
+            person(x, "H", "户主"),
+            person(mother, "H", "母亲", sex="女"),
+            person(father, "H", "父亲", sex="男"),
+            person(y, "H", "弟"),
+        ]
+    )
+    rel = build_kinship(ctx.table("persons")).relatives([x]).set_index("y")
+    assert rel.loc[y, "pattern"] == "UD" and rel.loc[y, "n1"] == father
+    assert rel.loc[y, "path"][:3] == [x, "父", father]
