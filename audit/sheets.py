@@ -110,10 +110,11 @@ def _cell(v: object) -> str:
     return str(v).strip()
 
 
-def _arrow_grid(payload: pa.Buffer, delim: str, label: str, encoding: str) -> Grid | None:
+def _arrow_grid(payload: pa.Buffer, delim: str, label: str, encoding: str, quoted: bool = True) -> Grid | None:
     """A rectangular CSV (every record as wide as the first) read by Arrow's CSV reader into string columns;
-    None when any record is wider or narrower (a title row, a blank line, a ragged row), which the exact
-    row-by-row reader then handles."""
+    None when any record is wider or narrower (a title row, a blank line, a ragged row) or a cell is not
+    UTF-8, which the exact row-by-row reader then handles. ``quoted=False`` says the file holds no quote
+    mark (so no value spans lines, and Arrow splits the records in parallel without looking for one)."""
     from pyarrow import csv as pacsv
 
     ragged = []
@@ -130,7 +131,7 @@ def _arrow_grid(payload: pa.Buffer, delim: str, label: str, encoding: str) -> Gr
             pa.BufferReader(payload),
             read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(
-                delimiter=delim, newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid
+                delimiter=delim, newlines_in_values=quoted, ignore_empty_lines=False, invalid_row_handler=on_invalid
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types={f"f{j}": pa.string() for j in range(len(first))},
@@ -150,6 +151,14 @@ def _arrow_grid(payload: pa.Buffer, delim: str, label: str, encoding: str) -> Gr
 
 def _csv_grid(path: Path, decode) -> Grid:
     data = path.read_bytes()
+    if not data.startswith(b"\xef\xbb\xbf") and b"\x00" not in data and b"\r" not in data:
+        # likely UTF-8: Arrow's reader checks every cell's UTF-8 itself, so the file is not decoded twice
+        # (a file that is not UTF-8, or is ragged, is declined and read below)
+        sample = data[: 1 << 14].decode("utf-8", errors="ignore")[:4096]
+        delim = "\t" if sample.count("\t") > sample.count(",") else ","
+        fast = _arrow_grid(pa.py_buffer(data), delim, path.name, "utf-8", quoted=b'"' in data)
+        if fast is not None:
+            return fast
     text, enc = decode(data, path.name)
     sample = text[:4096]
     delim = "\t" if sample.count("\t") > sample.count(",") else ","
