@@ -947,10 +947,12 @@ def parse_table(
         ok = ok[~bad_rows] if bad_rows.any() else ok
         dup = ok.duplicated(list(spec.key), keep="first")
         if dup.any():
-            first_rows = ok[~dup].set_index(list(spec.key))["src_row"]
-            for i in dup[dup].index:
-                k = tuple(ok.loc[i, list(spec.key)])
-                first = first_rows.loc[k if len(k) > 1 else k[0]]
+            # only the rows whose key repeats: looking a key up among a million rows builds their index
+            twice = ok[ok.duplicated(list(spec.key), keep=False)]
+            first_rows = {tuple(k): row for *k, row in twice[~dup[twice.index]].itertuples(index=False)}
+            for i, *k in twice[dup[twice.index]][list(spec.key)].itertuples():
+                k = tuple(k)
+                first = first_rows[k]
                 rejects.append(
                     {
                         "table": spec.name,
