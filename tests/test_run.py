@@ -261,3 +261,34 @@ def test_rules_allocator_is_restored_after_the_block_and_an_explicit_choice_is_k
     monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", before)
     with system_allocator():
         assert pa.default_memory_pool().backend_name == before
+
+
+def test_the_store_gives_back_the_tables_it_was_given(tmp_path):
+    """Written through Arrow where a frame converts (and as the frame where a column mixes types), every
+    table reads back with its values and types."""
+    import datetime as dt
+
+    from audit.store import read_store, write_store
+
+    tables = {
+        "persons": pd.DataFrame(
+            {
+                "person_id": pd.Series(["522732198001010016", "52273219800101002X"], dtype="str"),
+                "birth_date": pd.Series(pd.to_datetime(["1980-01-01", None]), dtype="datetime64[us]"),
+                "count": pd.Series([1, None], dtype="Int64"),
+                "amount": [1.5, None],
+                "blank": pd.Series([None, None], dtype=object),
+            }
+        ),
+        "notes": pd.DataFrame({"when": [dt.date(2021, 3, 1), None], "mixed": pd.Series([1, "一"], dtype=object)}),
+    }
+    rejects = pd.DataFrame({"table": ["persons"], "row": [3]})
+    write_store(tmp_path / "w.duckdb", tables, rejects, {"k": 1})
+    got, rej, meta = read_store(tmp_path / "w.duckdb")
+    assert meta == {"k": 1} and list(rej.row) == [3]
+    p = got["persons"]
+    assert list(p.person_id) == list(tables["persons"].person_id)
+    assert p.birth_date.iloc[0] == pd.Timestamp("1980-01-01") and pd.isna(p.birth_date.iloc[1])
+    assert p["count"].iloc[0] == 1 and pd.isna(p["count"].iloc[1]) and p.amount.iloc[0] == 1.5
+    assert p.blank.isna().all()
+    assert list(got["notes"].mixed) == ["1", "一"]
