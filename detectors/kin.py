@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom
 
-from audit.context import AuditContext, isin, rows
+from audit.context import AuditContext, isin, rows, sets_by
 from audit.ids import mask_id
 from detectors.base import Finding, Severity, detector
 from graphs.kinship import path_of
@@ -515,12 +515,16 @@ def concentration(ctx: AuditContext) -> Iterator[Finding]:
     keep = stats.index[open_ & ((tail_p < watch) | may_quota)]
     # each table split once by the villages kept (not filtered again for every village, nor split for all)
     kept = set(keep)
+    # each kept village's enrolled members who are its cadres' relatives, with the cadre (x)
+    cadre_cases = members_v[members_v._cv.isin(kept)].merge(
+        linked[["x", "y", "village_code"]], left_on=["person_id", "_cv"], right_on=["y", "village_code"]
+    )
     by_village = {
         name: dict(tuple(t[t[col].isin(kept)].groupby(col, sort=False)))
         for name, t, col in (
             ("linked", linked, "village_code"),
             ("active", active, "village_code"),
-            ("members", members_v, "_cv"),
+            ("cadre_cases", cadre_cases, "_cv"),
         )
     }
     for vc, n_hh in stats.n_hh.loc[sorted(keep)].items():
@@ -531,19 +535,15 @@ def concentration(ctx: AuditContext) -> Iterator[Finding]:
         n = len(vcases)
         if n == 0 or share in (0, 1):
             continue
-        vm = by_village["members"].get(vc, mem.iloc[0:0])
-        case_link = vm[vm.person_id.isin(set(lk.y))].drop(columns="_cv", errors="ignore")
-        k = case_link.case_id.nunique()
+        links = by_village["cadre_cases"].get(vc, cadre_cases.iloc[0:0])
+        k = links.case_id.nunique()
         if k < min_cases:
             continue
         pval = float(binom.sf(k - 1, n, share))
         # 名额分配: several cadres, each with one or two relatives' cases on the roll
-        per_cadre = (
-            case_link.merge(lk[["x", "y"]], left_on="person_id", right_on="y")
-            .groupby("x")
-            .case_id.agg(lambda s: sorted(set(s)))
-        )
-        sharing = per_cadre[per_cadre.map(len).between(1, 2)]
+        per_cadre = {x: sorted(set(ids)) for x, ids in sets_by(links.x, links.case_id).items()}
+        per_cadre = dict(sorted(per_cadre.items()))
+        sharing = [x for x, ids in per_cadre.items() if 1 <= len(ids) <= 2]
         quota = len(sharing) >= quota_min and k > n * share  # and more than their share of the roll
         if pval < alpha:
             tier, sev = "显著", Severity.MEDIUM
@@ -569,7 +569,7 @@ def concentration(ctx: AuditContext) -> Iterator[Finding]:
             "tier": tier,
             "cadres": [f"{mask_id(x)}（{r}）" for x, r in zip(who.x, who.role)],
             "cadres_with_relatives": {f"{mask_id(x)}（{roles.get(x, '')}）": ids for x, ids in per_cadre.items()},
-            "linked_cases": sorted(case_link.case_id.unique()),
+            "linked_cases": sorted(links.case_id.unique()),
         }
         head = (
             f"{name}在保{n}户中有{k}户是本村村干部的近亲属，按亲属户占全村户数{share:.1%}计应约"

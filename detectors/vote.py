@@ -311,7 +311,7 @@ def lineal_voter(ctx: AuditContext) -> Iterator[Finding]:
     )
     voters = a.person_id[isin(a.meeting_id, votes.meeting_id)]
     # only relatives who are applicants can matter
-    rel = ctx.kinship.relatives(sorted(set(voters)), LINEAL, with_path=False, targets=applicants.person_id)
+    rel = ctx.kinship.relatives(voters, LINEAL, with_path=False, targets=applicants.person_id)
     # votes x attendees x relatives x applicants in one DuckDB join, rows in the order pandas' merges give
     con = duckdb.connect()
     con.register("v", votes.assign(_v=np.arange(len(votes))))
@@ -331,35 +331,38 @@ def lineal_voter(ctx: AuditContext) -> Iterator[Finding]:
     j["path"] = [path_of(r) for r in rows(j)]  # only for the pairs kept
     meet = _meetings(ctx).set_index("meeting_id")
     names = ctx.person_names
-    for (mid, cid), g in j.groupby(["meeting_id", "case_id"]):
-        k = g.x.nunique()
-        r = g.sort_values("degree").iloc[0]
+    # each meeting and case's rows closest relation first; one group-by each for the counts and the voters
+    j = j.sort_values(["meeting_id", "case_id", "degree"], kind="stable")
+    case_keys = ["meeting_id", "case_id"]
+    conflicted = j.groupby(case_keys).x.nunique()
+    yes_votes = j.groupby(case_keys).head(1).set_index(case_keys).yes
+    for (mid, cid, x), first in j.groupby([*case_keys, "x"]).first().iterrows():
+        k = int(conflicted[(mid, cid)])
         att = int(meet.loc[mid, "attendees"])
-        yes = int(r.yes)
+        yes = int(yes_votes[(mid, cid)])
         would = att - k > 0 and Fraction(max(yes - k, 0), att - k) >= need
-        for x, first in g.sort_values("degree").groupby("x").first().iterrows():
-            ev = {
-                "meeting_id": mid,
-                "case_id": cid,
-                "voter": mask_id(x),
-                "voter_name": str(names.get(x, ""))[:1] + "某某",
-                "kinship_term": first.kinship_term,
-                "path": list(first.path),
-                "conflicted": k,
-                "would_pass_without": bool(would),
-            }
-            yield Finding(
-                rule="VOTE-05",
-                severity=Severity.HIGH,
-                meeting_id=mid,
-                case_id=cid,
-                person_id=x,
-                **_place(ctx, meet.loc[mid, "village_code"]),
-                evidence=ev,
-                explanation=f"{ev['voter_name']}与{cid}申请人家庭成员为直系亲属（对方是其{first.kinship_term}），"
-                f"参加了评议会议{mid}未回避；剔除{k}名应回避人员后该案"
-                f"{'仍能' if would else '不能'}达到{_frac(need)}同意。",
-            )
+        ev = {
+            "meeting_id": mid,
+            "case_id": cid,
+            "voter": mask_id(x),
+            "voter_name": str(names.get(x, ""))[:1] + "某某",
+            "kinship_term": first.kinship_term,
+            "path": list(first.path),
+            "conflicted": k,
+            "would_pass_without": bool(would),
+        }
+        yield Finding(
+            rule="VOTE-05",
+            severity=Severity.HIGH,
+            meeting_id=mid,
+            case_id=cid,
+            person_id=x,
+            **_place(ctx, meet.loc[mid, "village_code"]),
+            evidence=ev,
+            explanation=f"{ev['voter_name']}与{cid}申请人家庭成员为直系亲属（对方是其{first.kinship_term}），"
+            f"参加了评议会议{mid}未回避；剔除{k}名应回避人员后该案"
+            f"{'仍能' if would else '不能'}达到{_frac(need)}同意。",
+        )
 
 
 @detector(

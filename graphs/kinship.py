@@ -67,7 +67,7 @@ class Kinship:
     def parents_of(self, children: Iterable[str]) -> pd.DataFrame:
         """a (a recorded, not virtual, parent), b (the child) for the given children: one query, not the
         whole edge list in pandas."""
-        self.con.register("kin_children", pd.DataFrame({"b": pd.unique(pd.Series(list(children), dtype=object))}))
+        self.con.register("kin_children", pd.DataFrame({"b": _distinct(children)}))
         out = self.con.execute(
             """SELECT * FROM (SELECT ka.id AS a, kc.id AS b FROM kin_children c JOIN kid kc ON kc.id = c.b
                               JOIN kin_edges e ON e.b = kc.k JOIN kid ka ON ka.k = e.a
@@ -90,7 +90,7 @@ class Kinship:
         ``targets``, only relatives among them are returned (the same rows as filtering the full answer: a
         pair's chains do not depend on other pairs), and only their chains are sorted and labelled.
         """
-        anchors = pd.DataFrame({"x": pd.unique(pd.Series(list(anchors), dtype=object))})
+        anchors = pd.DataFrame({"x": _distinct(anchors)})
         con = self.con
         con.register("anchor_ids", anchors)
         con.execute("CREATE OR REPLACE TEMP TABLE anchors AS SELECT DISTINCT k AS x FROM anchor_ids JOIN kid ON id = x")
@@ -119,7 +119,7 @@ class Kinship:
         if targets is None:
             con.execute(f"CREATE OR REPLACE TEMP TABLE kin_chains AS {chains}")
         else:
-            con.register("kin_target_ids", pd.DataFrame({"y": pd.unique(pd.Series(list(targets), dtype=object))}))
+            con.register("kin_target_ids", pd.DataFrame({"y": _distinct(targets)}))
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE kin_targets AS SELECT k AS y FROM kin_target_ids JOIN kid ON id = y"
             )
@@ -228,6 +228,13 @@ class Kinship:
         for r in sub.itertuples(index=False):
             G.add_edge(r.a, r.b, kind=r.kind, label="父母" if r.kind == "parent" else "配偶", source=r.source)
         return G
+
+
+def _distinct(ids: Iterable[str]) -> pd.Series:
+    """The distinct ids, for a join in DuckDB: a Series, Index or array is taken as it is (an Arrow-backed
+    column is not walked cell by cell in Python), any other iterable as a list."""
+    values = ids if isinstance(ids, (pd.Series, pd.Index, np.ndarray, pd.api.extensions.ExtensionArray)) else list(ids)
+    return pd.Series(values).drop_duplicates().reset_index(drop=True)
 
 
 # every category each pattern can fall in, over all sexes of the people on it
