@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import duckdb
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -122,11 +123,10 @@ def shared_account(ctx: AuditContext) -> Iterator[Finding]:
     Profile parameters: none.
     """
     pay = ctx.table("payments")
-    per = pay.groupby("account_no").case_id.agg(lambda s: sorted(set(s)))
-    per = per[per.map(len) >= 2]
-    linked = _linked_sets(ctx, per.to_dict())
+    per = {a: sorted(c) for a, c in sorted(sets_by(pay.account_no, pay.case_id).items()) if len(c) >= 2}
+    linked = _linked_sets(ctx, per)
     known = set(ctx.table("cases").case_id)
-    by_acct = pay[isin(pay.account_no, per.index)].groupby("account_no")
+    by_acct = pay[isin(pay.account_no, list(per))].groupby("account_no")
     for acct, cases in per.items():
         if acct in linked:
             continue
@@ -595,11 +595,22 @@ def sweeps(ctx: AuditContext) -> Iterator[Finding]:
     bad_terminals = {t for ts in groups.terminals for t in ts}
     in_group = set(groups.account_no)
     h, need = ctx.profile.int("card_sweep_hours"), ctx.profile.int("card_sweep_min_months")
-    pay = ctx.table("payments").dropna(subset=["paid_date"])[["account_no", "case_id", "period", "paid_date", "amount"]]
-    wd = ctx.table("withdrawals")
+    pay = ctx.table("payments").dropna(subset=["paid_date", "amount"])
+    pay = pay[["account_no", "case_id", "period", "paid_date", "amount"]]
+    wd = ctx.table("withdrawals").dropna(subset=["time", "amount"])
     wd = wd[(wd.direction.fillna("支出") == "支出") & isin(wd.account_no, pay.account_no.unique())]
-    j = pay.merge(wd[["account_no", "time", "amount", "terminal_id"]], on="account_no", suffixes=("_pay", "_wd"))
-    j = j[(j.time >= j.paid_date) & (j.time <= j.paid_date + pd.Timedelta(hours=h)) & (j.amount_wd >= j.amount_pay)]
+    # each payout's withdrawals of at least the amount within h hours: a join with the window in its
+    # condition (DuckDB), not every payout of an account against every withdrawal of it
+    con = duckdb.connect()
+    con.register("pay", pay)
+    con.register("wd", wd[["account_no", "time", "amount", "terminal_id"]])
+    j = con.execute(
+        """SELECT p.account_no, p.case_id, p.period, w.terminal_id FROM pay p JOIN wd w
+           ON w.account_no = p.account_no AND w.time >= p.paid_date AND w.amount >= p.amount
+              AND w.time <= p.paid_date + to_hours(?::BIGINT)""",
+        [h],
+    ).df()
+    con.close()
     info = _case_info(ctx)
     j = j[~j.account_no.isin(in_group) & j.case_id.isin(info.index)]
     keys = ["account_no", "case_id"]
