@@ -28,7 +28,7 @@ from audit.memory import release_freed_memory, system_allocator
 from audit.profile import Profile, load_profile
 from audit.progress import Progress
 from audit.results import csv_safe
-from audit.store import STORE, RunWriter, asdicts, open_store, read_store, write_store
+from audit.store import STORE, RunWriter, asdicts, open_store, read_store, store_snapshot, write_store
 from detectors.base import FINDING_COLUMNS, DetectorSpec, Finding, all_detectors
 
 __all__ = ["AuditResult", "run_audit", "findings_frame", "default_as_of", "run_detectors", "open_store"]
@@ -112,9 +112,17 @@ def folder_fingerprint(workspace: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def _save_store(writer: RunWriter, ws: Workspace, fp: str) -> None:
-    meta = {"fingerprint": fp, **ws.meta()}
-    writer.stage(STORE, lambda p: write_store(p, ws.tables, ws.rejects, meta))
+def _save_store(writer: RunWriter, ws: Workspace, fp: str) -> Callable[[], None]:
+    """Stage the imported workspace for reuse by a rerun: the tables and meta as imported (the run adds
+    warnings, and rules may add columns, later). Returns what starts the writing — on a thread of its own
+    from an Arrow snapshot, so that the rules run meanwhile — or writes it now where a frame has a column
+    Arrow cannot take."""
+    meta = json.loads(json.dumps({"fingerprint": fp, **ws.meta()}, ensure_ascii=False, default=str))
+    snapshot = store_snapshot(ws.tables, ws.rejects)
+    if snapshot is None:
+        writer.stage(STORE, lambda p: write_store(p, ws.tables, ws.rejects, meta))
+        return lambda: None
+    return lambda: writer.stage_behind(STORE, lambda p: write_store(p, *snapshot, meta))
 
 
 def _load_store(out: Path, fp: str) -> Workspace | None:
@@ -241,8 +249,7 @@ def _run(
     with progress.stage("import", "导入数据（沿用已导入的数据库）" if reused else "导入数据", 0.05):
         if ws is None:
             ws = load_workspace(workspace, progress=lambda m: progress.say(m))
-        if writer and not reused:
-            _save_store(writer, ws, fp)
+    start_store = _save_store(writer, ws, fp) if writer and not reused else (lambda: None)
     if writer and reused:
         writer.keep(STORE)
     if as_of is None:
@@ -256,6 +263,7 @@ def _run(
     if {"persons", "officials"} <= set(ws.tables):
         with progress.stage("kinship", "计算干部近亲属关系", 0.3):
             _ = ctx.official_relatives
+    start_store()  # after kinship (whose DuckDB takes both cores), beside the rules (mostly on one)
     # the rules' intermediate frames from the allocator whose freed pages can be handed back after each rule
     # (the import keeps Arrow's default: with the C library's, its large buffers cost page faults and memory)
     with progress.stage("detect", "运行检测规则", 0.4), system_allocator():

@@ -15,6 +15,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Callable
@@ -92,6 +93,7 @@ class RunWriter:
         self.folder = Path(folder)
         self.staged: dict[str, Path] = {}
         self.manifest: dict[str, dict] = {}
+        self.pending: dict[str, tuple[threading.Thread, list]] = {}  # outputs being written in the background
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -116,11 +118,42 @@ class RunWriter:
         if os.environ.get(_KILL_ENV) == name:
             os._exit(137)
 
+    def stage_behind(self, name: str, write: Callable[[Path], object]) -> None:
+        """:meth:`stage` on a thread of its own, so that the run goes on meanwhile (``write`` must read only
+        what nobody changes); its errors are raised by :meth:`finish` or :meth:`commit`."""
+        failed: list = []
+
+        def run() -> None:
+            try:
+                write(self.path(name))
+            except BaseException as exc:  # raised in the run's own thread by finish()
+                failed.append(exc)
+
+        thread = threading.Thread(target=run, name=f"stage-{name}", daemon=True)
+        thread.start()
+        self.pending[name] = (thread, failed)
+
+    def finish(self) -> None:
+        """Wait for the outputs being written in the background and stage them (raising a write's error)."""
+        pending, self.pending = self.pending, {}
+        for thread, _ in pending.values():
+            thread.join()
+        for name, (_, failed) in pending.items():
+            if failed:
+                self.path(name).unlink(missing_ok=True)
+                self.abort()
+                exc = failed[0]
+                if isinstance(exc, OSError):
+                    raise _write_error(self.folder / name, exc) from None
+                raise exc
+            self.stage(name, lambda p: None)  # written: fsynced, digested and listed like any other
+
     def keep(self, name: str) -> None:
         """An output reused unchanged from the previous run (listed in the manifest as it is)."""
         self.manifest[name] = _digest(self.folder / name)
 
     def commit(self, run: dict) -> None:
+        self.finish()
         run["outputs"] = self.manifest
         text = json.dumps(run, ensure_ascii=False, indent=2, default=str)
         self.stage(RUN_FILE, lambda p: p.write_text(text, encoding="utf-8"))
@@ -135,6 +168,10 @@ class RunWriter:
             raise _write_error(self.folder, exc) from None
 
     def abort(self) -> None:
+        for name, (thread, _) in list(self.pending.items()):  # not removed under a writer still at it
+            thread.join()
+            self.path(name).unlink(missing_ok=True)
+        self.pending.clear()
         for tmp in self.staged.values():
             tmp.unlink(missing_ok=True)
         self.staged.clear()
@@ -218,8 +255,11 @@ def _plain(t: pa.DataType) -> bool:
     )
 
 
-def write_store(path: Path, tables: dict[str, pd.DataFrame], rejects: pd.DataFrame, meta: dict) -> None:
-    """The imported workspace as a DuckDB file (tables, ``_rejects`` and ``_meta``)."""
+def write_store(
+    path: Path, tables: dict[str, pd.DataFrame | pa.Table], rejects: pd.DataFrame | pa.Table, meta: dict
+) -> None:
+    """The imported workspace as a DuckDB file (tables, ``_rejects`` and ``_meta``), from frames or from
+    Arrow tables made of them (:func:`store_snapshot`)."""
     path.unlink(missing_ok=True)
     con = duckdb.connect(str(path))
     try:
@@ -233,10 +273,22 @@ def write_store(path: Path, tables: dict[str, pd.DataFrame], rejects: pd.DataFra
         con.close()
 
 
+def store_snapshot(tables: dict[str, pd.DataFrame], rejects: pd.DataFrame) -> tuple[dict, pa.Table] | None:
+    """The tables and rejects as Arrow tables — a snapshot that a thread can write while the run goes on and
+    changes its frames — or None where a frame has a column Arrow cannot take."""
+    snap = {name: _scannable(frame) for name, frame in {**tables, "_rejects": rejects}.items()}
+    if not all(isinstance(t, pa.Table) for t in snap.values()):
+        return None
+    rejects_table = snap.pop("_rejects")
+    return snap, rejects_table
+
+
 def _scannable(frame: pd.DataFrame) -> pa.Table | pd.DataFrame:
     """The frame as an Arrow table, which DuckDB reads without converting every cell (the 1M register is
     written in half the time); the frame itself where a column is not one Arrow type (the same table
     results either way)."""
+    if isinstance(frame, pa.Table):
+        return frame
     try:
         return pa.Table.from_pandas(frame, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):

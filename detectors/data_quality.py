@@ -255,7 +255,7 @@ def impossible_records(ctx: AuditContext) -> Iterator[Finding]:
             birth_date=f"{r.birth_date:%Y-%m-%d}",
         )
     if "deaths" in ctx.tables:
-        d = ctx.table("deaths").merge(p[["person_id", "name", "birth_date"]], on="person_id")
+        d = ctx.on_register(ctx.table("deaths"), "person_id", ["name", "birth_date"])
         for r in rows(d[pd.to_datetime(d.death_date) < pd.to_datetime(d.birth_date)]):
             yield emit(
                 r.person_id,

@@ -47,6 +47,8 @@ def test_rerun_reuses_the_stored_import(county, tmp_path):
     second = run_audit(county, "sandu-2021", tmp_path, strict=True)
     assert not first.run["import_reused"] and second.run["import_reused"]
     assert second.findings.equals(first.findings)
+    # the store keeps the import's own notes (it is written while the run goes on adding its own)
+    assert second.run["warnings"] == first.run["warnings"]
 
 
 def test_rejects_csv_is_written(audited):
@@ -212,6 +214,30 @@ def test_a_full_disk_while_writing_is_a_clear_error_and_the_previous_run_stays(c
     with pytest.raises(AuditError, match="无法写出.*磁盘是否已满.*上一次的运行结果保持不变"):
         run_audit(county, "sandu-2021", tmp_path, rules=["KIN", "CARD"])
     monkeypatch.undo()
+    assert not list(tmp_path.glob(".staged-*"))
+    assert load_results(tmp_path).findings.finding_id.tolist() == first.findings.finding_id.tolist()
+
+
+def test_a_full_disk_while_the_store_is_written_beside_the_rules_is_a_clear_error(county, tmp_path, monkeypatch):
+    """The imported tables are written on a thread while the rules run: its failure still stops the run with
+    the same Chinese error, and nothing of the failed run is left or visible."""
+    import audit.run
+    from audit.errors import AuditError
+    from audit.results import load_results
+
+    first = run_audit(county, "sandu-2021", tmp_path, rules=["KIN-01"])
+    (county / "zz_note.txt").write_text("x", encoding="utf-8")  # a changed input: the import is redone
+
+    def full(path, *args):
+        Path(path).write_bytes(b"DUCK half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(audit.run, "write_store", full)
+    try:
+        with pytest.raises(AuditError, match="无法写出.*workspace.duckdb.*磁盘是否已满"):
+            run_audit(county, "sandu-2021", tmp_path, rules=["KIN", "CARD"])
+    finally:
+        (county / "zz_note.txt").unlink()
     assert not list(tmp_path.glob(".staged-*"))
     assert load_results(tmp_path).findings.finding_id.tolist() == first.findings.finding_id.tolist()
 
