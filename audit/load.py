@@ -805,8 +805,11 @@ def _parse_column(kind: str, codes: dict[str, str], s: pd.Series) -> tuple[pd.Se
                 val.loc[todo] = pd.to_datetime(s[todo].map(parse_time), errors="coerce")
         unreadable = val.isna() & ~blank
         outside = val.notna() & ((val < DATE_RANGE[0]) | (val > DATE_RANGE[1]))
-        reason = pd.Series(np.where(outside, "DATE_OUT_OF_RANGE", _DATE_REASON[kind]), index=s.index)
-        return val.where(~outside), unreadable | outside, reason
+        bad = unreadable | outside
+        # a reason for the bad cells only (the rejects are recorded for them; a million-row text array is not)
+        on_bad = outside[bad]
+        reason = pd.Series(np.where(on_bad, "DATE_OUT_OF_RANGE", _DATE_REASON[kind]), index=on_bad.index, dtype=object)
+        return val.where(~outside), bad, reason
     if kind in ("money", "int"):
         val = pd.to_numeric(s.where(~blank, None), errors="coerce").astype(float)
         todo = val.isna() & ~blank
@@ -846,6 +849,10 @@ def _normalise_column(s: pd.Series) -> pd.Series:
         arr = arr.combine_chunks()
     arr = pc.fill_null(arr, "")
     ascii_ = pc.string_is_ascii(arr)
+    if 2 * (pc.sum(ascii_).as_py() or 0) < len(arr):  # mostly non-ASCII text (names, places): each distinct text once
+        enc = pc.dictionary_encode(arr)
+        done = pc.utf8_trim(pc.utf8_normalize(pc.utf8_trim(enc.dictionary, SPACES), "NFKC"), SPACES)
+        return pd.Series(done.take(enc.indices).to_pandas(), index=s.index)
     out = pc.utf8_trim(arr, _ASCII_SPACE)
     if not pc.all(ascii_).as_py():
         # Arrow's NFKC (utf8proc) and a trim of every character str.isspace() accepts; it differs from
