@@ -335,28 +335,50 @@ def rotation(ctx: AuditContext) -> Iterator[Finding]:
     en = c.assign(m=_entry_month(ctx, c))[["village_code", "case_id", "m", "monthly_amount"]]
     entries = dict(tuple(en.groupby("village_code", sort=False)))  # one split, not a scan per village-month
     ex = ex[["village_code", "township", "case_id", "m", "monthly_amount"]]
+    if min_rounds > 0:
+        # screen: the village-months with an exit and some other case entering within the window at an amount
+        # within the tolerance (a superset of the rounds); only villages with enough of them are looked at
+        pairs = (
+            ex[["village_code", "case_id", "monthly_amount"]]
+            .assign(o=ex.m.array.asi8)
+            .merge(
+                en.assign(w=en.m.array.asi8)[["village_code", "case_id", "monthly_amount", "w"]],
+                on="village_code",
+                suffixes=("", "_in"),
+            )
+        )
+        near = (pairs.monthly_amount.astype(float) - pairs.monthly_amount_in.astype(float)).abs() <= tol
+        pairs = pairs[(pairs.w >= pairs.o) & (pairs.w <= pairs.o + window) & (pairs.case_id != pairs.case_id_in) & near]
+        months = pairs.drop_duplicates(["village_code", "o"]).groupby("village_code").size()
+        ex = ex[isin(ex.village_code, months.index[months >= min_rounds])]
     for vc, g in ex.groupby("village_code", sort=True):
         rounds = []
         here = entries.get(vc, en.iloc[0:0])
-        # months as integer ordinals (a blank month is the smallest integer: never at or after an exit month)
+        # months as integer ordinals (a blank month is the smallest integer: never at or after an exit month);
+        # each month's exits and entries as plain arrays (a pandas filter per village-month is the slow part)
         when = here.m.array.asi8
-        for month, out in g.groupby("m", sort=True):
-            inc = here[
-                (when >= month.ordinal) & (when <= month.ordinal + window) & ~here.case_id.isin(set(out.case_id))
-            ]
-            a_out = [float(x) for x in out.monthly_amount]
-            pairs = _match_amounts(a_out, [float(x) for x in inc.monthly_amount], tol)
+        in_case, in_amount = here.case_id.to_numpy(dtype=object), here.monthly_amount.to_numpy(dtype=float)
+        order = np.argsort(g.m.array.asi8, kind="stable")
+        g_month, g_case = g.m.array[order], g.case_id.to_numpy(dtype=object)[order]
+        g_amount = g.monthly_amount.to_numpy(dtype=float)[order]
+        starts = np.flatnonzero(np.r_[True, g_month.asi8[1:] != g_month.asi8[:-1]])
+        for lo, hi in zip(starts, np.r_[starts[1:], len(order)]):
+            month, out_case, out_amount = g_month[lo], g_case[lo:hi], g_amount[lo:hi]
+            pick = (when >= month.ordinal) & (when <= month.ordinal + window) & ~np.isin(in_case, out_case)
+            inc_case, inc_amount = in_case[pick], in_amount[pick]
+            pairs = _match_amounts(list(out_amount), list(inc_amount), tol)
             # a round: the month's exits are replaced one for one (an unrelated exit in the same month
             # does not hide the pattern: at least two matched, or the only exit matched)
-            if pairs and len(pairs) >= min(2, len(out)):
-                hit_out, hit_in = {a for a, _ in pairs}, {b for _, b in pairs}
+            if pairs and len(pairs) >= min(2, len(out_case)):
+                hit_out = np.isin(out_amount, [a for a, _ in pairs])
+                hit_in = np.isin(inc_amount, [b for _, b in pairs])
                 rounds.append(
                     {
                         "exit_month": str(month),
-                        "exits": sorted(out[out.monthly_amount.astype(float).isin(hit_out)].case_id),
+                        "exits": sorted(out_case[hit_out]),
                         "amounts": sorted(a for a, _ in pairs),
-                        "entries": sorted(inc[inc.monthly_amount.astype(float).isin(hit_in)].case_id),
-                        "other_exits": sorted(out[~out.monthly_amount.astype(float).isin(hit_out)].case_id),
+                        "entries": sorted(inc_case[hit_in]),
+                        "other_exits": sorted(out_case[~hit_out]),
                     }
                 )
         if len(rounds) < min_rounds:
