@@ -98,15 +98,26 @@ def _cv(x: pd.Series) -> float:
     return float(x.std(ddof=0) / m) if m else 0.0
 
 
-def _densest_band(amounts: pd.Series, tol_yuan: float, tol_share: float) -> tuple[float, pd.Series]:
-    """The amount with the most awards within tolerance of it (±max(tol_yuan, tol_share × amount)),
-    and the mask of those awards: 'nearly identical' amounts, not only equal ones."""
-    a = np.sort(amounts.to_numpy(dtype=float))
+def _densest_bands(group: np.ndarray, amounts: np.ndarray, tol_yuan: float, tol_share: float):
+    """Per group (integer codes 0..n-1): the amount with the most awards within tolerance of it
+    (±max(tol_yuan, tol_share × amount); the smallest such amount on a tie), and for every row whether it
+    is within that band — 'nearly identical' amounts, not only equal ones. All groups in one sort."""
+    n = int(group.max()) + 1 if len(group) else 0
+    order = np.lexsort((amounts, group))
+    g, a = group[order], amounts[order]
     tol = np.maximum(tol_yuan, tol_share * a)
-    counts = np.searchsorted(a, a + tol, side="right") - np.searchsorted(a, a - tol, side="left")
-    centre = float(a[int(np.argmax(counts))])
-    width = max(tol_yuan, tol_share * centre)
-    return centre, (amounts - centre).abs() <= width
+    # each group's amounts shifted apart so that one search over all stays within the group
+    step = 4 * (float(np.abs(a).max()) + float(tol.max())) + 1 if len(a) else 1.0
+    key = g * step + a
+    counts = np.searchsorted(key, key + tol, side="right") - np.searchsorted(key, key - tol, side="left")
+    best = np.full(n, -1)
+    np.maximum.at(best, g, counts)
+    first = np.flatnonzero(counts == best[g])
+    groups_hit, at = np.unique(g[first], return_index=True)
+    centre = np.full(n, np.nan)
+    centre[groups_hit] = a[first[at]]
+    width = np.maximum(tol_yuan, tol_share * centre)
+    return centre, np.abs(amounts - centre[group]) <= width[group]
 
 
 @detector(
@@ -142,15 +153,22 @@ def flat_rate(ctx: AuditContext) -> Iterator[Finding]:
     if c.empty:
         return
     c = c.assign(need=top_up(ctx, c).computed)[["village_code", "township", "case_id", "monthly_amount", "need"]]
-    stats = []
-    for vc, g in c.groupby("village_code", sort=True):
-        modal, near = _densest_band(g.monthly_amount, tol_yuan, tol_share)
-        stats.append((vc, g, modal, near, float(near.mean())))
-    median_share = float(np.median([s for *_, s in stats])) if stats else 0.0
-    for vc, g, modal, near, share in stats:
-        same = g[near]
+    code, villages = pd.factorize(c.village_code, sort=True)
+    c = c[code >= 0]
+    code = code[code >= 0]
+    centre, near = _densest_bands(code, c.monthly_amount.to_numpy(dtype=float), tol_yuan, tol_share)
+    size = np.bincount(code, minlength=len(villages))
+    shares = np.bincount(code, weights=near, minlength=len(villages)) / np.maximum(size, 1)
+    median_share = float(np.median(shares)) if len(villages) else 0.0
+    # only villages large and uniform enough are looked at one by one
+    look = np.flatnonzero((size >= need_min) & (shares >= share_min))
+    by_village = dict(tuple(c[isin(c.village_code, villages[look])].groupby("village_code", sort=True)))
+    for v in look:
+        vc, modal, share = villages[v], float(centre[v]), float(shares[v])
+        g = by_village[vc]
+        same = g[near[code == v]]
         cv_need = _cv(same.need)
-        if len(g) < need_min or share < share_min or cv_need < min_cv:
+        if cv_need < min_cv:
             continue
         lo, hi = float(same.monthly_amount.min()), float(same.monthly_amount.max())
         amount = f"{modal:.0f}元" if lo == hi else f"{lo:.0f}—{hi:.0f}元（约{modal:.0f}元）"
