@@ -177,7 +177,9 @@ def death_not_processed(ctx: AuditContext) -> Iterator[Finding]:
             "overpaid_amount": amount,
             "rechecked_in_grace": rechecked,
         }
-        what = f"停发期限（{grace_i}个月）后仍发放{n_after}个月，应追缴约{amount:.0f}元" if n_after else "停发期限内未复核"
+        what = (
+            f"停发期限（{grace_i}个月）后仍发放{n_after}个月，应追缴约{amount:.0f}元" if n_after else "停发期限内未复核"
+        )
         yield Finding(
             rule="RCK-02",
             severity=Severity.HIGH,
