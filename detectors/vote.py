@@ -12,7 +12,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from audit.context import AuditContext, isin, rows
+from audit.context import AuditContext, isin, rows, sets_by
 from audit.ids import mask_id
 from audit.parse import map_distinct, norm_group
 from audit.policy import emergency_exempt, present
@@ -199,8 +199,23 @@ def composition(ctx: AuditContext) -> Iterator[Finding]:
     n_att = a.groupby("meeting_id").size()
     reps = a[a.role == "村民代表"]
     n_rep = reps.groupby("meeting_id").size()
-    rep_groups = reps.dropna(subset=["g"]).groupby("meeting_id").g.agg(set)
-    for r in rows(_meetings(ctx)):
+    named = reps.dropna(subset=["g"])
+    rep_groups = sets_by(named.meeting_id, named.g)
+    # the meetings with some problem, found for all at once; only they are looked at one by one
+    meet = _meetings(ctx)
+    att_n = meet.meeting_id.map(n_att).fillna(0).astype(int).to_numpy()
+    rep_n = meet.meeting_id.map(n_rep).fillna(0).astype(int).to_numpy()
+    look = (meet.members_total.astype(float) < min_members).to_numpy(dtype=bool, copy=True)
+    look |= (att_n > 0) & (rep_n * rep_share.denominator < rep_share.numerator * att_n)
+    if secret:
+        look |= (meet.secret_ballot == "否").to_numpy(dtype=bool)
+    if every:  # a village group with no representative at the meeting: fewer of its groups covered than it has
+        held = meet[["meeting_id", "village_code"]]
+        covered = reps[["meeting_id", "g"]].dropna().drop_duplicates().merge(held, on="meeting_id")
+        covered = covered.merge(vg[["village_code", "g"]], on=["village_code", "g"]).groupby("meeting_id").size()
+        need = meet.village_code.map(groups.map(len))
+        look |= (need.notna() & (meet.meeting_id.map(covered).fillna(0) < need.fillna(0))).to_numpy(dtype=bool)
+    for r in rows(meet[look]):
         att, rep = int(n_att.get(r.meeting_id, 0)), int(n_rep.get(r.meeting_id, 0))
         problems = []
         if int(r.members_total) < min_members:
