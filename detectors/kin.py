@@ -14,6 +14,8 @@ from typing import Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.stats import binom
 
 from audit.context import AuditContext, isin, rows, sets_by
@@ -313,8 +315,19 @@ def no_recusal(ctx: AuditContext) -> Iterator[Finding]:
         steps.append(pd.DataFrame({"case_id": w.case_id, "x": w.handler_id, "step": w.step, "date": w.date}))
     if "rechecks" in ctx.tables:
         r = ctx.table("rechecks").dropna(subset=["officer_ids"])
-        r = r.assign(x=r.officer_ids.str.split(";")).explode("x")
-        steps.append(pd.DataFrame({"case_id": r.case_id, "x": r.x, "step": "复核", "date": r.date}))
+        # one row per officer of each recheck (split and flattened by Arrow, in the rows' order)
+        officers = pc.split_pattern(pa.array(r.officer_ids, from_pandas=True), ";")
+        at = pc.list_parent_indices(officers).to_numpy()
+        steps.append(
+            pd.DataFrame(
+                {
+                    "case_id": r.case_id.to_numpy(dtype=object)[at],
+                    "x": pc.list_flatten(officers).to_numpy(zero_copy_only=False),
+                    "step": "复核",
+                    "date": r.date.to_numpy()[at],
+                }
+            )
+        )
     if {"votes", "meeting_attendance", "meetings"} <= set(ctx.tables):
         a = ctx.table("meeting_attendance")
         a = a[a.signed.fillna("是") != "否"][["meeting_id", "person_id"]]
@@ -333,7 +346,9 @@ def no_recusal(ctx: AuditContext) -> Iterator[Finding]:
         return
     s = pd.concat(steps, ignore_index=True)
     s = s[isin(s.x, rel.x)]
-    j = s.merge(ctx.enrolled_members, on="case_id").merge(rel, left_on=["x", "person_id"], right_on=["x", "y"])
+    members = ctx.enrolled_members
+    members = members[isin(members.person_id, rel.y)]  # only members who are some official's relative
+    j = s.merge(members, on="case_id").merge(rel, left_on=["x", "person_id"], right_on=["x", "y"])
     if j.empty:
         return
     j = j.merge(ctx.table("cases")[["case_id", "household_id", "village_code", "township"]], on="case_id")
