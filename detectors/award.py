@@ -600,7 +600,7 @@ def award_outlier(ctx: AuditContext) -> Iterator[Finding]:
     _, neigh = nn.kneighbors(Xn.to_numpy()[flagged])
     xv, zn, zcols = X.to_numpy(dtype=float), Xn.to_numpy(dtype=float), list(Xn.columns)
     col = {k: j for j, k in enumerate(X.columns)}
-    records = list(rows(c))  # one conversion, not a row object built per flagged case
+    records = dict(zip(flagged, rows(c.iloc[flagged])))  # one conversion of the flagged rows only
     for i, peers_idx in zip(flagged, neigh):
         r = records[i]
         peer_rows = [j for j in peers_idx if j != i][:20]
