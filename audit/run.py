@@ -122,7 +122,7 @@ def _save_store(writer: RunWriter, ws: Workspace, fp: str) -> Callable[[], None]
     if snapshot is None:
         writer.stage(STORE, lambda p: write_store(p, ws.tables, ws.rejects, meta))
         return lambda: None
-    return lambda: writer.stage_behind(STORE, lambda p: write_store(p, *snapshot, meta))
+    return lambda: writer.stage_behind(STORE, lambda p: write_store(p, *snapshot, meta, consume=True))
 
 
 def _load_store(out: Path, fp: str) -> Workspace | None:

@@ -255,18 +255,31 @@ def _plain(t: pa.DataType) -> bool:
     )
 
 
+# DuckDB's memory for writing the store: it is written beside the rules (their peak is the run's), and
+# flushes its blocks to the file sooner under this limit
+STORE_MEMORY = "256MB"
+
+
 def write_store(
-    path: Path, tables: dict[str, pd.DataFrame | pa.Table], rejects: pd.DataFrame | pa.Table, meta: dict
+    path: Path,
+    tables: dict[str, pd.DataFrame | pa.Table],
+    rejects: pd.DataFrame | pa.Table,
+    meta: dict,
+    consume: bool = False,
 ) -> None:
     """The imported workspace as a DuckDB file (tables, ``_rejects`` and ``_meta``), from frames or from
-    Arrow tables made of them (:func:`store_snapshot`)."""
+    Arrow tables made of them (:func:`store_snapshot`). With ``consume``, each table is dropped from
+    ``tables`` once written (largest first), so that a snapshot's copies are freed as the writing goes."""
     path.unlink(missing_ok=True)
-    con = duckdb.connect(str(path))
+    con = duckdb.connect(str(path), config={"memory_limit": STORE_MEMORY})
+    names = sorted(tables, key=lambda n: -len(tables[n])) if consume else list(tables)
     try:
-        for name, frame in {**tables, "_rejects": rejects}.items():
+        for name in [*names, "_rejects"]:
+            frame = rejects if name == "_rejects" else tables.pop(name) if consume else tables[name]
             con.register("_f", _scannable(frame))
             con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _f')
             con.unregister("_f")
+            del frame
         con.execute("CREATE TABLE _meta (k VARCHAR, v VARCHAR)")
         con.execute("INSERT INTO _meta VALUES ('meta', ?)", [json.dumps(meta, ensure_ascii=False, default=str)])
     finally:
