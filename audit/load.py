@@ -25,7 +25,7 @@ from audit.households import (
     reconcile_households,
     unpivot_members,
 )
-from audit.ids import mask_value, uscc_valid, validate_resident_id, validate_resident_id_array
+from audit.ids import id_births_and_sexes, mask_value, uscc_valid, validate_resident_id, validate_resident_id_array
 from audit.parse import norm_header, parse_date_series, parse_money, parse_month, parse_time
 from audit.schema import RELATION_TO_HEAD as RELATION_CODES
 from audit.schema import REQUIRED_TABLES, TABLES, YES_NO, TableSpec, table_by_filename
@@ -952,10 +952,11 @@ def parse_table(
     if spec.key:
         ok = frame[[*spec.key, "src_row"]]  # the key columns only: a filter of the whole frame is costly
         ok = ok[~bad_rows] if bad_rows.any() else ok
-        dup = ok.duplicated(list(spec.key), keep="first")
+        # the rows whose key repeats (one hash of the keys), then which of them repeat an earlier row
+        repeats = ok.duplicated(list(spec.key), keep=False)
+        twice = ok[repeats]
+        dup = twice.duplicated(list(spec.key), keep="first").reindex(ok.index, fill_value=False)
         if dup.any():
-            # only the rows whose key repeats: looking a key up among a million rows builds their index
-            twice = ok[ok.duplicated(list(spec.key), keep=False)]
             first_rows = {tuple(k): row for *k, row in twice[~dup[twice.index]].itertuples(index=False)}
             for i, *k in twice[dup[twice.index]][list(spec.key)].itertuples():
                 k = tuple(k)
@@ -989,9 +990,14 @@ def _take_raw(f: Found) -> pd.DataFrame:
 
 def _derive_person_fields(persons: pd.DataFrame) -> pd.DataFrame:
     """Birth date and sex from the ID; fill the columns where they are blank."""
-    pid = persons["person_id"].astype(str)
-    persons["id_birth_date"] = pd.to_datetime(pid.str.slice(6, 14), format="%Y%m%d", errors="coerce")
-    persons["id_sex"] = np.where(pid.str.slice(16, 17).astype(int) % 2 == 1, "男", "女")
+    got = id_births_and_sexes(persons["person_id"])  # the import keeps valid 18-character IDs only
+    if got is not None:
+        persons["id_birth_date"] = pd.Series(got[0].astype("datetime64[us]"), index=persons.index)
+        persons["id_sex"] = np.where(got[1], "男", "女")
+    else:
+        pid = persons["person_id"].astype(str)
+        persons["id_birth_date"] = pd.to_datetime(pid.str.slice(6, 14), format="%Y%m%d", errors="coerce")
+        persons["id_sex"] = np.where(pid.str.slice(16, 17).astype(int) % 2 == 1, "男", "女")
     persons["birth_date"] = pd.to_datetime(persons["birth_date"]).fillna(persons["id_birth_date"])
     persons["sex"] = persons["sex"].fillna(pd.Series(persons["id_sex"], index=persons.index))
     return persons

@@ -256,3 +256,17 @@ def test_sets_by_is_pandas_group_by_set():
     values = pd.Series([rng.choice(["甲", "乙", "丙", "丁"]) for _ in range(400)], dtype="str")
     want = values.groupby(keys).agg(set).to_dict()
     assert sets_by(keys, values) == want and None not in sets_by(keys, values)
+
+
+def test_birth_dates_and_sexes_from_id_bytes_agree_with_parsing_the_text():
+    from audit.ids import id_births_and_sexes
+
+    rng = random.Random(3)
+    cells = [unicodedata.normalize("NFKC", v) for v in _ids(rng, 5000)]  # normalised as the import does
+    ids = [ok for ok, why in map(validate_resident_id, cells) if why is None]
+    ids += ["522732200002290013", "52273219991231002X"]  # 29 February, an X check character
+    born, male = id_births_and_sexes(pd.Series(ids, dtype="str"))
+    want = pd.to_datetime(pd.Series(ids).str.slice(6, 14), format="%Y%m%d")
+    assert list(pd.Series(born.astype("datetime64[us]"))) == list(want)
+    assert list(male) == [int(i[16]) % 2 == 1 for i in ids]
+    assert id_births_and_sexes(pd.Series(["52273219800101001", None])) is None  # not the shape of checked IDs
