@@ -63,7 +63,7 @@ def _kin_pairs(ctx: AuditContext, people: list[str]) -> set[frozenset]:
     """Unordered pairs among ``people`` that are close relatives (or the same household)."""
     if not people:
         return set()
-    rel = ctx.kinship.relatives(people, with_path=False)
+    rel = ctx.kinship.relatives(people, with_path=False, targets=people)  # pairs among them only
     return {frozenset((x, y)) for x, y in zip(rel.x, rel.y)}
 
 
