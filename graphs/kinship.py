@@ -133,12 +133,18 @@ class Kinship:
         # before it is labelled
         wanted = set(categories)
         keep = sorted(pt for pt, cats in _PATTERN_CATEGORIES.items() if cats & wanted)
+        # the ids of the nodes on the chains, looked up once (five joins with every node cost five hashes of it)
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE kin_names AS SELECT k, id, virtual FROM kid SEMI JOIN (
+              SELECT x AS k FROM kin_chains UNION SELECT y FROM kin_chains UNION SELECT n1 FROM kin_chains
+              UNION SELECT n2 FROM kin_chains UNION SELECT n3 FROM kin_chains) USING (k)""")
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE kin_best AS SELECT * FROM (
               SELECT kx.id AS x, ky.id AS y, c.pattern, k1.id AS n1, k2.id AS n2, k3.id AS n3,
                      ({_DEGREE_SQL})::BIGINT AS degree
-              FROM kin_chains c JOIN kid kx ON kx.k = c.x JOIN kid ky ON ky.k = c.y
-                   LEFT JOIN kid k1 ON k1.k = c.n1 LEFT JOIN kid k2 ON k2.k = c.n2 LEFT JOIN kid k3 ON k3.k = c.n3
+              FROM kin_chains c JOIN kin_names kx ON kx.k = c.x JOIN kin_names ky ON ky.k = c.y
+                   LEFT JOIN kin_names k1 ON k1.k = c.n1 LEFT JOIN kin_names k2 ON k2.k = c.n2
+                   LEFT JOIN kin_names k3 ON k3.k = c.n3
               WHERE NOT ky.virtual AND c.y <> c.x
               QUALIFY row_number() OVER (PARTITION BY c.x, c.y ORDER BY degree, c.pattern, k1.id NULLS LAST,
                                          k2.id NULLS LAST, k3.id NULLS LAST) = 1)
@@ -155,7 +161,8 @@ class Kinship:
                  LEFT JOIN kn ky ON ky.id = b.y
             ORDER BY b.x, b.y""").df()
         # the neighbourhood and chain tables are this call's alone: not kept in memory until the next call
-        con.execute("DROP TABLE kin_chains; DROP TABLE kin_best; DROP TABLE ru; DROP TABLE rd; DROP TABLE rsp;")
+        con.execute("DROP TABLE kin_chains; DROP TABLE kin_names; DROP TABLE kin_best; DROP TABLE ru; DROP TABLE rd;")
+        con.execute("DROP TABLE rsp;")
         con.execute("DROP TABLE kin_n0; DROP TABLE kin_n1; DROP TABLE kin_n2; DROP TABLE kin_n3; DROP TABLE anchors;")
         cols = [c for c in RELATIVE_COLUMNS if c != "path"] + ["n1_sex", "n2_sex", "n3_sex", "y_sex"]
         if q.empty:
@@ -570,7 +577,8 @@ def build_kinship(persons: pd.DataFrame, relations: pd.DataFrame | None = None) 
     )
     if extra:
         nodes = pd.concat([nodes, vn])
-    con.register("persons_b", persons[["person_id", "sex", "birth_date"]])
+    # as an Arrow table: the labelling scans it at every call (a pandas frame is converted at each scan)
+    con.register("persons_b", pa.Table.from_pandas(persons[["person_id", "sex", "birth_date"]], preserve_index=False))
     con.register("vn", vn.reset_index()[["person_id", "sex"]])
     con.execute("""CREATE OR REPLACE TEMP VIEW knodes AS
                    SELECT person_id AS id, sex, birth_date AS birth FROM persons_b
