@@ -975,7 +975,9 @@ def parse_table(
                     }
                 )
             bad_rows |= dup.reindex(frame.index, fill_value=False)
-    frame = frame[~bad_rows].reset_index(drop=True) if bad_rows.any() else frame.reset_index(drop=True)
+    if bad_rows.any():  # the kept rows by position (a boolean mask over every column costs twice as much)
+        frame = frame.take(np.flatnonzero(~bad_rows.to_numpy(dtype=bool)))
+    frame = frame.reset_index(drop=True)
     info.rows_read, info.rows_loaded = len(raw), len(frame)
     info.rows_rejected = int(bad_rows.sum())
     return frame, rejects
