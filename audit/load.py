@@ -821,9 +821,11 @@ def _parse_column(kind: str, codes: dict[str, str], s: pd.Series) -> tuple[pd.Se
             bad = (val.isna() | (val != np.floor(val.fillna(0)))) & ~blank
             return val.where(~bad).astype("Int64"), bad, "BAD_INT"
         return val, val.isna() & ~blank, "BAD_MONEY"
-    if kind == "enum":
-        val = _map_unique(s.str.lower(), codes.get).astype(object)
-        return val.where(~blank, None), val.isna() & ~blank, "UNKNOWN_CODE"
+    if kind == "enum":  # decided once per distinct text, spread by position (blank: no value, not bad)
+        at, texts = pd.factorize(s.str.lower(), use_na_sentinel=True)
+        value = np.array([codes.get(t) if t != "" else None for t in texts] + [None], dtype=object)
+        bad = np.array([t != "" and codes.get(t) is None for t in texts] + [False], dtype=bool)
+        return pd.Series(value[at], index=s.index, dtype=object), pd.Series(bad[at], index=s.index), "UNKNOWN_CODE"
     if kind == "idlist":
 
         def check(cell: str) -> str | None:
