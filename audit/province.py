@@ -193,7 +193,7 @@ CROSS_SQL = {
     "related": """
         SELECT DISTINCT a.household_id AS a, b.household_id AS b FROM relations r
         JOIN members a ON a.person_id = r.person_id JOIN members b ON b.person_id = r.relative_id
-        WHERE a.household_id <> b.household_id""",
+        WHERE a.household_id <> b.household_id ORDER BY a, b""",
     # CARD-01 / CARD-03: one account, or one reserved phone, behind cases of several counties
     **{
         f"shared_{column}": f"""
