@@ -101,19 +101,12 @@ def validate_resident_id_array(text: pa.Array | pa.ChunkedArray) -> tuple[pa.Arr
     pos = np.flatnonzero(shaped)
     if len(pos):
         upper = pc.utf8_upper(text)
-        sub = upper.filter(pa.array(shaped))
-        offsets = np.frombuffer(sub.buffers()[1], dtype=np.int64)[sub.offset : sub.offset + len(sub) + 1]
-        data = np.frombuffer(sub.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(-1, 18)
-
-        def digit(j: int) -> np.ndarray:  # the j-th character of every id as a number, column by column
-            return data[:, j].astype(np.int32) - 48
-
+        data = _id_bytes(upper.filter(pa.array(shaped)))
         weighted = np.zeros(len(data), dtype=np.int32)
         for j, w in enumerate(_W):
-            weighted += digit(j) * w
+            weighted += _number(data, j, j + 1) * w
         check = np.frombuffer(_CHECK.encode(), dtype=np.uint8)[weighted % 11]
-        year = digit(6) * 1000 + digit(7) * 100 + digit(8) * 10 + digit(9)
-        month, day = digit(10) * 10 + digit(11), digit(12) * 10 + digit(13)
+        year, month, day = _number(data, 6, 10), _number(data, 10, 12), _number(data, 12, 14)
         leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
         month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month, 0, 12)] + (
             leap & (month == 2)
@@ -146,20 +139,27 @@ def id_births_and_sexes(ids) -> tuple[np.ndarray, np.ndarray] | None:
         return np.array([], dtype="datetime64[D]"), np.array([], dtype=bool)
     if arr.null_count or not pc.all(pc.equal(pc.binary_length(arr), 18)).as_py():
         return None
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
-    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(-1, 18)
+    data = _id_bytes(arr)
     if ((data[:, :17] < 48) | (data[:, :17] > 57)).any():  # not the digits of a checked ID
         return None
+    months = (_number(data, 6, 10) - 1970) * 12 + _number(data, 10, 12) - 1
+    days = _number(data, 12, 14) - 1
+    born = months.astype("datetime64[M]").astype("datetime64[D]") + days.astype("timedelta64[D]")
+    return born, _number(data, 16, 17) % 2 == 1
 
-    def number(lo: int, hi: int) -> np.ndarray:
-        out = np.zeros(len(data), dtype=np.int64)
-        for j in range(lo, hi):
-            out = out * 10 + (data[:, j].astype(np.int64) - 48)
-        return out
 
-    months = (number(6, 10) - 1970) * 12 + number(10, 12) - 1
-    born = months.astype("datetime64[M]").astype("datetime64[D]") + (number(12, 14) - 1).astype("timedelta64[D]")
-    return born, (data[:, 16] - 48) % 2 == 1
+def _id_bytes(arr: pa.Array) -> np.ndarray:
+    """The bytes of a large-string array of 18-byte ids as an n × 18 matrix (no copy)."""
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    return np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(-1, 18)
+
+
+def _number(data: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """The decimal number written in columns lo..hi-1 of every row of an id byte matrix, column by column."""
+    out = data[:, lo].astype(np.int32) - 48  # at most four digits here
+    for j in range(lo + 1, hi):
+        out = out * 10 + (data[:, j].astype(np.int32) - 48)
+    return out
 
 
 def id_birth_date(pid: str) -> dt.date:

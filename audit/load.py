@@ -955,12 +955,11 @@ def parse_table(
         ok = frame[[*spec.key, "src_row"]]  # the key columns only: a filter of the whole frame is costly
         ok = ok[~bad_rows] if bad_rows.any() else ok
         # the rows whose key repeats (one hash of the keys), then which of them repeat an earlier row
-        repeats = ok.duplicated(list(spec.key), keep=False)
-        twice = ok[repeats]
-        dup = twice.duplicated(list(spec.key), keep="first").reindex(ok.index, fill_value=False)
-        if dup.any():
-            first_rows = {tuple(k): row for *k, row in twice[~dup[twice.index]].itertuples(index=False)}
-            for i, *k in twice[dup[twice.index]][list(spec.key)].itertuples():
+        twice = ok[ok.duplicated(list(spec.key), keep=False)]
+        again = twice.duplicated(list(spec.key), keep="first")
+        if again.any():
+            first_rows = {tuple(k): row for *k, row in twice[~again].itertuples(index=False)}
+            for i, *k in twice[again][list(spec.key)].itertuples():
                 k = tuple(k)
                 first = first_rows[k]
                 rejects.append(
@@ -976,7 +975,7 @@ def parse_table(
                         **keys_of(i),
                     }
                 )
-            bad_rows |= dup.reindex(frame.index, fill_value=False)
+            bad_rows |= again.reindex(frame.index, fill_value=False)
     if bad_rows.any():  # the kept rows by position (a boolean mask over every column costs twice as much)
         frame = frame.take(np.flatnonzero(~bad_rows.to_numpy(dtype=bool)))
     frame = frame.reset_index(drop=True)

@@ -7,9 +7,9 @@ record (the head's 祖父 with no 父亲 in the household, a 孙子 when two son
 ``ambiguities`` — nothing is guessed silently. Close-relative chains are computed in DuckDB for a
 set of anchor persons (the officials); networkx serves one person's ego graph.
 
-Inside DuckDB every node is an integer (``kid``: k, id, virtual), numbered in the order of the ids as
-text, so that a minimum or a tie-break over numbers is the one over ids; joins and group-bys over a
-million 18-character ids cost several times those over integers. Ids go in and come out as text.
+Inside DuckDB every node is an integer (``kid``: k, id, virtual): joins and group-bys over a million
+18-character ids cost several times those over integers. The numbers say nothing of the ids' order: every
+choice that depends on it (a minimum, a tie-break) looks the ids up. Ids go in and come out as text.
 """
 
 from __future__ import annotations
@@ -426,8 +426,8 @@ CREATE OR REPLACE TEMP VIEW sp AS SELECT a, b FROM kin_edges WHERE kind = 'spous
 """
 
 
-# the kinds of virtual node, ranked as their ids sort as text ('~父:…' before '~父母:…': ':' sorts before '母')
-_VIRTUAL_KINDS = sorted(("父", "母", "配偶", "子", "女", "兄弟", "父母"), key=lambda kind: kind + ":")
+# the kinds of virtual node (the id '~{kind}:{head}'), each with its block of numbers
+_VIRTUAL_KINDS = ("父", "母", "配偶", "子", "女", "兄弟", "父母")
 _VIRTUAL_RANK = {kind: i for i, kind in enumerate(_VIRTUAL_KINDS)}
 
 
@@ -438,7 +438,7 @@ def _arrow(column) -> pa.Array:
 
 def _inference_sql(sql: str, vbase: int, stride: int) -> str:
     """Virtual node ``VIRTUAL(kind) + head`` is ``vbase + rank(kind) * stride + head``: every virtual node
-    numbers after every real one, in the order of its id '~kind:head' as text."""
+    numbers after every real one, and its kind and head are read back from its number."""
     for kind, rank in _VIRTUAL_RANK.items():
         sql = sql.replace(f"VIRTUAL({kind})", str(vbase + rank * stride)).replace(f"RANK({kind})", str(rank))
     return sql.replace("VBASE", str(vbase)).replace("STRIDE", str(stride))
