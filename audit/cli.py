@@ -88,7 +88,9 @@ def _run_spark(a: argparse.Namespace, source: Path) -> int:
     from audit.province import PROVINCE_DIR
     from audit.spark import run_spark
 
-    res = run_spark(source, a.profile, a.out, master=a.master, as_of=a.as_of, progress=Progress(quiet=a.quiet))
+    res = run_spark(
+        source, a.profile, a.out, master=a.master, as_of=a.as_of, progress=Progress(quiet=a.quiet), cross=a.cross
+    )
     for name, s in res.counties.items():
         print(f"{name}：{s['findings']:,} 条问题线索，导入异常 {s['rejects']} 条（{s['out']}）")
     if res.findings is not None:
@@ -391,6 +393,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--engine", choices=("duckdb", "spark"), default="duckdb", help="计算引擎：duckdb（单机，默认）或 spark"
     )
     r.add_argument("--master", default=None, help="Spark 主节点地址（如 spark://主机:7077、yarn；默认本机 local[*]）")
+    r.add_argument(
+        "--cross",
+        choices=("auto", "duckdb", "spark"),
+        default="auto",
+        help="Spark 引擎下跨县比对用的引擎：auto（默认：本机 local[…] 用 DuckDB，集群用 Spark SQL）、duckdb、spark",
+    )
     r.set_defaults(fn=cmd_run)
     ep = sub.add_parser("export-parquet", help="把工作目录（一个县或全省）导出为按县分区的 Parquet 数据（供 Spark）")
     ep.add_argument("workspace")

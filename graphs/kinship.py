@@ -64,6 +64,14 @@ class Kinship:
                               JOIN kid ka ON ka.k = e.a JOIN kid kb ON kb.k = e.b) ORDER BY kind, a, b"""
         ).df()
 
+    def edge_table(self) -> pa.Table:
+        """The edges of :attr:`edges` (a, b, kind, source) in no particular order, as an Arrow table: for
+        writing out, without the sort and the Python strings of the frame."""
+        return self.con.sql(
+            "SELECT ka.id AS a, kb.id AS b, e.kind, e.source FROM kin_edges e "
+            "JOIN kid ka ON ka.k = e.a JOIN kid kb ON kb.k = e.b"
+        ).to_arrow_table()
+
     def parents_of(self, children: Iterable[str]) -> pd.DataFrame:
         """a (a recorded, not virtual, parent), b (the child) for the given children: one query, not the
         whole edge list in pandas."""

@@ -10,12 +10,14 @@ them all, but A's cases are not B's cadre's.
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from audit.province import (
     _KIN_TABLES,
     EXTRACTS,
     _kin_name,
+    _local,
     cross_county_kin,
     duckdb_query,
     read_kin_tables,
@@ -31,7 +33,8 @@ def _frames(county: str, **tables: list[dict]) -> dict[str, pd.DataFrame]:
         "payout": ["case_id", "account_no", "reserved_phone", "household_id", "village_code", "township"],
         "relations": ["person_id", "relative_id"],
     }
-    return {name: pd.DataFrame(tables.get(name, []), columns=cols[name]).assign(county=county) for name in EXTRACTS}
+    assert set(cols) | {"kin_ends"} == set(EXTRACTS)  # kin_ends is drawn from the others by write_extracts
+    return {name: pd.DataFrame(tables.get(name, []), columns=cols[name]).assign(county=county) for name in cols}
 
 
 def _case(case_id: str, head: str, village: str = "V1", township: str = "T1") -> dict:
@@ -144,3 +147,13 @@ def test_without_the_other_countys_records_nothing_is_added(spool, tmp_path):
         {"A县": "2024-12-31", "B县": "2024-12-31"},
     )
     assert found == []
+
+
+def test_each_countys_ends_are_the_ids_on_its_edges_and_its_officials_once(spool):
+    """kin_ends (what the bridge search groups) holds each id on a county's edges or among its officials once;
+    a person on its nodes alone (Z1–Z3 in A) is not there, and virtual nodes are the county's own."""
+    ends = pd.read_parquet(spool / "kin_ends")
+    got = {c: sorted(g.id) for c, g in ends.groupby(ends.county.astype(str))}
+    assert got == {"A县": ["S", "W"], "B县": ["O", "P", "W", "Z1", "Z2", "Z3"]}
+    ids = pa.chunked_array([pa.array(["~父:H1", "P1", None]), pa.array(["~母:H2"])])
+    assert _local(ids, "A县").to_pylist() == ["~父:H1@A县", "P1", None, "~母:H2@A县"]

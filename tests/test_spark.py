@@ -4,6 +4,7 @@ exported to the Parquet layout a data platform holds."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -57,8 +58,21 @@ def default_run(province, tmp_path_factory):
 
 
 def test_province_on_spark_gives_the_default_engines_findings(province, default_run, tmp_path):
-    r = _cli("run", str(province), "--out", str(tmp_path / "spark"), "--engine", "spark", "--master", "local[2]")
+    # the cluster's way for the cross-county pass (Spark SQL); the Parquet test below takes local's DuckDB
+    r = _cli(
+        "run",
+        str(province),
+        "--out",
+        str(tmp_path / "spark"),
+        "--engine",
+        "spark",
+        "--master",
+        "local[2]",
+        "--cross",
+        "spark",
+    )
     assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "spark" / PROVINCE_DIR / "run.json").read_text())["cross_county_engine"] == "spark"
     assert "跨县比对" in r.stdout and "ELIG-09 2" in r.stdout and "CARD-01 1" in r.stdout and "KIN-01" in r.stdout
     files = _same_findings(default_run, tmp_path / "spark")
     assert f"{PROVINCE_DIR}/findings.csv" in files and len(files) == 4
@@ -80,6 +94,8 @@ def test_parquet_layout_audits_the_same_on_both_engines(province, default_run, t
     assert parts == ["county_id=福泉市", "county_id=荔波县", "county_id=都匀市"]
     r = _cli("run", str(tmp_path / "pq"), "--out", str(tmp_path / "spark"), "--engine", "spark", "--master", "local[2]")
     assert r.returncode == 0, r.stderr
+    # local[…]: one machine, the cross-county pass on the driver's DuckDB
+    assert json.loads((tmp_path / "spark" / PROVINCE_DIR / "run.json").read_text())["cross_county_engine"] == "duckdb"
     _same_findings(default_run, tmp_path / "spark")
     r = _cli("run", str(tmp_path / "pq"), "--out", str(tmp_path / "duck"))
     assert r.returncode == 0, r.stderr
@@ -128,6 +144,8 @@ def test_each_cross_county_check_is_one_text_for_both_engines():
              ('B', 'P', '男', '1940-01-01'), ('A', 'Z', '女', '1972-01-01')) t(county, id, sex, birth)"""
     )
     con.execute("CREATE TABLE kin_officials AS SELECT 'A' AS county, 'O' AS person_id")
+    con.execute("""CREATE TABLE kin_ends AS SELECT DISTINCT id, county FROM (SELECT a AS id, county FROM kin_edges
+                   UNION ALL SELECT b, county FROM kin_edges UNION ALL SELECT person_id, county FROM kin_officials)""")
     for name, text in CROSS_SQL.items():
         for step, step_text in CROSS_STEPS.get(name, {}).items():
             assert sorted(con.execute(step_text).fetchall()) == sorted(con.execute(spark_sql(step_text)).fetchall())
