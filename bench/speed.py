@@ -217,19 +217,60 @@ def withdrawals_bench(n: int, seed: int = 1) -> None:
     )
 
 
-def province_bench(counties: int, residents: int, seed: int, engine: str = "duckdb") -> None:
+class TreePeak:
+    """The peak resident memory of this process and all its descendants (Spark's JVM and Python workers),
+    sampled twice a second from /proc while the block runs."""
+
+    def __enter__(self) -> "TreePeak":
+        import threading
+
+        self.mb, self._stop = 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        import os
+
+        while not self._stop.wait(0.5):
+            children: dict[int, list[int]] = {}
+            for name in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    parent = int(Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+                children.setdefault(parent, []).append(int(name))
+            todo, pages = [os.getpid()], 0
+            while todo:
+                pid = todo.pop()
+                try:
+                    pages += int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+                except (OSError, ValueError, IndexError):
+                    pass
+                todo += children.get(pid, [])
+            self.mb = max(self.mb, pages * os.sysconf("SC_PAGE_SIZE") / 2**20)
+
+
+def province_bench(counties: int, residents: int, seed: int, engine: str = "duckdb", keep: Path | None = None) -> None:
     """Generate a province of ``counties`` counties of ``residents`` each, audit it as one folder and print
-    the wall time and peak memory of the whole, per county and of the cross-county pass."""
+    the wall time and peak memory of the whole, per county and of the cross-county pass. With ``keep``, the
+    province is generated there once and reused by later runs (20 × 1M takes ~45 min to generate)."""
     from audit.progress import Progress, peak_rss_mb
     from audit.province import run_province
 
     with tempfile.TemporaryDirectory() as tmp:
-        root, out = Path(tmp) / "province", Path(tmp) / "out"
+        root, out = keep or Path(tmp) / "province", Path(tmp) / "out"
         t0 = time.perf_counter()
-        # generated in a child process, so that the peak memory printed is the audit's alone
-        gen_cmd = [sys.executable, "-m", "audit", "generate", "--counties", str(counties)]
-        gen_cmd += ["--residents", str(residents), "--seed", str(seed), "--out", str(root)]
-        subprocess.run(gen_cmd, check=True, capture_output=True)
+        made = not (root / "全省truth.csv").exists()
+        if made:
+            # generated in a child process, so that the peak memory printed is the audit's alone
+            gen_cmd = [sys.executable, "-m", "audit", "generate", "--counties", str(counties)]
+            gen_cmd += ["--residents", str(residents), "--seed", str(seed), "--out", str(root)]
+            subprocess.run(gen_cmd, check=True, capture_output=True)
         gen = time.perf_counter() - t0
         t0 = time.perf_counter()
         res = run_province(root, out=out, progress=Progress(quiet=True))
@@ -237,8 +278,9 @@ def province_bench(counties: int, residents: int, seed: int, engine: str = "duck
         counted = sum(
             s["timings"]["import"]["seconds"] + s["timings"]["detect"]["seconds"] for s in res.counties.values()
         )
+        made = f"generated in {gen:.0f} s" if made else f"generated earlier in {root}"
         print(
-            f"province: {counties} counties x {residents:,} residents = {counties * residents:,} (generate {gen:.0f} s)\n"
+            f"province: {counties} counties x {residents:,} residents = {counties * residents:,} ({made})\n"
             f"   audit {wall:.1f} s wall, peak {peak_rss_mb():.0f} MB; counties {res.seconds['counties']:.1f} s "
             f"(their import+detect {counted:.1f} s), cross-county pass {res.seconds['cross_county']:.1f} s over "
             f"{_rows(res.extract_rows)}; {len(res.findings)} cross-county findings "
@@ -248,15 +290,19 @@ def province_bench(counties: int, residents: int, seed: int, engine: str = "duck
             from audit.spark import run_spark
 
             t0 = time.perf_counter()
-            sp = run_spark(root, out=Path(tmp) / "spark", master="local[2]")
+            with TreePeak() as peak:
+                sp = run_spark(root, out=Path(tmp) / "spark", master="local[2]")
             swall = time.perf_counter() - t0
             rows = _rows(sp.extract_rows)
             per = [c["timings"]["import"]["seconds"] + c["timings"]["detect"]["seconds"] for c in sp.counties.values()]
+            cross = json.loads((sp.out / "全省" / "run.json").read_text(encoding="utf-8"))["cross_county_engine"]
+            same = sp.findings.drop(columns="counties").equals(res.findings.drop(columns="counties"))
             print(
-                f"   spark engine (local[2]): {swall:.1f} s wall = start {sp.seconds['start']:.1f} s + counties "
-                f"{sp.seconds['counties']:.1f} s (each county's import+detect {min(per):.1f}–{max(per):.1f} s inside "
-                f"its executor) + cross-county Spark SQL {sp.seconds['cross_county']:.1f} s over "
-                f"{rows}; {len(sp.findings)} cross-county findings; spark / duckdb {swall / wall:.2f}x"
+                f"   spark engine (local[2]): {swall:.1f} s wall, peak {peak.mb:.0f} MB (driver, JVM and workers) = "
+                f"start {sp.seconds['start']:.1f} s + counties {sp.seconds['counties']:.1f} s (each county's "
+                f"import+detect {min(per):.1f}–{max(per):.1f} s inside its executor) + cross-county pass "
+                f"({cross}) {sp.seconds['cross_county']:.1f} s over {rows}; {len(sp.findings)} cross-county findings "
+                f"({'the same as' if same else 'NOT the same as'} the duckdb engine's); spark / duckdb {swall / wall:.2f}x"
             )
 
 
@@ -273,12 +319,13 @@ def main() -> None:
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--withdrawals", type=int, default=0, help="只测 CARD-04：合成 N 条取款流水")
     ap.add_argument("--province", type=int, default=0, help="全省：N 个县，每县 --residents 人")
+    ap.add_argument("--keep", type=Path, help="全省数据生成到该文件夹并保留，下次直接复用")
     ap.add_argument(
         "--engine", choices=("duckdb", "spark"), default="duckdb", help="spark：同一县再用 Spark 引擎审计一遍并对比"
     )
     a = ap.parse_args()
     if a.province:
-        province_bench(a.province, a.residents[0], a.seed, a.engine)
+        province_bench(a.province, a.residents[0], a.seed, a.engine, a.keep)
         return
     if a.withdrawals:
         withdrawals_bench(a.withdrawals, a.seed)
