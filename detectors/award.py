@@ -16,7 +16,7 @@ import pandas as pd
 from audit.context import AuditContext, isin, rows, sets_by
 from audit.policy import POLICY_PARAMS, income_line, top_up
 from audit.policy import standard as _standard
-from detectors.base import Finding, Severity, detector
+from detectors.base import CASE_KEY_COLUMNS, Finding, Severity, detector
 from detectors.base import case_keys as _where
 
 __all__ = [
@@ -261,7 +261,8 @@ def partial_enrolment(ctx: AuditContext) -> Iterator[Finding]:
     enrolled = sets_by(m.case_id[m.enrolled == "是"], m.person_id[m.enrolled == "是"])
     months = ctx.profile.int("split_before_application_months")
     split = p.dropna(subset=["household_split_date"]).groupby("household_id").household_split_date.max()
-    for r in rows(c):
+    read = [*CASE_KEY_COLUMNS, "single_person_route", "application_date", "approval_date"]
+    for r in rows(c[read]):  # the columns read: not every column of every case as a Python object
         members = size.get(r.household_id, set())
         inside = enrolled.get(r.case_id, set())
         left = members - inside

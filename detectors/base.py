@@ -180,14 +180,13 @@ def detector(
     return register
 
 
+# the cases table's columns that locate a case-level finding (what :func:`case_keys` reads)
+CASE_KEY_COLUMNS = ["case_id", "household_id", "village_code", "township"]
+
+
 def case_keys(r) -> dict:
     """The keys locating a case-level finding, from a row of the cases table."""
-    return {
-        "case_id": r.case_id,
-        "household_id": r.household_id,
-        "village_code": r.village_code,
-        "township": r.township,
-    }
+    return {k: getattr(r, k) for k in CASE_KEY_COLUMNS}
 
 
 def all_detectors() -> list[DetectorSpec]:

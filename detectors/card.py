@@ -78,9 +78,10 @@ def _build_officials_and_kin(ctx: AuditContext) -> dict[str, tuple[str, str]]:
     if "officials" not in ctx.tables:
         return out
     rel = ctx.official_relatives
-    for x, y, t in zip(rel.x, rel.y, rel.kinship_term):
+    # object arrays: zip over Arrow-backed columns makes one pandas scalar at a time
+    for x, y, t in zip(*(rel[c].to_numpy(dtype=object) for c in ("x", "y", "kinship_term"))):
         out.setdefault(y, (x, t))
-    for x in ctx.table("officials").person_id:
+    for x in ctx.table("officials").person_id.to_numpy(dtype=object):
         out[x] = (x, "本人")
     return out
 

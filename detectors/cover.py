@@ -120,7 +120,8 @@ def _household_standard(ctx: AuditContext, households: pd.Series) -> pd.Series:
 def _household_area(ctx: AuditContext) -> pd.Series:
     """household_id -> the first area type recorded among its register rows."""
     p = ctx.table("persons")[["household_id", "area_type"]].dropna(subset=["area_type"])
-    return p.groupby("household_id").area_type.first()
+    first = p.drop_duplicates("household_id")  # the first row of each (what groupby().first() gives, unsorted)
+    return pd.Series(first.area_type.to_numpy(), index=first.household_id.to_numpy())
 
 
 def _latest_check(ctx: AuditContext) -> pd.DataFrame:
@@ -566,17 +567,19 @@ def alone_on_no_roll(ctx: AuditContext) -> Iterator[Finding]:
     for r in rows(alone):
         candidates.append((r, "elderly_alone", f"{int(r.age)}岁老人独自居住（户内无其他在世成员）", {}))
     minors = living[living.age < 18]
+    gone = {}
+    if "deaths" in ctx.tables:
+        d = ctx.table("deaths")
+        d = d[pd.to_datetime(d.death_date) <= as_of]
+        gone.update({p: f"{t:%Y-%m-%d}死亡" for p, t in zip(d.person_id, pd.to_datetime(d.death_date))})
+    if "detentions" in ctx.tables:
+        t = ctx.table("detentions")
+        t = t[(pd.to_datetime(t.start_date) <= as_of) & (t.end_date.isna() | (pd.to_datetime(t.end_date) >= as_of))]
+        gone.update({p: "服刑在押" for p in t.person_id if p not in gone})
+    # a minor whose recorded parents are all gone is a child of one of them: only those minors' parents are read
+    minors = minors[isin(minors.person_id, ctx.kinship.children_of(list(gone)).b)] if gone else minors.iloc[:0]
     if len(minors):
         par = ctx.kinship.parents_of(minors.person_id)
-        gone = {}
-        if "deaths" in ctx.tables:
-            d = ctx.table("deaths")
-            d = d[pd.to_datetime(d.death_date) <= as_of]
-            gone.update({p: f"{t:%Y-%m-%d}死亡" for p, t in zip(d.person_id, pd.to_datetime(d.death_date))})
-        if "detentions" in ctx.tables:
-            t = ctx.table("detentions")
-            t = t[(pd.to_datetime(t.start_date) <= as_of) & (t.end_date.isna() | (pd.to_datetime(t.end_date) >= as_of))]
-            gone.update({p: "服刑在押" for p in t.person_id if p not in gone})
         par = par.assign(gone=par.a.isin(list(gone)))
         orphaned = par.groupby("b").gone.all()
         first_row = minors.drop_duplicates("person_id").set_index("person_id")

@@ -14,7 +14,7 @@ import pandas as pd
 from audit.context import AuditContext, isin, rows, sets_by
 from audit.policy import emergency_exempt, income_line
 from audit.workdays import workdays_between
-from detectors.base import Finding, Severity, detector
+from detectors.base import CASE_KEY_COLUMNS, Finding, Severity, detector
 from detectors.base import case_keys as _where
 
 __all__ = [
@@ -293,12 +293,12 @@ def approval_too_slow(ctx: AuditContext) -> Iterator[Finding]:
     delegated = ctx.profile.int("approval_limit_workdays_delegated")
     extended = ctx.profile.int("approval_limit_workdays_extended")
     weekends_only = 0
-    for r, a in zip(rows(c), acc):
-        if pd.isna(a) or pd.isna(r.approval_date) or r.approval_date <= a:
-            continue
-        limit = delegated if r.approval_level == "乡镇" else normal
-        if (r.approval_date - a).days <= limit:  # cannot exceed: fewer calendar days than the limit
-            continue
+    # a case cannot exceed its limit in working days with no more calendar days than that: only the others are
+    # counted day by day
+    limits = np.where((c.approval_level == "乡镇").fillna(False).to_numpy(dtype=bool), delegated, normal)
+    days = (pd.to_datetime(c.approval_date) - acc).dt.days
+    over = (days > limits).fillna(False).to_numpy(dtype=bool)
+    for r, a, limit in zip(rows(c.loc[over, [*CASE_KEY_COLUMNS, "approval_date"]]), acc[over], limits[over].tolist()):
         n, outside = workdays_between(a.date(), r.approval_date.date())
         if n <= limit:
             continue
@@ -476,7 +476,7 @@ def procedure_gap(ctx: AuditContext) -> Iterator[Finding]:
     for r in rows(pairs.sort_values(["case_id", "rank_a", "rank_b"])):
         bad.setdefault(r.case_id, []).append(f"{r.step_a}（{r.date_a:%Y-%m-%d}）晚于{r.step_b}（{r.date_b:%Y-%m-%d}）")
     exempt = {s: emergency_exempt(ctx, s) for s in need}
-    for r in rows(cases):
+    for r in rows(cases[CASE_KEY_COLUMNS]):  # the keys alone: not every date of every case as a Python object
         steps = have.get(r.case_id, set())
         missing = [s for s in need if s not in steps and r.case_id not in exempt[s]]
         out_of_order = bad.get(r.case_id, [])

@@ -75,13 +75,23 @@ class Kinship:
     def parents_of(self, children: Iterable[str]) -> pd.DataFrame:
         """a (a recorded, not virtual, parent), b (the child) for the given children: one query, not the
         whole edge list in pandas."""
-        self.con.register("kin_children", pd.DataFrame({"b": _distinct(children)}))
+        return self._parent_edges(children, "b")
+
+    def children_of(self, parents: Iterable[str]) -> pd.DataFrame:
+        """a (the parent), b (a child) for the given recorded parents, as :meth:`parents_of` has them."""
+        return self._parent_edges(parents, "a")
+
+    def _parent_edges(self, ids: Iterable[str], end: str) -> pd.DataFrame:
+        self.con.register("kin_given", pd.DataFrame({"id": _distinct(ids)}))
+        # staged: the given nodes, their parent edges, then the ids of those ends (as one join DuckDB paired
+        # every parent edge of the county with the ids first: 0.17 s against 0.04 s for a thousand given)
         out = self.con.execute(
-            """SELECT * FROM (SELECT ka.id AS a, kc.id AS b FROM kin_children c JOIN kid kc ON kc.id = c.b
-                              JOIN kin_edges e ON e.b = kc.k JOIN kid ka ON ka.k = e.a
-                              WHERE e.kind = 'parent' AND NOT ka.virtual) ORDER BY a, b"""
+            f"""WITH g AS MATERIALIZED (SELECT k FROM kid SEMI JOIN kin_given USING (id)),
+                e AS MATERIALIZED (SELECT e.a, e.b FROM kin_edges e SEMI JOIN g ON e.{end} = g.k WHERE e.kind = 'parent')
+                SELECT * FROM (SELECT ka.id AS a, kb.id AS b FROM e JOIN kid ka ON ka.k = e.a JOIN kid kb ON kb.k = e.b
+                               WHERE NOT ka.virtual) ORDER BY a, b"""
         ).df()
-        self.con.unregister("kin_children")
+        self.con.unregister("kin_given")
         return out
 
     def relatives(

@@ -385,3 +385,17 @@ def test_a_pair_linked_twice_shows_the_link_person_first_by_id_whatever_the_regi
     rel = build_kinship(ctx.table("persons")).relatives([x]).set_index("y")
     assert rel.loc[y, "pattern"] == "UD" and rel.loc[y, "n1"] == father
     assert rel.loc[y, "path"][:3] == [x, "父", father]
+
+
+def test_parents_and_children_are_two_views_of_the_same_recorded_edges(kin):
+    """children_of(parents) and parents_of(children) return the same (a, b) rows: X's children S and D (and
+    their children GS, GD through them — not X's), and X's own parents F and M; a virtual parent is never one."""
+    back = {v: k for k, v in PEOPLE.items()}
+    kids = kin.children_of([PEOPLE["X"], PEOPLE["S"]])
+    assert {(back[a], back[b]) for a, b in zip(kids.a, kids.b)} >= {("X", "S"), ("X", "D"), ("S", "GS")}
+    assert not {("X", "GS"), ("X", "GD")} & {(back[a], back[b]) for a, b in zip(kids.a, kids.b)}
+    parents = kin.parents_of(list(kids.b))
+    assert set(zip(kids.a, kids.b)) <= set(zip(parents.a, parents.b))
+    assert {back[a] for a in kin.parents_of([PEOPLE["X"]]).a} == {"F", "M"}
+    assert not any(a.startswith("~") for a in parents.a) and list(parents.a) == sorted(parents.a)
+    assert kin.children_of(["不存在的人"]).empty
