@@ -429,22 +429,21 @@ def single_person_route_open(ctx: AuditContext) -> Iterator[Finding]:
     if hh.empty:
         return
     latest = _latest_check(ctx)
-    std = _household_standard(ctx, hh)
-    for h, s in zip(hh, std):
-        if h not in latest.index or np.isnan(s):
-            continue
-        k = latest.loc[h]
-        income = float(k.per_capita_income)
-        if income >= mult * s:
-            continue
-        who = severe[severe.household_id == h].sort_values("person_id")
+    std = _household_standard(ctx, hh).to_numpy(dtype=float)
+    # the households without a check, or whose check is not below the line, set aside at once
+    income = latest.per_capita_income.reindex(hh.to_numpy()).to_numpy(dtype=float)
+    checked = latest.check_date.reindex(hh.to_numpy()).to_numpy()
+    below = ~np.isnan(std) & ~np.isnan(income) & (income < mult * std)
+    members = severe.groupby("household_id", sort=False).indices  # positions of each household's rows
+    for h, s, income, when in zip(hh[below], std[below], income[below].tolist(), checked[below]):
+        who = severe.iloc[members[h]].sort_values("person_id")
         names = "、".join(
             f"{mask_id(x.person_id)}（{x.disability_grade if x.disability_grade in ('一级', '二级') else ''}"
             f"{'残疾' if x.disability_grade in ('一级', '二级') else ''}{'重病' if x.serious_illness == '是' else ''}）"
             for x in rows(who)
         )
         what = (
-            f"家有重度残疾或重病成员{names}，{pd.Timestamp(k.check_date):%Y-%m-%d}核对人均收入低于"
+            f"家有重度残疾或重病成员{names}，{pd.Timestamp(when):%Y-%m-%d}核对人均收入低于"
             f"{mult:g}倍低保标准（{mult * s:.0f}元），全户无人享受低保或特困"
         )
         yield _finding(
@@ -459,7 +458,7 @@ def single_person_route_open(ctx: AuditContext) -> Iterator[Finding]:
             line=mult * s,
             severe=True,
             line_value=round(mult * s, 2),
-            check_date=f"{pd.Timestamp(k.check_date):%Y-%m-%d}",
+            check_date=f"{pd.Timestamp(when):%Y-%m-%d}",
             severe_members=[mask_id(x) for x in who.person_id],
         )
 
