@@ -467,7 +467,8 @@ def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
     for table, col, label in (("deaths", "death_date", "已死亡"), ("detentions", "start_date", "在押")):
         if table not in ctx.tables:
             continue
-        x = t.merge(ctx.table(table), on="person_id")
+        gone = ctx.table(table)
+        x = t[isin(t.person_id, gone.person_id)].merge(gone, on="person_id")  # the few sign-ins of such people
         x = x[pd.to_datetime(x[col]) < pd.to_datetime(x.date)]
         if table == "detentions":
             x = x[x.end_date.isna() | (pd.to_datetime(x.end_date) > pd.to_datetime(x.date))]
@@ -484,18 +485,20 @@ def fabricated_minutes(ctx: AuditContext) -> Iterator[Finding]:
     # identical unanimous tallies for every case of every meeting of a village (enough meetings and votes)
     v = ctx.table("votes").merge(m[["village_code"]], left_on="meeting_id", right_index=True)
     v = v.assign(unanimous=(v.no.astype(int) == 0) & (v.abstain.fillna(0).astype(int) == 0))
-    for vc, g in v.groupby("village_code"):
-        if g.meeting_id.nunique() >= min_meetings and len(g) >= min_votes and g.unanimous.all():
-            for mid in sorted(g.meeting_id.unique()):
-                f = emit(
-                    mid,
-                    "all_unanimous",
-                    f"本村{g.meeting_id.nunique()}次会议、{len(g)}个案件全部全票通过，无一反对或弃权",
-                    meetings=int(g.meeting_id.nunique()),
-                    cases=len(g),
-                )
-                if f:
-                    yield f
+    by = v.groupby("village_code")
+    per = pd.DataFrame({"meetings": by.meeting_id.nunique(), "cases": by.size(), "all": by.unanimous.all()})
+    per = per[(per.meetings >= min_meetings) & (per.cases >= min_votes) & per["all"]]  # one pass, not per village
+    for vc, n_meetings, n_cases in zip(per.index, per.meetings.tolist(), per.cases.tolist()):
+        for mid in sorted(v.meeting_id[v.village_code == vc].unique()):
+            f = emit(
+                mid,
+                "all_unanimous",
+                f"本村{n_meetings}次会议、{n_cases}个案件全部全票通过，无一反对或弃权",
+                meetings=int(n_meetings),
+                cases=int(n_cases),
+            )
+            if f:
+                yield f
 
 
 @detector(

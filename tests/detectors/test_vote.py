@@ -260,3 +260,36 @@ def test_vote03_open_ballot_where_the_profile_requires_a_secret_one():
     assert f.evidence["problems"] == ["未实行无记名投票"]
     meetings[0]["secret_ballot"] = "是"
     assert run_rule("VOTE-03", _ctx(meetings=meetings)) == []
+
+
+def _unanimous_village(abstain_last="0"):
+    """Village V: three meetings of its full panel deciding five cases, every tally without a no."""
+    dates = ["2021-03-10", "2021-06-10", "2021-09-10"]
+    meetings = [
+        {"meeting_id": f"M{i}", "village_code": V, "date": d, "start_time": "09:00", "end_time": "11:00",
+         "members_total": "21"}
+        for i, d in enumerate(dates, 1)
+    ]  # fmt: skip
+    att = [
+        {"meeting_id": m["meeting_id"], "person_id": p, "role": "村民代表", "group": "第1组"}
+        for m in meetings
+        for p in PANEL[:21]
+    ]
+    cases = [("M1", "LB1"), ("M1", "LB2"), ("M2", "LB3"), ("M3", "LB4"), ("M3", "LB5")]
+    votes = [
+        {"meeting_id": m, "case_id": c, "yes": "21", "no": "0", "abstain": abstain_last if c == "LB5" else "0",
+         "result": "通过"}
+        for m, c in cases
+    ]  # fmt: skip
+    return _ctx(meetings=meetings, meeting_attendance=att, votes=votes)
+
+
+def test_vote06_every_tally_of_a_village_unanimous_flags_each_meeting():
+    found = [f for f in run_rule("VOTE-06", _unanimous_village()) if f.evidence["kind"] == "all_unanimous"]
+    assert sorted(f.evidence["meeting_id"] for f in found) == ["M1", "M2", "M3"]
+    assert {(f.evidence["meetings"], f.evidence["cases"]) for f in found} == {(3, 5)}
+
+
+def test_vote06_one_abstention_breaks_the_unanimous_pattern():
+    found = run_rule("VOTE-06", _unanimous_village(abstain_last="1"))
+    assert [f for f in found if f.evidence["kind"] == "all_unanimous"] == []
