@@ -954,8 +954,10 @@ def parse_table(
     if spec.key:
         ok = frame[[*spec.key, "src_row"]]  # the key columns only: a filter of the whole frame is costly
         ok = ok[~bad_rows] if bad_rows.any() else ok
-        # the rows whose key repeats (one hash of the keys), then which of them repeat an earlier row
-        twice = ok[ok.duplicated(list(spec.key), keep=False)]
+        # the rows whose key repeats (one hash of the keys), then which of them repeat an earlier row; a
+        # single key whose distinct values are as many as the rows (the usual case) repeats nowhere, which
+        # Arrow's hash tells faster than pandas' factorize of a million strings (0.1 s against 0.6 s)
+        twice = ok.iloc[:0] if _all_distinct(ok, spec.key) else ok[ok.duplicated(list(spec.key), keep=False)]
         again = twice.duplicated(list(spec.key), keep="first")
         if again.any():
             first_rows = {tuple(k): row for *k, row in twice[~again].itertuples(index=False)}
@@ -982,6 +984,15 @@ def parse_table(
     info.rows_read, info.rows_loaded = len(raw), len(frame)
     info.rows_rejected = int(bad_rows.sum())
     return frame, rejects
+
+
+def _all_distinct(frame: pd.DataFrame, key: tuple[str, ...] | list[str]) -> bool:
+    """True when a one-column key holds no value twice (a blank counts as one value, as pandas has it);
+    False when it does, or when the key has several columns (left to pandas)."""
+    if len(key) != 1 or not isinstance(frame[key[0]].dtype, pd.StringDtype):
+        return False
+    column = pa.array(frame[key[0]].array)
+    return len(pc.unique(column)) == len(column)
 
 
 def _take_raw(f: Found) -> pd.DataFrame:
