@@ -151,7 +151,7 @@ def read_text(data: bytes, file: str) -> tuple[str, str]:
     return str(best), best.encoding
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -555,9 +555,10 @@ def _identify(grid: Grid, named: str | None, user: dict | None = None) -> tuple[
     return name, h, ""
 
 
-def discover(workspace: Path) -> tuple[list[Found], list[str], list[dict]]:
+def discover(workspace: Path, digests: dict[str, str] | None = None) -> tuple[list[Found], list[str], list[dict]]:
     """Every table found in the folder (by file or sheet name, else by its headers), the warnings, and
-    every file or sheet not used with the reason."""
+    every file or sheet not used with the reason. ``digests``: file name -> SHA-256 already taken this run
+    (by :func:`audit.run.folder_fingerprint`), so that a file is not hashed twice."""
     if not workspace.is_dir():
         raise InputError(f"工作目录不存在或不是文件夹：{workspace}")
     found, warnings, unused = [], [], []
@@ -568,7 +569,7 @@ def discover(workspace: Path) -> tuple[list[Found], list[str], list[dict]]:
         if path.suffix.lower() not in SUFFIXES:
             unused.append({"file": path.name, "reason": "不是 CSV/XLSX/XLS 表格"})
             continue
-        digest, size = _sha256(path), path.stat().st_size
+        digest, size = (digests or {}).get(path.name) or file_sha256(path), path.stat().st_size
         try:
             grids = [g for g in read_grids(path, read_text) if g.has_content()]
         except InputError as exc:
@@ -1017,7 +1018,9 @@ def _derive_person_fields(persons: pd.DataFrame) -> pd.DataFrame:
     return persons
 
 
-def load_workspace(workspace: str | Path, progress: Callable[[str], None] | None = None) -> Workspace:
+def load_workspace(
+    workspace: str | Path, progress: Callable[[str], None] | None = None, digests: dict[str, str] | None = None
+) -> Workspace:
     """Import every table of a workspace folder.
 
     Raises
@@ -1027,7 +1030,7 @@ def load_workspace(workspace: str | Path, progress: Callable[[str], None] | None
         or when a file cannot be decoded.
     """
     workspace = Path(workspace)
-    found, warnings, unused = discover(workspace)
+    found, warnings, unused = discover(workspace, digests)
     problems = ErrorCollector(InputError, f"无法导入工作目录 {workspace}")
     seen: dict[str, str] = {}
     mapped = []

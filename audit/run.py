@@ -96,19 +96,30 @@ def default_as_of(tables: dict[str, pd.DataFrame], min_share: float) -> tuple[dt
     raise AuditError("无法确定核查基准日：没有发放记录，名册中也没有日期。请用 --as-of 指定。")
 
 
-def folder_fingerprint(workspace: Path) -> str:
-    """Hash of every table file and of the import code (a new loader invalidates the store)."""
+def folder_fingerprint(workspace: Path, digests: dict[str, str] | None = None) -> str:
+    """Hash of every table file and of the import code (a new loader invalidates the store). Each file's
+    SHA-256 is put in ``digests`` (file name -> hex) for the import of the same run."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from audit.load import file_sha256
+
     h = hashlib.sha256()
     for mod in ("load.py", "sheets.py", "schema.py", "parse.py", "ids.py"):
         h.update((Path(__file__).parent / mod).read_bytes())
-    for p in sorted(workspace.iterdir()):
-        if (
-            p.is_file()
-            and (p.suffix.lower() in SUFFIXES or p.name == MAPPING_FILE)
-            and not p.name.startswith((".", "~$"))
-        ):
+    files = [
+        p
+        for p in sorted(workspace.iterdir())
+        if p.is_file()
+        and (p.suffix.lower() in SUFFIXES or p.name == MAPPING_FILE)
+        and not p.name.startswith((".", "~$"))
+    ]
+    # two files hashed at a time (hashlib lets go of the GIL), each digest kept for the import's record
+    with ThreadPoolExecutor(2) as pool:
+        for p, digest in zip(files, pool.map(file_sha256, files)):
             h.update(p.name.encode())
-            h.update(hashlib.sha256(p.read_bytes()).digest())
+            h.update(bytes.fromhex(digest))
+            if digests is not None:
+                digests[p.name] = digest
     return h.hexdigest()[:16]
 
 
@@ -242,13 +253,14 @@ def _run(
 ) -> AuditResult:
     out_dir = writer.folder if writer else None
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    digests: dict[str, str] = {}
     with progress.stage("fingerprint", "计算输入指纹", 0.02):
-        fp = folder_fingerprint(workspace) if workspace.is_dir() and loaded is None else ""
+        fp = folder_fingerprint(workspace, digests) if workspace.is_dir() and loaded is None else ""
     ws = loaded if loaded is not None else _load_store(out_dir, fp) if out_dir else None
     reused = ws is not None and loaded is None
     with progress.stage("import", "导入数据（沿用已导入的数据库）" if reused else "导入数据", 0.05):
         if ws is None:
-            ws = load_workspace(workspace, progress=lambda m: progress.say(m))
+            ws = load_workspace(workspace, progress=lambda m: progress.say(m), digests=digests)
     start_store = _save_store(writer, ws, fp) if writer and not reused else (lambda: None)
     if writer and reused:
         writer.keep(STORE)
