@@ -119,9 +119,17 @@ def _household_standard(ctx: AuditContext, households: pd.Series) -> pd.Series:
 
 def _household_area(ctx: AuditContext) -> pd.Series:
     """household_id -> the first area type recorded among its register rows."""
-    p = ctx.table("persons")[["household_id", "area_type"]].dropna(subset=["area_type"])
-    first = p.drop_duplicates("household_id")  # the first row of each (what groupby().first() gives, unsorted)
-    return pd.Series(first.area_type.to_numpy(), index=first.household_id.to_numpy())
+    area = ctx.table("persons").area_type
+    codes, households = ctx.codes("persons", "household_id")
+    written = np.flatnonzero(area.notna().to_numpy(dtype=bool))
+    # the first row with an area of each household (what dropping repeated households gives), by the shared
+    # codes; a blank household is one key, as before
+    key = np.where(codes[written] >= 0, codes[written], len(households))
+    _, first = np.unique(key, return_index=True)
+    at = written[first]
+    blank = codes[at] < 0
+    index = pd.Index(households.take(np.where(blank, 0, codes[at]))).where(~blank)
+    return pd.Series(area.array.take(at), index=index)
 
 
 def _latest_check(ctx: AuditContext) -> pd.DataFrame:

@@ -142,7 +142,7 @@ def _close_parent_pairs(ctx: AuditContext, gap_years: int) -> pd.DataFrame:
     is_kid, is_parent, is_head = (
         isin(p.relation_to_head, kinds).to_numpy(dtype=bool) for kinds in (["子", "女"], ["父亲", "母亲"], ["户主"])
     )
-    household, _ = pd.factorize(p.household_id)  # a blank household is one key, as pandas joins it
+    household, _ = ctx.codes("persons", "household_id")  # a blank household is one key, as pandas joins it
     heads = pd.DataFrame({"h": household[is_head], "o2": np.flatnonzero(is_head)})
     rows_ = np.flatnonzero(is_kid | is_parent)
     m = pd.DataFrame({"h": household[rows_], "o1": rows_}).merge(heads, on="h")  # each member with each head

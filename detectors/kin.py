@@ -505,7 +505,7 @@ def concentration(ctx: AuditContext) -> Iterator[Finding]:
     active = cases[cases.status.isin(["在保", "渐退"])]
     mem = ctx.on_register(ctx.enrolled_members, "person_id", ["household_id", "village_code"])
     # each village's first spelled name, and its households, from integer codes of the register's columns
-    village, villages = pd.factorize(p.village_code)
+    village, villages = ctx.codes("persons", "village_code")
     firsts = np.unique(village[village >= 0], return_index=True)[1]
     on_village = np.flatnonzero(village >= 0)
     vname = pd.Series(p.village_name.array.take(on_village[firsts]), index=villages) if "village_name" in p else None
@@ -515,7 +515,7 @@ def concentration(ctx: AuditContext) -> Iterator[Finding]:
     hits = members_v.merge(
         linked[["y", "village_code"]].drop_duplicates(), left_on=["person_id", "_cv"], right_on=["y", "village_code"]
     )
-    household, households = pd.factorize(p.household_id)
+    household, households = ctx.codes("persons", "household_id")
     both = (village >= 0) & (household >= 0)
     pairs = np.unique(village[both].astype(np.int64) * (len(households) + 1) + household[both])  # one int per pair
     n_hh = pd.Series(np.bincount(pairs // (len(households) + 1), minlength=len(villages)), index=villages)
