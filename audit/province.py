@@ -255,9 +255,9 @@ def _hop(prev: str, keys: str, own: bool) -> str:
 # Intermediate tables a query needs, materialised in this order before it on either engine (each step one
 # text, read by the next by name — Spark would otherwise re-plan every repeated sub-query inside the next).
 # kin_reach: people on the edges (or among the officials) of two or more counties (bridges, from each county's
-# distinct ``kin_ends``); the officials within three steps of one
-# over their own county's edges (only they can reach an edge their county does not record); their three-step
-# neighbourhoods over every county's edges; the edges touching those.
+# distinct ``kin_ends``); the officials within three steps of one over their own county's edges (only they can
+# reach an edge their county does not record); their three-step neighbourhoods over every county's edges; the
+# edges touching those.
 CROSS_STEPS = {
     "kin_reach": {
         "kin_bridge": """
@@ -282,7 +282,7 @@ EXTRACTS = ("members", "payout", "relations", "kin_edges", "kin_nodes", "kin_end
 
 def _ends(frames: dict[str, pd.DataFrame | pa.Table], county: str) -> pa.Table:
     """kin_ends: each id on the county's kinship edges or among its officials, once — what the search for
-    people on two counties' edges groups (a fifth of the rows of the edges' two ends)."""
+    people on two counties' edges groups (about a quarter of the rows of the edges' two ends)."""
     edges, officials = frames["kin_edges"], frames["kin_officials"]
     chunks = [c for part in (edges["a"], edges["b"], officials["person_id"]) for c in _strings(part).chunks]
     ids = pc.unique(pa.chunked_array(chunks, type=pa.string()).drop_null())

@@ -176,6 +176,8 @@ def run_spark(
     """Audit a county, a province folder or a Parquet layout on Spark; see the module docstring. ``cross``:
     the engine of the cross-county pass — ``spark`` (Spark SQL), ``duckdb`` (on the driver), or ``auto``:
     DuckDB when the master is ``local[…]`` (one machine), Spark SQL on a cluster."""
+    if cross not in ("auto", "duckdb", "spark"):
+        raise ValueError(f"cross must be auto, duckdb or spark, not {cross!r}")
     from audit.province import (
         PROVINCE_DIR,
         cross_county_findings,
