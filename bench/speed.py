@@ -260,13 +260,13 @@ def province_bench(counties: int, residents: int, seed: int, engine: str = "duck
     the wall time and peak memory of the whole, per county and of the cross-county pass. With ``keep``, the
     province is generated there once and reused by later runs (20 × 1M takes ~45 min to generate)."""
     from audit.progress import Progress, peak_rss_mb
-    from audit.province import run_province
+    from audit.province import PROVINCE_DIR, run_province
 
     with tempfile.TemporaryDirectory() as tmp:
         root, out = keep or Path(tmp) / "province", Path(tmp) / "out"
         t0 = time.perf_counter()
-        made = not (root / "全省truth.csv").exists()
-        if made:
+        generate = not (root / "全省truth.csv").exists()
+        if generate:
             # generated in a child process, so that the peak memory printed is the audit's alone
             gen_cmd = [sys.executable, "-m", "audit", "generate", "--counties", str(counties)]
             gen_cmd += ["--residents", str(residents), "--seed", str(seed), "--out", str(root)]
@@ -278,9 +278,9 @@ def province_bench(counties: int, residents: int, seed: int, engine: str = "duck
         counted = sum(
             s["timings"]["import"]["seconds"] + s["timings"]["detect"]["seconds"] for s in res.counties.values()
         )
-        made = f"generated in {gen:.0f} s" if made else f"generated earlier in {root}"
+        origin = f"generated in {gen:.0f} s" if generate else f"generated earlier in {root}"
         print(
-            f"province: {counties} counties x {residents:,} residents = {counties * residents:,} ({made})\n"
+            f"province: {counties} counties x {residents:,} residents = {counties * residents:,} ({origin})\n"
             f"   audit {wall:.1f} s wall, peak {peak_rss_mb():.0f} MB; counties {res.seconds['counties']:.1f} s "
             f"(their import+detect {counted:.1f} s), cross-county pass {res.seconds['cross_county']:.1f} s over "
             f"{_rows(res.extract_rows)}; {len(res.findings)} cross-county findings "
@@ -295,7 +295,7 @@ def province_bench(counties: int, residents: int, seed: int, engine: str = "duck
             swall = time.perf_counter() - t0
             rows = _rows(sp.extract_rows)
             per = [c["timings"]["import"]["seconds"] + c["timings"]["detect"]["seconds"] for c in sp.counties.values()]
-            cross = json.loads((sp.out / "全省" / "run.json").read_text(encoding="utf-8"))["cross_county_engine"]
+            cross = json.loads((sp.out / PROVINCE_DIR / "run.json").read_text(encoding="utf-8"))["cross_county_engine"]
             same = sp.findings.drop(columns="counties").equals(res.findings.drop(columns="counties"))
             print(
                 f"   spark engine (local[2]): {swall:.1f} s wall, peak {peak.mb:.0f} MB (driver, JVM and workers) = "

@@ -439,11 +439,11 @@ def single_person_route_open(ctx: AuditContext) -> Iterator[Finding]:
     latest = _latest_check(ctx)
     std = _household_standard(ctx, hh).to_numpy(dtype=float)
     # the households without a check, or whose check is not below the line, set aside at once
-    income = latest.per_capita_income.reindex(hh.to_numpy()).to_numpy(dtype=float)
+    incomes = latest.per_capita_income.reindex(hh.to_numpy()).to_numpy(dtype=float)
     checked = latest.check_date.reindex(hh.to_numpy()).to_numpy()
-    below = ~np.isnan(std) & ~np.isnan(income) & (income < mult * std)
+    below = ~np.isnan(std) & ~np.isnan(incomes) & (incomes < mult * std)
     members = severe.groupby("household_id", sort=False).indices  # positions of each household's rows
-    for h, s, income, when in zip(hh[below], std[below], income[below].tolist(), checked[below]):
+    for h, s, income, when in zip(hh[below], std[below], incomes[below].tolist(), checked[below]):
         who = severe.iloc[members[h]].sort_values("person_id")
         names = "、".join(
             f"{mask_id(x.person_id)}（{x.disability_grade if x.disability_grade in ('一级', '二级') else ''}"

@@ -45,6 +45,9 @@ RELATIVE_COLUMNS = [
     "uncertain",
 ]
 STEP_ZH = {"U": "父母", "D": "子女", "S": "配偶"}
+# the base edges with their ends as ids (the table holds node numbers)
+_EDGE_IDS_SQL = """SELECT ka.id AS a, kb.id AS b, e.kind, e.source FROM kin_edges e
+                   JOIN kid ka ON ka.k = e.a JOIN kid kb ON kb.k = e.b"""
 
 
 @dataclass
@@ -59,18 +62,12 @@ class Kinship:
     @cached_property
     def edges(self) -> pd.DataFrame:
         """a, b, kind (parent: a is b's parent | spouse: both directions), source."""
-        return self.con.execute(
-            """SELECT * FROM (SELECT ka.id AS a, kb.id AS b, e.kind, e.source FROM kin_edges e
-                              JOIN kid ka ON ka.k = e.a JOIN kid kb ON kb.k = e.b) ORDER BY kind, a, b"""
-        ).df()
+        return self.con.execute(f"SELECT * FROM ({_EDGE_IDS_SQL}) ORDER BY kind, a, b").df()
 
     def edge_table(self) -> pa.Table:
         """The edges of :attr:`edges` (a, b, kind, source) in no particular order, as an Arrow table: for
         writing out, without the sort and the Python strings of the frame."""
-        return self.con.sql(
-            "SELECT ka.id AS a, kb.id AS b, e.kind, e.source FROM kin_edges e "
-            "JOIN kid ka ON ka.k = e.a JOIN kid kb ON kb.k = e.b"
-        ).to_arrow_table()
+        return self.con.sql(_EDGE_IDS_SQL).to_arrow_table()
 
     def parents_of(self, children: Iterable[str]) -> pd.DataFrame:
         """a (a recorded, not virtual, parent), b (the child) for the given children: one query, not the
